@@ -1,0 +1,234 @@
+package route
+
+import (
+	"time"
+)
+
+// Snapshot is one provider's complete view of the services it knows at one
+// moment. After it has been published it must not be modified.
+type Snapshot struct {
+	// Provider names the provider that built the snapshot ("file",
+	// "rancher"). The edge keeps the latest snapshot of each provider and
+	// routes over their union.
+	Provider string
+
+	// Services are the routable services, in a stable order.
+	Services []Service
+
+	// Problems are what the provider skipped or warned about while building
+	// the snapshot, one entry for each service and reason.
+	Problems []Problem
+
+	// Fingerprint is a cheap hash of the inputs the snapshot was built from.
+	// Two snapshots of one provider with equal non-zero fingerprints describe
+	// the same routes; zero means unknown.
+	Fingerprint uint64
+
+	// Built is when the snapshot was built.
+	Built time.Time
+}
+
+// Source says where a service came from.
+type Source struct {
+	Provider string // "file" or "rancher"
+	Stack    string // Rancher stack name; empty for the file provider
+	Service  string // service name as written by the user
+	Segment  string // label segment name; empty for the unnamed segment
+}
+
+// String renders the source as provider:stack/service[#segment].
+func (s Source) String() string {
+	out := s.Provider + ":"
+	if s.Stack != "" {
+		out += s.Stack + "/"
+	}
+	out += s.Service
+	if s.Segment != "" {
+		out += "#" + s.Segment
+	}
+	return out
+}
+
+// Service is one frontend (a rule and what happens to matching requests) with
+// its backend servers. A Rancher service with label segments yields one
+// Service per segment.
+type Service struct {
+	// Name is unique within the provider's snapshot, e.g. "web.shop" or
+	// "web.shop.admin" for a segment. It keys per-route state (metrics,
+	// sticky cookie names) and is shown on the dashboard.
+	Name string
+
+	// Source names the provider, stack, service and segment.
+	Source Source
+
+	// Rule is the Traefik 1.x frontend rule, e.g. "Host:a.example.com;PathPrefix:/api".
+	Rule string
+
+	// Priority orders rules; zero means the length of Rule, as in Traefik 1.x.
+	Priority int
+
+	// PassHostHeader forwards the client's Host header to the backend
+	// rather than the backend's address. Traefik's default is true.
+	PassHostHeader bool
+
+	// EntryPoints restricts the route to the named entry points ("http",
+	// "https"). Empty means the default entry points.
+	EntryPoints []string
+
+	// Redirect, when non-nil, answers matching requests with a redirect
+	// instead of proxying them.
+	Redirect *Redirect
+
+	// Auth, when non-nil, requires HTTP basic authentication.
+	Auth *BasicAuth
+
+	// WhiteList, when non-nil, admits only clients from its ranges.
+	WhiteList *WhiteList
+
+	// Headers, when non-nil, adds request and response headers.
+	Headers *Headers
+
+	// LoadBalancer selects the balancing method and stickiness.
+	LoadBalancer LoadBalancer
+
+	// HealthCheck, when non-nil, enables active health checks that take a
+	// failing server out of rotation.
+	HealthCheck *HealthCheck
+
+	// Servers are the healthy, running backends. An empty list means the
+	// route exists but answers 503.
+	Servers []Server
+}
+
+// Server is one backend address.
+type Server struct {
+	// URL is scheme://host:port, e.g. "http://10.42.0.5:8080".
+	URL string
+
+	// Weight is the weighted round robin weight; zero drains the server.
+	Weight int
+
+	// Name identifies the server for people: the container name in
+	// Rancher, the address in the file provider.
+	Name string
+}
+
+// LoadBalancer selects how requests are spread over a service's servers.
+type LoadBalancer struct {
+	// Method is "wrr" (smooth weighted round robin, the default when empty)
+	// or "drr" (least outstanding requests, weights as tie-breakers).
+	Method string
+
+	// Sticky pins a client to a server with a cookie.
+	Sticky bool
+
+	// CookieName is the sticky cookie's name; empty derives one from the
+	// service name as Traefik 1.7 does.
+	CookieName string
+
+	// CookieSecure, CookieHTTPOnly and CookieSameSite ("", "none", "lax",
+	// "strict") set the sticky cookie's attributes.
+	CookieSecure   bool
+	CookieHTTPOnly bool
+	CookieSameSite string
+}
+
+// Redirect describes traefik.frontend.redirect.* labels.
+type Redirect struct {
+	// EntryPoint redirects to another entry point ("https"); it takes
+	// precedence over Regex.
+	EntryPoint string
+
+	// Regex and Replacement rewrite the full request URL into the
+	// redirect target; both are needed.
+	Regex       string
+	Replacement string
+
+	// Permanent answers 301 (or 308 for non-GET) instead of 302 (or 307).
+	Permanent bool
+}
+
+// BasicAuth describes traefik.frontend.auth.basic.* labels.
+type BasicAuth struct {
+	// Users are htpasswd lines, "user:hash", with bcrypt, apr1 (MD5) or
+	// {SHA} hashes.
+	Users []string
+
+	// RemoveHeader drops the Authorization header before proxying.
+	RemoveHeader bool
+
+	// HeaderField, when set, carries the authenticated user name to the
+	// backend in that request header.
+	HeaderField string
+}
+
+// WhiteList describes traefik.frontend.whiteList.* labels.
+type WhiteList struct {
+	// SourceRange lists CIDRs or bare IPs that may use the route.
+	SourceRange []string
+
+	// UseXForwardedFor checks the addresses in X-Forwarded-For as well.
+	UseXForwardedFor bool
+}
+
+// Headers describes traefik.frontend.headers.* labels.
+type Headers struct {
+	CustomRequestHeaders  map[string]string
+	CustomResponseHeaders map[string]string
+	SSLProxyHeaders       map[string]string
+	AllowedHosts          []string
+	HostsProxyHeaders     []string
+
+	SSLRedirect          bool
+	SSLTemporaryRedirect bool
+	SSLForceHost         bool
+	SSLHost              string
+
+	STSSeconds           int64
+	STSIncludeSubdomains bool
+	STSPreload           bool
+	ForceSTSHeader       bool
+
+	FrameDeny               bool
+	CustomFrameOptionsValue string
+	ContentTypeNosniff      bool
+	BrowserXSSFilter        bool
+	CustomBrowserXSSValue   string
+	ContentSecurityPolicy   string
+	PublicKey               string
+	ReferrerPolicy          string
+	IsDevelopment           bool
+}
+
+// HealthCheck describes traefik.backend.healthcheck.* labels.
+type HealthCheck struct {
+	Path     string            // request path; required
+	Port     int               // zero means the server's port
+	Scheme   string            // empty means the server's scheme
+	Hostname string            // Host header; empty means the server address
+	Headers  map[string]string // extra request headers
+	Interval time.Duration     // zero means 30s
+	Timeout  time.Duration     // zero means 5s
+}
+
+// Severity grades a [Problem].
+type Severity string
+
+const (
+	// Error means the service (or segment) was skipped.
+	Error Severity = "error"
+	// Warning means the service is served but something was ignored.
+	Warning Severity = "warning"
+)
+
+// Problem is one thing a provider or the table compiler could not use, tied
+// to the service it concerns. Messages never contain secret values.
+type Problem struct {
+	Source   Source
+	Severity Severity
+	Message  string
+}
+
+func (p Problem) String() string {
+	return string(p.Severity) + ": " + p.Source.String() + ": " + p.Message
+}
