@@ -1,0 +1,60 @@
+package labels
+
+import (
+	"hash"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/rancher-edge/edge/route"
+)
+
+// Hash writes everything [Build] reads from in to h, labels in sorted order,
+// so that a provider can fingerprint a whole read cheaply and skip
+// publishing when nothing changed. Options are not included: they are fixed
+// for a provider's lifetime.
+func Hash(h hash.Hash64, in Input) {
+	// Every field ends with a NUL so that "ab"+"c" and "a"+"bc" differ.
+	write := func(s string) {
+		_, _ = h.Write([]byte(s))
+		_, _ = h.Write([]byte{0})
+	}
+	write(in.Stack)
+	write(in.Service)
+	write(in.DefaultHost)
+	write(strconv.Itoa(len(in.Labels)))
+	for _, k := range slices.Sorted(maps.Keys(in.Labels)) {
+		write(k)
+		write(in.Labels[k])
+	}
+	write(strconv.Itoa(len(in.Servers)))
+	for _, s := range in.Servers {
+		write(s.Addr)
+		write(s.Name)
+	}
+}
+
+// Dedupe keeps the first service of each route name and reports the later
+// ones as errors: names key per-route state (metrics, cookies) and must be
+// unique within a provider. Collisions arise from case ("Web" and "web") or
+// from a segment name that spells another service ("a" segment "b" against
+// service "a.b"). Two services with the same rule are not duplicates; the
+// edge keeps and reports both.
+func Dedupe(services []route.Service) ([]route.Service, []route.Problem) {
+	seen := make(map[string]route.Source, len(services))
+	out := services[:0:0]
+	var problems []route.Problem
+	for _, s := range services {
+		if first, dup := seen[s.Name]; dup {
+			problems = append(problems, route.Problem{
+				Source:   s.Source,
+				Severity: route.Error,
+				Message:  "skipped: route name " + strconv.Quote(s.Name) + " is already used by " + first.String(),
+			})
+			continue
+		}
+		seen[s.Name] = s.Source
+		out = append(out, s)
+	}
+	return out, problems
+}
