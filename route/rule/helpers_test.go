@@ -12,6 +12,9 @@ import (
 // edge would compute for it.
 func newRequest(method, target string, header ...string) (*http.Request, string) {
 	req := httptest.NewRequest(method, target, nil)
+	// httptest keeps an absolute target as RequestURI; a server sees the
+	// origin form.
+	req.RequestURI = req.URL.RequestURI()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Add(header[i], header[i+1])
 	}
