@@ -2,7 +2,6 @@ package labels
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,14 +142,19 @@ func (b *builder) constraintsHold(labels map[string]string, constraints []string
 // does not implement, attached to the segment that carries it. Labels that
 // fail closed are reported by the segment build instead.
 func (b *builder) unsupported(labels map[string]string) {
-	for _, name := range slices.Sorted(maps.Keys(labels)) {
+	var names []string
+	for name := range labels {
 		if !strings.HasPrefix(name, prefix) {
 			continue
 		}
-		seg, key := splitLabel(name)
-		if supported[key] || failClosed(key) {
-			continue
+		if _, key := splitLabel(name); !supported[key] && !failClosed(key) {
+			names = append(names, name)
 		}
+	}
+	// Sorted so that problems come out in the same order on every read.
+	slices.Sort(names)
+	for _, name := range names {
+		seg, key := splitLabel(name)
 		b.add(seg, route.Warning, unsupportedMessage(name, key))
 	}
 }
@@ -249,7 +253,13 @@ func (sb *segBuilder) rule() string {
 		}
 	}
 	if _, err := rule.Parse(expr); err != nil {
-		sb.fail("frontend rule %q does not parse: %v", expr, err)
+		// The parser's error quotes the rule; the label name says where
+		// it came from.
+		from := "default rule"
+		if sb.ls.str(lRule) != "" {
+			from = sb.ls.name(lRule)
+		}
+		sb.fail("%s: %v", from, err)
 	}
 	return expr
 }
