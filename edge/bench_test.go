@@ -1,0 +1,121 @@
+package edge
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rancher-edge/edge/route"
+)
+
+func benchServer(b *testing.B) *Server {
+	s, err := New(Config{HTTPAddr: ":0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+func manyHosts(n int) route.Snapshot {
+	svcs := make([]route.Service, n)
+	for i := range svcs {
+		svcs[i] = svc(fmt.Sprintf("svc%d", i), fmt.Sprintf("Host:svc%d.stack.example.com", i),
+			fmt.Sprintf("http://10.0.%d.%d:8080", i/250, i%250))
+	}
+	return snapshot(svcs...)
+}
+
+func TestExactHostLookupDoesNotAllocate(t *testing.T) {
+	s, err := New(Config{HTTPAddr: ":0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tbl := s.Update(manyHosts(1000))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Host = "svc500.stack.example.com:443"
+	allocs := testing.AllocsPerRun(1000, func() {
+		if tbl.lookup(r, canonicalHost(r.Host), entryHTTPS) == nil {
+			t.Fatal("no route")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("exact host lookup allocates %.1f times", allocs)
+	}
+}
+
+func BenchmarkLookupExactHost10k(b *testing.B) {
+	s := benchServer(b)
+	tbl := s.Update(manyHosts(10000))
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Host = "svc7777.stack.example.com"
+	b.ReportAllocs()
+	for b.Loop() {
+		if tbl.lookup(r, canonicalHost(r.Host), entryHTTPS) == nil {
+			b.Fatal("no route")
+		}
+	}
+}
+
+func BenchmarkLookupRegexpAndPath1k(b *testing.B) {
+	s := benchServer(b)
+	svcs := make([]route.Service, 1000)
+	for i := range svcs {
+		rule := fmt.Sprintf("HostRegexp:{sub:[a-z]+}.zone%d.example.com", i)
+		if i%2 == 1 {
+			rule = fmt.Sprintf("PathPrefix:/api/v%d/", i)
+		}
+		svcs[i] = svc(fmt.Sprintf("svc%d", i), rule, "http://10.0.0.1:80")
+	}
+	tbl := s.Update(snapshot(svcs...))
+	// The worst case: the match is the last rule in priority order.
+	r := httptest.NewRequest(http.MethodGet, "/api/v1/x", nil)
+	r.Host = "www.nowhere.example.org"
+	if tbl.lookup(r, canonicalHost(r.Host), entryHTTPS) == nil {
+		b.Fatal("no route")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		tbl.lookup(r, canonicalHost(r.Host), entryHTTPS)
+	}
+}
+
+func BenchmarkCompile10kServices(b *testing.B) {
+	s := benchServer(b)
+	snap := manyHosts(10000)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		snap.Fingerprint = uint64(i)
+		s.Update(snap)
+	}
+}
+
+// BenchmarkProxiedHTTPSRequest is a full request: a keep-alive TLS client,
+// the edge's listener, lookup, the proxy, a loopback backend and back.
+func BenchmarkProxiedHTTPSRequest(b *testing.B) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(make([]byte, 1024))
+	}))
+	defer backend.Close()
+	te := startEdge(b, nil)
+	te.srv.Update(snapshot(svc("app", "Host:app.test.local", backend.URL)))
+	c := te.client(false)
+	url := hostURL(te, "app.test.local", "/")
+	b.ReportAllocs()
+	b.SetBytes(1024)
+	for b.Loop() {
+		resp, err := c.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	_ = time.Second
+}

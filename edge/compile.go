@@ -1,0 +1,216 @@
+package edge
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rancher-edge/edge/edge/middleware"
+	"github.com/rancher-edge/edge/route"
+	"github.com/rancher-edge/edge/route/rule"
+)
+
+// compile builds a new table from the latest snapshot of every provider.
+// It runs under the server's compile lock, off the request path.
+func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Table {
+	t := &Table{
+		gen:       gen,
+		built:     now,
+		hosts:     make(map[string][]*Route),
+		snapshots: snaps,
+	}
+	keep := make(map[string]struct{})
+	byRule := make(map[string][]*Route)
+	for _, snap := range snaps {
+		t.problems = append(t.problems, snap.Problems...)
+		for i := range snap.Services {
+			svc := &snap.Services[i]
+			rt, err := s.compileRoute(svc, now, keep)
+			if err != nil {
+				t.problems = append(t.problems, route.Problem{
+					Source: svc.Source, Severity: route.Error, Message: err.Error(),
+				})
+				continue
+			}
+			t.routes = append(t.routes, rt)
+			byRule[rt.rule.String()] = append(byRule[rt.rule.String()], rt)
+		}
+	}
+	s.registry.retain(keep)
+
+	// Highest priority first; ties are broken by name so the order, and
+	// therefore which of two equal rules wins, is stable across rebuilds.
+	slices.SortStableFunc(t.routes, func(a, b *Route) int {
+		if a.priority != b.priority {
+			return b.priority - a.priority
+		}
+		return strings.Compare(a.Service.Source.String(), b.Service.Source.String())
+	})
+	for i, rt := range t.routes {
+		rt.order = i
+		if hosts := rt.rule.Hosts(); hosts != nil {
+			for _, h := range hosts {
+				t.hosts[h] = append(t.hosts[h], rt)
+			}
+		} else {
+			t.others = append(t.others, rt)
+		}
+	}
+
+	// Two services claiming the same rule are both kept; the first in
+	// priority order wins and both are told.
+	for r, rts := range byRule {
+		if len(rts) < 2 {
+			continue
+		}
+		names := make([]string, len(rts))
+		for i, rt := range rts {
+			names[i] = rt.Service.Source.String()
+		}
+		slices.Sort(names)
+		for _, rt := range rts {
+			t.problems = append(t.problems, route.Problem{
+				Source:   rt.Service.Source,
+				Severity: route.Warning,
+				Message:  fmt.Sprintf("rule %q is claimed by %s; requests go to the first by priority", r, strings.Join(names, ", ")),
+			})
+		}
+	}
+	return t
+}
+
+func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string]struct{}) (*Route, error) {
+	r, err := rule.Parse(svc.Rule)
+	if err != nil {
+		return nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
+	}
+	rt := &Route{Service: *svc, rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
+	if rt.priority <= 0 {
+		rt.priority = r.Len()
+	}
+	if len(svc.EntryPoints) > 0 {
+		rt.entry = 0
+		for _, ep := range svc.EntryPoints {
+			switch strings.ToLower(strings.TrimSpace(ep)) {
+			case "http":
+				rt.entry |= entryHTTP
+			case "https":
+				rt.entry |= entryHTTPS
+			}
+		}
+		if rt.entry == 0 {
+			return nil, fmt.Errorf("entry points %q: the edge has only http and https", svc.EntryPoints)
+		}
+	}
+
+	name := svc.Source.Provider + "/" + svc.Name
+	weights := make([]int, 0, len(svc.Servers))
+	for _, srv := range svc.Servers {
+		if srv.Weight < 0 {
+			return nil, fmt.Errorf("server %s: negative weight %d", srv.Name, srv.Weight)
+		}
+		b, err := s.registry.get(name, srv.URL, srv.Weight, now)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: %w", srv.Name, err)
+		}
+		keep[b.key] = struct{}{}
+		rt.backends = append(rt.backends, b)
+		rt.names = append(rt.names, srv.Name)
+		weights = append(weights, srv.Weight)
+	}
+	if svc.LoadBalancer.Method == "drr" {
+		rt.balancer = &leastOutstanding{backends: rt.backends}
+	} else {
+		rt.balancer = newWRR(rt.backends, weights)
+	}
+	if svc.LoadBalancer.Sticky {
+		rt.cookieName = svc.LoadBalancer.CookieName
+		if rt.cookieName == "" {
+			rt.cookieName = stickyCookieName(svc.Name)
+		}
+		rt.byCookie = make(map[string]*backend, len(rt.backends))
+		for _, b := range rt.backends {
+			rt.byCookie[b.cookie] = b
+		}
+	}
+
+	h, err := s.routeHandler(rt)
+	if err != nil {
+		return nil, err
+	}
+	rt.handler = h
+	return rt, nil
+}
+
+// routeHandler assembles the chain for one route, outermost first:
+// whitelist, auth, headers, then either a redirect or the rule's path
+// modifiers and the proxy.
+func (s *Server) routeHandler(rt *Route) (http.Handler, error) {
+	svc := &rt.Service
+	var h http.Handler
+	if svc.Redirect != nil {
+		rd, err := middleware.Redirect(*svc.Redirect, s.cfg.HTTPPort, s.cfg.HTTPSPort)
+		if err != nil {
+			return nil, fmt.Errorf("redirect: %w", err)
+		}
+		h = rd
+	} else {
+		proxy := s.newReverseProxy(rt)
+		r := rt.rule
+		if r.HasModifiers() {
+			h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				if !r.Modify(req) {
+					plainError(w, http.StatusNotFound)
+					return
+				}
+				proxy.ServeHTTP(w, req)
+			})
+		} else {
+			h = proxy
+		}
+	}
+	var err error
+	if svc.Headers != nil {
+		if h, err = middleware.Headers(*svc.Headers, h); err != nil {
+			return nil, fmt.Errorf("headers: %w", err)
+		}
+	}
+	if svc.Auth != nil {
+		if h, err = middleware.BasicAuth(*svc.Auth, h); err != nil {
+			return nil, fmt.Errorf("basic auth: %w", err)
+		}
+	}
+	if svc.WhiteList != nil {
+		if h, err = middleware.WhiteList(*svc.WhiteList, h); err != nil {
+			return nil, fmt.Errorf("whitelist: %w", err)
+		}
+	}
+	return h, nil
+}
+
+// Middlewares names the middlewares in effect on the route, for people.
+func (r *Route) Middlewares() []string {
+	var out []string
+	svc := &r.Service
+	if svc.WhiteList != nil {
+		out = append(out, "whitelist")
+	}
+	if svc.Auth != nil {
+		out = append(out, "basic-auth")
+	}
+	if svc.Headers != nil {
+		out = append(out, "headers")
+	}
+	if svc.Redirect != nil {
+		out = append(out, "redirect")
+	}
+	if r.rule.HasModifiers() {
+		out = append(out, "path-rewrite")
+	}
+	if svc.LoadBalancer.Sticky {
+		out = append(out, "sticky")
+	}
+	return out
+}

@@ -1,0 +1,18 @@
+// Package edge serves HTTP and HTTPS: it redirects plain HTTP to HTTPS,
+// matches each request against an immutable routing table, and proxies it
+// to one of the route's backends.
+//
+// # Overview
+//
+// Discovery providers hand the [Server] a [route.Snapshot] each time their
+// world changes. The server compiles the union of the latest snapshot of
+// every provider into a [Table] — exact hosts in a map, every other rule in
+// one priority-ordered list, a balancer and a handler chain per route — and
+// publishes it with a single atomic pointer store. Requests load the pointer
+// once and never take a lock; a request that started on one generation
+// finishes on it.
+//
+// State that must outlive a generation — backend counters and health,
+// upstream connection pools — is keyed by stable identity and owned by the
+// Server, so a table swap neither resets counters nor reconnects backends.
+package edge

@@ -1,0 +1,94 @@
+package edge
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HTTPSHandler serves requests arriving over TLS: every route.
+func (s *Server) HTTPSHandler() http.Handler {
+	return s.routes(entryHTTPS)
+}
+
+// HTTPHandler serves the plain HTTP listener: ACME challenges, then a
+// redirect to HTTPS — or, with HTTPS off, every route.
+func (s *Server) HTTPHandler() http.Handler {
+	if s.cfg.HTTPSAddr == "" {
+		return s.routes(entryHTTP)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.HTTPChallenge != nil && s.cfg.HTTPChallenge(w, r) {
+			return
+		}
+		s.redirect(w, r)
+	})
+}
+
+// redirect sends the client to the same host, path and query over HTTPS.
+// The port is named only when HTTPS is not on 443.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
+	host := stripPort(r.Host)
+	if host == "" {
+		plainError(w, http.StatusBadRequest)
+		return
+	}
+	if strings.IndexByte(host, ':') >= 0 {
+		host = "[" + host + "]"
+	}
+	var b strings.Builder
+	b.Grow(len("https://") + len(host) + 6 + len(r.URL.RawPath) + len(r.URL.Path) + len(r.URL.RawQuery) + 1)
+	b.WriteString("https://")
+	b.WriteString(host)
+	if s.cfg.HTTPSPort != 443 {
+		b.WriteByte(':')
+		b.WriteString(s.ports.https)
+	}
+	b.WriteString(r.URL.EscapedPath())
+	if r.URL.RawQuery != "" {
+		b.WriteByte('?')
+		b.WriteString(r.URL.RawQuery)
+	}
+	w.Header().Set("Location", b.String())
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(s.cfg.RedirectCode)
+}
+
+// routes is the request path: one atomic load, a lookup, the route's
+// handler chain.
+func (s *Server) routes(entry uint8) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var start time.Time
+		if s.access != nil {
+			start = time.Now()
+			lw := &logWriter{ResponseWriter: w}
+			w = lw
+			defer func() { s.access.log(r, lw, start) }()
+		}
+		t := s.table.Load()
+		rt := t.lookup(r, canonicalHost(r.Host), entry)
+		if rt == nil {
+			plainError(w, http.StatusNotFound)
+			return
+		}
+		if s.access != nil {
+			w.(*logWriter).route = rt.Service.Name
+		}
+		s.trust.scrub(r)
+		rt.handler.ServeHTTP(w, r)
+	})
+}
+
+// bufferPool recycles the proxy's copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any {
+		b := make([]byte, 32<<10)
+		return &b
+	}}}
+}
+
+func (b *bufferPool) Get() []byte  { return *(b.p.Get().(*[]byte)) }
+func (b *bufferPool) Put(p []byte) { b.p.Put(&p) }

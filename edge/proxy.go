@@ -1,0 +1,227 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+)
+
+var (
+	errNoBackend    = errors.New("no healthy backend")
+	errBadServerURL = errors.New("server URL must be http:// or https:// with a host")
+)
+
+// upstream holds the connection pools shared by every route and every
+// generation, so a table swap never reconnects the backends.
+type upstream struct {
+	plain  *http.Transport
+	secure *http.Transport
+}
+
+func newUpstream(cfg Config) *upstream {
+	mk := func() *http.Transport {
+		d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+		return &http.Transport{
+			Proxy:                 nil, // backends are never reached through an HTTP proxy
+			DialContext:           d.DialContext,
+			MaxIdleConns:          0,
+			MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			ResponseHeaderTimeout: cfg.ResponseHeaderTimeout,
+			// Compression is the client's business: pass Accept-Encoding
+			// through untouched.
+			DisableCompression: true,
+		}
+	}
+	u := &upstream{plain: mk(), secure: mk()}
+	u.secure.TLSClientConfig = cfg.BackendTLS
+	return u
+}
+
+func (u *upstream) close() {
+	u.plain.CloseIdleConnections()
+	u.secure.CloseIdleConnections()
+}
+
+// routeTransport picks a backend for each outgoing request, and retries on
+// another backend when the first could not be connected to: no byte of the
+// request has left the edge then, so the retry is safe for any method.
+type routeTransport struct {
+	rt *Route
+	up *upstream
+}
+
+func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
+	rt := t.rt
+	var tried *backend
+	var body *retryBody
+	if len(rt.backends) > 1 && out.Body != nil && out.Body != http.NoBody {
+		// http.Transport closes the body on failure; keep it open for a
+		// retry and close it ourselves.
+		body = &retryBody{ReadCloser: out.Body}
+		out.Body = body
+		defer body.ReadCloser.Close()
+	}
+	var sticky *backend
+	if rt.Service.LoadBalancer.Sticky {
+		sticky = rt.stickyBackend(out)
+	}
+	for attempt := 0; ; attempt++ {
+		b := sticky
+		sticky = nil
+		if b == nil || !b.available() {
+			b = rt.balancer.pick(tried)
+		}
+		if b == nil {
+			if tried != nil {
+				return nil, errAllFailed{errNoBackend}
+			}
+			return nil, errNoBackend
+		}
+		out.URL.Scheme = b.scheme
+		out.URL.Host = b.host
+		tr := t.up.plain
+		if b.scheme == "https" {
+			tr = t.up.secure
+		}
+		b.inflight.Add(1)
+		b.total.Add(1)
+		resp, err := tr.RoundTrip(out)
+		if err != nil {
+			b.inflight.Add(-1)
+			b.failures.Add(1)
+			b.window.add(time.Now(), true)
+			if attempt == 0 && isDialError(err) && (body == nil || !body.read) && len(rt.backends) > 1 {
+				tried = b
+				continue
+			}
+			return nil, err
+		}
+		failed := resp.StatusCode >= 500
+		if failed {
+			b.failures.Add(1)
+		}
+		b.window.add(time.Now(), failed)
+		if rt.Service.LoadBalancer.Sticky && (tried != nil || !hasCookie(out, rt.cookieName, b.cookie)) {
+			resp.Header.Add("Set-Cookie", rt.stickyCookie(b))
+		}
+		if resp.Body == nil || resp.Body == http.NoBody {
+			b.inflight.Add(-1)
+		} else {
+			resp.Body = &doneBody{ReadCloser: resp.Body, b: b}
+		}
+		return resp, nil
+	}
+}
+
+// errAllFailed marks a request whose every attempt failed to connect.
+type errAllFailed struct{ error }
+
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// retryBody remembers whether the transport read any of the body.
+type retryBody struct {
+	io.ReadCloser
+	read bool
+}
+
+func (b *retryBody) Read(p []byte) (int, error) {
+	b.read = true
+	return b.ReadCloser.Read(p)
+}
+
+func (b *retryBody) Close() error { return nil }
+
+// doneBody ends the backend's in-flight count when the response body is
+// closed, which is when the proxy has finished copying it.
+type doneBody struct {
+	io.ReadCloser
+	b    *backend
+	done bool
+}
+
+func (d *doneBody) Close() error {
+	if !d.done {
+		d.done = true
+		d.b.inflight.Add(-1)
+	}
+	return d.ReadCloser.Close()
+}
+
+// Write lets a switched-protocol (WebSocket) body be written through.
+func (d *doneBody) Write(p []byte) (int, error) {
+	if w, ok := d.ReadCloser.(io.Writer); ok {
+		return w.Write(p)
+	}
+	return 0, errors.New("edge: response body is not writable")
+}
+
+// newReverseProxy builds the proxy for one route.
+func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
+	pass := rt.Service.PassHostHeader
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme = "http" // replaced by the transport
+			pr.Out.URL.Host = "backend"
+			if pass {
+				pr.Out.Host = pr.In.Host
+			} else {
+				pr.Out.Host = ""
+			}
+			setForwarded(pr, s.ports)
+		},
+		Transport:     &routeTransport{rt: rt, up: s.upstream},
+		FlushInterval: -1,
+		BufferPool:    s.buffers,
+		ErrorHandler:  s.proxyError,
+		ErrorLog:      s.errorLog,
+	}
+}
+
+// proxyError turns a failed round trip into the answer the client sees:
+// 503 when no backend can take the request, 504 on a timeout, 502
+// otherwise. Bodies are short and never name a backend.
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away: nobody to answer.
+		return
+	}
+	code := http.StatusBadGateway
+	var ne net.Error
+	switch {
+	case errors.Is(err, errNoBackend):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		code = http.StatusGatewayTimeout
+	}
+	if code != http.StatusServiceUnavailable {
+		s.log.Warn("proxy error", "host", r.Host, "path", r.URL.Path, "status", code, "err", err)
+	}
+	plainError(w, code)
+}
+
+// plainError writes a small plain-text error page.
+func plainError(w http.ResponseWriter, code int) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	io.WriteString(w, statusBodies[code])
+}
+
+var statusBodies = map[int]string{
+	http.StatusNotFound:           "404 page not found\n",
+	http.StatusBadGateway:         "502 Bad Gateway\n",
+	http.StatusServiceUnavailable: "503 Service Unavailable\n",
+	http.StatusGatewayTimeout:     "504 Gateway Timeout\n",
+	http.StatusBadRequest:         "400 Bad Request\n",
+}

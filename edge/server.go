@@ -1,0 +1,346 @@
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rancher-edge/edge/route"
+)
+
+// Config configures a [Server]. The zero value of each field is documented
+// next to it; Validate reports every problem at once.
+type Config struct {
+	// HTTPAddr is the plain HTTP listen address, e.g. ":80". Empty
+	// disables the HTTP listener.
+	HTTPAddr string
+	// HTTPSAddr is the HTTPS listen address, e.g. ":443". Empty serves
+	// routes on HTTP without a redirect (TRAEFIK_HTTPS_ENABLE=false).
+	HTTPSAddr string
+	// HTTPPort and HTTPSPort are the ports clients use, for redirects and
+	// X-Forwarded-Port. Zero means 80 and 443.
+	HTTPPort, HTTPSPort int
+
+	// TLS is the HTTPS listener's configuration (certificates, ALPN).
+	// Required when HTTPSAddr is set. The server does not modify it.
+	TLS *tls.Config
+
+	// RedirectCode is the status of the HTTP to HTTPS redirect: 301, 302,
+	// 307 or 308. Zero means 302, as Traefik 1.x.
+	RedirectCode int
+
+	// HTTPChallenge, when set, may answer a request on the HTTP listener
+	// before the redirect (ACME HTTP-01). It returns true when it did.
+	HTTPChallenge func(http.ResponseWriter, *http.Request) bool
+
+	// TrustedIPs are the peers whose X-Forwarded-* headers are believed.
+	// Empty trusts nobody: those headers are replaced.
+	TrustedIPs []netip.Prefix
+
+	// BackendTLS configures connections to https:// backends. Nil means
+	// Go's defaults (verify against the system roots).
+	BackendTLS *tls.Config
+
+	// AccessLog receives one line per request; nil disables it.
+	// AccessLogFormat is "common" (the default) or "json".
+	AccessLog       io.Writer
+	AccessLogFormat string
+
+	// MaxIdleConnsPerHost is the upstream keep-alive pool per backend.
+	// Zero means 256.
+	MaxIdleConnsPerHost int
+	// DialTimeout bounds connecting to a backend. Zero means 10s.
+	DialTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for a backend's response
+	// headers. Zero means no limit (long polls are legitimate).
+	ResponseHeaderTimeout time.Duration
+
+	// ReadHeaderTimeout, IdleTimeout and MaxHeaderBytes protect against
+	// slow or greedy clients. Zero means 10s, 120s and 1 MiB.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+
+	// ShutdownTimeout bounds the graceful drain when the context ends.
+	// Zero means 10s.
+	ShutdownTimeout time.Duration
+
+	// OnTable is called with each newly published table, after the swap,
+	// from the goroutine that called Update. Certificates use it to learn
+	// which hosts are routed.
+	OnTable func(*Table)
+
+	// Logger receives the server's logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Validate reports every problem with the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.HTTPAddr == "" && c.HTTPSAddr == "" {
+		errs = append(errs, errors.New("edge: neither an HTTP nor an HTTPS address is set"))
+	}
+	if c.HTTPSAddr != "" && c.TLS == nil {
+		errs = append(errs, errors.New("edge: HTTPS needs a TLS configuration"))
+	}
+	switch c.RedirectCode {
+	case 0, http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		errs = append(errs, fmt.Errorf("edge: redirect code %d is not one of 301, 302, 307, 308", c.RedirectCode))
+	}
+	switch c.AccessLogFormat {
+	case "", "common", "json":
+	default:
+		errs = append(errs, fmt.Errorf("edge: access log format %q is not common or json", c.AccessLogFormat))
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"HTTP port", c.HTTPPort}, {"HTTPS port", c.HTTPSPort}} {
+		if p.v < 0 || p.v > 65535 {
+			errs = append(errs, fmt.Errorf("edge: %s %d is out of range", p.name, p.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) setDefaults() {
+	if c.HTTPPort == 0 {
+		c.HTTPPort = 80
+	}
+	if c.HTTPSPort == 0 {
+		c.HTTPSPort = 443
+	}
+	if c.RedirectCode == 0 {
+		c.RedirectCode = http.StatusFound
+	}
+	if c.MaxIdleConnsPerHost == 0 {
+		c.MaxIdleConnsPerHost = 256
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = 10 * time.Second
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 120 * time.Second
+	}
+	if c.MaxHeaderBytes == 0 {
+		c.MaxHeaderBytes = 1 << 20
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+}
+
+// Server is the edge: listeners, the routing table and the proxy.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	errorLog *log.Logger
+	trust    trust
+	ports    ports
+	buffers  httputil.BufferPool
+	upstream *upstream
+	registry registry
+	access   *accessLog
+
+	table atomic.Pointer[Table]
+
+	mu    sync.Mutex // serialises compiles
+	snaps map[string]route.Snapshot
+	gen   uint64
+
+	// bg is the context of background work (health checks); genCancel
+	// stops the checks of the table before the current one.
+	bg        context.Context
+	bgCancel  context.CancelFunc
+	genCancel context.CancelFunc
+	checks    sync.WaitGroup
+
+	ready     chan struct{}
+	addrMu    sync.Mutex
+	httpAddr  net.Addr
+	httpsAddr net.Addr
+}
+
+// New builds a server with an empty routing table. It does not listen.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      logger,
+		errorLog: slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		trust:    trust(cfg.TrustedIPs),
+		ports:    newPorts(cfg.HTTPPort, cfg.HTTPSPort),
+		buffers:  newBufferPool(),
+		upstream: newUpstream(cfg),
+		snaps:    make(map[string]route.Snapshot),
+		ready:    make(chan struct{}),
+	}
+	if cfg.AccessLog != nil {
+		s.access = newAccessLog(cfg.AccessLog, cfg.AccessLogFormat)
+	}
+	s.bg, s.bgCancel = context.WithCancel(context.Background())
+	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})
+	return s, nil
+}
+
+// Table returns the routing table in service now.
+func (s *Server) Table() *Table { return s.table.Load() }
+
+// Update replaces one provider's snapshot and publishes a new table
+// compiled from the latest snapshot of every provider. A snapshot whose
+// non-zero fingerprint equals the previous one from that provider is
+// ignored.
+func (s *Server) Update(snap route.Snapshot) *Table {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.snaps[snap.Provider]; ok && snap.Fingerprint != 0 && prev.Fingerprint == snap.Fingerprint {
+		return s.table.Load()
+	}
+	s.snaps[snap.Provider] = snap
+	snaps := make([]route.Snapshot, 0, len(s.snaps))
+	for _, sn := range s.snaps {
+		snaps = append(snaps, sn)
+	}
+	slices.SortFunc(snaps, func(a, b route.Snapshot) int {
+		if a.Provider < b.Provider {
+			return -1
+		}
+		if a.Provider > b.Provider {
+			return 1
+		}
+		return 0
+	})
+	s.gen++
+	t := s.compile(snaps, s.gen, time.Now())
+	s.table.Store(t)
+	s.startHealthChecks(t)
+	for _, p := range t.problems {
+		if p.Source.Provider == "" {
+			s.log.Warn("routing problem", "problem", p.String())
+		}
+	}
+	s.log.Info("routing table published", "generation", t.gen, "routes", len(t.routes), "problems", len(t.problems))
+	if s.cfg.OnTable != nil {
+		s.cfg.OnTable(t)
+	}
+	return t
+}
+
+// Ready is closed once the listeners are bound.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addrs returns the bound addresses once Ready is closed; nil for a
+// listener that is off.
+func (s *Server) Addrs() (httpAddr, httpsAddr net.Addr) {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.httpAddr, s.httpsAddr
+}
+
+// Run binds the listeners and serves until ctx is done, then drains
+// in-flight requests for up to ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	var servers []*http.Server
+	var lns []net.Listener
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	if s.cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("listening for HTTP: %w", err)
+		}
+		lns = append(lns, ln)
+		h := s.HTTPHandler()
+		servers = append(servers, s.httpServer(h))
+		s.addrMu.Lock()
+		s.httpAddr = ln.Addr()
+		s.addrMu.Unlock()
+	}
+	if s.cfg.HTTPSAddr != "" {
+		ln, err := net.Listen("tcp", s.cfg.HTTPSAddr)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listening for HTTPS: %w", err)
+		}
+		lns = append(lns, tls.NewListener(ln, s.cfg.TLS))
+		hs := s.httpServer(s.HTTPSHandler())
+		hs.TLSConfig = s.cfg.TLS
+		servers = append(servers, hs)
+		s.addrMu.Lock()
+		s.httpsAddr = ln.Addr()
+		s.addrMu.Unlock()
+	}
+	close(s.ready)
+
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if err := srv.Serve(lns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				return
+			}
+			errc <- nil
+		}()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			srv.Close()
+		}
+	}
+	return runErr
+}
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          s.errorLog,
+	}
+}
+
+// Close stops background work and closes idle upstream connections. It is
+// safe to call after a partial start.
+func (s *Server) Close() error {
+	s.bgCancel()
+	s.checks.Wait()
+	s.upstream.close()
+	if s.access != nil {
+		return s.access.close()
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package edge
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/rancher-edge/edge/route"
+	"github.com/rancher-edge/edge/route/rule"
+)
+
+// Entry points a route can be served on.
+const (
+	entryHTTP  uint8 = 1 << iota // the plain HTTP listener (only when HTTPS is off)
+	entryHTTPS                   // the HTTPS listener
+)
+
+// Table is one compiled generation of the routing table. After it has been
+// published it must not be modified: requests read it without locks.
+type Table struct {
+	gen   uint64
+	built time.Time
+
+	// hosts holds the routes whose rule can only match one of a set of
+	// exact hosts, by host, in priority order.
+	hosts map[string][]*Route
+	// others holds every other route (HostRegexp, no Host matcher) in
+	// priority order.
+	others []*Route
+	// routes is every route in priority order.
+	routes []*Route
+
+	problems  []route.Problem
+	snapshots []route.Snapshot
+}
+
+// Route is one compiled frontend: its rule, its backends and the handler
+// chain that serves matching requests.
+type Route struct {
+	// Service is the specification the route was compiled from.
+	Service route.Service
+
+	rule     *rule.Rule
+	priority int
+	order    int // position in the table's priority order; lower wins
+	entry    uint8
+
+	backends []*backend
+	names    []string // server names, parallel to backends
+	balancer balancer
+
+	cookieName string              // sticky cookie; empty when not sticky
+	byCookie   map[string]*backend // sticky cookie value to backend
+	handler  http.Handler
+}
+
+// Generation counts the tables a server has published, starting at 1.
+func (t *Table) Generation() uint64 { return t.gen }
+
+// Built is when the table was compiled.
+func (t *Table) Built() time.Time { return t.built }
+
+// Routes lists every route in the order they are matched.
+func (t *Table) Routes() []*Route { return t.routes }
+
+// Problems lists what was skipped or warned about: the providers' problems
+// and the compiler's (unparsable rules, conflicts).
+func (t *Table) Problems() []route.Problem { return t.problems }
+
+// Snapshots returns the latest snapshot of each provider the table was
+// compiled from, ordered by provider name.
+func (t *Table) Snapshots() []route.Snapshot { return t.snapshots }
+
+// Hosts lists the exact host names of every Host rule, for certificates.
+func (t *Table) Hosts() []string {
+	out := make([]string, 0, len(t.hosts))
+	for h := range t.hosts {
+		out = append(out, h)
+	}
+	return out
+}
+
+// MatchesHost reports whether a request for host could be routed by some
+// route (ignoring matchers other than the host). On-demand TLS uses it so
+// that certificates are only ever requested for routed names.
+func (t *Table) MatchesHost(host string) bool {
+	host = canonicalHost(host)
+	if len(t.hosts[host]) > 0 {
+		return true
+	}
+	for _, rt := range t.others {
+		if rt.rule.HasHostRegexp() && rt.rule.MatchHost(host) {
+			return true
+		}
+	}
+	return false
+}
+
+// Priority is the effective priority: the explicit one, or the rule length.
+func (r *Route) Priority() int { return r.priority }
+
+// Backends returns the route's backends in their configured order.
+func (r *Route) Backends() []BackendInfo {
+	out := make([]BackendInfo, len(r.backends))
+	for i, b := range r.backends {
+		out[i] = b.info(r.names[i])
+	}
+	return out
+}
+
+// Method is the load-balancing method in effect ("wrr" or "drr").
+func (r *Route) Method() string {
+	if r.Service.LoadBalancer.Method == "drr" {
+		return "drr"
+	}
+	return "wrr"
+}
+
+// lookup finds the highest-priority route matching r on the given entry
+// point. host is canonical. It does not allocate.
+func (t *Table) lookup(r *http.Request, host string, entry uint8) *Route {
+	exact := t.hosts[host]
+	others := t.others
+	i, j := 0, 0
+	for i < len(exact) || j < len(others) {
+		var rt *Route
+		if j >= len(others) || (i < len(exact) && exact[i].order < others[j].order) {
+			rt = exact[i]
+			i++
+		} else {
+			rt = others[j]
+			j++
+		}
+		if rt.entry&entry != 0 && rt.rule.Match(r, host) {
+			return rt
+		}
+	}
+	return nil
+}
