@@ -50,7 +50,7 @@ type Route struct {
 
 	cookieName string              // sticky cookie; empty when not sticky
 	byCookie   map[string]*backend // sticky cookie value to backend
-	handler  http.Handler
+	handler    http.Handler
 }
 
 // Generation counts the tables a server has published, starting at 1.
