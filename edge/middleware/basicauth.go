@@ -13,7 +13,7 @@ import (
 	"github.com/rancher-edge/edge/route"
 )
 
-// authCacheSize bounds the number of remembered bcrypt successes per route.
+// authCacheSize bounds the number of remembered slow-hash successes per route.
 // Each entry is 32 bytes; 4096 covers far more concurrent users than a
 // Traefik basic-auth frontend ever has, while capping memory at ~200 KiB.
 const authCacheSize = 4096
@@ -43,8 +43,8 @@ var errNoNext = errors.New("no next handler")
 //
 // Checking bcrypt is deliberately slow (tens of milliseconds), which a
 // keep-alive client would otherwise pay on every request, so successful
-// bcrypt checks are remembered in a bounded per-handler cache keyed by a
-// salted hash of user and password.
+// bcrypt (and the less slow MD5-crypt) checks are remembered in a bounded
+// per-handler cache keyed by a salted hash of user and password.
 func BasicAuth(cfg route.BasicAuth, next http.Handler) (http.Handler, error) {
 	if next == nil {
 		return nil, fmt.Errorf("basic auth: %w", errNoNext)
@@ -181,7 +181,7 @@ func (c *verifiedCache) add(k [sha256.Size]byte) {
 	if len(c.seen) >= c.max {
 		// Evict one entry; map iteration order is randomised, which makes
 		// this random replacement, good enough for a cache whose misses
-		// only cost one bcrypt check.
+		// only cost one slow check.
 		for old := range c.seen {
 			delete(c.seen, old)
 			break

@@ -83,8 +83,9 @@ func parseMD5Crypt(hash, magic string) (password, error) {
 }
 
 // slow reports whether checking this hash is expensive enough to be worth
-// caching.
-func (p *password) slow() bool { return p.kind == hashBcrypt }
+// caching: bcrypt by design, MD5-crypt because of its 1000 rounds (a few
+// hundred microseconds). {SHA} is a single hash, cheaper than the cache.
+func (p *password) slow() bool { return p.kind == hashBcrypt || p.kind == hashMD5Crypt }
 
 // check reports whether candidate matches. The comparisons are constant
 // time so the response time does not tell how much of a guess was right.
