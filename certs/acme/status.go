@@ -1,0 +1,217 @@
+package acme
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/certmagic"
+	"github.com/mholt/acmez/v3/acme"
+
+	"github.com/rancher-edge/edge/certs"
+)
+
+// StateSkipped marks a name that gets no ACME certificate on purpose
+// (invalid, HostRegexp, or already covered); LastError says why.
+const StateSkipped certs.State = "skipped"
+
+// regexpReason explains HostRegexp rows.
+const regexpReason = "HostRegexp rules are not eligible for ACME certificates; " +
+	"list their names in TRAEFIK_ACME_DOMAINS (a wildcard needs DNS-01)"
+
+// ariMemo caches the ARI renewal time read from storage per certificate.
+type ariMemo struct {
+	selected time.Time
+	readAt   time.Time
+}
+
+// Status lists one row per managed certificate, one per name still
+// pending or failing, and one per skipped name or HostRegexp rule.
+func (m *Manager) Status() []certs.Status {
+	now := m.cfg.Now()
+	m.mu.Lock()
+	entries := make([]entry, 0, len(m.names))
+	for _, e := range m.names {
+		c := *e
+		c.cancel = nil
+		entries = append(entries, c)
+	}
+	regexps := slices.Clone(m.regexps)
+	m.mu.Unlock()
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+
+	var rows []certs.Status
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if cert, ok := m.certFor(e.name); ok {
+			if seen[cert.Hash()] {
+				continue
+			}
+			seen[cert.Hash()] = true
+			rows = append(rows, m.certRow(cert, e, now))
+			continue
+		}
+		if e.skip != "" && !e.managed {
+			rows = append(rows, certs.Status{
+				ID: "skipped:" + e.name, Names: []string{e.name}, Source: "acme",
+				Origin: m.caURL, State: StateSkipped, LastError: "not ordered: " + e.skip,
+			})
+			continue
+		}
+		state := certs.StateRenewing // waiting for its first certificate
+		if e.lastError != "" {
+			state = certs.StateFailed
+		}
+		rows = append(rows, certs.Status{
+			ID: "pending:" + e.name, Names: []string{e.name}, Source: "acme", Origin: m.caURL,
+			State: state, NextRenewal: e.nextRetry, LastError: e.lastError, LastErrorAt: e.lastErrorAt,
+		})
+	}
+	for _, r := range regexps {
+		rows = append(rows, certs.Status{
+			ID: "skipped:" + r, Names: []string{r}, Source: "acme", Origin: m.caURL,
+			State: StateSkipped, LastError: "not ordered: " + regexpReason,
+		})
+	}
+	return rows
+}
+
+// certFor finds the managed certificate serving name: an exact one with
+// the latest expiry, else a wildcard.
+func (m *Manager) certFor(name string) (certmagic.Certificate, bool) {
+	var best certmagic.Certificate
+	found, exact := false, false
+	for _, c := range m.cache.AllMatchingCertificates(name) {
+		if c.Leaf == nil {
+			continue
+		}
+		isExact := slices.Contains(c.Names, name)
+		better := !found || (isExact && !exact) ||
+			(isExact == exact && c.Leaf.NotAfter.After(best.Leaf.NotAfter))
+		if better {
+			best, found, exact = c, true, isExact
+		}
+	}
+	return best, found
+}
+
+func (m *Manager) certRow(c certmagic.Certificate, e entry, now time.Time) certs.Status {
+	leaf := c.Leaf
+	sum := sha256.Sum256(leaf.Raw)
+	fp := hex.EncodeToString(sum[:])
+	names := slices.Clone(leaf.DNSNames)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	keyType, keyBits := publicKeyInfo(leaf.PublicKey)
+	st := certs.Status{
+		ID:                 fp,
+		Names:              names,
+		Source:             "acme",
+		Origin:             m.caURL,
+		Issuer:             issuerName(leaf.Issuer),
+		Serial:             leaf.SerialNumber.Text(16),
+		KeyType:            keyType,
+		KeyBits:            keyBits,
+		SignatureAlgorithm: leaf.SignatureAlgorithm.String(),
+		SHA256:             fp,
+		NotBefore:          leaf.NotBefore,
+		NotAfter:           leaf.NotAfter,
+		State:              certs.StateFor(leaf.NotBefore, leaf.NotAfter, now),
+		LastRenewal:        e.loadedAt,
+		NextRenewal:        m.renewAt(c, now),
+		LastError:          e.lastError,
+		LastErrorAt:        e.lastErrorAt,
+	}
+	if e.obtaining && st.State != certs.StateExpired {
+		st.State = certs.StateRenewing
+	}
+	if e.lastError != "" && !e.nextRetry.IsZero() {
+		st.NextRenewal = e.nextRetry
+	}
+	return st
+}
+
+// renewAt estimates when certmagic will renew c: at the ARI time the CA
+// suggested, or when the renewal window opens, whichever is first.
+func (m *Manager) renewAt(c certmagic.Certificate, now time.Time) time.Time {
+	ratio := m.cfg.RenewalWindowRatio
+	if ratio == 0 {
+		ratio = certmagic.DefaultRenewalWindowRatio
+	}
+	life := c.Leaf.NotAfter.Sub(c.Leaf.NotBefore)
+	at := c.Leaf.NotAfter.Add(-time.Duration(float64(life) * ratio))
+	if ari := m.ariSelected(c, now); !ari.IsZero() && ari.Before(at) {
+		at = ari
+	}
+	return at
+}
+
+// ariSelected reads the renewal time certmagic picked from the CA's ARI
+// window, stored beside the certificate. It is read at most every ten
+// minutes per certificate, since status pages poll.
+func (m *Manager) ariSelected(c certmagic.Certificate, now time.Time) time.Time {
+	m.mu.Lock()
+	memo, ok := m.ari[c.Hash()]
+	m.mu.Unlock()
+	if ok && now.Sub(memo.readAt) < 10*time.Minute {
+		return memo.selected
+	}
+	memo = ariMemo{readAt: now}
+	if len(c.Names) > 0 {
+		key := certmagic.StorageKeys.SiteMeta(m.configs.Load().issuer.IssuerKey(), c.Names[0])
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		raw, err := m.cfg.Storage.Load(ctx, key)
+		cancel()
+		var meta struct {
+			IssuerData struct {
+				RenewalInfo *acme.RenewalInfo `json:"renewal_info"`
+			} `json:"issuer_data"`
+		}
+		if err == nil && json.Unmarshal(raw, &meta) == nil && meta.IssuerData.RenewalInfo != nil {
+			memo.selected = meta.IssuerData.RenewalInfo.SelectedTime
+		}
+	}
+	m.mu.Lock()
+	m.ari[c.Hash()] = memo
+	if len(m.ari) > 4*len(m.names)+16 {
+		clear(m.ari) // renewed certificates leave stale hashes behind
+	}
+	m.mu.Unlock()
+	return memo.selected
+}
+
+func issuerName(n pkix.Name) string {
+	org := ""
+	if len(n.Organization) > 0 {
+		org = n.Organization[0]
+	}
+	switch {
+	case n.CommonName != "" && org != "":
+		return n.CommonName + " (" + org + ")"
+	case n.CommonName != "":
+		return n.CommonName
+	}
+	return org
+}
+
+func publicKeyInfo(pub any) (string, int) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return "ECDSA", k.Curve.Params().BitSize
+	case *rsa.PublicKey:
+		return "RSA", k.N.BitLen()
+	case ed25519.PublicKey:
+		return "Ed25519", 256
+	}
+	return fmt.Sprintf("%T", pub), 0
+}
