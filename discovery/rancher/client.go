@@ -1,0 +1,243 @@
+package rancher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	rancher "github.com/rancher/go-rancher/v2"
+)
+
+// lister is what the provider needs from Rancher: whole collections, every
+// page, already reduced to the fields discovery reads. Keeping it this
+// narrow lets the go-rancher types stay in this file.
+type lister interface {
+	Stacks(ctx context.Context) ([]rawStack, error)
+	Services(ctx context.Context) ([]rawService, error)
+	Containers(ctx context.Context) ([]rawContainer, error)
+	// SubscribeURL is the websocket URL for resource.change events.
+	SubscribeURL() string
+}
+
+// stackServiceLabel is the container label naming its "<stack>/<service>";
+// Cattle copies it from the service, and Traefik joins on it.
+const stackServiceLabel = "io.rancher.stack_service.name"
+
+// goRancher is a [lister] over github.com/rancher/go-rancher/v2.
+type goRancher struct {
+	c         *rancher.RancherClient
+	pageLimit int // limit query parameter; 0 leaves Rancher's default (100)
+	subscribe string
+}
+
+// defaultPageLimit is the page size asked for: the 1.6 documentation's
+// maximum, under Cattle's real one (3000), so that even 6,000 containers
+// take a handful of requests.
+const defaultPageLimit = 1000
+
+// connect bootstraps the go-rancher client. With an endpoint that names no
+// project it asks which projects the key sees and scopes to the only one:
+// an environment key sees its own, an account key possibly several, and
+// an account key's unscoped URLs read its user account, which owns no
+// services (reference rancher-api.md §1.1–1.2).
+func connect(cfg Config, pageLimit int) (*goRancher, error) {
+	endpoint, project := endpointForClient(cfg.Endpoint)
+	c, err := newClient(cfg, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	if project == "" {
+		projects, err := c.Project.List(nil)
+		if err != nil {
+			return nil, describe(cfg, fmt.Errorf("listing environments: %w", err))
+		}
+		switch n := len(projects.Data); {
+		case n == 0:
+			return nil, fmt.Errorf("the API key%s sees no Rancher environment", from(cfg.KeySource))
+		case n > 1:
+			ids := make([]string, n)
+			for i, p := range projects.Data {
+				ids[i] = p.Id + " (" + p.Name + ")"
+			}
+			return nil, fmt.Errorf("the API key%s sees %d environments (%s), so it is an account key: set the endpoint to …/v2-beta/projects/<id> to choose one",
+				from(cfg.KeySource), n, strings.Join(ids, ", "))
+		}
+		self := projects.Data[0].Links["self"]
+		if self == "" {
+			return nil, errors.New("rancher's project has no self link")
+		}
+		if c, err = newClient(cfg, self+"/schemas"); err != nil {
+			return nil, err
+		}
+	}
+	sub, ok := c.GetTypes()["subscribe"]
+	if !ok || sub.Links["collection"] == "" {
+		return nil, errors.New("rancher's schemas have no subscribe collection")
+	}
+	ws, err := url.Parse(sub.Links["collection"])
+	if err != nil {
+		return nil, fmt.Errorf("parsing subscribe link: %w", err)
+	}
+	ws.Scheme = strings.Replace(ws.Scheme, "http", "ws", 1)
+	ws.RawQuery = "eventNames=resource.change"
+	return &goRancher{c: c, pageLimit: pageLimit, subscribe: ws.String()}, nil
+}
+
+func newClient(cfg Config, endpoint string) (*rancher.RancherClient, error) {
+	c, err := rancher.NewRancherClient(&rancher.ClientOpts{
+		Url: endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey, Timeout: cfg.Timeout,
+	})
+	if err != nil {
+		return nil, describe(cfg, fmt.Errorf("connecting to %s: %w", endpoint, err))
+	}
+	return c, nil
+}
+
+// describe puts authentication failures in plain words; go-rancher's own
+// message is kept behind it for the details. Neither holds the key.
+func describe(cfg Config, err error) error {
+	var apiErr *rancher.ApiError
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	switch apiErr.StatusCode {
+	case http.StatusUnauthorized:
+		return fmt.Errorf("rancher rejected the API key%s (401): the access key or secret key is wrong, or the key was deleted or disabled: %w", from(cfg.KeySource), err)
+	case http.StatusForbidden:
+		return fmt.Errorf("the API key%s lacks access to this Rancher environment (403): use a key of this environment or an account key that is a member: %w", from(cfg.KeySource), err)
+	}
+	return err
+}
+
+func (g *goRancher) SubscribeURL() string { return g.subscribe }
+
+func (g *goRancher) opts() *rancher.ListOpts {
+	o := rancher.NewListOpts()
+	if g.pageLimit != 0 {
+		o.Filters["limit"] = g.pageLimit
+	}
+	return o
+}
+
+// maxPages stops a server whose next links never end.
+const maxPages = 10000
+
+// Stacks reads every page of the stacks collection.
+func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
+	page, err := g.c.Stack.List(g.opts())
+	var out []rawStack
+	for n := 0; err == nil && page != nil && len(page.Data) > 0; n++ {
+		for _, s := range page.Data {
+			out = append(out, rawStack{ID: s.Id, Name: s.Name, State: s.State, System: s.System})
+		}
+		if err = next(ctx, n); err == nil {
+			page, err = page.Next()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing stacks: %w", err)
+	}
+	return out, nil
+}
+
+// Services reads every page of the services collection, which holds every
+// kind of service.
+func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
+	page, err := g.c.Service.List(g.opts())
+	var out []rawService
+	for n := 0; err == nil && page != nil && len(page.Data) > 0; n++ {
+		for _, s := range page.Data {
+			r := rawService{
+				ID: s.Id, StackID: s.StackId, Name: s.Name, Kind: s.Kind,
+				State: s.State, Health: s.HealthState, System: s.System,
+			}
+			if s.LaunchConfig != nil {
+				r.Labels = stringLabels(s.LaunchConfig.Labels)
+			}
+			for _, ep := range s.PublicEndpoints {
+				r.PublicIPs = append(r.PublicIPs, ep.IpAddress)
+			}
+			out = append(out, r)
+		}
+		if err = next(ctx, n); err == nil {
+			page, err = page.Next()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing services: %w", err)
+	}
+	return out, nil
+}
+
+// Containers reads every page of the containers collection.
+func (g *goRancher) Containers(ctx context.Context) ([]rawContainer, error) {
+	page, err := g.c.Container.List(g.opts())
+	var out []rawContainer
+	for n := 0; err == nil && page != nil && len(page.Data) > 0; n++ {
+		for _, c := range page.Data {
+			ss, _ := c.Labels[stackServiceLabel].(string)
+			out = append(out, rawContainer{
+				ID: c.Id, Name: c.Name, State: c.State, Health: c.HealthState,
+				IP: c.PrimaryIpAddress, NetworkMode: c.NetworkMode, StackService: ss,
+			})
+		}
+		if err = next(ctx, n); err == nil {
+			page, err = page.Next()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing containers: %w", err)
+	}
+	return out, nil
+}
+
+// next is checked between pages: go-rancher takes no context, so a read
+// can only be abandoned there.
+func next(ctx context.Context, pages int) error {
+	if pages >= maxPages {
+		return fmt.Errorf("more than %d pages", maxPages)
+	}
+	return ctx.Err()
+}
+
+// stringLabels converts launch config labels; Rancher labels are strings,
+// anything else is rendered as text rather than dropped.
+func stringLabels(in map[string]any) map[string]string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		case nil:
+			out[k] = ""
+		default:
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out
+}
+
+// readAll reads the three collections.
+func readAll(ctx context.Context, l lister) (raw, error) {
+	start := time.Now()
+	var r raw
+	var err error
+	if r.Stacks, err = l.Stacks(ctx); err != nil {
+		return raw{}, err
+	}
+	if r.Services, err = l.Services(ctx); err != nil {
+		return raw{}, err
+	}
+	if r.Containers, err = l.Containers(ctx); err != nil {
+		return raw{}, err
+	}
+	r.Took = time.Since(start)
+	return r, nil
+}

@@ -1,0 +1,31 @@
+// Package rancher discovers routes in a Rancher 1.x (Cattle) environment,
+// as Traefik 1.x's Rancher provider did, but live and without losing routes
+// when Rancher is unreachable.
+//
+// # Overview
+//
+// [Provider.Run] reads every page of the stacks, services and containers
+// collections through the real go-rancher v2 client (behind the narrow
+// [lister] interface), joins containers to services by their
+// io.rancher.stack_service.name label, keeps the healthy running ones
+// (Traefik's container filter) and hands each service's launch-config labels
+// to the shared labels.Build, the one code path that turns traefik.* labels
+// into routes. The result is published as a [route.Snapshot] only when its
+// fingerprint, a hash of everything the routes are built from, changed.
+//
+// Changes arrive through the …/subscribe?eventNames=resource.change
+// websocket: a relevant event triggers a debounced re-read, so a scale-up
+// or a container turning unhealthy reaches the routing table in a fraction
+// of a second instead of Traefik's 15 s poll. The provider also polls every
+// Config.Refresh, as a safety net while the socket is up and as the only
+// source of changes while it is not.
+//
+// Any failed read keeps the last good snapshot (Traefik 1.3/1.4 published
+// an empty configuration when Rancher was down) and is retried with capped
+// exponential backoff. [Provider.Status] reports the mode, the last success
+// and error, the next attempt, counts and every per-service problem; it
+// never contains the API secret.
+//
+// The fake server in package ranchertest plays Rancher in the tests and in
+// the `edge demo` command.
+package rancher
