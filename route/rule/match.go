@@ -32,11 +32,16 @@ func (m *hostMatcher) match(_ *http.Request, host string) bool {
 
 // hostRegexpMatcher is HostRegexp: any template matches.
 type hostRegexpMatcher struct {
-	res []*regexp.Regexp
+	patterns []*hostPattern
 }
 
 func (m *hostRegexpMatcher) match(_ *http.Request, host string) bool {
-	return anyMatch(m.res, host)
+	for _, p := range m.patterns {
+		if p.match(host) {
+			return true
+		}
+	}
+	return false
 }
 
 // pathMatcher is Path (and the match half of PathStrip and PathStripRegex):

@@ -38,6 +38,14 @@ func TestMatch(t *testing.T) {
 		{name: "hostregexp dot literal", rule: "HostRegexp:{sub}.example.com", url: "http://a.exampleXcom/", want: false},
 		{name: "hostregexp comma in quantifier", rule: "HostRegexp:{sub:[a-z]{2,3}}.example.com", url: "http://abc.example.com/", want: true},
 		{name: "hostregexp quantifier bound", rule: "HostRegexp:{sub:[a-z]{2,3}}.example.com", url: "http://abcd.example.com/", want: false},
+		{name: "hostregexp two variables", rule: "HostRegexp:{a}.{b:[0-9]+}.com", url: "http://x.12.com/", want: true},
+		{name: "hostregexp two variables miss", rule: "HostRegexp:{a}.{b:[0-9]+}.com", url: "http://x.ab.com/", want: false},
+		{name: "hostregexp no variable", rule: "HostRegexp:Example.com", url: "http://example.com/", want: true},
+		{name: "hostregexp no variable miss", rule: "HostRegexp:Example.com", url: "http://www.example.com/", want: false},
+		{name: "hostregexp literal prefix", rule: "HostRegexp:api.{r:[a-z]+}.example.com", url: "http://api.eu.example.com/", want: true},
+		{name: "hostregexp literal prefix miss", rule: "HostRegexp:api.{r:[a-z]+}.example.com", url: "http://www.eu.example.com/", want: false},
+		{name: "hostregexp host too short", rule: "HostRegexp:{a}.example.com", url: "http://example.com/", want: false},
+		{name: "hostregexp unicode fold", rule: "HostRegexp:{n:[0-9]+}.ss.com", url: "http://1.\u017fs.com/", want: true},
 		{name: "hostregexp or", rule: "HostRegexp:{a}.x.com,{b}.y.com", url: "http://q.y.com/", want: true},
 
 		// Path.

@@ -91,12 +91,16 @@ func (b *builder) add(name string, args []string) error {
 		b.hostSets = append(b.hostSets, hosts)
 		b.match(&hostMatcher{hosts: hosts}, costCompare)
 	case "HostRegexp":
-		res, err := compileAll(name, args, hostTemplate)
-		if err != nil {
-			return err
+		m := &hostRegexpMatcher{}
+		for _, a := range args {
+			p, err := newHostPattern(a)
+			if err != nil {
+				return fmt.Errorf("%s: argument %q: %w", name, a, err)
+			}
+			m.patterns = append(m.patterns, p)
 		}
 		b.hostRegexp = true
-		b.match(&hostRegexpMatcher{res: res}, costRegexp)
+		b.match(m, costRegexp)
 	case "Path", "PathStrip", "PathStripRegex":
 		m, err := newPathMatcher(name, args)
 		if err != nil {

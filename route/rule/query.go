@@ -40,12 +40,14 @@ func (p *queryPair) match(rawQuery string) bool {
 	case p.anyValue:
 		return true
 	case p.re != nil:
-		if strings.ContainsAny(v, "%+") {
+		if hasEscapes(v) {
 			// Validity was checked by firstQueryValue; only escaped
 			// values pay for the copy.
 			v, _ = url.QueryUnescape(v)
 		}
 		return p.re.MatchString(v)
+	case len(v) == len(p.value) && !hasEscapes(v):
+		return v == p.value
 	default:
 		eq, _ := unescapedEqual(v, p.value)
 		return eq
@@ -55,19 +57,31 @@ func (p *queryPair) match(rawQuery string) bool {
 // firstQueryValue returns the still-escaped value of the first well-formed
 // "key=value" segment whose unescaped key is key. Like url.ParseQuery it
 // splits on "&" only and skips segments that contain ";" or bad escapes.
+// Checks are ordered cheapest first, since most segments are not the key.
 func firstQueryValue(rawQuery, key string) (string, bool) {
 	for rawQuery != "" {
 		var seg string
 		seg, rawQuery, _ = strings.Cut(rawQuery, "&")
-		if seg == "" || strings.IndexByte(seg, ';') >= 0 {
+		if len(seg) < len(key) {
+			// An escaped key is never shorter than its unescaped form.
 			continue
 		}
 		k, v, _ := strings.Cut(seg, "=")
-		if eq, valid := unescapedEqual(k, key); !valid || !eq {
+		if k != key || strings.IndexByte(k, '+') >= 0 {
+			if !hasEscapes(k) {
+				continue
+			}
+			if equal, valid := unescapedEqual(k, key); !equal || !valid {
+				continue
+			}
+		}
+		if strings.IndexByte(seg, ';') >= 0 {
 			continue
 		}
-		if _, valid := unescapedEqual(v, ""); !valid {
-			continue
+		if strings.IndexByte(v, '%') >= 0 {
+			if _, valid := unescapedEqual(v, ""); !valid {
+				continue
+			}
 		}
 		return v, true
 	}
@@ -101,6 +115,16 @@ func unescapedEqual(esc, want string) (equal, valid bool) {
 		}
 	}
 	return equal && j == len(want), true
+}
+
+// hasEscapes is strings.ContainsAny(s, "%+") without building a set per call.
+func hasEscapes(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' || s[i] == '+' {
+			return true
+		}
+	}
+	return false
 }
 
 func isHex(c byte) bool {
