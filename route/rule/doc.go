@@ -60,5 +60,17 @@
 //  5. ReplacePath
 //
 // A strip step that finds no prefix to remove at serve time answers 404, as
-// Traefik did; Modify reports that by returning false.
+// Traefik did; Modify reports that by returning false. PathStrip and
+// PathPrefixStrip strip their literal arguments even when the matcher used a
+// template, so a template there always ends in 404, as it did in Traefik.
+//
+// # Differences from Traefik
+//
+// Only rules that Traefik rejected or could never match behave differently:
+// blank ";" pieces and blank arguments are ignored instead of rejected or
+// kept as "" (a bare "PathPrefix:/a, " matched every path in Traefik);
+// commas inside {...} do not split arguments; a Query argument splits on
+// its first "=" only, so values may contain "="; a regexp strip guarantees
+// a leading "/" in URL.Path, not only in RequestURI; and RawPath is cut by
+// its escaped length rather than by the decoded prefix length.
 package rule
