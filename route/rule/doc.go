@@ -66,11 +66,11 @@
 //
 // # Differences from Traefik
 //
-// Only rules that Traefik rejected or could never match behave differently:
-// blank ";" pieces and blank arguments are ignored instead of rejected or
-// kept as "" (a bare "PathPrefix:/a, " matched every path in Traefik);
-// commas inside {...} do not split arguments; a Query argument splits on
-// its first "=" only, so values may contain "="; a regexp strip guarantees
-// a leading "/" in URL.Path, not only in RequestURI; and RawPath is cut by
-// its escaped length rather than by the decoded prefix length.
+// Only rules that Traefik rejected, or that leaned on its parsing quirks,
+// behave differently. Blank ";" pieces and blank arguments are ignored
+// instead of rejected or kept as "" (so "PathPrefix:/a, " no longer matches
+// every path). Commas inside {...} do not split arguments. A Query argument
+// splits on its first "=" only, so values may contain "=". A regexp strip
+// guarantees a leading "/" in URL.Path, not only in RequestURI. RawPath is
+// cut by its escaped length rather than by the decoded prefix length.
 package rule
