@@ -38,33 +38,38 @@ type ariMemo struct {
 // pending or failing, and one per skipped name or HostRegexp rule.
 func (m *Manager) Status() []certs.Status {
 	now := m.cfg.Now()
+	type snap struct {
+		entry
+		held bool // a certificate is managed, or being obtained, for it
+	}
 	m.mu.Lock()
-	entries := make([]entry, 0, len(m.names))
+	entries := make([]snap, 0, len(m.names))
 	for _, e := range m.names {
-		c := *e
+		c := snap{entry: *e, held: e.cancel != nil || e.managed}
 		c.cancel = nil
 		entries = append(entries, c)
 	}
 	regexps := slices.Clone(m.regexps)
 	m.mu.Unlock()
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(entries, func(a, b snap) int { return strings.Compare(a.name, b.name) })
 
 	var rows []certs.Status
 	seen := map[string]bool{}
 	for _, e := range entries {
-		if cert, ok := m.certFor(e.name); ok {
-			if seen[cert.Hash()] {
-				continue
-			}
-			seen[cert.Hash()] = true
-			rows = append(rows, m.certRow(cert, e, now))
-			continue
-		}
-		if e.skip != "" && !e.managed {
+		// A skipped name has a row of its own even when another
+		// certificate (a wildcard) serves it.
+		if e.skip != "" && !e.held {
 			rows = append(rows, certs.Status{
 				ID: "skipped:" + e.name, Names: []string{e.name}, Source: "acme",
 				Origin: m.caURL, State: StateSkipped, LastError: "not ordered: " + e.skip,
 			})
+			continue
+		}
+		if cert, ok := m.certFor(e.name); ok {
+			if !seen[cert.Hash()] {
+				seen[cert.Hash()] = true
+				rows = append(rows, m.certRow(cert, e.entry, now))
+			}
 			continue
 		}
 		state := certs.StateRenewing // waiting for its first certificate
