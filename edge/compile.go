@@ -144,42 +144,38 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string
 	return rt, nil
 }
 
-// routeHandler assembles the chain for one route, outermost first:
-// whitelist, auth, headers, then either a redirect or the rule's path
-// modifiers and the proxy.
+// routeHandler assembles the chain for one route in Traefik 1.7's order,
+// outermost first: whitelist, redirect, headers, basic auth, then the
+// rule's path modifiers and the proxy. The redirect passes requests it
+// does not apply to (already on its entry point, regex not matching) on,
+// and comes before auth so nobody is asked for credentials over plain HTTP.
 func (s *Server) routeHandler(rt *Route) (http.Handler, error) {
 	svc := &rt.Service
-	var h http.Handler
-	if svc.Redirect != nil {
-		rd, err := middleware.Redirect(*svc.Redirect, s.cfg.HTTPPort, s.cfg.HTTPSPort)
-		if err != nil {
-			return nil, fmt.Errorf("redirect: %w", err)
-		}
-		h = rd
-	} else {
-		proxy := s.newReverseProxy(rt)
-		r := rt.rule
-		if r.HasModifiers() {
-			h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-				if !r.Modify(req) {
-					plainError(w, http.StatusNotFound)
-					return
-				}
-				proxy.ServeHTTP(w, req)
-			})
-		} else {
-			h = proxy
-		}
+	var h http.Handler = s.newReverseProxy(rt)
+	if r := rt.rule; r.HasModifiers() {
+		proxy := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if !r.Modify(req) {
+				plainError(w, http.StatusNotFound)
+				return
+			}
+			proxy.ServeHTTP(w, req)
+		})
 	}
 	var err error
+	if svc.Auth != nil {
+		if h, err = middleware.BasicAuth(*svc.Auth, h); err != nil {
+			return nil, fmt.Errorf("basic auth: %w", err)
+		}
+	}
 	if svc.Headers != nil {
 		if h, err = middleware.Headers(*svc.Headers, h); err != nil {
 			return nil, fmt.Errorf("headers: %w", err)
 		}
 	}
-	if svc.Auth != nil {
-		if h, err = middleware.BasicAuth(*svc.Auth, h); err != nil {
-			return nil, fmt.Errorf("basic auth: %w", err)
+	if svc.Redirect != nil {
+		if h, err = middleware.RedirectWithFallback(*svc.Redirect, s.cfg.HTTPPort, s.cfg.HTTPSPort, h); err != nil {
+			return nil, fmt.Errorf("redirect: %w", err)
 		}
 	}
 	if svc.WhiteList != nil {
@@ -197,14 +193,14 @@ func (r *Route) Middlewares() []string {
 	if svc.WhiteList != nil {
 		out = append(out, "whitelist")
 	}
-	if svc.Auth != nil {
-		out = append(out, "basic-auth")
+	if svc.Redirect != nil {
+		out = append(out, "redirect")
 	}
 	if svc.Headers != nil {
 		out = append(out, "headers")
 	}
-	if svc.Redirect != nil {
-		out = append(out, "redirect")
+	if svc.Auth != nil {
+		out = append(out, "basic-auth")
 	}
 	if r.rule.HasModifiers() {
 		out = append(out, "path-rewrite")

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/discovery/file"
+	"github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/edge"
+	"github.com/rancher-edge/edge/route"
+)
+
+// check validates the configuration, loads the certificates and the routes
+// the edge would serve, prints them and returns an error when anything is
+// wrong. It binds no port and never prints a secret.
+func check(ctx context.Context, e env, w io.Writer) error {
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", indent(err))
+	}
+	var errs []error
+	fmt.Fprintf(w, "listeners: http :%d", cfg.HTTPPort)
+	if cfg.HTTPSEnable {
+		fmt.Fprintf(w, " (redirects to https, %d), https :%d\n", cfg.RedirectCode, cfg.HTTPSPort)
+	} else {
+		fmt.Fprintln(w, " (serves routes; HTTPS off)")
+	}
+
+	if cfg.HTTPSEnable && len(cfg.Pairs) > 0 {
+		ccfg := certs.Config{Pairs: cfg.Pairs, Default: cfg.DefaultCert, Resolver: cfg.Resolver}
+		if _, err := certs.New(ccfg); err != nil {
+			errs = append(errs, fmt.Errorf("certificates:\n%w", indent(err)))
+		}
+		// Inspect lists every pair, the broken ones as failed, so the
+		// table shows what works next to what does not.
+		fmt.Fprintln(w, "\ncertificates:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  NAMES\tSTATE\tNOT AFTER\tDEFAULT\tORIGIN")
+		for _, st := range certs.Inspect(ccfg) {
+			notAfter := "-"
+			if !st.NotAfter.IsZero() {
+				notAfter = st.NotAfter.Format(time.DateOnly)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%v\t%s\n", strings.Join(st.Names, ","), st.State, notAfter, st.Default, st.Origin)
+		}
+		tw.Flush()
+	} else if cfg.HTTPSEnable {
+		fmt.Fprintln(w, "\ncertificates: none configured; a self-signed certificate would answer HTTPS")
+	}
+
+	srv, err := edge.New(edge.Config{HTTPAddr: ":0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if cfg.File != "" {
+		snap, err := file.Load(cfg.File, labels.Options{Provider: "file", ExposedByDefault: true})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRAEFIK_FILE: %w", err))
+		} else {
+			srv.Update(snap)
+		}
+	}
+	if cfg.Rancher != nil {
+		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s); routes are discovered at run time\n",
+			cfg.Rancher.Endpoint, cfg.Rancher.EndpointSource, cfg.Rancher.KeySource)
+	}
+	t := srv.Table()
+	printTable(w, t)
+	for _, p := range t.Problems() {
+		if p.Severity == route.Error {
+			errs = append(errs, errors.New(p.String()))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("check failed:\n%w", indent(errors.Join(errs...)))
+	}
+	fmt.Fprintln(w, "\nconfiguration OK")
+	return nil
+}
+
+// printTable writes the routing table in match order.
+func printTable(w io.Writer, t *edge.Table) {
+	fmt.Fprintf(w, "\nroutes (%d), in match order:\n", len(t.Routes()))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PRIORITY\tRULE\tSOURCE\tLB\tMIDDLEWARES\tBACKENDS")
+	for _, rt := range t.Routes() {
+		var bs []string
+		for _, b := range rt.Backends() {
+			bs = append(bs, fmt.Sprintf("%s(w=%d)", b.URL, b.Weight))
+		}
+		if len(bs) == 0 {
+			bs = []string{"none: answers 503"}
+		}
+		mw := strings.Join(rt.Middlewares(), ",")
+		if mw == "" {
+			mw = "-"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", rt.Priority(), rt.Service.Rule, rt.Service.Source, rt.Method(), mw, strings.Join(bs, " "))
+	}
+	tw.Flush()
+	if ps := t.Problems(); len(ps) > 0 {
+		fmt.Fprintf(w, "\nproblems (%d):\n", len(ps))
+		for _, p := range ps {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+// Command edge is a TLS edge proxy for Rancher 1.x stacks: it terminates
+// TLS with secret-held or ACME certificates, redirects HTTP to HTTPS and
+// routes to the services Rancher labels with Traefik 1.x labels.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "edge:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, minus the process: tests call it directly.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "edge", version)
+		return nil
+	case "help":
+		if len(args) > 0 && args[0] == "settings" {
+			writeSettings(stdout)
+			return nil
+		}
+		_, _, err := parseFlags("edge", []string{"-h"}, stdout)
+		return err
+	case "serve", "check", "demo":
+	default:
+		return fmt.Errorf("unknown command %q (want serve, check, demo, version or help)", cmd)
+	}
+	flags, rest, err := parseFlags("edge "+cmd, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected arguments %q", rest)
+	}
+	e := env{flags: flags, getenv: getenv}
+	switch cmd {
+	case "check":
+		return check(ctx, e, stdout)
+	case "demo":
+		return demo(ctx, e, stdout, stderr)
+	}
+	cfg, err := loadConfig(e)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", indent(err))
+	}
+	return serve(ctx, cfg, e, stderr)
+}
+
+// indent prefixes every line of a joined error so a list of problems reads
+// as a list.
+func indent(err error) error {
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("  - %w", e)
+	}
+	return errors.Join(out...)
+}

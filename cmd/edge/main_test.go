@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rancher-edge/edge/certs"
+)
+
+func mapEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, mapEnv(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "edge ") {
+		t.Errorf("version output %q", out.String())
+	}
+}
+
+func TestInvalidSettingsAreListedTogether(t *testing.T) {
+	env := map[string]string{
+		"TRAEFIK_HTTP_PORT":        "eighty",
+		"TRAEFIK_ACCESS_LOG":       "xml",
+		"TRAEFIK_LOG_LEVEL":        "loud",
+		"TRAEFIK_TRUSTED_IPS":      "10.0.0.0/8,not-an-ip",
+		"TRAEFIK_SSL_CERT":         "/nonexistent/cert.pem",
+		"TRAEFIK_HTTPS_ENABLE":     "maybe",
+		"TRAEFIK_RANCHER_REFRESH":  "soon",
+		"TRAEFIK_RANCHER_ENDPOINT": "http://rancher:8080",
+	}
+	err := run(context.Background(), []string{"check"}, mapEnv(env), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("bad settings accepted")
+	}
+	for _, want := range []string{"TRAEFIK_HTTP_PORT", "TRAEFIK_ACCESS_LOG", "TRAEFIK_LOG_LEVEL", "not-an-ip", "TRAEFIK_SSL_CERT", "TRAEFIK_HTTPS_ENABLE", "TRAEFIK_RANCHER_REFRESH"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestUnknownCommandAndFlag(t *testing.T) {
+	if err := run(context.Background(), []string{"launch"}, mapEnv(nil), io.Discard, io.Discard); err == nil {
+		t.Error("unknown command accepted")
+	}
+	if err := run(context.Background(), []string{"check", "--no-such-flag"}, mapEnv(nil), io.Discard, io.Discard); err == nil {
+		t.Error("unknown flag accepted")
+	}
+}
+
+// writeCert writes a self-signed pair for names into dir and returns the
+// paths.
+func writeCert(t *testing.T, dir, base string, names ...string) (certPath, keyPath string, certPEM []byte) {
+	t.Helper()
+	c, k, err := certs.SelfSigned(names, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPath, keyPath = filepath.Join(dir, base+"_crt"), filepath.Join(dir, base+"_key")
+	if err := os.WriteFile(certPath, c, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, k, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certPath, keyPath, c
+}
+
+func TestCheckPrintsRoutesAndNoSecrets(t *testing.T) {
+	dir := t.TempDir()
+	certPath, keyPath, _ := writeCert(t, dir, "wild", "*.example.com")
+	if err := os.WriteFile(filepath.Join(dir, "rancher_secret"), []byte("s3cr3t-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	routes := filepath.Join(dir, "routes.yaml")
+	os.WriteFile(routes, []byte(`services:
+  - name: whoami
+    labels:
+      traefik.frontend.rule: "Host:whoami.example.com"
+      traefik.port: "8080"
+    servers: ["10.0.0.5", "10.0.0.6:9090"]
+`), 0o644)
+	env := map[string]string{
+		"TRAEFIK_SECRETS_DIR":       dir,
+		"TRAEFIK_SSL_CERT":          certPath,
+		"TRAEFIK_SSL_PRIVATE_KEY":   keyPath,
+		"TRAEFIK_FILE":              routes,
+		"TRAEFIK_RANCHER_ENDPOINT":  "http://rancher:8080/v1",
+		"TRAEFIK_RANCHER_ACCESSKEY": "ACCESSKEYVALUE",
+		"TRAEFIK_RANCHER_SECRET":    "rancher_secret", // an alias in the secrets dir
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check"}, mapEnv(env), &out, io.Discard); err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	for _, want := range []string{"Host:whoami.example.com", "http://10.0.0.5:8080", "http://10.0.0.6:9090", "*.example.com", "configuration OK"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	for _, secret := range []string{"s3cr3t-value", "ACCESSKEYVALUE", "PRIVATE KEY"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("output leaks %q:\n%s", secret, got)
+		}
+	}
+}
+
+func TestCheckFailsOnBadRoute(t *testing.T) {
+	dir := t.TempDir()
+	routes := filepath.Join(dir, "routes.yaml")
+	os.WriteFile(routes, []byte(`services:
+  - name: broken
+    labels:
+      traefik.frontend.rule: "Hots:x.example.com"
+      traefik.port: "8080"
+    servers: ["10.0.0.5"]
+`), 0o644)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"check", "--file", routes}, mapEnv(map[string]string{"TRAEFIK_HTTPS_ENABLE": "false"}), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Fatalf("check accepted a bad rule: %v\n%s", err, out.String())
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestServeEndToEnd runs the whole program as a user would configure it:
+// the certificate as a PEM value in the rawmind0 variable, a second pair
+// as mch1307-style paths, a routes file, and real requests.
+func TestServeEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	wildCert, wildKey, wildPEM := writeCert(t, dir, "wild", "*.example.com")
+	exactPEMc, exactPEMk, err := certs.SelfSigned([]string{"api.example.com"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from backend: %s %s", r.Host, r.URL.Path)
+	}))
+	defer backend.Close()
+	_, bport, _ := net.SplitHostPort(strings.TrimPrefix(backend.URL, "http://"))
+	routes := filepath.Join(dir, "routes.yaml")
+	os.WriteFile(routes, []byte(fmt.Sprintf(`services:
+  - name: app
+    labels:
+      traefik.frontend.rule: "Host:app.example.com,api.example.com"
+      traefik.port: "%s"
+    servers: ["127.0.0.1"]
+`, bport)), 0o644)
+
+	httpPort, httpsPort := freePort(t), freePort(t)
+	env := map[string]string{
+		"TRAEFIK_HTTP_PORT":  strconv.Itoa(httpPort),
+		"TRAEFIK_HTTPS_PORT": strconv.Itoa(httpsPort),
+		// Two pairs through the rawmind0 names: a path (as mch1307 passed
+		// it) and inline PEM (as rawmind0 did).
+		"TRAEFIK_SSL_CRT":    wildCert + "," + string(exactPEMc),
+		"TRAEFIK_SSL_KEY":    wildKey + "," + string(exactPEMk),
+		"TRAEFIK_FILE":       routes,
+		"TRAEFIK_ADMIN_PORT": "0",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- run(ctx, nil, mapEnv(env), io.Discard, &syncWriter{w: &logs}) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(wildPEM)
+	roots.AppendCertsFromPEM(exactPEMc)
+	client := &http.Client{
+		Timeout: 5 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: roots},
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				_, port, _ := net.SplitHostPort(addr)
+				return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+port)
+			},
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	url := fmt.Sprintf("https://app.example.com:%d/hello", httpsPort)
+	var resp *http.Response
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err = client.Get(url)
+		if err == nil && resp.StatusCode == 200 {
+			break
+		}
+		if err == nil {
+			resp.Body.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edge never served %s: %v\nlogs:\n%s", url, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "hello from backend: app.example.com") {
+		t.Errorf("body %q", body)
+	}
+	// SNI: the exact certificate for api, the wildcard for app.
+	for host, wantName := range map[string]string{"api.example.com": "api.example.com", "app.example.com": "*.example.com"} {
+		resp, err := client.Get(fmt.Sprintf("https://%s:%d/", host, httpsPort))
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		resp.Body.Close()
+		if got := resp.TLS.PeerCertificates[0].DNSNames; len(got) == 0 || got[0] != wantName {
+			t.Errorf("%s served certificate for %v, want %s", host, got, wantName)
+		}
+	}
+	resp, err = client.Get(fmt.Sprintf("http://app.example.com:%d/a?b=c", httpPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want := fmt.Sprintf("https://app.example.com:%d/a?b=c", httpsPort); resp.StatusCode != 302 || resp.Header.Get("Location") != want {
+		t.Errorf("redirect: %d %q, want 302 %q", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+}
+
+// syncWriter lets the test read logs while the edge writes them.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// TestDocsListEverySetting keeps docs/configuration.md in step with the
+// settings table (regenerate it with `edge help settings`).
+func TestDocsListEverySetting(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(string(doc), "`"+s.env+"`") {
+			t.Errorf("docs/configuration.md does not document %s", s.env)
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/discovery"
+	"github.com/rancher-edge/edge/discovery/file"
+	"github.com/rancher-edge/edge/discovery/rancher"
+	"github.com/rancher-edge/edge/edge"
+	"github.com/rancher-edge/edge/route"
+)
+
+// parts are the long-lived components of one edge process.
+type parts struct {
+	log       *slog.Logger
+	certs     *certs.Store
+	edge      *edge.Server
+	providers []discovery.Provider
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// build wires the parts from the configuration. It binds nothing.
+func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error) {
+	p := &parts{log: logger}
+	var tlsConf *tls.Config
+	if cfg.HTTPSEnable {
+		pairs := cfg.Pairs
+		if len(pairs) == 0 {
+			// Like Traefik, answer HTTPS with a generated certificate rather
+			// than refuse to start; the status page shows it.
+			logger.Warn("no certificate configured (TRAEFIK_SSL_CERT); serving a self-signed one")
+			certPEM, keyPEM, err := certs.SelfSigned([]string{"edge.invalid"}, 365*24*time.Hour)
+			if err != nil {
+				return nil, fmt.Errorf("generating a fallback certificate: %w", err)
+			}
+			cv, err := cfg.Resolver.Resolve("generated", string(certPEM), true)
+			if err != nil {
+				return nil, err
+			}
+			kv, err := cfg.Resolver.Resolve("generated", string(keyPEM), true)
+			if err != nil {
+				return nil, err
+			}
+			pairs = []certs.Pair{{Name: "generated self-signed", Cert: cv, Key: kv}}
+		}
+		store, err := certs.New(certs.Config{
+			Pairs:    pairs,
+			Default:  cfg.DefaultCert,
+			Resolver: cfg.Resolver,
+			Logger:   logger.With("component", "certs"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("certificates:\n%w", indent(err))
+		}
+		p.certs = store
+		tlsConf = store.TLSConfig()
+	}
+
+	ecfg := edge.Config{
+		HTTPAddr:        ":" + strconv.Itoa(cfg.HTTPPort),
+		HTTPPort:        cfg.HTTPPort,
+		HTTPSPort:       cfg.HTTPSPort,
+		TLS:             tlsConf,
+		RedirectCode:    cfg.RedirectCode,
+		TrustedIPs:      cfg.TrustedIPs,
+		AccessLogFormat: cfg.AccessLog,
+		Logger:          logger.With("component", "edge"),
+	}
+	if cfg.HTTPSEnable {
+		ecfg.HTTPSAddr = ":" + strconv.Itoa(cfg.HTTPSPort)
+	}
+	if cfg.AccessLog != "" {
+		ecfg.AccessLog = accessLog
+	}
+	if cfg.BackendInsecure {
+		ecfg.BackendTLS = &tls.Config{InsecureSkipVerify: true}
+	}
+	srv, err := edge.New(ecfg)
+	if err != nil {
+		return nil, err
+	}
+	p.edge = srv
+
+	providers, err := newProviders(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	p.providers = providers
+	return p, nil
+}
+
+func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error) {
+	var out []discovery.Provider
+	var errs []error
+	if cfg.File != "" {
+		fp, err := file.New(file.Config{Path: cfg.File, ExposedByDefault: true, Logger: logger.With("component", "discovery.file")})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TRAEFIK_FILE: %w", err))
+		} else {
+			out = append(out, fp)
+		}
+	}
+	if rc := cfg.Rancher; rc != nil {
+		rp, err := rancher.New(rancher.Config{
+			Endpoint:         rc.Endpoint,
+			AccessKey:        string(rc.AccessKey.Bytes()),
+			SecretKey:        string(rc.SecretKey.Bytes()),
+			KeySource:        rc.KeySource,
+			Domain:           rc.Domain,
+			Refresh:          rc.Refresh,
+			ExposedByDefault: rc.Exposed,
+			HealthFilter:     rc.HealthFilter,
+			RuleOrder:        rc.RuleOrder,
+			Constraints:      rc.Constraints,
+			Logger:           logger.With("component", "discovery.rancher"),
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rancher: %w", err))
+		} else {
+			logger.Info("rancher discovery configured", "endpoint_from", rc.EndpointSource, "keys_from", rc.KeySource)
+			out = append(out, rp)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// run starts every part and blocks until ctx ends or a part fails.
+func (p *parts) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4+len(p.providers))
+	start := func(name string, f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		})
+	}
+	if p.certs != nil {
+		start("certificates", p.certs.Run)
+	}
+	for _, pr := range p.providers {
+		start("discovery "+pr.Name(), func(ctx context.Context) error {
+			return pr.Run(ctx, func(s route.Snapshot) { p.edge.Update(s) })
+		})
+	}
+	start("edge", p.edge.Run)
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (p *parts) close() {
+	p.edge.Close()
+	if p.certs != nil {
+		p.certs.Close()
+	}
+}
+
+// serve runs the edge until ctx ends.
+func serve(ctx context.Context, cfg config, e env, stderr io.Writer) error {
+	logger := newLogger(stderr, cfg.LogLevel)
+	warnLegacy(e, logger)
+	p, err := build(cfg, logger, os.Stdout)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	go func() {
+		select {
+		case <-p.edge.Ready():
+			h, s := p.edge.Addrs()
+			logger.Info("edge serving", "http", addrString(h), "https", addrString(s), "version", version)
+		case <-ctx.Done():
+		}
+	}()
+	return p.run(ctx)
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "off"
+	}
+	return a.String()
+}
+
+func warnLegacy(e env, logger *slog.Logger) {
+	for name, why := range legacy {
+		if e.getenv(name) != "" {
+			logger.Warn("setting ignored", "setting", name, "why", why)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// setting is one configuration knob: an environment variable the community
+// images used, and the flag that overrides it.
+type setting struct {
+	env  string
+	flag string
+	def  string
+	help string
+}
+
+// settings is every knob the edge reads. The docs are generated from the
+// same table (`edge help settings`), so they cannot drift.
+var settings = []setting{
+	{"TRAEFIK_HTTP_PORT", "http-port", "80", "plain HTTP port (redirects to HTTPS, answers ACME HTTP-01)"},
+	{"TRAEFIK_HTTPS_PORT", "https-port", "443", "HTTPS port"},
+	{"TRAEFIK_HTTPS_ENABLE", "https-enable", "true", "true/only: serve HTTPS and redirect HTTP; false: serve routes on HTTP without redirect"},
+	{"TRAEFIK_REDIRECT_CODE", "redirect-code", "302", "status of the HTTP to HTTPS redirect: 301, 302, 307 or 308"},
+	{"TRAEFIK_SECRETS_DIR", "secrets-dir", "/run/secrets", "directory where bare secret aliases are looked up"},
+	{"TRAEFIK_SSL_CERT", "ssl-cert", "", "certificate(s): path, secret alias or PEM; comma-separated for several pairs (alias TRAEFIK_SSL_CRT)"},
+	{"TRAEFIK_SSL_PRIVATE_KEY", "ssl-private-key", "", "private key(s) matching TRAEFIK_SSL_CERT, same forms (alias TRAEFIK_SSL_KEY)"},
+	{"TRAEFIK_DEFAULT_CERT", "default-cert", "", "certificate for unknown or absent SNI: 1-based index, a certificate name, or a file path; default the first"},
+	{"TRAEFIK_FILE", "file", "", "routes file (YAML, Traefik labels per service), watched for changes"},
+	{"TRAEFIK_LOG_LEVEL", "log-level", "INFO", "DEBUG, INFO, WARN or ERROR"},
+	{"TRAEFIK_ACCESS_LOG", "access-log", "off", "access log on stdout: off, common or json"},
+	{"TRAEFIK_TRUSTED_IPS", "trusted-ips", "", "comma-separated CIDRs whose X-Forwarded-* headers are trusted"},
+	{"TRAEFIK_BACKEND_INSECURE", "backend-insecure", "false", "skip certificate verification for https:// backends"},
+
+	{"TRAEFIK_RANCHER_ENDPOINT", "rancher-endpoint", "", "Rancher API URL (…, /v1, /v2-beta, /v2-beta/projects/<id>); falls back to CATTLE_URL"},
+	{"TRAEFIK_RANCHER_ACCESSKEY", "rancher-accesskey", "", "API access key: value, file path or secret alias; falls back to CATTLE_ACCESS_KEY"},
+	{"TRAEFIK_RANCHER_SECRET", "rancher-secret", "", "API secret key: value, file path or secret alias; falls back to CATTLE_SECRET_KEY"},
+	{"TRAEFIK_RANCHER_DOMAIN", "rancher-domain", "", "domain of the default rule Host:<service>.<stack>.<domain>"},
+	{"TRAEFIK_RANCHER_REFRESH", "rancher-refresh", "15s", "poll period when events are unavailable (a bare number means seconds)"},
+	{"TRAEFIK_RANCHER_EXPOSED", "rancher-exposed", "true", "expose services without a traefik.enable label"},
+	{"TRAEFIK_RANCHER_HEALTHCHECK", "rancher-healthcheck", "false", "also filter services by their health and state"},
+	{"TRAEFIK_RANCHER_RULE_ORDER", "rancher-rule-order", "service.stack", "default host order: service.stack (Traefik ≥1.5) or stack.service (Traefik 1.2–1.4, mch1307 images)"},
+	{"TRAEFIK_RANCHER_CONSTRAINTS", "rancher-constraints", "", "comma-separated constraints on traefik.tags, e.g. tag==api"},
+
+	{"TRAEFIK_ACME_ENABLE", "acme-enable", "false", "obtain certificates from an ACME CA (Let's Encrypt)"},
+	{"TRAEFIK_ACME_EMAIL", "acme-email", "", "ACME account e-mail"},
+	{"TRAEFIK_ACME_CASERVER", "acme-caserver", "production", "ACME directory URL, or production / staging for Let's Encrypt"},
+	{"TRAEFIK_ACME_CA_ROOT", "acme-ca-root", "", "extra PEM root to trust for the CA: path, alias or PEM"},
+	{"TRAEFIK_ACME_EAB_KID", "acme-eab-kid", "", "External Account Binding key ID"},
+	{"TRAEFIK_ACME_EAB_HMAC", "acme-eab-hmac", "", "External Account Binding HMAC key: value, path or alias"},
+	{"TRAEFIK_ACME_STORAGE", "acme-storage", "/data/acme", "directory for ACME account and certificates"},
+	{"TRAEFIK_ACME_ONHOSTRULE", "acme-onhostrule", "true", "obtain a certificate for every exact name in a Host rule"},
+	{"TRAEFIK_ACME_DOMAINS", "acme-domains", "", "extra names, comma-separated; wildcards need DNS-01"},
+	{"TRAEFIK_ACME_ONDEMAND", "acme-ondemand", "false", "obtain at handshake time, only for names a route matches"},
+	{"TRAEFIK_ACME_CHALLENGE", "acme-challenge", "http-01,tls-alpn-01", "challenges: http-01, tls-alpn-01 or both"},
+	{"TRAEFIK_ACME_DNS_PROVIDER", "acme-dns-provider", "", "DNS-01 provider: cloudflare, route53 or rfc2136 (credentials in their own settings)"},
+
+	{"TRAEFIK_ADMIN_PORT", "admin-port", "8000", "dashboard, API and metrics port; 0 disables"},
+	{"TRAEFIK_ADMIN_TLS", "admin-tls", "", "serve the dashboard over HTTPS; default true when certificates are configured"},
+	{"TRAEFIK_ADMIN_USERS", "admin-users", "", "htpasswd lines (bcrypt) for the dashboard: value, path or alias"},
+	{"TRAEFIK_ADMIN_INSECURE", "admin-insecure", "false", "allow the dashboard on all interfaces without users"},
+	{"TRAEFIK_ADMIN_HOST", "admin-host", "", "also serve the dashboard as this host on the HTTPS port"},
+}
+
+// legacy are variables the community images read that the edge does not
+// need. They are accepted (a stack switching images keeps working) and
+// logged once as ignored.
+var legacy = map[string]string{
+	"TRAEFIK_DEBUG":            "use TRAEFIK_LOG_LEVEL=DEBUG",
+	"TRAEFIK_LOG_FILE":         "logs go to stderr",
+	"TRAEFIK_ACCESS_FILE":      "the access log goes to stdout",
+	"TRAEFIK_SSL_PATH":         "certificates come from TRAEFIK_SSL_CERT/TRAEFIK_SSL_PRIVATE_KEY",
+	"TRAEFIK_K8S_ENABLE":       "there is no Kubernetes provider",
+	"TRAEFIK_K8S_OPTS":         "there is no Kubernetes provider",
+	"TRAEFIK_REFRESH_INTERVAL": "use TRAEFIK_RANCHER_REFRESH",
+	"TRAEFIK_REFRESH":          "use TRAEFIK_RANCHER_REFRESH",
+	"TRAEFIK_INSECURE_SKIP":    "use TRAEFIK_BACKEND_INSECURE",
+}
+
+// aliases maps other names the images used to the canonical setting.
+var aliases = map[string]string{
+	"TRAEFIK_SSL_CRT": "TRAEFIK_SSL_CERT",
+	"TRAEFIK_SSL_KEY": "TRAEFIK_SSL_PRIVATE_KEY",
+}
+
+// env layers flags over the environment: a flag that was set wins, then
+// the variable, then its alias. It is what every lookup goes through, so
+// the `_FILE` and secret-file rules apply to flags too.
+type env struct {
+	flags  map[string]string // by env name, only flags actually set
+	getenv func(string) string
+}
+
+func (e env) get(name string) string {
+	if v, ok := e.flags[name]; ok {
+		return v
+	}
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	for alias, canonical := range aliases {
+		if canonical == name {
+			if v := e.getenv(alias); v != "" {
+				return v
+			}
+		}
+		// NAME_FILE of an alias counts too.
+		if canonical+"_FILE" == name {
+			if v := e.getenv(alias + "_FILE"); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// value returns the setting's value or its default.
+func (e env) value(s setting) string {
+	if v := strings.TrimSpace(e.get(s.env)); v != "" {
+		return v
+	}
+	return s.def
+}
+
+func lookupSetting(name string) setting {
+	for _, s := range settings {
+		if s.env == name {
+			return s
+		}
+	}
+	panic("edge: unknown setting " + name) // a programming error
+}
+
+// parseFlags registers one flag per setting and returns the flags set.
+func parseFlags(name string, args []string, out io.Writer) (map[string]string, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	vals := make(map[string]*string, len(settings))
+	for _, s := range settings {
+		vals[s.env] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: edge [serve|check|demo|version|help settings] [flags]\n\nFlags override the environment variables named in brackets.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	set := make(map[string]string)
+	fs.Visit(func(f *flag.Flag) {
+		for _, s := range settings {
+			if s.flag == f.Name {
+				set[s.env] = *vals[s.env]
+			}
+		}
+	})
+	return set, fs.Args(), nil
+}
+
+// writeSettings prints the settings table as Markdown for docs.
+func writeSettings(w io.Writer) {
+	fmt.Fprintln(w, "| variable | flag | default | meaning |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, s := range settings {
+		fmt.Fprintf(w, "| `%s` | `--%s` | `%s` | %s |\n", s.env, s.flag, s.def, s.help)
+	}
+	names := make([]string, 0, len(legacy))
+	for k := range legacy {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "\nAccepted and ignored (from the community images):")
+	fmt.Fprintln(w)
+	for _, k := range names {
+		fmt.Fprintf(w, "- `%s`: %s\n", k, legacy[k])
+	}
+}
