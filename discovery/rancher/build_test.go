@@ -141,7 +141,12 @@ func TestBuild(t *testing.T) {
 			func() rawService { s := svc("1s5", "1st5", "sick", port...); s.Health = "unhealthy"; return s }(),
 			func() rawService { s := svc("1s6", "1st5", "off", port...); s.State = "inactive"; return s }(),
 			func() rawService { s := svc("1s7", "1st5", "up", port...); s.State = "upgraded"; return s }(),
-			func() rawService { s := svc("1s8", "1st5", "ing", port...); s.State = "upgrading"; s.Health = "updating-healthy"; return s }(),
+			func() rawService {
+				s := svc("1s8", "1st5", "ing", port...)
+				s.State = "upgrading"
+				s.Health = "updating-healthy"
+				return s
+			}(),
 			func() rawService { s := svc("1s9", "1st5", "db"); s.Health = "unhealthy"; return s }(),
 		}),
 		want: "ing.web Host:ing.web []\nup.web Host:up.web []",

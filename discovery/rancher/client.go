@@ -126,18 +126,83 @@ func (g *goRancher) opts() *rancher.ListOpts {
 // maxPages stops a server whose next links never end.
 const maxPages = 10000
 
+// The wire types below hold only what discovery reads. go-rancher's own
+// Container has about a hundred fields; decoding into these instead makes
+// a full read of a large environment several times cheaper, and the
+// requests, authentication and paging are still go-rancher's.
+
+type wireStack struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	State  string `json:"state"`
+	System bool   `json:"system"`
+}
+
+type wireService struct {
+	ID           string `json:"id"`
+	StackID      string `json:"stackId"`
+	Name         string `json:"name"`
+	Kind         string `json:"kind"`
+	State        string `json:"state"`
+	HealthState  string `json:"healthState"`
+	System       bool   `json:"system"`
+	LaunchConfig *struct {
+		Labels map[string]any `json:"labels"`
+	} `json:"launchConfig"`
+	PublicEndpoints []struct {
+		IPAddress string `json:"ipAddress"`
+	} `json:"publicEndpoints"`
+}
+
+type wireContainer struct {
+	ID               string `json:"id"`
+	Name             string `json:"name"`
+	State            string `json:"state"`
+	HealthState      string `json:"healthState"`
+	PrimaryIPAddress string `json:"primaryIpAddress"`
+	NetworkMode      string `json:"networkMode"`
+	Labels           struct {
+		StackService string `json:"io.rancher.stack_service.name"`
+	} `json:"labels"`
+}
+
+// page is one page of a collection.
+type page[T any] struct {
+	rancher.Collection
+	Data []T `json:"data"`
+}
+
+// readPages lists a collection with go-rancher and follows
+// pagination.next to the end: Traefik read only the first page of stacks
+// and services.
+func readPages[T any](ctx context.Context, g *goRancher, schema string, each func(*T)) error {
+	var p page[T]
+	err := g.c.List(schema, g.opts(), &p)
+	for n := 0; err == nil; n++ {
+		for i := range p.Data {
+			each(&p.Data[i])
+		}
+		if p.Pagination == nil || p.Pagination.Next == "" || len(p.Data) == 0 {
+			return nil
+		}
+		if err = next(ctx, n); err != nil {
+			return err
+		}
+		// GetLink is go-rancher's GET of a URL it was given, as its
+		// generated Next methods do with the same link.
+		link := rancher.Resource{Links: map[string]string{"next": p.Pagination.Next}}
+		p = page[T]{}
+		err = g.c.GetLink(link, "next", &p)
+	}
+	return err
+}
+
 // Stacks reads every page of the stacks collection.
 func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
-	page, err := g.c.Stack.List(g.opts())
 	var out []rawStack
-	for n := 0; err == nil && page != nil && len(page.Data) > 0; n++ {
-		for _, s := range page.Data {
-			out = append(out, rawStack{ID: s.Id, Name: s.Name, State: s.State, System: s.System})
-		}
-		if err = next(ctx, n); err == nil {
-			page, err = page.Next()
-		}
-	}
+	err := readPages(ctx, g, "stack", func(s *wireStack) {
+		out = append(out, rawStack{ID: s.ID, Name: s.Name, State: s.State, System: s.System})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing stacks: %w", err)
 	}
@@ -147,26 +212,20 @@ func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
 // Services reads every page of the services collection, which holds every
 // kind of service.
 func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
-	page, err := g.c.Service.List(g.opts())
 	var out []rawService
-	for n := 0; err == nil && page != nil && len(page.Data) > 0; n++ {
-		for _, s := range page.Data {
-			r := rawService{
-				ID: s.Id, StackID: s.StackId, Name: s.Name, Kind: s.Kind,
-				State: s.State, Health: s.HealthState, System: s.System,
-			}
-			if s.LaunchConfig != nil {
-				r.Labels = stringLabels(s.LaunchConfig.Labels)
-			}
-			for _, ep := range s.PublicEndpoints {
-				r.PublicIPs = append(r.PublicIPs, ep.IpAddress)
-			}
-			out = append(out, r)
+	err := readPages(ctx, g, "service", func(s *wireService) {
+		r := rawService{
+			ID: s.ID, StackID: s.StackID, Name: s.Name, Kind: s.Kind,
+			State: s.State, Health: s.HealthState, System: s.System,
 		}
-		if err = next(ctx, n); err == nil {
-			page, err = page.Next()
+		if s.LaunchConfig != nil {
+			r.Labels = stringLabels(s.LaunchConfig.Labels)
 		}
-	}
+		for _, ep := range s.PublicEndpoints {
+			r.PublicIPs = append(r.PublicIPs, ep.IPAddress)
+		}
+		out = append(out, r)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing services: %w", err)
 	}
@@ -175,20 +234,13 @@ func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
 
 // Containers reads every page of the containers collection.
 func (g *goRancher) Containers(ctx context.Context) ([]rawContainer, error) {
-	page, err := g.c.Container.List(g.opts())
 	var out []rawContainer
-	for n := 0; err == nil && page != nil && len(page.Data) > 0; n++ {
-		for _, c := range page.Data {
-			ss, _ := c.Labels[stackServiceLabel].(string)
-			out = append(out, rawContainer{
-				ID: c.Id, Name: c.Name, State: c.State, Health: c.HealthState,
-				IP: c.PrimaryIpAddress, NetworkMode: c.NetworkMode, StackService: ss,
-			})
-		}
-		if err = next(ctx, n); err == nil {
-			page, err = page.Next()
-		}
-	}
+	err := readPages(ctx, g, "container", func(c *wireContainer) {
+		out = append(out, rawContainer{
+			ID: c.ID, Name: c.Name, State: c.State, Health: c.HealthState,
+			IP: c.PrimaryIPAddress, NetworkMode: c.NetworkMode, StackService: c.Labels.StackService,
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}

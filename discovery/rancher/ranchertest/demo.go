@@ -11,8 +11,9 @@ type DemoConfig struct {
 	Options Options
 
 	// WhoamiIP returns the primaryIpAddress of the whoami container with
-	// the given 1-based index; the demo runs a real backend on each, e.g.
-	// 127.0.0.<index+1>. Containers started later by scaling use it too.
+	// the given 1-based index; the demo runs a real backend on each.
+	// Indexes 1–3 are the healthy containers, 4 is the unhealthy one (which
+	// uses UnhealthyIP instead), and 5 and up are started by scaling.
 	// Nil means 127.0.0.<index+1>.
 	WhoamiIP func(index int) string
 
@@ -71,9 +72,9 @@ func NewDemo(cfg DemoConfig) (*Server, *Demo, error) {
 		Scale:       3,
 		IP:          cfg.WhoamiIP,
 	})
-	d.Unhealthy = s.AddContainer(d.Whoami, ContainerSpec{
-		Name: "web-whoami-unhealthy", IP: cfg.UnhealthyIP, Health: "unhealthy",
-	})
+	// Like in Rancher, the unhealthy container counts towards the scale.
+	d.Unhealthy = s.AddContainer(d.Whoami, ContainerSpec{IP: cfg.UnhealthyIP, Health: "unhealthy"})
+	s.setScale(d.Whoami, 4)
 	d.NoLabels = s.AddService(d.WebStack, ServiceSpec{Name: "nolabels", Scale: 1})
 	d.MixedStack = s.AddStack(StackSpec{Name: "MixedCase"})
 	first := cfg.WhoamiIP(1)
@@ -84,7 +85,7 @@ func NewDemo(cfg DemoConfig) (*Server, *Demo, error) {
 		IP:     func(int) string { return first },
 	})
 	access, secret := s.EnvironmentKey()
-	d.ScaleCommand = fmt.Sprintf(`curl -s -u %s:%s -X PUT -H 'Content-Type: application/json' -d '{"scale":4}' %s/services/%s`,
+	d.ScaleCommand = fmt.Sprintf(`curl -s -u %s:%s -X PUT -H 'Content-Type: application/json' -d '{"scale":5}' %s/services/%s`,
 		access, secret, s.ProjectURL(), d.Whoami)
 	return s, d, nil
 }

@@ -130,6 +130,16 @@ func (s *Server) Scale(serviceID string, n int) []string {
 	return started
 }
 
+// setScale changes the scale without starting or removing containers.
+func (s *Server) setScale(serviceID string, n int) {
+	s.mu.Lock()
+	defer s.flushUnlock()
+	svc := s.mustService(serviceID)
+	svc.scale = n
+	s.changed(svc.id)
+	s.updateHealth(svc)
+}
+
 // SetHealth sets a container's healthState ("" for null).
 func (s *Server) SetHealth(containerID, health string) {
 	s.mu.Lock()

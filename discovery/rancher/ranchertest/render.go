@@ -14,22 +14,24 @@ import (
 var epoch = time.Date(2018, 3, 5, 9, 12, 47, 0, time.UTC)
 
 // restBytes returns the resource's REST representation: compact,
-// slash-escaped, with placeholders for the URL bases. It is cached until
-// the resource changes. Called with s.mu held.
-func (s *Server) restBytes(id string) []byte {
+// slash-escaped, with links under the request's bases. It is cached until
+// the resource changes or another base asks. Called with s.mu held.
+func (s *Server) restBytes(id, versionBase, scopeBase string) []byte {
 	cache := s.cacheSlot(id)
 	if cache == nil {
 		return nil
 	}
-	if *cache == nil {
+	base := scopeBase + " " + versionBase
+	if cache.body == nil || cache.base != base {
 		var buf bytes.Buffer
 		encodeJSON(&buf, s.render(id, false))
-		*cache = escapeSlashes(buf.Bytes())
+		cache.base = base
+		cache.body = fillPlaceholders(escapeSlashes(buf.Bytes()), versionBase, scopeBase)
 	}
-	return *cache
+	return cache.body
 }
 
-func (s *Server) cacheSlot(id string) *[]byte {
+func (s *Server) cacheSlot(id string) *rendering {
 	w := s.world
 	if st, ok := w.stacks[id]; ok {
 		return &st.cache
@@ -46,7 +48,7 @@ func (s *Server) cacheSlot(id string) *[]byte {
 // invalidate drops a resource's cached rendering. Called with s.mu held.
 func (s *Server) invalidate(id string) {
 	if c := s.cacheSlot(id); c != nil {
-		*c = nil
+		*c = rendering{}
 	}
 }
 

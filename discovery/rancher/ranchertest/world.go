@@ -63,7 +63,7 @@ type stack struct {
 	system                  bool
 	created                 time.Time
 	services                map[string]*service
-	cache                   []byte
+	cache                   rendering
 }
 
 type service struct {
@@ -76,7 +76,7 @@ type service struct {
 	ip                                                  func(int) string
 	created                                             time.Time
 	containers                                          map[string]*container
-	cache                                               []byte
+	cache                                               rendering
 }
 
 type container struct {
@@ -86,7 +86,14 @@ type container struct {
 	index                        int
 	hostID                       string
 	created                      time.Time
-	cache                        []byte
+	cache                        rendering
+}
+
+// rendering caches a resource's REST form for one URL base, the one
+// nearly every request uses.
+type rendering struct {
+	base string // scope base + " " + version base
+	body []byte // compact, slash-escaped, links filled in
 }
 
 // world is the fake's state. All access is under Server.mu.
