@@ -3,7 +3,6 @@ package acme
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"regexp"
 	"strings"
@@ -118,6 +117,30 @@ func retryDelay(ctx context.Context, failures int) time.Duration {
 	return retryIntervals[min(max(i, 0), len(retryIntervals)-1)]
 }
 
+// problemWords names the ACME problem types (RFC 8555 §6.7) an operator
+// can act on.
+func problemWords(kind string) string {
+	switch kind {
+	case "connection":
+		return "the CA could not connect to this server to validate the name"
+	case "dns":
+		return "the CA's DNS lookup for the name failed"
+	case "unauthorized", "incorrectResponse":
+		return "the CA did not get the expected challenge answer"
+	case "tls":
+		return "the CA hit a TLS problem while validating"
+	case "caa":
+		return "a CAA record forbids this CA"
+	case "rateLimited":
+		return "rate limited by the CA"
+	case "rejectedIdentifier":
+		return "the CA does not issue certificates for this name"
+	case "externalAccountRequired":
+		return "the CA requires External Account Binding (EAB)"
+	}
+	return "the CA refused the request (" + kind + ")"
+}
+
 // namePrefix matches the "[name] " and "name: " prefixes that certmagic
 // and acmez stack in front of errors.
 var namePrefix = regexp.MustCompile(`^(\[[^\]]*\]\s*|[a-z0-9*.-]+:\s+)`)
@@ -136,11 +159,10 @@ func plainError(err error) string {
 				detail += "; " + sub.Detail
 			}
 		}
-		kind := strings.TrimPrefix(p.Type, "urn:ietf:params:acme:error:")
 		if detail == "" {
 			detail = "no details given"
 		}
-		return fmt.Sprintf("the CA refused (%s): %s", kind, detail)
+		return problemWords(strings.TrimPrefix(p.Type, "urn:ietf:params:acme:error:")) + ": " + detail
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
