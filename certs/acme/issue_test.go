@@ -148,3 +148,29 @@ func TestSkippedNamesPlaceNoOrder(t *testing.T) {
 		t.Error("the manager served covered.example.test; the file store should")
 	}
 }
+
+// TestExternalAccountBinding registers with EAB where the CA requires
+// it, and reports the CA's demand in plain words without it.
+func TestExternalAccountBinding(t *testing.T) {
+	const kid, hmac = "kid-1", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
+	ca := pebbletest.StartWith(t, pebbletest.Options{EABKeys: map[string]string{kid: hmac}})
+	e := newEdge(t, ca)
+
+	without := baseConfig(t, ca)
+	m1, stop := e.start(t, without)
+	m1.SetHosts([]string{"noeab.example.test"}, nil)
+	eventually(t, 30*time.Second, "the order without EAB to fail", func() bool {
+		r, ok := row(m1.Status(), "noeab.example.test")
+		return ok && r.State == certs.StateFailed
+	}, func() string { return dumpRows(m1.Status()) })
+	if r, _ := row(m1.Status(), "noeab.example.test"); !strings.Contains(r.LastError, "External Account Binding") {
+		t.Errorf("last error = %q, want the CA's EAB requirement", r.LastError)
+	}
+	stop()
+
+	with := baseConfig(t, ca)
+	with.EAB = &EAB{KID: kid, HMAC: hmac}
+	m2, _ := e.start(t, with)
+	m2.SetHosts([]string{"eab.example.test"}, nil)
+	e.waitServed(t, "eab.example.test")
+}
