@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -97,9 +98,13 @@ func newClient(cfg Config, endpoint string) (*rancher.RancherClient, error) {
 	return c, nil
 }
 
-// describe puts authentication failures in plain words; go-rancher's own
+// describe puts authentication failures and timeouts in plain words; go-rancher's own
 // message is kept behind it for the details. Neither holds the key.
 func describe(cfg Config, err error) error {
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return fmt.Errorf("rancher did not answer within %v: %w", cfg.Timeout, err)
+	}
 	var apiErr *rancher.ApiError
 	if !errors.As(err, &apiErr) {
 		return err

@@ -5,8 +5,8 @@
 // # Overview
 //
 // [Provider.Run] reads every page of the stacks, services and containers
-// collections through the real go-rancher v2 client (behind the narrow
-// [lister] interface), joins containers to services by their
+// collections through the real go-rancher v2 client (behind a narrow
+// interface, lister), joins containers to services by their
 // io.rancher.stack_service.name label, keeps the healthy running ones
 // (Traefik's container filter) and hands each service's launch-config labels
 // to the shared labels.Build, the one code path that turns traefik.* labels

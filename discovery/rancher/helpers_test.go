@@ -182,4 +182,3 @@ func noSecret(t *testing.T, secret string, texts ...string) {
 		}
 	}
 }
-

@@ -233,3 +233,47 @@ func TestSubscribe(t *testing.T) {
 		t.Error("refused websocket dialled")
 	}
 }
+
+func TestUpdateScaleAndBatching(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, Options{EventDelay: 100 * time.Millisecond, PingInterval: time.Hour})
+	st := s.AddStack(StackSpec{Name: "web"})
+	id := s.AddService(st, ServiceSpec{Name: "whoami", Scale: 1})
+	ak, sk := s.EnvironmentKey()
+	c := client(t, s.ProjectURL()+"/schemas", ak, sk)
+	conn, _, err := c.Websocket(strings.Replace(s.ProjectURL(), "http", "ws", 1)+"/subscribe?eventNames=resource.change", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	svc, err := c.Service.ById(id)
+	if err != nil || svc == nil {
+		t.Fatalf("ById: %v", err)
+	}
+	// go-rancher's Update is a PUT of the changed fields, as the UI does.
+	updated, err := c.Service.Update(svc, map[string]any{"scale": 3})
+	if err != nil || updated.Scale != 3 || len(s.ContainerIDs(id)) != 3 {
+		t.Fatalf("Update: %v %+v", err, updated)
+	}
+	// The three container creations and the service changes arrive batched,
+	// one event per resource.
+	seen := map[string]int{}
+	_ = conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	for {
+		_, b, err := conn.ReadMessage()
+		if err != nil {
+			break
+		}
+		var ev struct{ Name, ResourceID string }
+		_ = json.Unmarshal(b, &ev)
+		if ev.Name == "resource.change" {
+			seen[ev.ResourceID]++
+		}
+	}
+	if len(seen) != 3 || seen[id] != 1 { // service + 2 new containers
+		t.Errorf("events per resource %v", seen)
+	}
+	if missing, err := c.Service.ById("1s999"); missing != nil || err != nil {
+		t.Errorf("ById(unknown) = %v, %v; want nil, nil", missing, err)
+	}
+}
