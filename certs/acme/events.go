@@ -19,14 +19,10 @@ func (m *Manager) onEvent(ctx context.Context, event string, data map[string]any
 	now := m.cfg.Now()
 	switch event {
 	case "cert_obtaining":
-		renewal, _ := data["renewal"].(bool)
-		m.update(identifier(data), func(e *entry) {
-			e.obtaining = true
-			e.renewal = renewal
-		})
+		m.update(identifier(data), func(e *entry) { e.obtaining = true })
 	case "cert_obtained":
 		m.update(identifier(data), func(e *entry) {
-			e.obtaining, e.renewal, e.managed = false, false, true
+			e.obtaining, e.managed = false, true
 			e.loadedAt = now
 			e.lastError, e.lastErrorAt = "", time.Time{}
 			e.failures, e.nextRetry = 0, time.Time{}

@@ -198,6 +198,10 @@ func (m *Manager) configForCert(c certmagic.Certificate) (*certmagic.Config, err
 // the background: Run never waits for a CA. Cancelling ctx stops all
 // pending orders and retries; certificates already obtained keep being
 // served until Close.
+//
+// Start Run after the edge has bound its HTTP and HTTPS listeners:
+// certmagic binds a challenge port itself when nothing listens there,
+// which would then keep the edge from binding it.
 func (m *Manager) Run(ctx context.Context) error {
 	m.mu.Lock()
 	switch {

@@ -33,8 +33,7 @@ type entry struct {
 	// managed is true once certmagic holds a certificate for the name.
 	managed bool
 
-	obtaining   bool
-	renewal     bool
+	obtaining   bool      // an obtain or renewal is under way
 	loadedAt    time.Time // when a certificate was last obtained or loaded
 	lastError   string
 	lastErrorAt time.Time
