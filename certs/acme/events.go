@@ -88,29 +88,27 @@ func (m *Manager) update(name string, f func(*entry)) {
 	f(e)
 }
 
-// retryIntervals mirrors certmagic v0.25.6's unexported schedule
-// (async.go), which both the obtain retries and the renewal backoff
-// follow; it is copied so the status page can show the next attempt.
-var retryIntervals = [...]time.Duration{
-	1 * time.Minute, 2 * time.Minute, 2 * time.Minute, 5 * time.Minute,
-	10 * time.Minute, 10 * time.Minute, 10 * time.Minute,
-	20 * time.Minute, 20 * time.Minute, 20 * time.Minute, 20 * time.Minute,
-	30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute,
-	1 * time.Hour, 1 * time.Hour, 1 * time.Hour,
-	2 * time.Hour, 2 * time.Hour,
-	3 * time.Hour, 3 * time.Hour,
-	6 * time.Hour,
-}
-
-// retryDelay is how long certmagic waits before the next attempt. Obtain
-// retries carry their attempt counter in ctx; background renewals make one
+// retryDelay is how long certmagic waits before the next attempt, from
+// a copy of its unexported schedule (v0.25.6 async.go retryIntervals),
+// which both obtain retries and the renewal backoff follow. Obtain retries
+// carry their attempt counter in ctx; background renewals make one
 // attempt per failure, counted in the entry.
 func retryDelay(ctx context.Context, failures int) time.Duration {
+	schedule := [...]time.Duration{
+		1 * time.Minute, 2 * time.Minute, 2 * time.Minute, 5 * time.Minute,
+		10 * time.Minute, 10 * time.Minute, 10 * time.Minute,
+		20 * time.Minute, 20 * time.Minute, 20 * time.Minute, 20 * time.Minute,
+		30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute, 30 * time.Minute,
+		1 * time.Hour, 1 * time.Hour, 1 * time.Hour,
+		2 * time.Hour, 2 * time.Hour,
+		3 * time.Hour, 3 * time.Hour,
+		6 * time.Hour,
+	}
 	i := failures - 1
 	if n, ok := ctx.Value(certmagic.AttemptsCtxKey).(*int); ok && n != nil {
 		i = *n
 	}
-	return retryIntervals[min(max(i, 0), len(retryIntervals)-1)]
+	return schedule[min(max(i, 0), len(schedule)-1)]
 }
 
 // problemWords names the ACME problem types (RFC 8555 §6.7) an operator
