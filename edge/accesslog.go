@@ -67,18 +67,14 @@ type accessEntry struct {
 	DurationMS float64 `json:"duration_ms"`
 }
 
-func (a *accessLog) log(r *http.Request, lw *logWriter, start time.Time) {
+func (a *accessLog) log(r *http.Request, status int, size int64, route string, start time.Time) {
 	d := time.Since(start)
-	status := lw.status
-	if status == 0 {
-		status = http.StatusOK
-	}
 	if a.json {
 		e := accessEntry{
 			Time: start.UTC().Format(time.RFC3339Nano), ClientIP: clientIP(r.RemoteAddr),
 			Method: r.Method, Host: r.Host, URI: r.RequestURI, Proto: r.Proto,
-			Status: status, Size: lw.size, Referer: r.Referer(), UserAgent: r.UserAgent(),
-			Route: lw.route, DurationMS: float64(d.Microseconds()) / 1000,
+			Status: status, Size: size, Referer: r.Referer(), UserAgent: r.UserAgent(),
+			Route: route, DurationMS: float64(d.Microseconds()) / 1000,
 		}
 		line, _ := json.Marshal(e)
 		a.mu.Lock()
@@ -100,50 +96,17 @@ func (a *accessLog) log(r *http.Request, lw *logWriter, start time.Time) {
 	buf = append(buf, "\" "...)
 	buf = strconv.AppendInt(buf, int64(status), 10)
 	buf = append(buf, ' ')
-	buf = strconv.AppendInt(buf, lw.size, 10)
+	buf = strconv.AppendInt(buf, size, 10)
 	buf = append(buf, ' ')
 	buf = strconv.AppendQuote(buf, r.Referer())
 	buf = append(buf, ' ')
 	buf = strconv.AppendQuote(buf, r.UserAgent())
 	buf = append(buf, ' ')
-	buf = strconv.AppendQuote(buf, lw.route)
+	buf = strconv.AppendQuote(buf, route)
 	buf = append(buf, ' ')
 	buf = strconv.AppendInt(buf, d.Milliseconds(), 10)
 	buf = append(buf, "ms\n"...)
 	a.mu.Lock()
 	a.w.Write(buf)
 	a.mu.Unlock()
-}
-
-// logWriter records the status and size of a response for the access log.
-type logWriter struct {
-	http.ResponseWriter
-	status int
-	size   int64
-	route  string
-}
-
-func (l *logWriter) WriteHeader(code int) {
-	if l.status == 0 {
-		l.status = code
-	}
-	l.ResponseWriter.WriteHeader(code)
-}
-
-func (l *logWriter) Write(p []byte) (int, error) {
-	if l.status == 0 {
-		l.status = http.StatusOK
-	}
-	n, err := l.ResponseWriter.Write(p)
-	l.size += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach Flush and Hijack.
-func (l *logWriter) Unwrap() http.ResponseWriter { return l.ResponseWriter }
-
-func (l *logWriter) Flush() {
-	if f, ok := l.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
 }

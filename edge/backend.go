@@ -91,6 +91,22 @@ func (b *backend) setHealthy(ok bool, now time.Time) bool {
 type registry struct {
 	mu       sync.Mutex
 	backends map[string]*backend
+	stats    map[string]*routeStats
+}
+
+// routeStats returns the counters of the route named name.
+func (r *registry) routeStats(name string) *routeStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.stats[name]; ok {
+		return s
+	}
+	if r.stats == nil {
+		r.stats = make(map[string]*routeStats)
+	}
+	s := new(routeStats)
+	r.stats[name] = s
+	return s
 }
 
 func (r *registry) get(routeName, rawURL string, weight int, now time.Time) (*backend, error) {
@@ -129,6 +145,11 @@ func (r *registry) retain(keep map[string]struct{}) {
 	for k := range r.backends {
 		if _, ok := keep[k]; !ok {
 			delete(r.backends, k)
+		}
+	}
+	for k := range r.stats {
+		if _, ok := keep[k]; !ok {
+			delete(r.stats, k)
 		}
 	}
 }

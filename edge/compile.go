@@ -106,6 +106,8 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string
 	}
 
 	name := svc.Source.Provider + "/" + svc.Name
+	rt.stats = s.registry.routeStats(name)
+	keep[name] = struct{}{}
 	weights := make([]int, 0, len(svc.Servers))
 	for _, srv := range svc.Servers {
 		if srv.Weight < 0 {

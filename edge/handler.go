@@ -56,27 +56,32 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
 }
 
 // routes is the request path: one atomic load, a lookup, the route's
-// handler chain.
+// handler chain, and the counters.
 func (s *Server) routes(entry uint8) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var start time.Time
-		if s.access != nil {
-			start = time.Now()
-			lw := &logWriter{ResponseWriter: w}
-			w = lw
-			defer func() { s.access.log(r, lw, start) }()
-		}
+		start := time.Now()
+		rec := s.recorders.Get().(*recorder)
+		*rec = recorder{ResponseWriter: w}
 		t := s.table.Load()
 		rt := t.lookup(r, canonicalHost(r.Host), entry)
+		name := ""
 		if rt == nil {
-			plainError(w, http.StatusNotFound)
-			return
+			s.unrouted.Add(1)
+			plainError(rec, http.StatusNotFound)
+		} else {
+			name = rt.Service.Name
+			st := rt.stats
+			st.inflight.Add(1)
+			s.trust.scrub(r)
+			rt.handler.ServeHTTP(rec, r)
+			st.inflight.Add(-1)
+			st.observe(rec.code(), time.Since(start))
 		}
 		if s.access != nil {
-			w.(*logWriter).route = rt.Service.Name
+			s.access.log(r, rec.code(), rec.size, name, start)
 		}
-		s.trust.scrub(r)
-		rt.handler.ServeHTTP(w, r)
+		rec.ResponseWriter = nil
+		s.recorders.Put(rec)
 	})
 }
 

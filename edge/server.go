@@ -158,7 +158,9 @@ type Server struct {
 	registry registry
 	access   *accessLog
 
-	table atomic.Pointer[Table]
+	table     atomic.Pointer[Table]
+	unrouted  atomic.Uint64
+	recorders sync.Pool
 
 	mu    sync.Mutex // serialises compiles
 	snaps map[string]route.Snapshot
@@ -201,6 +203,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AccessLog != nil {
 		s.access = newAccessLog(cfg.AccessLog, cfg.AccessLogFormat)
 	}
+	s.recorders.New = func() any { return new(recorder) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})
 	return s, nil

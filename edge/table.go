@@ -51,6 +51,7 @@ type Route struct {
 	cookieName string              // sticky cookie; empty when not sticky
 	byCookie   map[string]*backend // sticky cookie value to backend
 	handler    http.Handler
+	stats      *routeStats
 }
 
 // Generation counts the tables a server has published, starting at 1.

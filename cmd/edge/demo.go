@@ -119,7 +119,7 @@ Try:
   curl -i http://whoami.web.demo.localhost:%d/some/path?q=1   # redirected to HTTPS
   curl -k https://nothing.demo.localhost:%s/            # 404: no route
 
-Scale whoami to 4 containers and watch the 4th join within a second:
+Scale whoami up by one container and watch it join the rotation within a second:
   %s
   for i in 1 2 3 4 5 6 7 8; do curl -sk https://whoami.web.demo.localhost:%s/ | grep -m1 container; done
 

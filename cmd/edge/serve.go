@@ -126,7 +126,7 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			HealthFilter:     rc.HealthFilter,
 			RuleOrder:        rc.RuleOrder,
 			Constraints:      rc.Constraints,
-			Logger:           logger.With("component", "discovery.rancher"),
+			Logger:           logger,
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rancher: %w", err))
