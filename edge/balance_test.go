@@ -88,6 +88,10 @@ func TestSmoothWRRInterleaves(t *testing.T) {
 func TestLeastOutstandingPrefersIdleBackend(t *testing.T) {
 	t.Parallel()
 	slowRelease := make(chan struct{})
+	var release sync.Once
+	// Release the parked requests on every exit path, or the backend's
+	// Close would wait for them forever.
+	defer release.Do(func() { close(slowRelease) })
 	slow := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
 		<-slowRelease
 		w.Write([]byte(`{"Name":"slow"}`))
@@ -105,7 +109,16 @@ func TestLeastOutstandingPrefersIdleBackend(t *testing.T) {
 		wg.Go(func() { get(t, c, hostURL(te, "app.test.local", "/")) })
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for te.srv.Table().Routes()[0].Backends()[0].InFlight == 0 && time.Now().Before(deadline) {
+	// Wait until all four parked requests have been placed and the fast
+	// backend is idle again: only then is the slow one strictly busier.
+	for {
+		bs := te.srv.Table().Routes()[0].Backends()
+		if bs[0].Requests+bs[1].Requests == 4 && bs[0].InFlight > 0 && bs[1].InFlight == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("parked requests never settled: %+v", bs)
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	for range 20 {
@@ -113,7 +126,7 @@ func TestLeastOutstandingPrefersIdleBackend(t *testing.T) {
 			t.Fatalf("request went to %q while the other backend was busy", e.Name)
 		}
 	}
-	close(slowRelease)
+	release.Do(func() { close(slowRelease) })
 	wg.Wait()
 }
 
