@@ -48,6 +48,9 @@ func startEdge(t testing.TB, mut func(*Config)) *testEdge {
 			Certificates: []tls.Certificate{pair},
 			NextProtos:   []string{"h2", "http/1.1"},
 		},
+		// http.Server.Shutdown waits 5s for connections a client opened
+		// but never used; tests need not.
+		ShutdownTimeout: 300 * time.Millisecond,
 	}
 	if mut != nil {
 		mut(&cfg)
