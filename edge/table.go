@@ -96,6 +96,9 @@ func (t *Table) MatchesHost(host string) bool {
 	return false
 }
 
+// HostRegexp reports whether the route's rule matches hosts by pattern.
+func (r *Route) HostRegexp() bool { return r.rule.HasHostRegexp() }
+
 // Priority is the effective priority: the explicit one, or the rule length.
 func (r *Route) Priority() int { return r.priority }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/certs/acme"
 	"github.com/rancher-edge/edge/discovery"
 	"github.com/rancher-edge/edge/discovery/file"
 	"github.com/rancher-edge/edge/discovery/rancher"
@@ -25,6 +26,7 @@ import (
 type parts struct {
 	log       *slog.Logger
 	certs     *certs.Store
+	acme      *acme.Manager // nil without TRAEFIK_ACME_ENABLE
 	edge      *edge.Server
 	providers []discovery.Provider
 }
@@ -39,7 +41,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 	var tlsConf *tls.Config
 	if cfg.HTTPSEnable {
 		pairs := cfg.Pairs
-		if len(pairs) == 0 {
+		if len(pairs) == 0 && !cfg.ACME.Enable {
 			// Like Traefik, answer HTTPS with a generated certificate rather
 			// than refuse to start; the status page shows it.
 			logger.Warn("no certificate configured (TRAEFIK_SSL_CERT); serving a self-signed one")
@@ -67,6 +69,16 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 			return nil, fmt.Errorf("certificates:\n%w", indent(err))
 		}
 		p.certs = store
+		if cfg.ACME.Enable {
+			m, err := newACME(cfg, store, p, logger)
+			if err != nil {
+				return nil, err
+			}
+			p.acme = m
+			// Before TLSConfig: the store offers acme-tls/1 only with a
+			// manager.
+			store.SetManager(m)
+		}
 		tlsConf = store.TLSConfig()
 	}
 
@@ -85,6 +97,11 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 	}
 	if cfg.AccessLog != "" {
 		ecfg.AccessLog = accessLog
+	}
+	if p.acme != nil {
+		m := p.acme
+		ecfg.HTTPChallenge = m.HandleHTTPChallenge
+		ecfg.OnTable = func(t *edge.Table) { m.SetHosts(t.Hosts(), hostRegexpRules(t)) }
 	}
 	if cfg.BackendInsecure {
 		ecfg.BackendTLS = &tls.Config{InsecureSkipVerify: true}
@@ -161,6 +178,18 @@ func (p *parts) run(ctx context.Context) error {
 		})
 	}
 	start("edge", p.edge.Run)
+	if p.acme != nil {
+		// certmagic binds a challenge port itself when nothing listens
+		// there, so ACME starts only once the edge holds 80 and 443.
+		start("acme", func(ctx context.Context) error {
+			select {
+			case <-p.edge.Ready():
+			case <-ctx.Done():
+				return nil
+			}
+			return p.acme.Run(ctx)
+		})
+	}
 	wg.Wait()
 	close(errc)
 	var errs []error
@@ -172,6 +201,9 @@ func (p *parts) run(ctx context.Context) error {
 
 func (p *parts) close() {
 	p.edge.Close()
+	if p.acme != nil {
+		p.acme.Close()
+	}
 	if p.certs != nil {
 		p.certs.Close()
 	}
@@ -210,4 +242,69 @@ func warnLegacy(e env, logger *slog.Logger) {
 			logger.Warn("setting ignored", "setting", name, "why", why)
 		}
 	}
+}
+
+// newACME builds the ACME manager. Names a secret-held certificate covers
+// are never ordered, and on-demand issuance asks the live routing table.
+func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*acme.Manager, error) {
+	a := cfg.ACME
+	ac := acme.Config{
+		Email:      a.Email,
+		CA:         a.CA,
+		StorageDir: a.Storage,
+		OnHostRule: a.OnHostRule,
+		Domains:    a.Domains,
+		OnDemand:   a.OnDemand,
+		Challenges: a.Challenges,
+		Covers:     store.Covers,
+		Allow: func(name string) bool {
+			return p.edge != nil && p.edge.Table().MatchesHost(name)
+		},
+		Logger: logger.With("component", "acme"),
+	}
+	if !a.CARoot.IsZero() {
+		ac.CARoot = a.CARoot.Bytes()
+	}
+	if a.EABKID != "" || !a.EABHMAC.IsZero() {
+		ac.EAB = &acme.EAB{KID: a.EABKID, HMAC: string(a.EABHMAC.Bytes())}
+	}
+	if a.DNSProvider != "" {
+		creds := make(map[string]string)
+		var errs []error
+		for _, k := range acme.DNSCredentials(a.DNSProvider) {
+			v, err := cfg.Resolver.Lookup(k, false)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if !v.IsZero() {
+				creds[k] = string(v.Bytes())
+			}
+		}
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("TRAEFIK_ACME_DNS_PROVIDER:\n%w", indent(errors.Join(errs...)))
+		}
+		dns, err := acme.DNSProvider(a.DNSProvider, creds)
+		if err != nil {
+			return nil, fmt.Errorf("TRAEFIK_ACME_DNS_PROVIDER: %w", err)
+		}
+		ac.DNS = dns
+	}
+	m, err := acme.New(ac)
+	if err != nil {
+		return nil, fmt.Errorf("ACME:\n%w", indent(err))
+	}
+	return m, nil
+}
+
+// hostRegexpRules lists the rules that use HostRegexp: ACME cannot order
+// for them, and the certificate page says so.
+func hostRegexpRules(t *edge.Table) []string {
+	var out []string
+	for _, rt := range t.Routes() {
+		if rt.HostRegexp() {
+			out = append(out, rt.Service.Rule)
+		}
+	}
+	return out
 }

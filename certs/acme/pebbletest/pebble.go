@@ -307,3 +307,12 @@ func (c *CA) Handshake(addr, serverName string) (*tls.ConnectionState, error) {
 	st := conn.ConnectionState()
 	return &st, nil
 }
+
+// ReleasePorts closes the listeners that hold HTTPPort and TLSPort, so a
+// real edge process can bind them (as TRAEFIK_HTTP_PORT and
+// TRAEFIK_HTTPS_PORT) and answer the validations itself. Call it instead
+// of ServeChallenges.
+func (c *CA) ReleasePorts() {
+	c.httpLn.Close()
+	c.tlsLn.Close()
+}
