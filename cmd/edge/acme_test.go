@@ -183,4 +183,3 @@ func httpsClient(roots *x509.CertPool, httpsPort, httpPort int) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
-
