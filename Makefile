@@ -33,3 +33,9 @@ bench:
 
 clean:
 	rm -rf bin artifacts
+
+# bench-peers measures the edge against HAProxy, nginx and Caddy on loopback
+# (installs them on a fresh machine; QUICK=1 for a smoke test). bench/README.md.
+.PHONY: bench-peers
+bench-peers:
+	bash bench/peers.sh
