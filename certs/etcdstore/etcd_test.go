@@ -1,0 +1,177 @@
+package etcdstore
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// testEtcd is a real single-member etcd server inside the test process,
+// on loopback ports chosen once, so it can be stopped and started again
+// on the same data directory and addresses.
+type testEtcd struct {
+	t          testing.TB
+	dir        string
+	clientPort int
+	peerPort   int
+	Endpoint   string
+
+	mu sync.Mutex
+	e  *embed.Etcd
+}
+
+func startEtcd(t testing.TB) *testEtcd {
+	t.Helper()
+	te := &testEtcd{t: t, dir: t.TempDir(), clientPort: freePort(t), peerPort: freePort(t)}
+	te.Endpoint = "http://127.0.0.1:" + strconv.Itoa(te.clientPort)
+	te.Start()
+	t.Cleanup(te.Stop)
+	return te
+}
+
+// Start runs the server (again) and waits until it serves.
+func (te *testEtcd) Start() {
+	te.t.Helper()
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	if te.e != nil {
+		return
+	}
+	cfg := embed.NewConfig()
+	cfg.Name = "edge-test"
+	cfg.Dir = te.dir
+	cu, _ := url.Parse(te.Endpoint)
+	pu, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(te.peerPort))
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cfg.UnsafeNoFsync = true // test data; fsync only slows the suite
+	var e *embed.Etcd
+	var err error
+	// The ports were free when chosen and are ours again after a stop;
+	// a restart may still find them in TIME_WAIT for a moment.
+	for range 50 {
+		if e, err = embed.StartEtcd(cfg); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		te.t.Fatalf("starting etcd: %v", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(20 * time.Second):
+		e.Close()
+		te.t.Fatal("etcd did not become ready")
+	}
+	te.e = e
+}
+
+// Stop shuts the server down; Start brings it back with its data.
+func (te *testEtcd) Stop() {
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	if te.e != nil {
+		te.e.Close()
+		te.e = nil
+	}
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// testLogger discards unless ETCDSTORE_TEST_LOG is set: certmagic and
+// the store may log after a test has ended.
+func testLogger() *slog.Logger {
+	if os.Getenv("ETCDSTORE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// testConfig is a store config with short timings for te.
+func testConfig(te *testEtcd, replica string) Config {
+	return Config{
+		Endpoints:      []string{te.Endpoint},
+		Prefix:         "/edge-test",
+		DialTimeout:    time.Second,
+		RequestTimeout: time.Second,
+		LockTTL:        2 * time.Second,
+		StatusInterval: 200 * time.Millisecond,
+		Replica:        replica,
+		Logger:         testLogger(),
+	}
+}
+
+// newStore opens a store on te, closed when the test ends.
+func newStore(t testing.TB, te *testEtcd, replica string) *Store {
+	t.Helper()
+	s, err := New(testConfig(te, replica))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// eventually polls cond every 50 ms until it holds or timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lockKeys counts the lock keys left under te's test prefix.
+func lockKeys(t testing.TB, s *Store) int {
+	t.Helper()
+	cli, err := s.client()
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := cli.Get(ctx, s.lockPrefix(""), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		t.Fatalf("counting lock keys: %v", err)
+	}
+	return int(resp.Count)
+}
+
+// crash stops s the way a killed process would: keep-alives stop and the
+// connection drops, but nothing is released, so its locks stay until
+// their lease expires.
+func crash(s *Store) {
+	s.mu.Lock()
+	s.closed = true
+	cli := s.cli
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	if cli != nil {
+		cli.Close()
+	}
+}
