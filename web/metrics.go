@@ -1,0 +1,167 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rancher-edge/edge/edge"
+)
+
+// newRegistry builds a registry of its own (never the global default, so
+// two servers in one process do not collide) with the edge collector and
+// the Go runtime and process collectors.
+func newRegistry(s *Server) (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range []prometheus.Collector{
+		newCollector(s),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
+		// A collector problem loses some series, not the whole scrape.
+		ErrorHandling: promhttp.ContinueOnError,
+		ErrorLog:      promLogger{s},
+	})
+}
+
+// promLogger sends promhttp's errors to the server's logger.
+type promLogger struct{ s *Server }
+
+func (l promLogger) Println(v ...any) {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		if err, ok := x.(error); ok {
+			parts[i] = err.Error()
+		} else if str, ok := x.(string); ok {
+			parts[i] = str
+		}
+	}
+	l.s.log.Warn("metrics: " + strings.Join(parts, " "))
+}
+
+// collector builds every edge series from the live state at scrape time.
+// Nothing is registered per route or certificate, so a series disappears
+// as soon as its route or certificate does (traefik#8606).
+type collector struct {
+	s *Server
+
+	info, generation, requests, duration, inflight, backendUp *prometheus.Desc
+	unrouted, syncs, syncErrors, certExpiry                   *prometheus.Desc
+}
+
+func newCollector(s *Server) *collector {
+	return &collector{
+		s: s,
+		info: prometheus.NewDesc("edge_build_info", "The edge's version; always 1.",
+			[]string{"version"}, nil),
+		generation: prometheus.NewDesc("edge_table_generation", "Routing tables published since start.", nil, nil),
+		requests: prometheus.NewDesc("edge_requests_total", "Finished requests by route and status code.",
+			[]string{"route", "code"}, nil),
+		duration: prometheus.NewDesc("edge_request_duration_seconds", "Request duration by route.",
+			[]string{"route"}, nil),
+		inflight: prometheus.NewDesc("edge_requests_in_flight", "Requests being served now, by route.",
+			[]string{"route"}, nil),
+		backendUp: prometheus.NewDesc("edge_backend_up", "1 when the backend may receive requests (passing), 0 when failing or drained.",
+			[]string{"route", "backend"}, nil),
+		unrouted: prometheus.NewDesc("edge_unrouted_requests_total", "Requests that matched no route.", nil, nil),
+		syncs: prometheus.NewDesc("edge_discovery_syncs_total", "Successful discovery syncs by provider.",
+			[]string{"provider"}, nil),
+		syncErrors: prometheus.NewDesc("edge_discovery_errors_total", "Failed discovery syncs by provider.",
+			[]string{"provider"}, nil),
+		certExpiry: prometheus.NewDesc("edge_certificate_expiry_timestamp_seconds",
+			"NotAfter of each certificate served, in seconds since the epoch, including the default certificate.",
+			[]string{"id", "names", "source", "default"}, nil),
+	}
+}
+
+// Describe sends every descriptor; the label values are only known at
+// scrape time.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.info, c.generation, c.requests, c.duration, c.inflight,
+		c.backendUp, c.unrouted, c.syncs, c.syncErrors, c.certExpiry} {
+		ch <- d
+	}
+}
+
+// Collect reads the sources once and emits every series.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	src := c.s.cfg.Sources
+	st := c.s.read()
+	ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, src.Version)
+	if src.Unrouted != nil {
+		ch <- prometheus.MustNewConstMetric(c.unrouted, prometheus.CounterValue, float64(src.Unrouted()))
+	}
+	if st.table != nil {
+		ch <- prometheus.MustNewConstMetric(c.generation, prometheus.GaugeValue, float64(st.table.Generation()))
+	}
+	seen := make(map[string]bool)
+	for _, rt := range st.routes() {
+		id := routeID(rt.Service)
+		if seen[id] {
+			continue // a duplicate label set would fail the whole family
+		}
+		seen[id] = true
+		c.collectRoute(ch, id, rt)
+	}
+	for _, ps := range st.providers {
+		ch <- prometheus.MustNewConstMetric(c.syncs, prometheus.CounterValue, float64(ps.Syncs), ps.Name)
+		ch <- prometheus.MustNewConstMetric(c.syncErrors, prometheus.CounterValue, float64(ps.Errors), ps.Name)
+	}
+	certSeen := make(map[string]bool)
+	for _, cs := range st.certs {
+		// Pending, failed-without-certificate and skipped rows have no
+		// expiry to report.
+		if cs.NotAfter.IsZero() || certSeen[cs.ID] {
+			continue
+		}
+		certSeen[cs.ID] = true
+		ch <- prometheus.MustNewConstMetric(c.certExpiry, prometheus.GaugeValue,
+			float64(cs.NotAfter.Unix()), cs.ID, strings.Join(cs.Names, ","), cs.Source, strconv.FormatBool(cs.Default))
+	}
+}
+
+func (c *collector) collectRoute(ch chan<- prometheus.Metric, id string, rt *edge.Route) {
+	st := rt.Stats()
+	for code, n := range st.Codes {
+		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(n), id, strconv.Itoa(code))
+	}
+	// The edge counts each bucket separately; Prometheus wants cumulative
+	// counts. The last entry (slower than every bound) is only in the
+	// total count, as the +Inf bucket.
+	buckets := make(map[float64]uint64, len(edge.DurationBuckets))
+	var cum, total uint64
+	for i, n := range st.Buckets {
+		total += n
+		if i < len(edge.DurationBuckets) {
+			cum += n
+			buckets[edge.DurationBuckets[i]] = cum
+		}
+	}
+	ch <- prometheus.MustNewConstHistogram(c.duration, total, st.DurationSum.Seconds(), buckets, id)
+	ch <- prometheus.MustNewConstMetric(c.inflight, prometheus.GaugeValue, float64(st.InFlight), id)
+	backends := make(map[string]bool)
+	for _, b := range rt.Backends() {
+		if backends[b.URL] {
+			continue
+		}
+		backends[b.URL] = true
+		up := 0.0
+		if b.Health == "passing" {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.backendUp, prometheus.GaugeValue, up, id, redactURL(b.URL))
+	}
+}

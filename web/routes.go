@@ -1,0 +1,234 @@
+package web
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rancher-edge/edge/edge"
+	"github.com/rancher-edge/edge/route"
+)
+
+// RoutesPage is the routes page and /api/routes.
+type RoutesPage struct {
+	Now        time.Time   `json:"now"`
+	Generation uint64      `json:"generation"`
+	TableBuilt time.Time   `json:"table_built,omitzero"`
+	Routes     []RouteView `json:"routes"`
+	// Unrouted counts requests that matched no route.
+	Unrouted uint64 `json:"unrouted_requests"`
+}
+
+// RouteView is one route, in the order routes are matched.
+type RouteView struct {
+	ID       string     `json:"id"` // provider/name, the metrics label
+	Name     string     `json:"name"`
+	Anchor   string     `json:"anchor"`
+	Rule     string     `json:"rule"`
+	Priority int        `json:"priority"`
+	Source   SourceView `json:"source"`
+	// EntryPoints is empty when the route is on every entry point.
+	EntryPoints    []string         `json:"entry_points"`
+	PassHostHeader bool             `json:"pass_host_header"`
+	Method         string           `json:"method"` // "wrr" or "drr"
+	Sticky         bool             `json:"sticky"`
+	Middlewares    []MiddlewareView `json:"middlewares"`
+	HealthCheck    *HealthCheckView `json:"health_check,omitempty"`
+
+	Requests uint64            `json:"requests"`
+	InFlight int64             `json:"in_flight"`
+	Codes    map[string]uint64 `json:"codes"` // status code → finished requests
+
+	Backends []BackendView `json:"backends"`
+	Problems []ProblemView `json:"problems"`
+}
+
+// MiddlewareView is one middleware in effect, described in words. It never
+// carries credentials or header values, which may be secrets.
+type MiddlewareView struct {
+	Kind   string `json:"kind"` // "redirect", "auth", "whitelist", "headers"
+	Detail string `json:"detail"`
+}
+
+// HealthCheckView is the active health check of a route.
+type HealthCheckView struct {
+	Path            string  `json:"path"`
+	Port            int     `json:"port,omitempty"`
+	IntervalSeconds float64 `json:"interval_seconds"`
+	TimeoutSeconds  float64 `json:"timeout_seconds"`
+}
+
+// BackendView is one server behind a route.
+type BackendView struct {
+	Name        string    `json:"name"`
+	URL         string    `json:"url"`
+	Weight      int       `json:"weight"`
+	Health      string    `json:"health"` // "passing", "failing", "drained"
+	HealthSince time.Time `json:"health_since,omitzero"`
+	InFlight    int64     `json:"in_flight"`
+	Requests    uint64    `json:"requests"`
+	Failures    uint64    `json:"failures"`
+	// ErrorRate is the fraction of failed requests over the last minute.
+	ErrorRate float64 `json:"error_rate"`
+}
+
+func (s *Server) routesPage(st state) RoutesPage {
+	p := RoutesPage{Now: st.now, Routes: []RouteView{}}
+	if s.cfg.Sources.Unrouted != nil {
+		p.Unrouted = s.cfg.Sources.Unrouted()
+	}
+	if st.table == nil {
+		return p
+	}
+	p.Generation, p.TableBuilt = st.table.Generation(), st.table.Built()
+	bySource := make(map[route.Source][]ProblemView)
+	for _, pr := range st.problems() {
+		bySource[pr.Source] = append(bySource[pr.Source], problemView(pr))
+	}
+	for _, rt := range st.routes() {
+		rv := routeView(rt)
+		if ps := bySource[rt.Service.Source]; ps != nil {
+			rv.Problems = ps
+		}
+		p.Routes = append(p.Routes, rv)
+	}
+	return p
+}
+
+func routeView(rt *edge.Route) RouteView {
+	svc := rt.Service
+	stats := rt.Stats()
+	rv := RouteView{
+		ID:             routeID(svc),
+		Name:           svc.Name,
+		Anchor:         "route-" + slug(routeID(svc)),
+		Rule:           svc.Rule,
+		Priority:       rt.Priority(),
+		Source:         sourceView(svc.Source),
+		EntryPoints:    append([]string{}, svc.EntryPoints...),
+		PassHostHeader: svc.PassHostHeader,
+		Method:         rt.Method(),
+		Sticky:         svc.LoadBalancer.Sticky,
+		Middlewares:    middlewares(svc),
+		Requests:       stats.Requests,
+		InFlight:       stats.InFlight,
+		Codes:          make(map[string]uint64, len(stats.Codes)),
+		Backends:       []BackendView{},
+		Problems:       []ProblemView{},
+	}
+	for code, n := range stats.Codes {
+		rv.Codes[strconv.Itoa(code)] = n
+	}
+	if hc := svc.HealthCheck; hc != nil {
+		iv, to := hc.Interval, hc.Timeout
+		if iv == 0 {
+			iv = 30 * time.Second
+		}
+		if to == 0 {
+			to = 5 * time.Second
+		}
+		rv.HealthCheck = &HealthCheckView{Path: hc.Path, Port: hc.Port, IntervalSeconds: iv.Seconds(), TimeoutSeconds: to.Seconds()}
+	}
+	for _, b := range rt.Backends() {
+		rv.Backends = append(rv.Backends, BackendView{
+			Name: b.Name, URL: redactURL(b.URL), Weight: b.Weight, Health: b.Health, HealthSince: b.HealthSince,
+			InFlight: b.InFlight, Requests: b.Requests, Failures: b.Failures, ErrorRate: b.ErrorRate,
+		})
+	}
+	return rv
+}
+
+// middlewares describes the middlewares a service's labels put in effect,
+// in the order the edge applies them.
+func middlewares(svc route.Service) []MiddlewareView {
+	out := []MiddlewareView{}
+	if r := svc.Redirect; r != nil {
+		d := ""
+		switch {
+		case r.EntryPoint != "":
+			d = "to entry point " + r.EntryPoint
+		default:
+			d = fmt.Sprintf("%s → %s", r.Regex, r.Replacement)
+		}
+		if r.Permanent {
+			d += " (permanent)"
+		}
+		out = append(out, MiddlewareView{Kind: "redirect", Detail: d})
+	}
+	if w := svc.WhiteList; w != nil {
+		d := "from " + strings.Join(w.SourceRange, ", ")
+		if w.UseXForwardedFor {
+			d += " (X-Forwarded-For trusted)"
+		}
+		out = append(out, MiddlewareView{Kind: "whitelist", Detail: d})
+	}
+	if a := svc.Auth; a != nil {
+		d := plural(len(a.Users), "user")
+		if a.HeaderField != "" {
+			d += ", user name in " + a.HeaderField
+		}
+		if a.RemoveHeader {
+			d += ", Authorization removed"
+		}
+		out = append(out, MiddlewareView{Kind: "auth", Detail: "basic, " + d})
+	}
+	if h := svc.Headers; h != nil {
+		out = append(out, MiddlewareView{Kind: "headers", Detail: headersDetail(h)})
+	}
+	return out
+}
+
+// headersDetail lists what a headers middleware does. Custom header values
+// are left out: they often carry tokens for the backend.
+func headersDetail(h *route.Headers) string {
+	var parts []string
+	if len(h.CustomRequestHeaders) > 0 {
+		parts = append(parts, "request: "+strings.Join(sortedKeys(h.CustomRequestHeaders), ", "))
+	}
+	if len(h.CustomResponseHeaders) > 0 {
+		parts = append(parts, "response: "+strings.Join(sortedKeys(h.CustomResponseHeaders), ", "))
+	}
+	if len(h.AllowedHosts) > 0 {
+		parts = append(parts, "allowed hosts: "+strings.Join(h.AllowedHosts, ", "))
+	}
+	if h.SSLRedirect || h.SSLTemporaryRedirect {
+		parts = append(parts, "SSL redirect")
+	}
+	if h.STSSeconds > 0 {
+		sts := fmt.Sprintf("HSTS %ds", h.STSSeconds)
+		if h.STSIncludeSubdomains {
+			sts += " +subdomains"
+		}
+		if h.STSPreload {
+			sts += " +preload"
+		}
+		parts = append(parts, sts)
+	}
+	if h.FrameDeny || h.CustomFrameOptionsValue != "" {
+		parts = append(parts, "frame options")
+	}
+	if h.ContentTypeNosniff {
+		parts = append(parts, "nosniff")
+	}
+	if h.BrowserXSSFilter || h.CustomBrowserXSSValue != "" {
+		parts = append(parts, "XSS filter")
+	}
+	if h.ContentSecurityPolicy != "" {
+		parts = append(parts, "CSP")
+	}
+	if h.ReferrerPolicy != "" {
+		parts = append(parts, "referrer policy "+h.ReferrerPolicy)
+	}
+	if len(parts) == 0 {
+		return "no changes"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}

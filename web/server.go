@@ -1,0 +1,198 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Server serves the dashboard, the JSON API and /metrics.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	listen string // the address Run binds
+	open   bool   // no users: anyone who reaches listen gets in
+	pages  *pages
+	reg    *prometheus.Registry
+	router http.Handler
+
+	ready     chan struct{} // closed once Run is listening
+	stop      chan struct{} // closed by Close
+	closeOnce sync.Once
+
+	mu   sync.Mutex
+	addr net.Addr // set before ready is closed
+}
+
+// New validates cfg and builds the router. It binds nothing and starts no
+// goroutine.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	users, err := parseUsers(cfg.Users)
+	if err != nil {
+		return nil, err // Validate already saw it; kept for safety
+	}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = 5 * time.Second
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		listen: cfg.listenAddr(len(users) > 0),
+		open:   len(users) == 0,
+		ready:  make(chan struct{}),
+		stop:   make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.pages, err = newPages(cfg.Refresh)
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	s.reg, err = newRegistry(s)
+	if err != nil {
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+
+	r := chi.NewRouter()
+	r.Use(securityHeaders)
+	if len(users) > 0 {
+		r.Use(newBasicAuth(users, s.now).middleware)
+	}
+	r.Get("/ping", s.ping)
+	r.Get("/", s.page("overview", func(_ *http.Request, st state) any { return s.overviewPage(st) }))
+	r.Get("/routes", s.page("routes", func(_ *http.Request, st state) any { return s.routesPage(st) }))
+	r.Get("/certificates", s.page("certificates", func(r *http.Request, st state) any {
+		return s.certificatesPage(st, r.URL.Query().Get("state"))
+	}))
+	r.Get("/discovery", s.page("discovery", func(_ *http.Request, st state) any { return s.discoveryPage(st) }))
+	r.Get("/api/overview", s.api(func(_ *http.Request, st state) any { return s.overviewPage(st) }))
+	r.Get("/api/routes", s.api(func(_ *http.Request, st state) any { return s.routesPage(st) }))
+	r.Get("/api/certificates", s.api(func(r *http.Request, st state) any {
+		return s.certificatesPage(st, r.URL.Query().Get("state"))
+	}))
+	r.Get("/api/discovery", s.api(func(_ *http.Request, st state) any { return s.discoveryPage(st) }))
+	r.Get("/metrics", s.metricsHandler().ServeHTTP)
+	r.Get("/static/*", s.pages.static)
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "not found", http.StatusNotFound)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "the dashboard is read-only", http.StatusMethodNotAllowed)
+	})
+	s.router = r
+	return s, nil
+}
+
+// Handler returns the router: every page, the API, /metrics and /ping,
+// behind authentication and the security headers. It can be mounted as the
+// whole of a host on another listener.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// ping answers liveness probes without authentication.
+func (s *Server) ping(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if r := s.cfg.Sources.Ready; r != nil && !r() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("starting\n"))
+		return
+	}
+	_, _ = w.Write([]byte("OK\n"))
+}
+
+// Run listens and serves until ctx ends or Close is called, then shuts
+// down gracefully. It returns nil when stopped and an error when it cannot
+// listen or serve. Call it once.
+func (s *Server) Run(ctx context.Context) error {
+	select {
+	case <-s.stop:
+		return nil
+	default:
+	}
+	if s.open && s.cfg.Insecure {
+		s.log.Warn("DASHBOARD WITHOUT PASSWORD: TRAEFIK_ADMIN_INSECURE=true serves the dashboard, API and metrics " +
+			"to anyone who can reach " + s.listen + "; set TRAEFIK_ADMIN_USERS to require a password")
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.listen)
+	if err != nil {
+		return fmt.Errorf("admin: listening on %s: %w", s.listen, err)
+	}
+	srv := &http.Server{
+		Handler:           s.router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	if s.cfg.TLS != nil {
+		srv.TLSConfig = s.cfg.TLS.Clone()
+		// The certificate store advertises the ACME TLS-ALPN protocol;
+		// the dashboard only speaks HTTP.
+		srv.TLSConfig.NextProtos = []string{"h2", "http/1.1"}
+	}
+	s.mu.Lock()
+	s.addr = ln.Addr()
+	s.mu.Unlock()
+	close(s.ready)
+
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLS != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("admin: serving: %w", err)
+	case <-ctx.Done():
+	case <-s.stop:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("admin: serving: %w", err)
+	}
+	return nil
+}
+
+// Ready is closed once Run is listening.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the bound address; nil before Ready is closed.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Close stops Run. It is safe before Run and more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.stop) })
+	return nil
+}

@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/rancher-edge/edge/certs"
+)
+
+func TestAuth(t *testing.T) {
+	f := newFixture(t)
+	h := f.server().Handler()
+	for _, path := range []string{"/", "/routes", "/certificates", "/discovery", "/api/overview",
+		"/api/routes", "/api/certificates", "/api/discovery", "/metrics", "/static/style.css"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("%s without credentials: %d %q", path, rec.Code, rec.Header().Get("WWW-Authenticate"))
+		}
+		req.SetBasicAuth("admin", "wrong")
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("%s with a wrong password: %d", path, rec.Code)
+		}
+		req.SetBasicAuth("nobody", "hunter2")
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("%s with an unknown user: %d", path, rec.Code)
+		}
+		if rec := get(t, h, path); rec.Code != http.StatusOK {
+			t.Errorf("%s with credentials: %d", path, rec.Code)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ping", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("/ping without credentials: %d", rec.Code)
+	}
+}
+
+func TestAuthCache(t *testing.T) {
+	hash, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	now := time.Unix(1_700_000_000, 0)
+	a := newBasicAuth(map[string][]byte{"u": hash}, func() time.Time { return now })
+	if !a.check("u", "pw") || a.check("u", "nope") || a.check("x", "pw") {
+		t.Fatal("wrong verdicts")
+	}
+	if len(a.valid) != 1 {
+		t.Fatalf("%d cached entries, want 1 (failures are never cached)", len(a.valid))
+	}
+	// A cached success is answered without bcrypt: swap the hash and it
+	// still passes until the entry expires.
+	a.users["u"] = []byte("$2a$04$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva")
+	if !a.check("u", "pw") {
+		t.Error("cached credentials rejected")
+	}
+	now = now.Add(authCacheTTL + time.Second)
+	if a.check("u", "pw") {
+		t.Error("expired cache entry still accepted")
+	}
+	for k := range a.valid {
+		if strings.Contains(string(k[:]), "pw") {
+			t.Error("the cache holds the password")
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	f := newFixture(t)
+	h := f.server().Handler()
+	for _, path := range []string{"/", "/api/routes", "/metrics", "/static/app.js", "/ping", "/nope"} {
+		for _, auth := range []bool{true, false} {
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			if auth {
+				req.SetBasicAuth("admin", "hunter2")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			for k, want := range map[string]string{
+				"X-Content-Type-Options": "nosniff",
+				"Referrer-Policy":        "no-referrer",
+				"X-Frame-Options":        "DENY",
+			} {
+				if got := rec.Header().Get(k); got != want {
+					t.Errorf("%s (auth %v): %s = %q, want %q", path, auth, k, got, want)
+				}
+			}
+			csp := rec.Header().Get("Content-Security-Policy")
+			if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+				strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("%s: CSP %q", path, csp)
+			}
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/routes", nil)
+	req.SetBasicAuth("admin", "hunter2")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", rec.Code)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	users := testUsers(t)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want []string // substrings of the error; none means valid
+	}{
+		{"no users, no host", Config{Addr: ":8000"}, nil},
+		{"no users, loopback", Config{Addr: "127.0.0.1:8000"}, nil},
+		{"no users, localhost", Config{Addr: "localhost:8000"}, nil},
+		{"no users, ipv6 loopback", Config{Addr: "[::1]:8000"}, nil},
+		{"users, all interfaces", Config{Addr: "0.0.0.0:8000", Users: users}, nil},
+		{"insecure", Config{Addr: "0.0.0.0:8000", Insecure: true}, nil},
+		{"no users, all interfaces", Config{Addr: "0.0.0.0:8000"},
+			[]string{"0.0.0.0:8000 without a password", "TRAEFIK_ADMIN_USERS", "127.0.0.1", "TRAEFIK_ADMIN_INSECURE=true"}},
+		{"no users, public host", Config{Addr: ":8000", PublicHost: "edge.example.com"},
+			[]string{"TRAEFIK_ADMIN_HOST=edge.example.com", "TRAEFIK_ADMIN_USERS", "TRAEFIK_ADMIN_INSECURE=true"}},
+		{"bad address", Config{Addr: "8000"}, []string{`listen address "8000"`}},
+		{"md5 hash", Config{Addr: ":8000", Users: []byte("bob:$apr1$abc$defghijklmnop")},
+			[]string{"line 1", `user "bob"`, "not a bcrypt hash", "htpasswd -nbB"}},
+		{"not a line", Config{Addr: ":8000", Users: []byte("\n\njustaname")}, []string{"line 3 is not user:hash"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "$apr1$abc") {
+				t.Error("the error shows the hash")
+			}
+			if _, nerr := New(tc.cfg); nerr == nil {
+				t.Error("New accepted what Validate refused")
+			}
+		})
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   Config
+		users bool
+		want  string
+	}{
+		{Config{Addr: ":8000"}, false, "127.0.0.1:8000"},
+		{Config{Addr: ":8000"}, true, ":8000"},
+		{Config{Addr: ":8000", Insecure: true}, false, ":8000"},
+		{Config{Addr: "10.0.0.1:8000"}, true, "10.0.0.1:8000"},
+	} {
+		if got := tc.cfg.listenAddr(tc.users); got != tc.want {
+			t.Errorf("listenAddr(%+v, users=%v) = %q, want %q", tc.cfg.Addr, tc.users, got, tc.want)
+		}
+	}
+}
+
+func TestRunServesTLSAndStops(t *testing.T) {
+	certPEM, keyPEM, err := certs.SelfSigned([]string{"localhost"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ready atomic.Bool
+	s, err := New(Config{Addr: ":0", TLS: &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"acme-tls/1"}},
+		Sources: Sources{Ready: ready.Load}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatal(err)
+	}
+	addr := s.Addr().(*net.TCPAddr)
+	if !addr.IP.IsLoopback() {
+		t.Errorf("without users the server bound %v, not loopback", addr)
+	}
+	block, _ := pem.Decode(certPEM)
+	leaf, _ := x509.ParseCertificate(block.Bytes)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}
+	defer client.CloseIdleConnections()
+	url := "https://" + addr.String() + "/ping"
+	for _, want := range []int{http.StatusServiceUnavailable, http.StatusOK} {
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("/ping: %d, want %d", resp.StatusCode, want)
+		}
+		ready.Store(true)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run returned %v after cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}
+
+func TestCloseBeforeRun(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s.Close()
+	if err := s.Run(t.Context()); err != nil {
+		t.Errorf("Run after Close: %v", err)
+	}
+}
+
+func TestRunReportsBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s, err := New(Config{Addr: ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "admin: listening on") {
+		t.Errorf("Run on a busy port: %v", err)
+	}
+}
