@@ -23,7 +23,10 @@ vet:
 
 # deps-test installs what the tests need beyond Go modules.
 deps-test:
-	@true
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium for the dashboard's browser test (cmd/edge/browser_test.go)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	}
 
 test: deps-test vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
