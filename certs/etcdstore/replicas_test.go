@@ -1,0 +1,122 @@
+package etcdstore
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rancher-edge/edge/certs/acme"
+)
+
+// TestThreeReplicasOrderEachNameOnce: three edges on one etcd discover
+// the same 20 names at once. Exactly one order per name reaches the CA,
+// and all three serve the same certificate for each: the lock losers
+// find the winner's certificate in storage after taking the lock
+// (certmagic re-checks there) and load it instead of ordering.
+func TestThreeReplicasOrderEachNameOnce(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	names := make([]string, 20)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%02d.cluster.example.test", i)
+	}
+	start := time.Now()
+	c.setHosts(names)
+	serials := c.waitServed(names, 90*time.Second)
+	t.Logf("3 replicas serve all %d names after %v", len(names), time.Since(start).Round(time.Millisecond))
+
+	if n := c.ca.Orders(); n != len(names) {
+		t.Errorf("orders at the CA = %d, want %d (one per name)", n, len(names))
+	}
+	for _, name := range names {
+		if n := c.ca.OrdersFor(name); n != 1 {
+			t.Errorf("orders for %s = %d, want 1", name, n)
+		}
+	}
+	sameSerials(t, serials, names)
+
+	// Every name's lock was taken by one of the replicas and is free.
+	wins := map[string]int{}
+	st := c.live()[0].store
+	eventually(t, 10*time.Second, "all lock keys gone", func() bool { return lockKeys(t, st) == 0 })
+	eventually(t, 5*time.Second, "lock records for every name", func() bool {
+		s := st.Status()
+		for _, name := range names {
+			if _, ok := s.Holder(name); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	for _, name := range names {
+		l, _ := st.Status().Holder(name)
+		if l.Held || !strings.HasPrefix(l.Replica, "edge-") || l.Released.IsZero() {
+			t.Errorf("lock of %s = %+v, want released by a replica", name, l)
+		}
+		wins[l.Replica]++
+	}
+	t.Logf("orders: %d; names last locked by replica: %v", c.ca.Orders(), wins)
+}
+
+// TestKilledHolderOrderCompletes: the replica holding a name's lock dies
+// in the middle of the order (its challenge is held up, then its etcd
+// connection and manager go without unlocking). Another replica takes
+// the lock once the dead one's lease expires and completes the order;
+// no lock is left behind.
+func TestKilledHolderOrderCompletes(t *testing.T) {
+	const name = "killed.cluster.example.test"
+	reached := make(chan struct{})
+	release := make(chan struct{})
+	var first atomic.Bool
+	c := newCluster(t, 3, func(cfg *acme.Config) { cfg.Challenges = []string{acme.ChallengeHTTP01} })
+	hold := func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.URL.Path, "/.well-known/acme-challenge/") || !first.CompareAndSwap(false, true) {
+			return false
+		}
+		close(reached)
+		<-release
+		http.Error(w, "the replica that started this order is gone", http.StatusServiceUnavailable)
+		return true
+	}
+	c.intercept.Store(&hold)
+
+	c.setHosts([]string{name})
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no challenge request arrived")
+	}
+	var holder string
+	eventually(t, 5*time.Second, "a replica holding the lock", func() bool {
+		l, ok := c.live()[0].store.Status().Holder(name)
+		holder = l.Replica
+		return ok && l.Held
+	})
+	var victim *replica
+	for _, r := range c.live() {
+		if r.name == holder {
+			victim = r
+		}
+	}
+	killed := time.Now()
+	victim.kill()
+	close(release)
+	t.Logf("killed %s while it held the lock for %s mid-order", holder, name)
+
+	serials := c.waitServed([]string{name}, 60*time.Second)
+	t.Logf("order completed by another replica %v after the kill (LockTTL 2s)", time.Since(killed).Round(time.Millisecond))
+	sameSerials(t, serials, []string{name})
+	if n := c.ca.OrdersFor(name); n != 2 {
+		t.Errorf("orders for %s = %d, want 2: the dead replica's and the one that completed", name, n)
+	}
+	st := c.live()[0].store
+	eventually(t, 10*time.Second, "no lock keys left", func() bool { return lockKeys(t, st) == 0 })
+	survivors := []string{c.live()[0].name, c.live()[1].name}
+	eventually(t, 5*time.Second, "the lock released by a survivor in the status", func() bool {
+		l, _ := st.Status().Holder(name)
+		return !l.Held && slices.Contains(survivors, l.Replica)
+	})
+}
