@@ -49,9 +49,8 @@ func BenchmarkSync(b *testing.B) {
 	}
 }
 
-// BenchmarkBuild measures the pure part of a sync of 2,000 services × 3
-// containers: join, filter, fingerprint and labels.Build.
-func BenchmarkBuild(b *testing.B) {
+// bigWorld is 2,000 services × 3 containers in 20 stacks.
+func bigWorld() raw {
 	var r raw
 	for st := range 20 {
 		stackID := fmt.Sprintf("1st%d", st)
@@ -70,12 +69,42 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		}
 	}
+	return r
+}
+
+// BenchmarkBuild measures the pure part of a sync of 2,000 services × 3
+// containers: join, filter, fingerprint and labels.Build.
+func BenchmarkBuild(b *testing.B) {
+	r := bigWorld()
 	set := defaults().settings()
 	b.ReportAllocs()
 	for b.Loop() {
 		snap, _ := build(r, set)
 		if len(snap.Services) != 2000 {
 			b.Fatalf("%d routes", len(snap.Services))
+		}
+	}
+}
+
+// BenchmarkEventPatch measures what one resource.change event costs in a
+// 2,000 × 3 world: decoding the event's resource, patching the world and
+// rebuilding the snapshot — the work between Rancher's event and the
+// publish, without reading the API again.
+func BenchmarkEventPatch(b *testing.B) {
+	r := bigWorld()
+	set := defaults().settings()
+	frame := []byte(`{"id":"1i0_0_0","type":"container","name":"c0","state":"running","healthState":"unhealthy",` +
+		`"primaryIpAddress":"10.42.0.0","labels":{"io.rancher.stack_service.name":"stack00/svc000"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		pt, ok := decodePatch("container", frame)
+		if !ok {
+			b.Fatal("frame did not decode")
+		}
+		w := r.apply([]patch{pt})
+		snap, _ := build(w, set)
+		if len(snap.Services) != 2000 || len(snap.Services[0].Servers) != 2 {
+			b.Fatalf("%d routes, %d servers", len(snap.Services), len(snap.Services[0].Servers))
 		}
 	}
 }

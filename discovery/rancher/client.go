@@ -171,6 +171,31 @@ type wireContainer struct {
 	} `json:"labels"`
 }
 
+func (s *wireStack) raw() rawStack {
+	return rawStack{ID: s.ID, Name: s.Name, State: s.State, System: s.System}
+}
+
+func (s *wireService) raw() rawService {
+	r := rawService{
+		ID: s.ID, StackID: s.StackID, Name: s.Name, Kind: s.Kind,
+		State: s.State, Health: s.HealthState, System: s.System,
+	}
+	if s.LaunchConfig != nil {
+		r.Labels = stringLabels(s.LaunchConfig.Labels)
+	}
+	for _, ep := range s.PublicEndpoints {
+		r.PublicIPs = append(r.PublicIPs, ep.IPAddress)
+	}
+	return r
+}
+
+func (c *wireContainer) raw() rawContainer {
+	return rawContainer{
+		ID: c.ID, Name: c.Name, State: c.State, Health: c.HealthState,
+		IP: c.PrimaryIPAddress, NetworkMode: c.NetworkMode, StackService: c.Labels.StackService,
+	}
+}
+
 // page is one page of a collection.
 type page[T any] struct {
 	rancher.Collection
@@ -205,9 +230,7 @@ func readPages[T any](ctx context.Context, g *goRancher, schema string, each fun
 // Stacks reads every page of the stacks collection.
 func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
 	var out []rawStack
-	err := readPages(ctx, g, "stack", func(s *wireStack) {
-		out = append(out, rawStack{ID: s.ID, Name: s.Name, State: s.State, System: s.System})
-	})
+	err := readPages(ctx, g, "stack", func(s *wireStack) { out = append(out, s.raw()) })
 	if err != nil {
 		return nil, fmt.Errorf("listing stacks: %w", err)
 	}
@@ -218,19 +241,7 @@ func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
 // kind of service.
 func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
 	var out []rawService
-	err := readPages(ctx, g, "service", func(s *wireService) {
-		r := rawService{
-			ID: s.ID, StackID: s.StackID, Name: s.Name, Kind: s.Kind,
-			State: s.State, Health: s.HealthState, System: s.System,
-		}
-		if s.LaunchConfig != nil {
-			r.Labels = stringLabels(s.LaunchConfig.Labels)
-		}
-		for _, ep := range s.PublicEndpoints {
-			r.PublicIPs = append(r.PublicIPs, ep.IPAddress)
-		}
-		out = append(out, r)
-	})
+	err := readPages(ctx, g, "service", func(s *wireService) { out = append(out, s.raw()) })
 	if err != nil {
 		return nil, fmt.Errorf("listing services: %w", err)
 	}
@@ -240,12 +251,7 @@ func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
 // Containers reads every page of the containers collection.
 func (g *goRancher) Containers(ctx context.Context) ([]rawContainer, error) {
 	var out []rawContainer
-	err := readPages(ctx, g, "container", func(c *wireContainer) {
-		out = append(out, rawContainer{
-			ID: c.ID, Name: c.Name, State: c.State, Health: c.HealthState,
-			IP: c.PrimaryIPAddress, NetworkMode: c.NetworkMode, StackService: c.Labels.StackService,
-		})
-	})
+	err := readPages(ctx, g, "container", func(c *wireContainer) { out = append(out, c.raw()) })
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}

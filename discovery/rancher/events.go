@@ -23,16 +23,19 @@ const (
 	wsReadTimeout = 30 * time.Second
 )
 
-// event is the part of a Cattle event frame that decides relevance; the
-// resource itself is not decoded.
+// event is a Cattle event frame. The resource is decoded only for
+// relevant events, into a patch.
 type event struct {
 	Name         string `json:"name"`
 	ResourceType string `json:"resourceType"`
 	Data         struct {
-		Resource struct {
-			System bool `json:"system"`
-		} `json:"resource"`
+		Resource json.RawMessage `json:"resource"`
 	} `json:"data"`
+}
+
+// systemFlag reads just the resource's system flag.
+type systemFlag struct {
+	System bool `json:"system"`
 }
 
 // relevant reports events that can change routes: stacks, services of any
@@ -40,7 +43,11 @@ type event struct {
 // host, agent … events, and system resources (health check containers)
 // change often without mattering to routes.
 func (e event) relevant() bool {
-	if e.Name != "resource.change" || e.Data.Resource.System {
+	if e.Name != "resource.change" {
+		return false
+	}
+	var sys systemFlag
+	if len(e.Data.Resource) > 0 && json.Unmarshal(e.Data.Resource, &sys) == nil && sys.System {
 		return false
 	}
 	switch e.ResourceType {
@@ -51,15 +58,16 @@ func (e event) relevant() bool {
 	return false
 }
 
-// watch keeps a subscription open until ctx ends, calling changed for
-// every relevant event and once after each (re)connect, since events may
-// have been missed while the socket was down. connected reports the
+// watch keeps a subscription open until ctx ends, calling changed with a
+// patch for every relevant event, and with nil (a full read is needed)
+// after each (re)connect, since events may have been missed while the
+// socket was down, and for an event whose resource does not decode. connected reports the
 // socket's state for the status mode.
 //
 // go-rancher's own Websocket method takes no context and no handshake
 // timeout, and drops caller headers, so the dial is done here with the
 // same Basic authentication.
-func (p *Provider) watch(ctx context.Context, url string, changed func(), connected func(bool, error)) {
+func (p *Provider) watch(ctx context.Context, url string, changed func(*patch), connected func(bool, error)) {
 	backoff := wsBackoffMin
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -83,7 +91,7 @@ func (p *Provider) watch(ctx context.Context, url string, changed func(), connec
 }
 
 // subscribe runs one websocket connection until it fails or ctx ends.
-func (p *Provider) subscribe(ctx context.Context, url string, changed, up func()) error {
+func (p *Provider) subscribe(ctx context.Context, url string, changed func(*patch), up func()) error {
 	d := websocket.Dialer{HandshakeTimeout: p.cfg.Timeout, Proxy: http.ProxyFromEnvironment}
 	hdr := http.Header{}
 	hdr.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(p.cfg.AccessKey+":"+p.cfg.SecretKey)))
@@ -98,7 +106,7 @@ func (p *Provider) subscribe(ctx context.Context, url string, changed, up func()
 	defer stop()
 	defer conn.Close()
 	up()
-	changed()
+	changed(nil)
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(wsReadTimeout))
 		_, msg, err := conn.ReadMessage()
@@ -109,8 +117,13 @@ func (p *Provider) subscribe(ctx context.Context, url string, changed, up func()
 		if err := json.Unmarshal(msg, &ev); err != nil {
 			continue // a frame we do not understand cannot be acted on
 		}
-		if ev.relevant() {
-			changed()
+		if !ev.relevant() {
+			continue
+		}
+		if pt, ok := decodePatch(ev.ResourceType, ev.Data.Resource); ok {
+			changed(&pt)
+		} else {
+			changed(nil)
 		}
 	}
 }

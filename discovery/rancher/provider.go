@@ -75,6 +75,7 @@ func (p *Provider) Status() route.ProviderStatus {
 type loop struct {
 	publish  func(route.Snapshot)
 	lister   lister
+	world    *raw // the last good read with the events since applied
 	lastFP   uint64
 	failures int
 	logged   map[string]bool // problems logged for the current snapshot
@@ -98,24 +99,26 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		"refresh", p.cfg.Refresh, "rule_order", p.cfg.RuleOrder, "health_filter", p.cfg.HealthFilter)
 
 	changes := make(chan struct{}, 1)
-	changed := func() {
+	var box inbox
+	changed := func(pt *patch) {
+		box.add(pt)
 		select {
 		case changes <- struct{}{}:
-		default: // a re-read is already due
+		default: // a rebuild is already due
 		}
 	}
 	l := &loop{publish: publish, logged: map[string]bool{}}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	due := time.Now()
+	due := time.Now() // when the timer fires next
+	nextRead := due   // the next full read: the refresh period, or the backoff after a failure
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-changes:
-			// While reads fail the backoff decides; events would only
-			// hammer a struggling server.
-			if l.failures == 0 && time.Until(due) > p.cfg.Debounce {
+			// Debounce: Cattle sends a burst of events for one change.
+			if time.Until(due) > p.cfg.Debounce {
 				due = time.Now().Add(p.cfg.Debounce)
 				timer.Reset(p.cfg.Debounce)
 				p.setNext(due)
@@ -123,26 +126,78 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 			continue
 		case <-timer.C:
 		}
-		wait := p.cfg.Refresh
-		if err := p.sync(ctx, l); err != nil {
-			if ctx.Err() != nil {
-				return nil
+		full, patches := box.take()
+		if full || l.world == nil || !time.Now().Before(nextRead) {
+			wait := p.cfg.Refresh
+			if err := p.sync(ctx, l); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				l.failures++
+				wait = p.backoff(l.failures)
+				p.failed(err, wait)
+				// The read failed, but the events it would have
+				// superseded are still the newest news.
+				p.applyPatches(l, patches)
+			} else {
+				l.failures = 0
 			}
-			l.failures++
-			wait = p.backoff(l.failures)
-			p.failed(err, wait)
+			nextRead = time.Now().Add(wait)
 		} else {
-			l.failures = 0
+			// Events carried the changed resources: rebuild from them
+			// without reading the API; the periodic full read stays the
+			// safety net. Patch-only events never load a struggling
+			// server.
+			p.applyPatches(l, patches)
 		}
 		if l.lister != nil && !l.watching {
 			l.watching = true
 			url := l.lister.SubscribeURL()
 			wg.Go(func() { p.watch(ctx, url, changed, p.setConnected) })
 		}
-		due = time.Now().Add(wait)
-		timer.Reset(wait)
+		due = nextRead
+		timer.Reset(time.Until(nextRead))
 		p.setNext(due)
 	}
+}
+
+// applyPatches rebuilds the routes from the last world with the events'
+// resources applied.
+func (p *Provider) applyPatches(l *loop, patches []patch) {
+	if l.world == nil || len(patches) == 0 {
+		return
+	}
+	w := l.world.apply(patches)
+	l.world = &w
+	p.publishFrom(l, w)
+}
+
+// inbox collects what the event stream reported between two rebuilds.
+type inbox struct {
+	mu      sync.Mutex
+	full    bool
+	patches []patch
+}
+
+// add records a patch, or with nil that only a full read will do.
+// Patches are kept even when a full read is due: if that read fails, they
+// are still the newest state of their resources.
+func (b *inbox) add(pt *patch) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if pt == nil {
+		b.full = true
+		return
+	}
+	b.patches = append(b.patches, *pt)
+}
+
+func (b *inbox) take() (full bool, patches []patch) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	full, patches = b.full, b.patches
+	b.full, b.patches = false, nil
+	return full, patches
 }
 
 // backoff is the wait before retry n (from 1): doubling from a quarter of
@@ -169,11 +224,19 @@ func (p *Provider) sync(ctx context.Context, l *loop) error {
 	if err != nil {
 		return describe(p.cfg, err)
 	}
+	l.world = &r
+	p.publishFrom(l, r)
+	return nil
+}
+
+// publishFrom builds the routes from a world and publishes them if they
+// changed.
+func (p *Provider) publishFrom(l *loop, r raw) {
 	prep := prepare(r, p.set)
 	fp := prep.fingerprint()
 	if fp == l.lastFP {
 		p.succeeded(prep.counts, nil, -1)
-		return nil
+		return
 	}
 	services, problems := assemble(prep, p.set)
 	snap := route.Snapshot{Provider: "rancher", Services: services, Problems: problems, Fingerprint: fp, Built: time.Now()}
@@ -181,7 +244,6 @@ func (p *Provider) sync(ctx context.Context, l *loop) error {
 	l.publish(snap)
 	l.lastFP = fp
 	p.succeeded(prep.counts, problems, len(services))
-	return nil
 }
 
 // logChanges logs each problem once per change of the snapshot, and at

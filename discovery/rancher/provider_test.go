@@ -2,6 +2,7 @@ package rancher
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,28 @@ func TestLiveChanges(t *testing.T) {
 	}
 	if n := rec.empties(); n != 0 {
 		t.Errorf("%d empty snapshots", n)
+	}
+}
+
+// TestEventsApplyWithoutReadingTheAPI shows that an event's resource is
+// applied to the last read world directly: with every API call failing,
+// a scale-up still reaches the routes through the event stream alone.
+func TestEventsApplyWithoutReadingTheAPI(t *testing.T) {
+	t.Parallel()
+	s := fake(t, ranchertest.Options{})
+	id := whoami(s, 2)
+	p, rec := run(t, testConfig(s, t))
+	rec.waitFor(t, 5*time.Second, "2 servers", hasServers("whoami.web", 2))
+	waitStatus(t, p, "events mode", func(st route.ProviderStatus) bool { return st.Mode == ModeEvents })
+	// The provider reads everything once more after subscribing, for
+	// changes made before the socket was up.
+	waitStatus(t, p, "the read after subscribing", func(st route.ProviderStatus) bool { return st.Syncs >= 2 })
+	s.ResetStats()
+	s.Fail(http.StatusInternalServerError, time.Minute)
+	s.Scale(id, 4)
+	rec.waitFor(t, 5*time.Second, "4 servers from events", hasServers("whoami.web", 4))
+	if st := s.Stats(); st.Requests != 0 || st.Events == 0 {
+		t.Errorf("the provider read the API (%+v) instead of applying the event", st)
 	}
 }
 
