@@ -7,6 +7,7 @@
 #   CADDY_VERSION=v…   Caddy to install through the Go module proxy (v2.11.9)
 #   BENCH_TOOLS=DIR    where the Caddy binary is cached (~/.cache/rancher-edge-bench)
 #   BENCH_NO_INSTALL=1 do not apt-get/go install; measure what is there
+#   EDGE_REF=<commit>  measure that commit (git archive) instead of the working tree
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -107,16 +108,31 @@ EDGE=$TMP/edge
 	uname -a
 	nproc
 } >"$OUT/env.txt" 2>&1
-if ! "$GO" build -o "$EDGE" ./cmd/edge >>"$OUT/logs/build.log" 2>&1; then
-	log "the edge does not build (see logs/build.log); measuring the peers only"
-	EDGE=
+# The edge as it is in the working tree (EDGE_REF=<commit> measures a commit
+# instead). Others edit the tree while they work: when it does not build,
+# measure HEAD rather than nothing.
+build_from_ref() { # ref → builds $EDGE from `git archive` of it; the tree is untouched
+	rm -rf "$TMP/src" && mkdir -p "$TMP/src" &&
+		git archive "$1" | tar -x -C "$TMP/src" &&
+		(cd "$TMP/src" && "$GO" build -o "$EDGE" ./cmd/edge) >>"$OUT/logs/build.log" 2>&1
+}
+if [ -n "${EDGE_REF:-}" ]; then
+	EDGE_DESC="$(git rev-parse --short "$EDGE_REF")"
+	build_from_ref "$EDGE_REF" || { log "the edge at $EDGE_REF does not build (see logs/build.log)"; EDGE=; }
+elif "$GO" build -o "$EDGE" ./cmd/edge >>"$OUT/logs/build.log" 2>&1; then
+	EDGE_DESC="$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
+else
+	EDGE_DESC="HEAD@$(git rev-parse --short HEAD)"
+	log "the working tree does not build (see logs/build.log); measuring the edge at HEAD ($EDGE_DESC) instead"
+	echo "MEASURED: HEAD $EDGE_DESC, not the working tree (it did not build)" >>"$OUT/env.txt"
+	build_from_ref HEAD || { log "HEAD does not build either; measuring the peers only"; EDGE=; }
 fi
 "$GO" build -o "$TMP/peers" ./bench/peers >>"$OUT/logs/build.log" 2>&1 || die "bench/peers does not build (see logs/build.log)"
 
 # --- 4. measure.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 args=(run -out "$OUT" -tmp "$TMP" -cert "$TMP/cert.pem" -key "$TMP/key.pem"
-	-edge "$EDGE" -edge-version "$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
+	-edge "$EDGE" -edge-version "${EDGE_DESC:-}"
 	-caddy "$CADDY" -caddy-version "$CADDY_VERSION")
 [ "$QUICK" = 1 ] && args+=(-quick)
 "$TMP/peers" "${args[@]}" &
