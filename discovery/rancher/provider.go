@@ -241,9 +241,11 @@ func (p *Provider) publishFrom(l *loop, r raw) {
 	services, problems := assemble(prep, p.set)
 	snap := route.Snapshot{Provider: "rancher", Services: services, Problems: problems, Fingerprint: fp, Built: time.Now()}
 	p.logChanges(l, prep, services, problems, r.Took)
+	// Status first: whoever sees the new routes sees the status that
+	// describes them.
+	p.succeeded(prep.counts, problems, len(services))
 	l.publish(snap)
 	l.lastFP = fp
-	p.succeeded(prep.counts, problems, len(services))
 }
 
 // logChanges logs each problem once per change of the snapshot, and at
