@@ -49,7 +49,7 @@ func loadPair(p Pair, now time.Time) (*loaded, error) {
 	for _, x := range chain {
 		c.Certificate = append(c.Certificate, x.Raw)
 	}
-	return &loaded{cert: c, names: lookupNames(leaf), status: describe(leaf, p.Name, now)}, nil
+	return &loaded{cert: c, names: lookupNames(leaf), status: Describe(leaf, p.Name, now)}, nil
 }
 
 // parseChain returns the certificates in data, leaf first, and checks that
@@ -153,8 +153,10 @@ func lookupNames(leaf *x509.Certificate) []string {
 	return out
 }
 
-// describe fills the Status fields that come from the certificate itself.
-func describe(leaf *x509.Certificate, origin string, loadedAt time.Time) Status {
+// Describe fills the Status fields that come from the certificate itself:
+// names, issuer, serial, key, signature, fingerprint and validity, with
+// Source "file". Other sources (ACME) overwrite Source and Origin.
+func Describe(leaf *x509.Certificate, origin string, loadedAt time.Time) Status {
 	sum := sha256.Sum256(leaf.Raw)
 	fp := hex.EncodeToString(sum[:])
 	names := append([]string(nil), leaf.DNSNames...)

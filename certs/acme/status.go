@@ -2,14 +2,7 @@ package acme
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -111,32 +104,11 @@ func (m *Manager) certFor(name string) (certmagic.Certificate, bool) {
 
 func (m *Manager) certRow(c certmagic.Certificate, e entry, now time.Time) certs.Status {
 	leaf := c.Leaf
-	sum := sha256.Sum256(leaf.Raw)
-	fp := hex.EncodeToString(sum[:])
-	names := slices.Clone(leaf.DNSNames)
-	for _, ip := range leaf.IPAddresses {
-		names = append(names, ip.String())
-	}
-	keyType, keyBits := publicKeyInfo(leaf.PublicKey)
-	st := certs.Status{
-		ID:                 fp,
-		Names:              names,
-		Source:             "acme",
-		Origin:             m.caURL,
-		Issuer:             issuerName(leaf.Issuer),
-		Serial:             leaf.SerialNumber.Text(16),
-		KeyType:            keyType,
-		KeyBits:            keyBits,
-		SignatureAlgorithm: leaf.SignatureAlgorithm.String(),
-		SHA256:             fp,
-		NotBefore:          leaf.NotBefore,
-		NotAfter:           leaf.NotAfter,
-		State:              certs.StateFor(leaf.NotBefore, leaf.NotAfter, now),
-		LastRenewal:        e.loadedAt,
-		NextRenewal:        m.renewAt(c, now),
-		LastError:          e.lastError,
-		LastErrorAt:        e.lastErrorAt,
-	}
+	st := certs.Describe(leaf, m.caURL, e.loadedAt)
+	st.Source = "acme"
+	st.State = certs.StateFor(leaf.NotBefore, leaf.NotAfter, now)
+	st.NextRenewal = m.renewAt(c, now)
+	st.LastError, st.LastErrorAt = e.lastError, e.lastErrorAt
 	if e.obtaining && st.State != certs.StateExpired {
 		st.State = certs.StateRenewing
 	}
@@ -193,30 +165,4 @@ func (m *Manager) ariSelected(c certmagic.Certificate, now time.Time) time.Time 
 	}
 	m.mu.Unlock()
 	return memo.selected
-}
-
-func issuerName(n pkix.Name) string {
-	org := ""
-	if len(n.Organization) > 0 {
-		org = n.Organization[0]
-	}
-	switch {
-	case n.CommonName != "" && org != "":
-		return n.CommonName + " (" + org + ")"
-	case n.CommonName != "":
-		return n.CommonName
-	}
-	return org
-}
-
-func publicKeyInfo(pub any) (string, int) {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		return "ECDSA", k.Curve.Params().BitSize
-	case *rsa.PublicKey:
-		return "RSA", k.N.BitLen()
-	case ed25519.PublicKey:
-		return "Ed25519", 256
-	}
-	return fmt.Sprintf("%T", pub), 0
 }
