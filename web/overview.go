@@ -147,7 +147,7 @@ func warnings(st state, providers []ProviderView, uncovered []UncoveredHost) []W
 		if v.LastError != "" {
 			msg := v.LastError
 			if !v.ErrorSince.IsZero() {
-				msg += " (failing since " + v.ErrorSince.UTC().Format(time.RFC3339) + "; the last good routes stay in service)"
+				msg += " (failing for " + humanDuration(st.now.Sub(v.ErrorSince)) + "; the last good routes stay in service)"
 			}
 			out = append(out, Warning{Kind: "discovery", Severity: "error", Subject: v.Name, Message: msg,
 				Link: "/discovery#" + v.Anchor})

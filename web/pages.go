@@ -140,6 +140,8 @@ func funcs() template.FuncMap {
 		"deref":    func(p *float64) float64 { return *p },
 		"deref64":  func(p *int64) int64 { return *p },
 		"slug":     slug,
+		"plural":   plural,
+		"seconds":  func(f float64) int64 { return int64(f) },
 		"states":   certStates,
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"contains": func(s, sub string) bool { return strings.Contains(s, sub) },
