@@ -14,6 +14,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // Errors callers can match with errors.Is.
@@ -28,6 +30,9 @@ var (
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("etcdstore: store is closed")
 )
+
+// maxReconnectDelay caps the wait between attempts to reach etcd again.
+const maxReconnectDelay = 2 * time.Second
 
 // MaxValueSize is the largest value Store accepts: etcd refuses requests
 // over 1.5 MiB by default (--max-request-bytes), and a store request
@@ -150,6 +155,18 @@ func (s *Store) client() (*clientv3.Client, error) {
 		Logger: zap.NewNop(),
 		// Values up to MaxValueSize plus framing must fit.
 		MaxCallSendMsgSize: 2 * 1024 * 1024,
+		// Notice a silently dead connection (a host gone without a
+		// reset) within about a request timeout; etcd refuses pings
+		// more often than every 5 s.
+		DialKeepAliveTime:    10 * time.Second,
+		DialKeepAliveTimeout: s.cfg.RequestTimeout,
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			// gRPC's default backoff grows to 2 minutes, so after a
+			// long outage the edge would notice etcd's return late;
+			// reconnecting every few seconds costs nothing.
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: maxReconnectDelay},
+			MinConnectTimeout: s.cfg.DialTimeout,
+		})},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: connecting to %v: %w: %w", s.cfg.Endpoints, ErrUnavailable, err)
