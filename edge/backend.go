@@ -14,8 +14,9 @@ type backend struct {
 	key    string // route name + " " + URL
 	url    string
 	scheme string
-	host   string // host:port
-	cookie string // sticky cookie value: a hash, never the address
+	host   string    // host:port
+	cookie string    // sticky cookie value: a hash, never the address
+	pool   *hostPool // the fast path's idle connections to host
 
 	// weight is set when the backend is created or re-used by a compile,
 	// before the table that references it is published.
@@ -77,6 +78,31 @@ func (b *backend) available() bool {
 	return b.weight.Load() > 0 && b.healthy.Load()
 }
 
+// The accounting of one attempt, shared by both proxy designs: start when
+// the request is sent; then failed (no response), or responded followed by
+// finished once the response body has been relayed.
+
+func (b *backend) start() {
+	b.inflight.Add(1)
+	b.total.Add(1)
+}
+
+func (b *backend) failed() {
+	b.inflight.Add(-1)
+	b.failures.Add(1)
+	b.window.add(time.Now(), true)
+}
+
+func (b *backend) responded(code int) {
+	failed := code >= 500
+	if failed {
+		b.failures.Add(1)
+	}
+	b.window.add(time.Now(), failed)
+}
+
+func (b *backend) finished() { b.inflight.Add(-1) }
+
 func (b *backend) setHealthy(ok bool, now time.Time) bool {
 	b.lastCheck.Store(now.UnixNano())
 	if b.healthy.Swap(ok) != ok {
@@ -89,6 +115,7 @@ func (b *backend) setHealthy(ok bool, now time.Time) bool {
 // registry keeps backends by key across generations. Only compiles touch
 // it, under the server's compile lock.
 type registry struct {
+	pools    *upPools // set by New; every backend gets its address's pool
 	mu       sync.Mutex
 	backends map[string]*backend
 	stats    map[string]*routeStats
@@ -127,6 +154,7 @@ func (r *registry) get(routeName, rawURL string, weight int, now time.Time) (*ba
 		scheme: u.Scheme,
 		host:   u.Host,
 		cookie: stickyValue(rawURL),
+		pool:   r.pools.forBackend(u.Scheme, u.Host),
 	}
 	b.weight.Store(int32(weight))
 	b.healthy.Store(true)
@@ -152,6 +180,11 @@ func (r *registry) retain(keep map[string]struct{}) {
 			delete(r.stats, k)
 		}
 	}
+	live := make(map[*hostPool]struct{}, len(r.backends))
+	for _, b := range r.backends {
+		live[b.pool] = struct{}{}
+	}
+	r.pools.retain(live)
 }
 
 // errorWindow counts requests and failures in six 10-second buckets so the

@@ -138,6 +138,7 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string
 		}
 	}
 
+	rt.fast = svc.Redirect == nil && svc.Auth == nil && svc.WhiteList == nil && svc.Headers == nil
 	h, err := s.routeHandler(rt)
 	if err != nil {
 		return nil, err

@@ -2,9 +2,9 @@ package edge
 
 import (
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // forwardedHeaders are the headers a client could forge to lie about its
@@ -80,35 +80,49 @@ func lastColon(s string) int {
 	return -1
 }
 
-// setForwarded writes the X-Forwarded-* and X-Real-Ip headers on the
-// outgoing request. Incoming values are still present only when the peer
-// is trusted (the handler scrubbed them otherwise), so presence means keep.
-func setForwarded(pr *httputil.ProxyRequest, p ports) {
-	in, out := pr.In.Header, pr.Out.Header
-	ip := clientIP(pr.In.RemoteAddr)
+// headerSink receives the forwarded headers of an outgoing request. The
+// policy (forwarded) is written once; the net/http proxy stores the values
+// in a header map and the fast path writes them straight into the request
+// head, without building strings.
+type headerSink interface {
+	// chain sets key to one field: the prior values and last, joined by ", ".
+	chain(key string, prior []string, last string)
+	// keep sets key to the prior values, or to def when there are none.
+	keep(key string, prior []string, def string)
+}
 
-	if prior, ok := in["X-Forwarded-For"]; ok && len(prior) > 0 {
-		v := prior[0]
-		for _, x := range prior[1:] {
-			v += ", " + x
-		}
-		out["X-Forwarded-For"] = []string{v + ", " + ip}
-	} else {
-		out["X-Forwarded-For"] = []string{ip}
-	}
-	keep := func(k, v string) {
-		if prior, ok := in[k]; ok && len(prior) > 0 {
-			out[k] = prior
-			return
-		}
-		out[k] = []string{v}
-	}
+// forwarded writes the X-Forwarded-* and X-Real-Ip headers of the request
+// forwarded for in. Incoming values are still present only when the peer is
+// trusted (trust.scrub removed them otherwise), so presence means keep.
+func forwarded(in *http.Request, isTLS bool, p ports, out headerSink) {
+	ip := clientIP(in.RemoteAddr)
+	h := in.Header
+	out.chain("X-Forwarded-For", h["X-Forwarded-For"], ip)
 	proto, port := "http", p.http
-	if pr.In.TLS != nil {
+	if isTLS {
 		proto, port = "https", p.https
 	}
-	keep("X-Forwarded-Proto", proto)
-	keep("X-Forwarded-Host", pr.In.Host)
-	keep("X-Forwarded-Port", port)
-	keep("X-Real-Ip", ip)
+	out.keep("X-Forwarded-Proto", h["X-Forwarded-Proto"], proto)
+	out.keep("X-Forwarded-Host", h["X-Forwarded-Host"], in.Host)
+	out.keep("X-Forwarded-Port", h["X-Forwarded-Port"], port)
+	out.keep("X-Real-Ip", h["X-Real-Ip"], ip)
+}
+
+// mapSink stores forwarded headers in an http.Header.
+type mapSink http.Header
+
+func (m mapSink) chain(key string, prior []string, last string) {
+	if len(prior) == 0 {
+		m[key] = []string{last}
+		return
+	}
+	m[key] = []string{strings.Join(prior, ", ") + ", " + last}
+}
+
+func (m mapSink) keep(key string, prior []string, def string) {
+	if len(prior) > 0 {
+		m[key] = prior
+		return
+	}
+	m[key] = []string{def}
 }

@@ -60,29 +60,41 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) routes(entry uint8) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if r.TLS == nil && entry == entryHTTPS {
+			r = withHandedOverTLS(r)
+		}
 		rec := s.recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
 		t := s.table.Load()
 		rt := t.lookup(r, canonicalHost(r.Host), entry)
-		name := ""
 		if rt == nil {
-			s.unrouted.Add(1)
 			plainError(rec, http.StatusNotFound)
 		} else {
-			name = rt.Service.Name
-			st := rt.stats
-			st.inflight.Add(1)
+			rt.stats.inflight.Add(1)
 			s.trust.scrub(r)
 			rt.handler.ServeHTTP(rec, r)
-			st.inflight.Add(-1)
-			st.observe(rec.code(), time.Since(start))
 		}
-		if s.access != nil {
-			s.access.log(r, rec.code(), rec.size, name, start)
-		}
+		s.served(r, rt, rec.code(), rec.size, start)
 		rec.ResponseWriter = nil
 		s.recorders.Put(rec)
 	})
+}
+
+// served ends the accounting of one request, in both proxy designs: the
+// route's counters (whose in-flight count the caller raised) or the
+// unrouted count, then the access log.
+func (s *Server) served(r *http.Request, rt *Route, code int, size int64, start time.Time) {
+	name := ""
+	if rt == nil {
+		s.unrouted.Add(1)
+	} else {
+		name = rt.Service.Name
+		rt.stats.inflight.Add(-1)
+		rt.stats.observe(code, time.Since(start))
+	}
+	if s.access != nil {
+		s.access.log(r, code, size, name, start)
+	}
 }
 
 // bufferPool recycles the proxy's copy buffers.

@@ -73,16 +73,10 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		sticky = rt.stickyBackend(out)
 	}
 	for attempt := 0; ; attempt++ {
-		b := sticky
+		b := rt.pickBackend(sticky, tried)
 		sticky = nil
-		if b == nil || !b.available() {
-			b = rt.balancer.pick(tried)
-		}
 		if b == nil {
-			if tried != nil {
-				return nil, errAllFailed{errNoBackend}
-			}
-			return nil, errNoBackend
+			return nil, noBackendError(tried != nil)
 		}
 		out.URL.Scheme = b.scheme
 		out.URL.Host = b.host
@@ -90,34 +84,53 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		if b.scheme == "https" {
 			tr = t.up.secure
 		}
-		b.inflight.Add(1)
-		b.total.Add(1)
+		b.start()
 		resp, err := tr.RoundTrip(out)
 		if err != nil {
-			b.inflight.Add(-1)
-			b.failures.Add(1)
-			b.window.add(time.Now(), true)
-			if attempt == 0 && isDialError(err) && (body == nil || !body.read) && len(rt.backends) > 1 {
+			b.failed()
+			if rt.retryDial(attempt, err, body != nil && body.read) {
 				tried = b
 				continue
 			}
 			return nil, err
 		}
-		failed := resp.StatusCode >= 500
-		if failed {
-			b.failures.Add(1)
-		}
-		b.window.add(time.Now(), failed)
-		if rt.Service.LoadBalancer.Sticky && (tried != nil || !hasCookie(out, rt.cookieName, b.cookie)) {
-			resp.Header.Add("Set-Cookie", rt.stickyCookie(b))
+		b.responded(resp.StatusCode)
+		if c := rt.setCookie(out, b, tried != nil); c != "" {
+			resp.Header.Add("Set-Cookie", c)
 		}
 		if resp.Body == nil || resp.Body == http.NoBody {
-			b.inflight.Add(-1)
+			b.finished()
 		} else {
 			resp.Body = &doneBody{ReadCloser: resp.Body, b: b}
 		}
 		return resp, nil
 	}
+}
+
+// pickBackend is the balancing policy of both proxy designs: the backend
+// the sticky cookie names while it is available, else the balancer's pick
+// other than tried (the backend whose dial just failed).
+func (rt *Route) pickBackend(sticky, tried *backend) *backend {
+	if sticky != nil && sticky != tried && sticky.available() {
+		return sticky
+	}
+	return rt.balancer.pick(tried)
+}
+
+// noBackendError is the error when pickBackend found nothing: after a
+// failed attempt it still means 503, but the log says why.
+func noBackendError(retried bool) error {
+	if retried {
+		return errAllFailed{errNoBackend}
+	}
+	return errNoBackend
+}
+
+// retryDial reports whether a failed attempt may be repeated on another
+// backend: only a connection that could not be made, so no byte of the
+// request (and none of its body) has left the edge, and only once.
+func (rt *Route) retryDial(attempt int, err error, bodyRead bool) bool {
+	return attempt == 0 && isDialError(err) && !bodyRead && len(rt.backends) > 1
 }
 
 // errAllFailed marks a request whose every attempt failed to connect.
@@ -152,7 +165,7 @@ type doneBody struct {
 func (d *doneBody) Close() error {
 	if !d.done {
 		d.done = true
-		d.b.inflight.Add(-1)
+		d.b.finished()
 	}
 	return d.ReadCloser.Close()
 }
@@ -177,7 +190,7 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 			} else {
 				pr.Out.Host = ""
 			}
-			setForwarded(pr, s.ports)
+			forwarded(pr.In, pr.In.TLS != nil, s.ports, mapSink(pr.Out.Header))
 		},
 		Transport:     &routeTransport{rt: rt, up: s.upstream},
 		FlushInterval: -1,
@@ -187,14 +200,19 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 	}
 }
 
-// proxyError turns a failed round trip into the answer the client sees:
-// 503 when no backend can take the request, 504 on a timeout, 502
-// otherwise. Bodies are short and never name a backend.
+// proxyError turns a failed round trip into the answer the client sees.
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client went away: nobody to answer.
 		return
 	}
+	plainError(w, s.failureStatus(r, err))
+}
+
+// failureStatus maps a failed exchange to its status for both proxy
+// designs — 503 when no backend can take the request, 504 on a timeout,
+// 502 otherwise — and logs what deserves it. Bodies never name a backend.
+func (s *Server) failureStatus(r *http.Request, err error) int {
 	code := http.StatusBadGateway
 	var ne net.Error
 	switch {
@@ -206,7 +224,7 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if code != http.StatusServiceUnavailable {
 		s.log.Warn("proxy error", "host", r.Host, "path", r.URL.Path, "status", code, "err", err)
 	}
-	plainError(w, code)
+	return code
 }
 
 // plainError writes a small plain-text error page.

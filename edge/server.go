@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"slices"
 	"sync"
@@ -76,6 +75,14 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain when the context ends.
 	// Zero means 10s.
 	ShutdownTimeout time.Duration
+
+	// DisableFastPath serves every request through net/http's server and
+	// httputil.ReverseProxy. By default (false) the listener that serves
+	// routes runs the edge's own HTTP/1.1 loop for requests on routes
+	// without middlewares, and hands HTTP/2, upgrades, Expect and routes
+	// with middlewares to net/http. Both designs apply the same policies;
+	// the switch exists to compare them and as an escape hatch.
+	DisableFastPath bool
 
 	// OnTable is called with each newly published table, after the swap,
 	// from the goroutine that called Update. Certificates use it to learn
@@ -153,8 +160,10 @@ type Server struct {
 	errorLog *log.Logger
 	trust    trust
 	ports    ports
-	buffers  httputil.BufferPool
-	upstream *upstream
+	buffers  *bufferPool
+	upstream *upstream // the net/http design's transports
+	pools    *upPools  // the fast path's upstream connections
+	h1bufs   *h1Bufs
 	registry registry
 	access   *accessLog
 
@@ -197,12 +206,15 @@ func New(cfg Config) (*Server, error) {
 		ports:    newPorts(cfg.HTTPPort, cfg.HTTPSPort),
 		buffers:  newBufferPool(),
 		upstream: newUpstream(cfg),
+		pools:    newUpPools(cfg),
+		h1bufs:   newH1Bufs(),
 		snaps:    make(map[string]route.Snapshot),
 		ready:    make(chan struct{}),
 	}
 	if cfg.AccessLog != nil {
 		s.access = newAccessLog(cfg.AccessLog, cfg.AccessLogFormat)
 	}
+	s.registry.pools = s.pools
 	s.recorders.New = func() any { return new(recorder) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})
@@ -263,85 +275,13 @@ func (s *Server) Addrs() (httpAddr, httpsAddr net.Addr) {
 	return s.httpAddr, s.httpsAddr
 }
 
-// Run binds the listeners and serves until ctx is done, then drains
-// in-flight requests for up to ShutdownTimeout.
-func (s *Server) Run(ctx context.Context) error {
-	var servers []*http.Server
-	var lns []net.Listener
-	closeAll := func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}
-	if s.cfg.HTTPAddr != "" {
-		ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
-		if err != nil {
-			return fmt.Errorf("listening for HTTP: %w", err)
-		}
-		lns = append(lns, ln)
-		h := s.HTTPHandler()
-		servers = append(servers, s.httpServer(h))
-		s.addrMu.Lock()
-		s.httpAddr = ln.Addr()
-		s.addrMu.Unlock()
-	}
-	if s.cfg.HTTPSAddr != "" {
-		ln, err := net.Listen("tcp", s.cfg.HTTPSAddr)
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("listening for HTTPS: %w", err)
-		}
-		lns = append(lns, tls.NewListener(ln, s.cfg.TLS))
-		hs := s.httpServer(s.HTTPSHandler())
-		hs.TLSConfig = s.cfg.TLS
-		servers = append(servers, hs)
-		s.addrMu.Lock()
-		s.httpsAddr = ln.Addr()
-		s.addrMu.Unlock()
-	}
-	close(s.ready)
-
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		go func() {
-			if err := srv.Serve(lns[i]); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-				return
-			}
-			errc <- nil
-		}()
-	}
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	defer cancel()
-	for _, srv := range servers {
-		if err := srv.Shutdown(sctx); err != nil {
-			srv.Close()
-		}
-	}
-	return runErr
-}
-
-func (s *Server) httpServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		ErrorLog:          s.errorLog,
-	}
-}
-
 // Close stops background work and closes idle upstream connections. It is
 // safe to call after a partial start.
 func (s *Server) Close() error {
 	s.bgCancel()
 	s.checks.Wait()
 	s.upstream.close()
+	s.pools.close()
 	if s.access != nil {
 		return s.access.close()
 	}

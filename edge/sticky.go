@@ -15,6 +15,16 @@ func (rt *Route) stickyBackend(r *http.Request) *backend {
 	return rt.byCookie[c.Value]
 }
 
+// setCookie returns the Set-Cookie value to add to a response from b, or
+// "" when the client is already pinned to b. A retried request always
+// re-pins, because its cookie named a backend that failed.
+func (rt *Route) setCookie(r *http.Request, b *backend, retried bool) string {
+	if rt.cookieName == "" || (!retried && hasCookie(r, rt.cookieName, b.cookie)) {
+		return ""
+	}
+	return rt.stickyCookie(b)
+}
+
 func hasCookie(r *http.Request, name, value string) bool {
 	c, err := r.Cookie(name)
 	return err == nil && c.Value == value

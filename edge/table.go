@@ -52,6 +52,9 @@ type Route struct {
 	byCookie   map[string]*backend // sticky cookie value to backend
 	handler    http.Handler
 	stats      *routeStats
+	// fast is set when no middleware is in the chain (path modifiers
+	// aside): the fast path may serve the route itself.
+	fast bool
 }
 
 // Generation counts the tables a server has published, starting at 1.

@@ -1,0 +1,237 @@
+package edge
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// Message bodies on the fast path are streamed, never buffered whole: a
+// relay copies what the source has buffered, and flushes the destination
+// before it would block waiting for the source, so a slow stream (server-
+// sent events, a long poll) reaches the other side as it comes while a
+// fast one is written in as few system calls as possible.
+
+var errBadChunk = errors.New("malformed chunked body")
+
+// maxTrailers bounds the trailer section of a chunked body.
+const maxTrailers = 64 << 10
+
+// relayed reports how a relay ended: bytes copied, and the error on the
+// reading side or on the writing side (they mean different things to the
+// caller: a backend that failed, or a client that went away).
+type relayed struct {
+	n          int64
+	rerr, werr error
+}
+
+// relay copies n bytes from src to dst, or everything until EOF when n is
+// negative. buf is scratch for reads that bypass src's buffer; it may be
+// nil, and is then taken from the pool only when needed.
+func (c *h1conn) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
+	var r relayed
+	var buf []byte
+	defer func() {
+		if buf != nil {
+			c.s.buffers.Put(buf)
+		}
+	}()
+	for n != 0 {
+		if k := src.Buffered(); k > 0 {
+			if n > 0 && int64(k) > n {
+				k = int(n)
+			}
+			p, _ := src.Peek(k)
+			m, err := dst.Write(p)
+			src.Discard(m)
+			r.n += int64(m)
+			if n > 0 {
+				n -= int64(m)
+			}
+			if err != nil {
+				r.werr = err
+				return r
+			}
+			continue
+		}
+		if err := dst.Flush(); err != nil {
+			r.werr = err
+			return r
+		}
+		if buf == nil {
+			buf = c.s.buffers.Get()
+		}
+		want := len(buf)
+		if n > 0 && int64(want) > n {
+			want = int(n)
+		}
+		// With an empty buffer, a read at least as large as src's buffer
+		// goes straight into buf; a smaller one fills src's buffer first.
+		k, err := src.Read(buf[:want])
+		if k > 0 {
+			if _, werr := dst.Write(buf[:k]); werr != nil {
+				r.werr = werr
+				return r
+			}
+			r.n += int64(k)
+			if n > 0 {
+				n -= int64(k)
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && n < 0 {
+				return r
+			}
+			r.rerr = noEOF(err)
+			return r
+		}
+	}
+	return r
+}
+
+// relayChunked copies a chunked body from src to dst, validating its
+// framing. pass keeps the chunked coding (and the trailers) for dst;
+// otherwise only the data is written, for an HTTP/1.0 client. Chunk
+// extensions are dropped: no parser downstream gets to disagree on them.
+func (c *h1conn) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool) relayed {
+	var r relayed
+	var sizeLine [20]byte
+	for {
+		if src.Buffered() == 0 {
+			if err := dst.Flush(); err != nil {
+				r.werr = err
+				return r
+			}
+		}
+		size, err := readChunkSize(src)
+		if err != nil {
+			r.rerr = err
+			return r
+		}
+		if pass {
+			line := strconv.AppendUint(sizeLine[:0], size, 16)
+			line = append(line, '\r', '\n')
+			if _, err := dst.Write(line); err != nil {
+				r.werr = err
+				return r
+			}
+		}
+		if size == 0 {
+			r.rerr, r.werr = relayTrailers(dst, src, pass)
+			return r
+		}
+		d := c.relay(dst, src, int64(size))
+		r.n += d.n
+		if d.rerr != nil || d.werr != nil {
+			r.rerr, r.werr = d.rerr, d.werr
+			return r
+		}
+		crlf, err := src.Peek(2)
+		if err != nil {
+			r.rerr = noEOF(err)
+			return r
+		}
+		if crlf[0] != '\r' || crlf[1] != '\n' {
+			r.rerr = errBadChunk
+			return r
+		}
+		src.Discard(2)
+		if pass {
+			if _, err := dst.WriteString("\r\n"); err != nil {
+				r.werr = err
+				return r
+			}
+		}
+	}
+}
+
+// readChunkSize reads a chunk-size line: hex digits, optional extensions,
+// CRLF. A bare LF, a missing size, an over-long one or a control
+// character is malformed.
+func readChunkSize(src *bufio.Reader) (uint64, error) {
+	line, err := src.ReadSlice('\n')
+	if err != nil {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return 0, errBadChunk
+		}
+		return 0, noEOF(err)
+	}
+	n := len(line)
+	if n < 3 || line[n-2] != '\r' {
+		return 0, errBadChunk
+	}
+	line = line[:n-2]
+	var size uint64
+	i := 0
+	for ; i < len(line); i++ {
+		d, ok := unhexDigit(line[i])
+		if !ok {
+			break
+		}
+		if i == 16 {
+			return 0, errBadChunk
+		}
+		size = size<<4 | uint64(d)
+	}
+	if i == 0 {
+		return 0, errBadChunk
+	}
+	rest := trimOWS(line[i:])
+	if len(rest) > 0 && (rest[0] != ';' || !validFieldValue(rest)) {
+		return 0, errBadChunk
+	}
+	return size, nil
+}
+
+func unhexDigit(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// relayTrailers copies the trailer section after the last chunk, up to
+// and including the blank line; each field must be well formed.
+func relayTrailers(dst *bufio.Writer, src *bufio.Reader, pass bool) (rerr, werr error) {
+	total := 0
+	for {
+		line, err := src.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, bufio.ErrBufferFull) {
+				return errBadChunk, nil
+			}
+			return noEOF(err), nil
+		}
+		total += len(line)
+		n := len(line)
+		if total > maxTrailers || n < 2 || line[n-2] != '\r' {
+			return errBadChunk, nil
+		}
+		if n > 2 {
+			f := line[:n-2]
+			colon := index(f, ':')
+			if colon <= 0 || !validFieldValue(f[colon+1:]) || f[0] == ' ' || f[0] == '\t' {
+				return errBadChunk, nil
+			}
+			for _, c := range f[:colon] {
+				if !isTokenChar(c) {
+					return errBadChunk, nil
+				}
+			}
+		}
+		if pass {
+			if _, err := dst.Write(line); err != nil {
+				return nil, err
+			}
+		}
+		if n == 2 {
+			return nil, nil
+		}
+	}
+}

@@ -1,0 +1,286 @@
+package edge
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The fast path: one goroutine per client connection serves its HTTP/1.x
+// requests in order, synchronously — read a head, proxy the exchange, read
+// the next — with no goroutine or channel per request. A request it does
+// not serve (a middleware on the route, an upgrade, Expect, an unusual
+// head) hands the connection with every byte it buffered to net/http for
+// the rest of its life.
+
+// h1conn is one client connection on the fast path. Everything in it is
+// reused from request to request.
+type h1conn struct {
+	s     *Server
+	conn  net.Conn
+	track *tracked
+	isTLS bool
+	entry uint8
+	br    *bufio.Reader
+	bw    *bufio.Writer
+
+	head     reqHead
+	resp     respHead
+	raw      []byte   // the current request head, canonicalised
+	bodyRead bool     // the current request's body has been (partly) read
+	scratch  []byte   // a response head too big for the upstream buffer
+	vals     []string // backing for the header map's value slices
+	req      http.Request
+	url      url.URL
+	hdr      http.Header
+}
+
+// h1Bufs pools the client connections' buffered readers and writers.
+type h1Bufs struct{ r, w sync.Pool }
+
+func newH1Bufs() *h1Bufs {
+	b := &h1Bufs{}
+	b.r.New = func() any { return bufio.NewReaderSize(nil, 4<<10) }
+	b.w.New = func() any { return bufio.NewWriterSize(nil, 4<<10) }
+	return b
+}
+
+// serveH1 runs the fast path on conn until the client or the server ends
+// it. It returns the connection to hand to net/http, or nil when it
+// closed it.
+func (s *Server) serveH1(conn net.Conn, tr *tracked, entry uint8) net.Conn {
+	c := &h1conn{s: s, conn: conn, track: tr, entry: entry, hdr: make(http.Header, 16)}
+	c.br = s.h1bufs.r.Get().(*bufio.Reader)
+	c.br.Reset(conn)
+	c.bw = s.h1bufs.w.Get().(*bufio.Writer)
+	c.bw.Reset(conn)
+	c.req.RemoteAddr = conn.RemoteAddr().String()
+	if tc, ok := conn.(*tls.Conn); ok {
+		c.isTLS = true
+		st := tc.ConnectionState()
+		c.req.TLS = &st
+	}
+	handed := c.loop()
+	c.bw.Reset(nil)
+	s.h1bufs.w.Put(c.bw)
+	if handed {
+		return &replayConn{Conn: conn, br: c.br, bufs: s.h1bufs, tls: c.req.TLS}
+	}
+	conn.Close()
+	c.br.Reset(nil)
+	s.h1bufs.r.Put(c.br)
+	return nil
+}
+
+// loop serves requests; it returns true when the connection is to be
+// handed to net/http (everything written so far has been flushed).
+func (c *h1conn) loop() bool {
+	first := true
+	for {
+		if c.br.Buffered() == 0 && !c.waitRequest(first) {
+			return false
+		}
+		first = false
+		n, err := c.readHead()
+		if err == nil {
+			err = c.parse(n)
+		}
+		var he *headError
+		switch {
+		case errors.Is(err, errHandOver):
+			return c.bw.Flush() == nil
+		case errors.As(err, &he):
+			c.reply(he.code, false)
+			c.bw.Flush()
+			return false
+		case err != nil:
+			return false
+		}
+		start := time.Now()
+		rt := c.s.table.Load().lookup(&c.req, canonicalHost(c.req.Host), c.entry)
+		if rt != nil && !rt.fast {
+			// The route has middlewares: net/http's design serves it,
+			// from this request on, head included.
+			return c.bw.Flush() == nil
+		}
+		c.br.Discard(n)
+		if c.head.hasBody() {
+			// Bodies are read without a deadline, as net/http does.
+			c.conn.SetReadDeadline(time.Time{})
+		}
+		if !c.serve(rt, start) || c.track.closing() {
+			c.bw.Flush()
+			return false
+		}
+		if c.br.Buffered() == 0 {
+			// Pipelined requests share one flush; the last one flushes.
+			if c.bw.Flush() != nil {
+				return false
+			}
+		}
+	}
+}
+
+// waitRequest waits for the first byte of the next request, for up to
+// IdleTimeout (ReadHeaderTimeout for a connection's first request).
+func (c *h1conn) waitRequest(first bool) bool {
+	d := c.s.cfg.IdleTimeout
+	if first {
+		d = c.s.cfg.ReadHeaderTimeout
+	}
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	if !c.track.setIdle(true) {
+		return false
+	}
+	_, err := c.br.Peek(1)
+	if !c.track.setIdle(false) && err == nil {
+		// Shutdown began as the request arrived: serve it within the
+		// header deadline, then close.
+		c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
+	}
+	return err == nil
+}
+
+// readHead waits until a whole request head is buffered and returns its
+// length. A head too big for the buffer is net/http's to read (it applies
+// MaxHeaderBytes), unless it already exceeds MaxHeaderBytes.
+func (c *h1conn) readHead() (int, error) {
+	deadline := false
+	max := c.s.cfg.MaxHeaderBytes
+	for {
+		buf, _ := c.br.Peek(c.br.Buffered())
+		n := scanHead(buf)
+		switch {
+		case n > max || (n == 0 && len(buf) > max):
+			return 0, &headError{code: http.StatusRequestHeaderFieldsTooLarge, why: "head too large"}
+		case n > 0:
+			return n, nil
+		case n < 0 || len(buf) == c.br.Size():
+			return 0, errHandOver
+		}
+		if !deadline {
+			deadline = true
+			c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
+		}
+		if _, err := c.br.Peek(len(buf) + 1); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// parse parses the n-byte head at the front of the buffer into c.head and
+// c.req. Only what rule matching and the proxy need is built: the header
+// map's strings are substrings of one string, the only allocation.
+func (c *h1conn) parse(n int) error {
+	buf, _ := c.br.Peek(n)
+	c.raw = append(c.raw[:0], buf...)
+	if err := canonicalizeNames(c.raw); err != nil {
+		return err
+	}
+	h := &c.head
+	if err := h.parse(string(c.raw)); err != nil {
+		return err
+	}
+	if h.special {
+		return errHandOver
+	}
+	r := &c.req
+	r.Method, r.Host, r.RequestURI = h.method, h.host, h.target
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, h.minor
+	if h.minor == 0 {
+		r.Proto = "HTTP/1.0"
+	}
+	r.ContentLength = h.length
+	c.url = url.URL{}
+	if strings.IndexByte(h.target, '%') >= 0 {
+		u, err := url.ParseRequestURI(h.target)
+		if err != nil {
+			return badHead("invalid request target")
+		}
+		c.url = *u
+	} else {
+		path, query, ok := strings.Cut(h.target, "?")
+		c.url.Path, c.url.RawQuery, c.url.ForceQuery = path, query, ok && query == ""
+	}
+	r.URL = &c.url
+	clear(c.hdr)
+	c.vals = c.vals[:0]
+	for _, f := range h.fields {
+		if old, ok := c.hdr[f.name]; ok {
+			c.hdr[f.name] = append(old, f.value)
+			continue
+		}
+		c.vals = append(c.vals, f.value)
+		k := len(c.vals)
+		c.hdr[f.name] = c.vals[k-1 : k : k]
+	}
+	r.Header = c.hdr
+	return nil
+}
+
+// serve answers one parsed request whose route (nil: none) the fast path
+// serves; it returns whether the connection may carry another.
+func (c *h1conn) serve(rt *Route, start time.Time) bool {
+	r := &c.req
+	if rt == nil {
+		keep := c.reply(http.StatusNotFound, true)
+		c.s.served(r, nil, http.StatusNotFound, int64(len(statusBodies[http.StatusNotFound])), start)
+		return keep
+	}
+	rt.stats.inflight.Add(1)
+	c.s.trust.scrub(r)
+	var code int
+	var size int64
+	keep := false
+	if rt.rule.Modify(r) {
+		code, size, keep = c.exchange(rt)
+	} else {
+		code = http.StatusNotFound
+		size = int64(len(statusBodies[code]))
+		keep = c.reply(code, true)
+	}
+	c.s.served(r, rt, code, size, start)
+	return keep
+}
+
+// reply writes a plain error page (the texts of plainError). keep asks to
+// keep the connection; it returns whether it was kept, which needs a
+// persistent client and no unread request body.
+func (c *h1conn) reply(code int, keep bool) bool {
+	keep = keep && c.head.persistent() && !c.head.hasBody()
+	body := statusBodies[code]
+	w := c.bw
+	var b [64]byte
+	w.WriteString("HTTP/1.1 ")
+	w.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	w.WriteByte(' ')
+	w.WriteString(http.StatusText(code))
+	w.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ")
+	w.Write(time.Now().UTC().AppendFormat(b[:0], http.TimeFormat))
+	w.WriteString("\r\nContent-Length: ")
+	w.Write(strconv.AppendInt(b[:0], int64(len(body)), 10))
+	c.connectionField(keep)
+	w.WriteString("\r\n\r\n")
+	if c.head.method != http.MethodHead {
+		w.WriteString(body)
+	}
+	return keep
+}
+
+// connectionField writes the Connection field a response needs, if any,
+// after the previous field's value (no line end yet).
+func (c *h1conn) connectionField(keep bool) {
+	switch {
+	case !keep:
+		c.bw.WriteString("\r\nConnection: close")
+	case c.head.minor == 0:
+		c.bw.WriteString("\r\nConnection: keep-alive")
+	}
+}

@@ -1,0 +1,351 @@
+package edge
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// One fast-path exchange with a backend: the policies (balancing, dial
+// retry, stickiness, accounting, error statuses) are the ones the net/http
+// design uses; only the wire work is done here.
+
+// clientError is a failure on the client's side of an exchange: a
+// malformed or interrupted request body. It is not the backend's fault.
+type clientError struct{ err error }
+
+func (e clientError) Error() string { return "reading the request body: " + e.err.Error() }
+func (e clientError) Unwrap() error { return e.err }
+
+// exchange proxies the current request to a backend of rt and relays the
+// answer. It returns the status and body size for the counters, and
+// whether the client connection may carry another request.
+func (c *h1conn) exchange(rt *Route) (code int, size int64, keep bool) {
+	r := &c.req
+	var sticky, tried *backend
+	if rt.cookieName != "" {
+		sticky = rt.stickyBackend(r)
+	}
+	for attempt := 0; ; attempt++ {
+		b := rt.pickBackend(sticky, tried)
+		sticky = nil
+		if b == nil {
+			return c.failed(noBackendError(tried != nil))
+		}
+		b.start()
+		uc, consume, err := c.roundTrip(rt, b)
+		if err == nil {
+			return c.respond(rt, b, uc, consume, tried != nil)
+		}
+		var ce clientError
+		if errors.As(err, &ce) {
+			b.finished()
+			if errors.Is(err, errBadChunk) {
+				c.reply(http.StatusBadRequest, false)
+			}
+			return http.StatusBadRequest, 0, false
+		}
+		b.failed()
+		if rt.retryDial(attempt, err, c.bodyRead) {
+			tried = b
+			continue
+		}
+		return c.failed(err)
+	}
+}
+
+// failed answers a request no backend answered.
+func (c *h1conn) failed(err error) (int, int64, bool) {
+	code := c.s.failureStatus(&c.req, err)
+	return code, int64(len(statusBodies[code])), c.reply(code, true)
+}
+
+// roundTrip sends the request on a connection to b and reads the response
+// head. A kept-alive connection the backend had closed is replaced by a
+// fresh one when the request can be replayed: it has no body, and its
+// method is idempotent (as net/http's transport decides).
+func (c *h1conn) roundTrip(rt *Route, b *backend) (*upConn, int, error) {
+	c.bodyRead = false
+	for fresh := false; ; fresh = true {
+		uc, err := c.s.pools.get(c.s.bg, b.pool, fresh)
+		if err != nil {
+			return nil, 0, err
+		}
+		err = c.send(uc, rt, b)
+		var consume int
+		if err == nil {
+			consume, err = c.readResponse(uc)
+		}
+		if err == nil {
+			return uc, consume, nil
+		}
+		uc.conn.Close()
+		var ce clientError
+		if fresh || !uc.reused || c.bodyRead || !replayable(c.head.method) || !connLost(err) || errors.As(err, &ce) {
+			return nil, 0, err
+		}
+	}
+}
+
+func replayable(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// connLost reports an error that means the backend closed the connection.
+func connLost(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// send writes the request head and streams the body to the backend.
+func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
+	h, r, w := &c.head, &c.req, uc.bw
+	target := h.target
+	if rt.rule.HasModifiers() {
+		target = r.URL.RequestURI()
+	}
+	host := b.host
+	if rt.Service.PassHostHeader && r.Host != "" {
+		host = r.Host
+	}
+	w.WriteString(h.method)
+	w.WriteByte(' ')
+	w.WriteString(target)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	teTrailers := false
+	for _, f := range h.fields {
+		if f.name == "Te" {
+			teTrailers = teTrailers || hasToken(f.value, "trailers")
+			continue
+		}
+		if c.hopRequestField(f.name) {
+			continue
+		}
+		writeField(w, f.name, f.value)
+	}
+	if teTrailers {
+		w.WriteString("Te: trailers\r\n")
+	}
+	forwarded(r, c.isTLS, c.s.ports, wireSink{w})
+	// Rule modifiers add these; untrusted clients' were scrubbed.
+	for _, k := range [...]string{"X-Forwarded-Prefix", "X-Replaced-Path"} {
+		for _, v := range r.Header[k] {
+			writeField(w, k, v)
+		}
+	}
+	switch {
+	case h.chunked:
+		w.WriteString("Transfer-Encoding: chunked\r\n")
+	case h.length >= 0:
+		var num [20]byte
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(num[:0], h.length, 10))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+	var d relayed
+	switch {
+	case h.chunked:
+		c.bodyRead = true
+		d = c.relayChunked(w, c.br, true)
+	case h.length > 0:
+		c.bodyRead = true
+		d = c.relay(w, c.br, h.length)
+	}
+	if d.rerr != nil {
+		return clientError{d.rerr}
+	}
+	if d.werr != nil {
+		return d.werr
+	}
+	return w.Flush()
+}
+
+// hopRequestField reports whether a request field is not forwarded as it
+// is: hop-by-hop fields (and those the client's Connection names),
+// framing and Host (written by send), and the forwarded fields, which
+// forwarded writes and rule modifiers may have changed.
+func (c *h1conn) hopRequestField(name string) bool {
+	switch name {
+	case "Host", "Content-Length", "Transfer-Encoding", "Connection",
+		"Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Upgrade", "Forwarded",
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+		"X-Forwarded-Port", "X-Real-Ip", "X-Forwarded-Prefix", "X-Replaced-Path":
+		return true
+	case "Trailer":
+		return !c.head.chunked
+	}
+	for _, n := range c.head.connNames {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasToken(v, token string) bool {
+	for v != "" {
+		var t string
+		t, v, _ = strings.Cut(v, ",")
+		if strings.EqualFold(trimOWS(t), token) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeField(w *bufio.Writer, name, value string) {
+	w.WriteString(name)
+	w.WriteString(": ")
+	w.WriteString(value)
+	w.WriteString("\r\n")
+}
+
+// wireSink writes the forwarded fields straight into a request head.
+type wireSink struct{ w *bufio.Writer }
+
+func (s wireSink) chain(key string, prior []string, last string) {
+	s.w.WriteString(key)
+	s.w.WriteString(": ")
+	for _, p := range prior {
+		s.w.WriteString(p)
+		s.w.WriteString(", ")
+	}
+	s.w.WriteString(last)
+	s.w.WriteString("\r\n")
+}
+
+func (s wireSink) keep(key string, prior []string, def string) {
+	if len(prior) == 0 {
+		writeField(s.w, key, def)
+		return
+	}
+	for _, p := range prior {
+		writeField(s.w, key, p)
+	}
+}
+
+// readResponse reads the final response head into c.resp, relaying
+// interim (1xx) responses to the client on the way. It returns how many
+// bytes of uc's buffer the head occupies, to discard once written out.
+func (c *h1conn) readResponse(uc *upConn) (int, error) {
+	if t := c.s.cfg.ResponseHeaderTimeout; t > 0 {
+		uc.conn.SetReadDeadline(time.Now().Add(t))
+		defer uc.conn.SetReadDeadline(time.Time{})
+	}
+	for {
+		head, consume, err := readRespHead(uc.br, &c.scratch)
+		if err != nil {
+			return 0, err
+		}
+		if err := c.resp.parse(head); err != nil {
+			return 0, err
+		}
+		st := c.resp.status
+		if st >= 200 {
+			return consume, nil
+		}
+		if st == http.StatusSwitchingProtocols {
+			return 0, errBadResponse // never asked for: upgrades go through net/http
+		}
+		if c.head.minor == 1 {
+			c.writeRespHead(false, "", false)
+			if err := c.bw.Flush(); err != nil {
+				return 0, clientError{err}
+			}
+		}
+		uc.br.Discard(consume)
+	}
+}
+
+// respond relays the response whose head is in c.resp (consume bytes of
+// uc's buffer) and its body, then returns uc to its pool when the backend
+// keeps it open.
+func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried bool) (code int, size int64, keep bool) {
+	h := &c.resp
+	code = h.status
+	b.responded(code)
+	noBody := c.head.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	chunkedOut := h.chunked && c.head.minor == 1
+	untilClose := !noBody && !h.chunked && h.length < 0
+	keep = c.head.persistent() && !untilClose && !(h.chunked && !noBody && !chunkedOut) && !c.track.closing()
+	c.writeRespHead(chunkedOut, rt.setCookie(&c.req, b, retried), keep)
+	uc.br.Discard(consume)
+
+	var d relayed
+	switch {
+	case noBody:
+	case h.chunked:
+		d = c.relayChunked(c.bw, uc.br, chunkedOut)
+	default:
+		d = c.relay(c.bw, uc.br, h.length) // -1: until the backend closes
+	}
+	b.finished()
+	if d.rerr == nil && d.werr == nil && !untilClose && h.reusable() {
+		c.s.pools.put(uc)
+	} else {
+		uc.conn.Close()
+	}
+	if d.rerr != nil {
+		// The client has a truncated body; closing is the only way to
+		// tell it.
+		c.s.log.Debug("backend response interrupted", "host", c.req.Host, "status", code, "err", d.rerr)
+		keep = false
+	}
+	if d.werr != nil {
+		keep = false
+	}
+	return code, d.n, keep
+}
+
+// writeRespHead writes c.resp's head to the client without its hop-by-hop
+// fields, adding a sticky cookie and the framing and Connection fields the
+// client connection needs.
+func (c *h1conn) writeRespHead(chunkedOut bool, cookie string, keep bool) {
+	h, w := &c.resp, c.bw
+	w.WriteString("HTTP/1.1 ")
+	w.Write(h.reason)
+	w.WriteString("\r\n")
+	for _, l := range h.lines {
+		if h.hopResponseField(l[:index(l, ':')], chunkedOut) {
+			continue
+		}
+		w.Write(l)
+		w.WriteString("\r\n")
+	}
+	if h.status < 200 {
+		w.WriteString("\r\n")
+		return
+	}
+	if cookie != "" {
+		writeField(w, "Set-Cookie", cookie)
+	}
+	if h.length >= 0 && h.status != http.StatusNoContent {
+		var num [20]byte
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(num[:0], h.length, 10))
+		w.WriteString("\r\n")
+	}
+	if chunkedOut {
+		w.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	switch {
+	case !keep:
+		w.WriteString("Connection: close\r\n")
+	case c.head.minor == 0:
+		w.WriteString("Connection: keep-alive\r\n")
+	}
+	w.WriteString("\r\n")
+}

@@ -1,0 +1,233 @@
+package edge
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// The fast path's upstream connections: one idle pool per backend address,
+// owned by the Server and shared by every route and table generation that
+// names the address, so a swap never reconnects backends. A pool is a
+// mutex and a LIFO stack: the most recently used connection is the one
+// most likely still open, and the stack top is warm in the caches.
+
+// upConn is one keep-alive connection to a backend.
+type upConn struct {
+	conn   net.Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	pool   *hostPool
+	idleAt time.Time
+	reused bool // taken from the pool rather than dialled for this request
+}
+
+// hostPool holds the idle connections to one address.
+type hostPool struct {
+	addr   string // host:port
+	secure bool
+	sni    string
+
+	mu     sync.Mutex
+	idle   []*upConn
+	closed bool // the address left every route: put closes
+}
+
+// upPools is every hostPool, by scheme and address.
+type upPools struct {
+	dialer  net.Dialer
+	tls     *tls.Config
+	maxIdle int
+	idleFor time.Duration
+
+	mu     sync.Mutex
+	byAddr map[string]*hostPool
+}
+
+// upstreamIdleTimeout is how long an idle upstream connection is kept, as
+// the net/http design's transports do.
+const upstreamIdleTimeout = 90 * time.Second
+
+func newUpPools(cfg Config) *upPools {
+	return &upPools{
+		dialer:  net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
+		tls:     cfg.BackendTLS,
+		maxIdle: cfg.MaxIdleConnsPerHost,
+		idleFor: upstreamIdleTimeout,
+		byAddr:  make(map[string]*hostPool),
+	}
+}
+
+// forBackend returns the pool of a backend's address, creating it. Only
+// compiles call it, when they create a backend.
+func (u *upPools) forBackend(scheme, host string) *hostPool {
+	key := scheme + "://" + host
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if p, ok := u.byAddr[key]; ok {
+		return p
+	}
+	p := &hostPool{addr: host, secure: scheme == "https"}
+	if p.secure {
+		p.sni, _, _ = net.SplitHostPort(host)
+		if p.sni == "" {
+			p.sni = host
+		}
+	}
+	u.byAddr[key] = p
+	return p
+}
+
+// retain closes and forgets the pools whose address no backend uses.
+func (u *upPools) retain(live map[*hostPool]struct{}) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k, p := range u.byAddr {
+		if _, ok := live[p]; !ok {
+			delete(u.byAddr, k)
+			p.shut()
+		}
+	}
+}
+
+// get returns an idle connection to p's address, or dials one. fresh
+// skips the idle ones: a retry after a kept-alive connection turned out
+// to be closed.
+func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool) (*upConn, error) {
+	if !fresh {
+		now := time.Now()
+		for {
+			p.mu.Lock()
+			n := len(p.idle)
+			if n == 0 {
+				p.mu.Unlock()
+				break
+			}
+			c := p.idle[n-1]
+			p.idle[n-1] = nil
+			p.idle = p.idle[:n-1]
+			p.mu.Unlock()
+			if now.Sub(c.idleAt) < u.idleFor {
+				c.reused = true
+				return c, nil
+			}
+			c.conn.Close()
+		}
+	}
+	return u.dial(ctx, p)
+}
+
+func (u *upPools) dial(ctx context.Context, p *hostPool) (*upConn, error) {
+	conn, err := u.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err // a *net.OpError with Op "dial": retryDial knows it
+	}
+	if p.secure {
+		cfg := &tls.Config{}
+		if u.tls != nil {
+			cfg = u.tls.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = p.sni
+		}
+		cfg.NextProtos = []string{"http/1.1"}
+		tc := tls.Client(conn, cfg)
+		hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("TLS handshake with %s: %w", p.addr, err)
+		}
+		conn = tc
+	}
+	return &upConn{
+		conn: conn,
+		br:   bufio.NewReaderSize(conn, 4<<10),
+		bw:   bufio.NewWriterSize(conn, 4<<10),
+		pool: p,
+	}, nil
+}
+
+// put returns a connection whose exchange ended cleanly to its pool.
+func (u *upPools) put(c *upConn) {
+	p := c.pool
+	c.idleAt = time.Now()
+	p.mu.Lock()
+	if p.closed || len(p.idle) >= u.maxIdle {
+		p.mu.Unlock()
+		c.conn.Close()
+		return
+	}
+	p.idle = append(p.idle, c)
+	p.mu.Unlock()
+}
+
+// sweep closes connections idle for longer than the idle timeout, so
+// backends are not held open by a pool nobody draws from.
+func (u *upPools) sweep(now time.Time) {
+	u.mu.Lock()
+	pools := make([]*hostPool, 0, len(u.byAddr))
+	for _, p := range u.byAddr {
+		pools = append(pools, p)
+	}
+	u.mu.Unlock()
+	for _, p := range pools {
+		p.mu.Lock()
+		// The oldest are at the bottom of the stack.
+		n := 0
+		for n < len(p.idle) && now.Sub(p.idle[n].idleAt) >= u.idleFor {
+			p.idle[n].conn.Close()
+			n++
+		}
+		if n > 0 {
+			rest := copy(p.idle, p.idle[n:])
+			clear(p.idle[rest:])
+			p.idle = p.idle[:rest]
+		}
+		p.mu.Unlock()
+	}
+}
+
+// sweepLoop runs sweep until ctx ends.
+func (u *upPools) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(u.idleFor / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			u.sweep(now)
+		}
+	}
+}
+
+// close closes every idle connection.
+func (u *upPools) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, p := range u.byAddr {
+		p.mu.Lock()
+		for _, c := range p.idle {
+			c.conn.Close()
+		}
+		clear(p.idle)
+		p.idle = p.idle[:0]
+		p.mu.Unlock()
+	}
+}
+
+func (p *hostPool) shut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for _, c := range p.idle {
+		c.conn.Close()
+	}
+	p.idle = nil
+}
