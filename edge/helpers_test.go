@@ -29,7 +29,30 @@ type testEdge struct {
 	roots     *x509.CertPool
 }
 
-func startEdge(t testing.TB, mut func(*Config)) *testEdge {
+// modes are the two proxy designs; the end-to-end tests run in both.
+var modes = [...]struct {
+	name string
+	set  func(*Config)
+}{
+	{"fast", func(c *Config) { c.DisableFastPath = false }},
+	{"nethttp", func(c *Config) { c.DisableFastPath = true }},
+}
+
+// inModes runs f as a parallel subtest per proxy design; f passes mode to
+// startEdge.
+func inModes(t *testing.T, f func(t *testing.T, mode func(*Config))) {
+	t.Helper()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, m.set)
+		})
+	}
+}
+
+// startEdge starts an edge with the test configuration changed by each
+// non-nil mutator in turn.
+func startEdge(t testing.TB, muts ...func(*Config)) *testEdge {
 	t.Helper()
 	certPEM, keyPEM, err := certs.SelfSigned([]string{"*.test.local", "test.local"}, time.Hour)
 	if err != nil {
@@ -52,8 +75,10 @@ func startEdge(t testing.TB, mut func(*Config)) *testEdge {
 		// but never used; tests need not.
 		ShutdownTimeout: 300 * time.Millisecond,
 	}
-	if mut != nil {
-		mut(&cfg)
+	for _, mut := range muts {
+		if mut != nil {
+			mut(&cfg)
+		}
 	}
 	srv, err := New(cfg)
 	if err != nil {

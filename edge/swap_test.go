@@ -16,73 +16,77 @@ import (
 // keep-alive clients send requests: every request must succeed.
 func TestTableSwapsDropNoRequest(t *testing.T) {
 	t.Parallel()
-	b1, b2 := newBackend(t, "b1"), newBackend(t, "b2")
-	te := startEdge(t, nil)
-	gen := func(i int) route.Snapshot {
-		// Alternate backends, weights and unrelated routes so every
-		// generation really differs.
-		s := svc("app", "Host:app.test.local", b1.URL, b2.URL)
-		s.Servers[i%2].Weight = 1 + i%3
-		extra := svc(fmt.Sprintf("extra%d", i), fmt.Sprintf("Host:extra%d.test.local", i), b1.URL)
-		snap := snapshot(s, extra)
-		snap.Fingerprint = uint64(i + 1)
-		return snap
-	}
-	te.srv.Update(gen(0))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	var ok, failed atomic.Int64
-	var wg sync.WaitGroup
-	c := te.client(false)
-	c.Transport.(*http.Transport).MaxIdleConnsPerHost = 32
-	for range 32 {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				resp, err := c.Get(hostURL(te, "app.test.local", "/"))
-				if err != nil {
-					if ctx.Err() == nil {
-						failed.Add(1)
-						t.Errorf("request failed: %v", err)
-					}
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					failed.Add(1)
-					t.Errorf("status %d", resp.StatusCode)
-					continue
-				}
-				ok.Add(1)
-			}
-		})
-	}
-	for i := 1; i <= 200; i++ {
-		te.srv.Update(gen(i))
-		// Let requests run on each generation.
-		for n := ok.Load(); ok.Load() < n+5 && failed.Load() == 0; {
-			runtimeGosched()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		b1, b2 := newBackend(t, "b1"), newBackend(t, "b2")
+		te := startEdge(t, mode, nil)
+		gen := func(i int) route.Snapshot {
+			// Alternate backends, weights and unrelated routes so every
+			// generation really differs.
+			s := svc("app", "Host:app.test.local", b1.URL, b2.URL)
+			s.Servers[i%2].Weight = 1 + i%3
+			extra := svc(fmt.Sprintf("extra%d", i), fmt.Sprintf("Host:extra%d.test.local", i), b1.URL)
+			snap := snapshot(s, extra)
+			snap.Fingerprint = uint64(i + 1)
+			return snap
 		}
-	}
-	cancel()
-	wg.Wait()
-	if got := te.srv.Table().Generation(); got != 201 {
-		t.Errorf("generation = %d, want 201", got)
-	}
-	t.Logf("%d requests across 200 swaps, %d failed", ok.Load(), failed.Load())
-	if failed.Load() != 0 {
-		t.Fatalf("%d requests failed during table swaps", failed.Load())
-	}
+		te.srv.Update(gen(0))
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var ok, failed atomic.Int64
+		var wg sync.WaitGroup
+		c := te.client(false)
+		c.Transport.(*http.Transport).MaxIdleConnsPerHost = 32
+		for range 32 {
+			wg.Go(func() {
+				for ctx.Err() == nil {
+					resp, err := c.Get(hostURL(te, "app.test.local", "/"))
+					if err != nil {
+						if ctx.Err() == nil {
+							failed.Add(1)
+							t.Errorf("request failed: %v", err)
+						}
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						failed.Add(1)
+						t.Errorf("status %d", resp.StatusCode)
+						continue
+					}
+					ok.Add(1)
+				}
+			})
+		}
+		for i := 1; i <= 200; i++ {
+			te.srv.Update(gen(i))
+			// Let requests run on each generation.
+			for n := ok.Load(); ok.Load() < n+5 && failed.Load() == 0; {
+				runtimeGosched()
+			}
+		}
+		cancel()
+		wg.Wait()
+		if got := te.srv.Table().Generation(); got != 201 {
+			t.Errorf("generation = %d, want 201", got)
+		}
+		t.Logf("%d requests across 200 swaps, %d failed", ok.Load(), failed.Load())
+		if failed.Load() != 0 {
+			t.Fatalf("%d requests failed during table swaps", failed.Load())
+		}
+	})
 }
 
 func TestSameFingerprintIsNotRecompiled(t *testing.T) {
 	t.Parallel()
-	te := startEdge(t, nil)
-	snap := snapshot(svc("a", "Host:a.test.local"))
-	snap.Fingerprint = 42
-	t1 := te.srv.Update(snap)
-	t2 := te.srv.Update(snap)
-	if t1 != t2 {
-		t.Error("an unchanged snapshot built a new table")
-	}
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		te := startEdge(t, mode, nil)
+		snap := snapshot(svc("a", "Host:a.test.local"))
+		snap.Fingerprint = 42
+		t1 := te.srv.Update(snap)
+		t2 := te.srv.Update(snap)
+		if t1 != t2 {
+			t.Error("an unchanged snapshot built a new table")
+		}
+	})
 }
