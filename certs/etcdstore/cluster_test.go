@@ -18,6 +18,9 @@ import (
 	"github.com/rancher-edge/edge/certs/acme/pebbletest"
 )
 
+// clusterLockTTL is the lock lease TTL of cluster replicas.
+const clusterLockTTL = 4 * time.Second
+
 // cluster is several edges (ACME managers, each with its own etcd store,
 // client and lock session) sharing one etcd and one Pebble, as replicas
 // of a Rancher global service behind DNS round robin.
@@ -75,7 +78,16 @@ func newCluster(t *testing.T, n int, tune func(*acme.Config)) *cluster {
 func (c *cluster) add(name string, tune func(*acme.Config)) *replica {
 	t := c.t
 	t.Helper()
-	store := newStore(t, c.te, name)
+	scfg := testConfig(c.te, name)
+	// Longer than the conformance tests' 2 s: under -race on two cores
+	// etcd can stall for a second or two, and a lease that expires in a
+	// stall hands a held lock to another replica (a duplicate order).
+	scfg.LockTTL = clusterLockTTL
+	store, err := New(scfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
 	cfg := acme.Config{
 		Email:       "ops@example.test",
 		CA:          c.ca.DirectoryURL,

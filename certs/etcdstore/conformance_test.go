@@ -109,6 +109,13 @@ func TestStorageMethods(t *testing.T) {
 		t.Errorf("Stat after Delete: %v, want fs.ErrNotExist (metadata must go too)", err)
 	}
 
+	if st, err := s.Stat(ctx, ""); err != nil || st.IsTerminal {
+		t.Errorf("Stat(root) = %+v, %v; want a directory", st, err)
+	}
+	if err := s.Delete(ctx, ""); err == nil || !s.Exists(ctx, "certificates") {
+		t.Errorf("Delete(\"\") = %v; want refused, with the data kept", err)
+	}
+
 	// Another store on the same prefix sees the same data.
 	s2 := newStore(t, te, "r2")
 	if got, err := s2.Load(ctx, "certificates/ca/b.test/b.test.crt"); err != nil || string(got) != "cert b" {
@@ -365,5 +372,33 @@ func TestUnreachableFailsFast(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("Lock returned %v after its deadline", d-1500*time.Millisecond)
+	}
+}
+
+// TestStaleLockKeyRemoved: a lock key whose release failed (etcd out of
+// reach at Unlock) would be kept alive by this instance's session and
+// block the name for good; the status loop deletes it.
+func TestStaleLockKeyRemoved(t *testing.T) {
+	te := startEtcd(t)
+	s, other := newStore(t, te, "a"), newStore(t, te, "b")
+	ctx := t.Context()
+	const name = "issue_cert_stale.test"
+	if err := s.Lock(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	// What Unlock does when its request fails.
+	s.mu.Lock()
+	h := s.held[name]
+	delete(s.held, name)
+	s.mu.Unlock()
+	s.forget(name, h.mutex)
+	s.releaseGate(name)
+
+	eventually(t, 5*time.Second, "the stale key removed", func() bool { return lockKeys(t, s) == 0 })
+	if ok, err := other.TryLock(ctx, name); !ok || err != nil {
+		t.Fatalf("TryLock by another instance = %v, %v; want the lock free", ok, err)
+	}
+	if err := other.Unlock(ctx, name); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -114,7 +114,7 @@ func testConfig(te *testEtcd, replica string) Config {
 		Endpoints:      []string{te.Endpoint},
 		Prefix:         "/edge-test",
 		DialTimeout:    time.Second,
-		RequestTimeout: time.Second,
+		RequestTimeout: 3 * time.Second, // -race on two cores is slow; fail-fast has its own test
 		LockTTL:        2 * time.Second,
 		StatusInterval: 200 * time.Millisecond,
 		Replica:        replica,

@@ -70,12 +70,14 @@ func (s *Store) Load(ctx context.Context, key string) ([]byte, error) {
 // A missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	k := cleanKey(key)
+	if k == "" {
+		// Never wipe the whole store by accident.
+		return errors.New("etcdstore: deleting: empty key")
+	}
 	ops := []clientv3.Op{
+		clientv3.OpDelete(s.dataKey(k)), clientv3.OpDelete(s.metaKey(k)),
 		clientv3.OpDelete(s.dataKey(k)+"/", clientv3.WithPrefix()),
 		clientv3.OpDelete(s.metaKey(k)+"/", clientv3.WithPrefix()),
-	}
-	if k != "" {
-		ops = append(ops, clientv3.OpDelete(s.dataKey(k)), clientv3.OpDelete(s.metaKey(k)))
 	}
 	return s.do(ctx, "deleting "+key, func(ctx context.Context, cli *clientv3.Client) error {
 		_, err := cli.Txn(ctx).Then(ops...).Commit()
@@ -102,7 +104,7 @@ func (s *Store) Stat(ctx context.Context, key string) (certmagic.KeyInfo, error)
 		// anything lies below key.
 		resp, err := cli.Txn(ctx).Then(
 			clientv3.OpGet(s.metaKey(k)),
-			clientv3.OpGet(s.dataKey(k)+"/", clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1)),
+			clientv3.OpGet(s.dirPrefix(k), clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1)),
 		).Commit()
 		if err != nil {
 			return err
@@ -134,10 +136,7 @@ func (s *Store) Stat(ctx context.Context, key string) (certmagic.KeyInfo, error)
 // below it is an error matching fs.ErrNotExist, again as FileStorage.
 func (s *Store) List(ctx context.Context, dir string, recursive bool) ([]string, error) {
 	d := cleanKey(dir)
-	base := s.cfg.Prefix + "/data/"
-	if d != "" {
-		base += d + "/"
-	}
+	base := s.dirPrefix(d)
 	var keys []string
 	err := s.do(ctx, "listing "+dir, func(ctx context.Context, cli *clientv3.Client) error {
 		resp, err := cli.Get(ctx, base, clientv3.WithPrefix(), clientv3.WithKeysOnly())
@@ -169,4 +168,13 @@ func (s *Store) List(ctx context.Context, dir string, recursive bool) ([]string,
 	}
 	slices.Sort(keys)
 	return keys, nil
+}
+
+// dirPrefix is the etcd prefix of the values below the directory key
+// (all values for "").
+func (s *Store) dirPrefix(key string) string {
+	if key == "" {
+		return s.cfg.Prefix + "/data/"
+	}
+	return s.dataKey(key) + "/"
 }

@@ -12,9 +12,10 @@ import (
 )
 
 // lockPoll bounds each wait for a held lock's release before Lock tries
-// again, and retryDelay paces attempts while etcd is unreachable.
+// again (releases are watched, so this is only a safety net), and
+// retryDelay paces attempts while etcd is unreachable.
 const (
-	lockPoll   = time.Second
+	lockPoll   = 10 * time.Second
 	retryDelay = time.Second
 )
 
@@ -103,8 +104,15 @@ func (s *Store) tryLock(ctx context.Context, name string) (bool, error) {
 		}
 		return err
 	})
-	if err != nil || !locked {
+	if err != nil {
+		// The attempt may have left its waiter key behind, which our
+		// live session would keep, and which would one day own the lock
+		// with nobody to release it.
+		s.forget(name, m)
 		return false, err
+	}
+	if !locked {
+		return false, nil
 	}
 	rec, _ := json.Marshal(holderRecord{ // cannot fail
 		Replica: s.cfg.Replica, Lease: fmt.Sprintf("%x", sess.Lease()), Acquired: time.Now().UTC(),
@@ -221,7 +229,7 @@ func (s *Store) cleanStale(ctx context.Context) {
 		err := s.do(ctx, "removing a stale lock key", func(ctx context.Context, cli *clientv3.Client) error {
 			txn := cli.Txn(ctx)
 			if k.rev > 0 {
-				txn = txn.If(clientv3.Compare(clientv3.CreateRevision(k.key), "<=", k.rev))
+				txn = txn.If(clientv3.Compare(clientv3.CreateRevision(k.key), "<", k.rev+1))
 			}
 			_, err := txn.Then(clientv3.OpDelete(k.key)).Commit()
 			return err
@@ -237,17 +245,40 @@ func (s *Store) cleanStale(ctx context.Context) {
 	}
 }
 
-// waitRelease returns when a lock key under name is deleted, or after
-// lockPoll, whichever comes first; the caller then tries again.
+// waitRelease returns once the current owner of the lock name releases
+// it (its key is deleted, by Unlock or with its lease), or after
+// lockPoll as a safety net; the caller then tries again. Watching from
+// the revision of the owner read misses no release, so waiters cost
+// etcd nothing while they wait.
 func (s *Store) waitRelease(ctx context.Context, name string) {
+	pfx := s.lockPrefix(name) + "/"
+	var owner string
+	var rev int64
+	err := s.do(ctx, "reading the holder of "+name, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Get(ctx, pfx, clientv3.WithFirstCreate()...)
+		if err != nil {
+			return err
+		}
+		rev = resp.Header.Revision
+		if len(resp.Kvs) > 0 {
+			owner = string(resp.Kvs[0].Key)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		sleep(ctx, retryDelay)
+		return
+	case owner == "":
+		return // released already
+	}
 	cli, err := s.client()
 	if err != nil {
-		sleep(ctx, retryDelay)
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, lockPoll)
 	defer cancel()
-	wch := cli.Watch(clientv3.WithRequireLeader(wctx), s.lockPrefix(name)+"/", clientv3.WithPrefix(), clientv3.WithFilterPut())
+	wch := cli.Watch(clientv3.WithRequireLeader(wctx), owner, clientv3.WithRev(rev+1), clientv3.WithFilterPut())
 	for resp := range wch {
 		if resp.Err() != nil || len(resp.Events) > 0 {
 			return

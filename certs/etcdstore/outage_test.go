@@ -11,8 +11,8 @@ import (
 )
 
 // outage is how long etcd stays down in TestEtcdOutage: the issue asks
-// for 30 s; 9 s keeps the suite short and is still four lease TTLs, so
-// every lock session expires during it.
+// for 30 s; 9 s keeps the suite short and is still more than twice the
+// lock lease TTL, so every lock session expires during it.
 const outage = 9 * time.Second
 
 // TestEtcdOutage: etcd stops while two replicas serve. Clients keep

@@ -107,7 +107,11 @@ func TestKilledHolderOrderCompletes(t *testing.T) {
 	t.Logf("killed %s while it held the lock for %s mid-order", holder, name)
 
 	serials := c.waitServed([]string{name}, 60*time.Second)
-	t.Logf("order completed by another replica %v after the kill (LockTTL 2s)", time.Since(killed).Round(time.Millisecond))
+	waited := time.Since(killed)
+	t.Logf("order completed by another replica %v after the kill (LockTTL %v)", waited.Round(time.Millisecond), clusterLockTTL)
+	if waited < clusterLockTTL/2 {
+		t.Errorf("completed %v after the kill; the dead holder's lease should have held the lock for about %v", waited, clusterLockTTL)
+	}
 	sameSerials(t, serials, []string{name})
 	if n := c.ca.OrdersFor(name); n != 2 {
 		t.Errorf("orders for %s = %d, want 2: the dead replica's and the one that completed", name, n)

@@ -189,6 +189,9 @@ func (s *Store) session(ctx context.Context) (*concurrency.Session, error) {
 	if sess != nil && !isDone(sess.Done()) {
 		return sess, nil
 	}
+	if sess != nil {
+		s.warnLost(sess)
+	}
 	cli, err := s.client()
 	if err != nil {
 		return nil, err
@@ -212,6 +215,23 @@ func (s *Store) session(ctx context.Context) (*concurrency.Session, error) {
 	}
 	s.sess = sess
 	return sess, nil
+}
+
+// warnLost reports the locks that went with an expired session: their
+// holders may still be working, and another replica may now hold them.
+func (s *Store) warnLost(sess *concurrency.Session) {
+	s.mu.Lock()
+	var names []string
+	for name, h := range s.held {
+		if h.sess == sess {
+			names = append(names, name)
+		}
+	}
+	s.mu.Unlock()
+	if len(names) > 0 {
+		s.log.Warn("lock session expired while holding locks; etcd was out of reach for longer than the lock TTL",
+			"locks", names, "lock_ttl", s.cfg.LockTTL)
+	}
 }
 
 func isDone(ch <-chan struct{}) bool {
