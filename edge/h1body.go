@@ -96,7 +96,6 @@ func (c *h1conn) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
 // extensions are dropped: no parser downstream gets to disagree on them.
 func (c *h1conn) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool) relayed {
 	var r relayed
-	var sizeLine [20]byte
 	for {
 		if src.Buffered() == 0 {
 			if err := dst.Flush(); err != nil {
@@ -110,7 +109,7 @@ func (c *h1conn) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool) r
 			return r
 		}
 		if pass {
-			line := strconv.AppendUint(sizeLine[:0], size, 16)
+			line := strconv.AppendUint(dst.AvailableBuffer(), size, 16)
 			line = append(line, '\r', '\n')
 			if _, err := dst.Write(line); err != nil {
 				r.werr = err

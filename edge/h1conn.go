@@ -3,7 +3,7 @@ package edge
 import (
 	"bufio"
 	"crypto/tls"
-	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,6 +35,7 @@ type h1conn struct {
 	resp     respHead
 	raw      []byte   // the current request head, canonicalised
 	bodyRead bool     // the current request's body has been (partly) read
+	linger   bool     // the client may still be sending: see lingerClose
 	scratch  []byte   // a response head too big for the upstream buffer
 	vals     []string // backing for the header map's value slices
 	req      http.Request
@@ -73,10 +74,28 @@ func (s *Server) serveH1(conn net.Conn, tr *tracked, entry uint8) net.Conn {
 	if handed {
 		return &replayConn{Conn: conn, br: c.br, bufs: s.h1bufs, tls: c.req.TLS}
 	}
-	conn.Close()
+	if c.linger {
+		lingerClose(conn)
+	} else {
+		conn.Close()
+	}
 	c.br.Reset(nil)
 	s.h1bufs.r.Put(c.br)
 	return nil
+}
+
+// lingerClose closes a connection after an answer that refused a request
+// whose body may still be arriving. Closing with unread bytes makes the
+// kernel reset the connection, which can destroy the answer before the
+// client reads it; so, as net/http does, the write side is closed first
+// and the rest is read away for a moment.
+func lingerClose(conn net.Conn) {
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	io.CopyN(io.Discard, conn, 256<<10)
+	conn.Close()
 }
 
 // loop serves requests; it returns true when the connection is to be
@@ -92,16 +111,13 @@ func (c *h1conn) loop() bool {
 		if err == nil {
 			err = c.parse(n)
 		}
-		var he *headError
-		switch {
-		case errors.Is(err, errHandOver):
-			return c.bw.Flush() == nil
-		case errors.As(err, &he):
-			c.reply(he.code, false)
-			c.bw.Flush()
-			return false
-		case err != nil:
-			return false
+		if err != nil {
+			if he, ok := err.(*headError); ok {
+				c.reply(he.code, false)
+				c.bw.Flush()
+				return false
+			}
+			return err == errHandOver && c.bw.Flush() == nil
 		}
 		start := time.Now()
 		rt := c.s.table.Load().lookup(&c.req, canonicalHost(c.req.Host), c.entry)
@@ -255,17 +271,17 @@ func (c *h1conn) serve(rt *Route, start time.Time) bool {
 // persistent client and no unread request body.
 func (c *h1conn) reply(code int, keep bool) bool {
 	keep = keep && c.head.persistent() && !c.head.hasBody()
+	c.linger = c.linger || !keep
 	body := statusBodies[code]
 	w := c.bw
-	var b [64]byte
 	w.WriteString("HTTP/1.1 ")
-	w.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(code), 10))
 	w.WriteByte(' ')
 	w.WriteString(http.StatusText(code))
 	w.WriteString("\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ")
-	w.Write(time.Now().UTC().AppendFormat(b[:0], http.TimeFormat))
+	w.Write(time.Now().UTC().AppendFormat(w.AvailableBuffer(), http.TimeFormat))
 	w.WriteString("\r\nContent-Length: ")
-	w.Write(strconv.AppendInt(b[:0], int64(len(body)), 10))
+	w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(body)), 10))
 	c.connectionField(keep)
 	w.WriteString("\r\n\r\n")
 	if c.head.method != http.MethodHead {

@@ -148,9 +148,8 @@ func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 	case h.chunked:
 		w.WriteString("Transfer-Encoding: chunked\r\n")
 	case h.length >= 0:
-		var num [20]byte
 		w.WriteString("Content-Length: ")
-		w.Write(strconv.AppendInt(num[:0], h.length, 10))
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), h.length, 10))
 		w.WriteString("\r\n")
 	}
 	w.WriteString("\r\n")
@@ -333,9 +332,8 @@ func (c *h1conn) writeRespHead(chunkedOut bool, cookie string, keep bool) {
 		writeField(w, "Set-Cookie", cookie)
 	}
 	if h.length >= 0 && h.status != http.StatusNoContent {
-		var num [20]byte
 		w.WriteString("Content-Length: ")
-		w.Write(strconv.AppendInt(num[:0], h.length, 10))
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), h.length, 10))
 		w.WriteString("\r\n")
 	}
 	if chunkedOut {
