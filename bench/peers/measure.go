@@ -114,10 +114,21 @@ func (r *runner) measureAll(live []*target) {
 					r.logf("%s has exited; skipping", t.label)
 					continue
 				}
+				// When the runs left would not fit in the budget at their
+				// bare length, stop waiting for quiet and redoing: a complete
+				// table of noisier runs beats a truncated one.
+				left := time.Duration(total-done) * (r.cfg.cdur + 2*time.Second)
+				if hurry := time.Since(r.start)+left > r.cfg.budget; hurry != r.hurry {
+					r.hurry = hurry
+					if hurry {
+						r.logf("time is short: %d runs left; no more waiting for quiet or redoing", total-done)
+						r.notes = append(r.notes, fmt.Sprintf("time ran short with %d runs left: those ran without waiting for quiet or redos", total-done))
+					}
+				}
 				res := r.measure(t, sc, round, false)
 				if res.Valid && res.Foreign > r.cfg.foreignMax {
 					r.quietLog.foreign++
-					if r.quietLog.redone < r.cfg.maxRedo {
+					if r.quietLog.redone < r.cfg.maxRedo && !r.hurry {
 						r.quietLog.redone++
 						r.logf("REDO %s %s round %d: other processes used %.2f cores during it", t.name, sc, round, res.Foreign)
 						// Keep whichever of the two saw less foreign load.
