@@ -116,6 +116,11 @@ type Config struct {
 	// renewal; zero means certmagic's 10 minutes.
 	RenewCheckInterval time.Duration
 
+	// RecheckInterval is how often names without a certificate in memory
+	// are looked up in storage, where another edge sharing it may have put
+	// one. Zero means 20s.
+	RecheckInterval time.Duration
+
 	// Logger receives the manager's and certmagic's logs; nil discards.
 	Logger *slog.Logger
 

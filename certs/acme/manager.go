@@ -1,6 +1,7 @@
 package acme
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -219,12 +220,16 @@ func (m *Manager) Run(ctx context.Context) error {
 	m.reconcile()
 	t := time.NewTicker(sweepInterval(m.cfg.ReleaseAfter))
 	defer t.Stop()
+	rc := time.NewTicker(cmp.Or(m.cfg.RecheckInterval, recheckInterval))
+	defer rc.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 			m.reconcile()
+		case <-rc.C:
+			m.recheck()
 		}
 	}
 }

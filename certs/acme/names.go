@@ -30,6 +30,8 @@ type entry struct {
 	goneSince time.Time
 	// cancel stops the name's ManageAsync retries; nil when not started.
 	cancel context.CancelFunc
+	// startedAt is when management (ManageAsync) last started.
+	startedAt time.Time
 	// managed is true once certmagic holds a certificate for the name.
 	managed bool
 
@@ -136,7 +138,7 @@ func (m *Manager) reconcile() {
 			e.goneSince = time.Time{}
 			if e.cancel == nil && m.runCtx != nil && e.origin != originOnDemand {
 				ctx, cancel := context.WithCancel(m.runCtx)
-				e.cancel = cancel
+				e.cancel, e.startedAt = cancel, now
 				start = append(start, job{c.name, ctx})
 			}
 			continue
