@@ -67,7 +67,6 @@ func (o *outage) List(ctx context.Context, path string, recursive bool) ([]strin
 	return o.FileStorage.List(ctx, path, recursive)
 }
 
-
 // TestCertificateInSharedStoragePickedUpAfterOutage: edge A obtained a
 // certificate into shared storage. Edge B starts managing the name while
 // the storage is unreachable, which leaves certmagic nothing scheduled.
