@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 // wildcard certificate for *.test.local.
 type testEdge struct {
 	srv       *Server
+	stop      func() // ends Run and waits for it (also done at cleanup)
 	httpURL   string
 	httpsURL  string
 	httpsHost string // host:port
@@ -87,19 +89,23 @@ func startEdge(t testing.TB, muts ...func(*Config)) *testEdge {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		srv.Close()
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			srv.Close()
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case <-srv.Ready():
 	case err := <-done:
 		t.Fatalf("Run: %v", err)
 	}
-	te := &testEdge{srv: srv, roots: roots}
+	te := &testEdge{srv: srv, stop: stop, roots: roots}
 	h, s := srv.Addrs()
 	if h != nil {
 		te.httpURL = "http://" + h.String()

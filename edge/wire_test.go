@@ -246,3 +246,59 @@ func TestHandedOverRouteSeesTLS(t *testing.T) {
 		}
 	})
 }
+
+// TestIdleClientConnectionIsClosed: a kept-alive client connection that
+// stays silent for IdleTimeout is closed.
+func TestIdleClientConnectionIsClosed(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		te, _ := strictEdge(t, mode, func(c *Config) { c.IdleTimeout = 100 * time.Millisecond })
+		conn, br := te.dialRaw(t)
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: app.test.local\r\n\r\n")
+		if resp, _ := readResp(t, br, http.MethodGet); resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		expectClosed(t, br)
+	})
+}
+
+// TestShutdownLetsInFlightRequestFinish: when Run's context ends, a
+// request in progress is answered, and Run returns.
+func TestShutdownLetsInFlightRequestFinish(t *testing.T) {
+	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			started := make(chan struct{})
+			b := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
+				close(started)
+				time.Sleep(200 * time.Millisecond)
+				io.WriteString(w, "finished")
+			})
+			te := startEdge(t, m.set, func(c *Config) { c.ShutdownTimeout = 5 * time.Second })
+			te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
+			type result struct {
+				body string
+				err  error
+			}
+			res := make(chan result, 1)
+			go func() {
+				resp, err := te.client(false).Get(hostURL(te, "app.test.local", "/"))
+				if err != nil {
+					res <- result{err: err}
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				res <- result{string(body), err}
+			}()
+			<-started
+			te.stop()
+			r := <-res
+			if r.err != nil || r.body != "finished" {
+				t.Errorf("in-flight request: %q %v", r.body, r.err)
+			}
+		})
+	}
+}
