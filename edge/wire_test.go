@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,4 +302,50 @@ func TestShutdownLetsInFlightRequestFinish(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAccountingMatchesAcrossDesigns: route counters and the access log
+// record a request the same way in both designs.
+func TestAccountingMatchesAcrossDesigns(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		var log bytes.Buffer
+		b := newBackend(t, "b")
+		te := startEdge(t, mode, func(c *Config) { c.AccessLog = &syncWriter{w: &log} })
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
+		c := te.client(false)
+		get(t, c, hostURL(te, "app.test.local", "/a?b=c"), "User-Agent", "ua/1", "Referer", "https://r/")
+		get(t, c, hostURL(te, "nothing.test.local", "/"))
+		st := te.srv.Table().Routes()[0].Stats()
+		if st.Requests != 1 || st.Codes[200] != 1 || st.InFlight != 0 {
+			t.Errorf("route stats %+v", st)
+		}
+		if te.srv.Unrouted() != 1 {
+			t.Errorf("unrouted = %d", te.srv.Unrouted())
+		}
+		te.stop()
+		lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("access log: %q", log.String())
+		}
+		for _, want := range []string{`"GET /a?b=c HTTP/1.1" 200 `, `"https://r/" "ua/1" "app"`} {
+			if !strings.Contains(lines[0], want) {
+				t.Errorf("access log line %q lacks %q", lines[0], want)
+			}
+		}
+		if !strings.Contains(lines[1], `" 404 19 `) {
+			t.Errorf("unrouted line %q", lines[1])
+		}
+	})
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
