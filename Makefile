@@ -8,7 +8,7 @@ PKGS      := ./...
 # -race multiplies CPU time; 2 cores and a 15-minute budget shape these.
 TESTFLAGS ?= -race -timeout 12m
 
-.PHONY: all build demo test vet bench deps-test clean
+.PHONY: all build demo test vet bench deps-test clean docs
 
 all: build
 
@@ -33,6 +33,14 @@ test: deps-test vet
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# docs regenerates the settings table of docs/configuration.md from the
+# code (a test fails when they disagree).
+docs:
+	sed -n '1,/^## Settings$$/p' docs/configuration.md > docs/.configuration.tmp
+	echo >> docs/.configuration.tmp
+	$(GO) run ./cmd/edge help settings >> docs/.configuration.tmp
+	mv docs/.configuration.tmp docs/configuration.md
 
 clean:
 	rm -rf bin artifacts

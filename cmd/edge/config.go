@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/certs/etcdstore"
 	"github.com/rancher-edge/edge/secrets"
 )
 
@@ -51,6 +54,7 @@ type rancherConfig struct {
 }
 
 type acmeSettings struct {
+	Etcd        *etcdstore.Config // set when Storage is an etcd:// URL
 	Enable      bool
 	Email       string
 	CA          string
@@ -258,12 +262,61 @@ func loadACME(e env, r secrets.Resolver, p *problems) acmeSettings {
 	p.addErr(err)
 	a.EABHMAC, err = r.Lookup("TRAEFIK_ACME_EAB_HMAC", false)
 	p.addErr(err)
+	if strings.HasPrefix(a.Storage, "etcd://") || strings.HasPrefix(a.Storage, "etcds://") {
+		a.Etcd = loadEtcd(e, r, a.Storage, p)
+	}
 	for _, ch := range a.Challenges {
 		if ch != "http-01" && ch != "tls-alpn-01" {
 			p.add("TRAEFIK_ACME_CHALLENGE: %q is not http-01 or tls-alpn-01", ch)
 		}
 	}
 	return a
+}
+
+// loadEtcd reads the etcd storage URL and its credentials. Credentials
+// never come from the URL: they go through the secrets rules.
+func loadEtcd(e env, r secrets.Resolver, raw string, p *problems) *etcdstore.Config {
+	ec, err := etcdstore.ParseURL(raw)
+	if err != nil {
+		p.add("TRAEFIK_ACME_STORAGE: %w", err)
+		return nil
+	}
+	ec.Username = strings.TrimSpace(e.get("TRAEFIK_ETCD_USERNAME"))
+	pw, err := r.Lookup("TRAEFIK_ETCD_PASSWORD", false)
+	p.addErr(err)
+	ec.Password = string(pw.Bytes())
+	ca, err := r.Lookup("TRAEFIK_ETCD_TLS_CA", true)
+	p.addErr(err)
+	cert, err := r.Lookup("TRAEFIK_ETCD_TLS_CERT", true)
+	p.addErr(err)
+	key, err := r.Lookup("TRAEFIK_ETCD_TLS_KEY", true)
+	p.addErr(err)
+	if !ca.IsZero() || !cert.IsZero() || !key.IsZero() {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if !ca.IsZero() {
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(ca.Bytes()) {
+				p.add("TRAEFIK_ETCD_TLS_CA: no PEM certificate in %s", ca)
+			}
+		}
+		if cert.IsZero() != key.IsZero() {
+			p.add("TRAEFIK_ETCD_TLS_CERT and TRAEFIK_ETCD_TLS_KEY go together")
+		} else if !cert.IsZero() {
+			pair, err := tls.X509KeyPair(cert.Bytes(), key.Bytes())
+			if err != nil {
+				p.add("TRAEFIK_ETCD_TLS_CERT/TRAEFIK_ETCD_TLS_KEY (%s): the key does not match the certificate or is not PEM", cert)
+			} else {
+				tc.Certificates = []tls.Certificate{pair}
+			}
+		}
+		if ec.TLS == nil {
+			ec.TLS = tc
+		} else {
+			ec.TLS.RootCAs, ec.TLS.Certificates = tc.RootCAs, tc.Certificates
+		}
+	}
+	p.addErr(ec.Validate())
+	return &ec
 }
 
 func loadAdmin(e env, r secrets.Resolver, p *problems) adminSettings {

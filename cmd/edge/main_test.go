@@ -278,3 +278,34 @@ func TestDocsListEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestEtcdStorageSettings(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "etcd_pw"), []byte("etcd-s3cret\n"), 0o600)
+	env := env{getenv: mapEnv(map[string]string{
+		"TRAEFIK_SECRETS_DIR":   dir,
+		"TRAEFIK_ACME_ENABLE":   "true",
+		"TRAEFIK_ACME_STORAGE":  "etcd://10.0.0.1:2379,10.0.0.2:2379/edges?lock_ttl=20s",
+		"TRAEFIK_ETCD_USERNAME": "edge",
+		"TRAEFIK_ETCD_PASSWORD": "etcd_pw",
+	})}
+	cfg, err := loadConfig(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := cfg.ACME.Etcd
+	if ec == nil {
+		t.Fatal("etcd:// storage not recognised")
+	}
+	if len(ec.Endpoints) != 2 || ec.Prefix == "" || ec.Username != "edge" || ec.Password != "etcd-s3cret" || ec.LockTTL != 20*time.Second {
+		t.Errorf("etcd config %v", ec)
+	}
+	if s := fmt.Sprint(*ec); strings.Contains(s, "etcd-s3cret") {
+		t.Errorf("printing the etcd config leaks the password: %s", s)
+	}
+	bad := env
+	bad.getenv = mapEnv(map[string]string{"TRAEFIK_ACME_STORAGE": "etcd://user:pw@10.0.0.1:2379/x"})
+	if _, err := loadConfig(bad); err == nil || strings.Contains(err.Error(), "pw@") {
+		t.Errorf("credentials in the URL: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/certs/acme"
+	"github.com/rancher-edge/edge/certs/etcdstore"
 	"github.com/rancher-edge/edge/discovery"
 	"github.com/rancher-edge/edge/discovery/file"
 	"github.com/rancher-edge/edge/discovery/rancher"
@@ -26,7 +27,8 @@ import (
 type parts struct {
 	log       *slog.Logger
 	certs     *certs.Store
-	acme      *acme.Manager // nil without TRAEFIK_ACME_ENABLE
+	acme      *acme.Manager    // nil without TRAEFIK_ACME_ENABLE
+	etcd      *etcdstore.Store // nil unless ACME storage is etcd://
 	edge      *edge.Server
 	providers []discovery.Provider
 }
@@ -204,6 +206,11 @@ func (p *parts) close() {
 	if p.acme != nil {
 		p.acme.Close()
 	}
+	if p.etcd != nil {
+		// After the manager: closing revokes the lease, which frees this
+		// edge's storage locks at once.
+		p.etcd.Close()
+	}
 	if p.certs != nil {
 		p.certs.Close()
 	}
@@ -289,6 +296,16 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*ac
 			return nil, fmt.Errorf("TRAEFIK_ACME_DNS_PROVIDER: %w", err)
 		}
 		ac.DNS = dns
+	}
+	if a.Etcd != nil {
+		ec := *a.Etcd
+		ec.Logger = logger.With("component", "acme.storage")
+		st, err := etcdstore.New(ec)
+		if err != nil {
+			return nil, fmt.Errorf("TRAEFIK_ACME_STORAGE: %w", err)
+		}
+		p.etcd = st
+		ac.Storage = st
 	}
 	m, err := acme.New(ac)
 	if err != nil {
