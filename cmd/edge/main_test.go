@@ -309,3 +309,33 @@ func TestEtcdStorageSettings(t *testing.T) {
 		t.Errorf("credentials in the URL: %v", err)
 	}
 }
+
+// TestRancherCredentialSources: explicit settings win over what Rancher
+// injects (CATTLE_*), which is used when they are absent.
+func TestRancherCredentialSources(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		env                          map[string]string
+		endpoint, endpointFrom, keys string
+		access                       string
+	}{
+		{"explicit wins", map[string]string{
+			"TRAEFIK_RANCHER_ENDPOINT": "http://explicit:8080", "TRAEFIK_RANCHER_ACCESSKEY": "AK1", "TRAEFIK_RANCHER_SECRET": "SK1",
+			"CATTLE_URL": "http://injected:8080/v1", "CATTLE_ACCESS_KEY": "AK2", "CATTLE_SECRET_KEY": "SK2",
+		}, "http://explicit:8080", "TRAEFIK_RANCHER_ENDPOINT", "TRAEFIK_RANCHER_ACCESSKEY", "AK1"},
+		{"injected when absent", map[string]string{
+			"CATTLE_URL": "http://injected:8080/v1", "CATTLE_ACCESS_KEY": "AK2", "CATTLE_SECRET_KEY": "SK2",
+		}, "http://injected:8080/v1", "CATTLE_URL", "CATTLE_ACCESS_KEY", "AK2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := loadConfig(env{getenv: mapEnv(tc.env)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := cfg.Rancher
+			if rc == nil || rc.Endpoint != tc.endpoint || rc.EndpointSource != tc.endpointFrom || rc.KeySource != tc.keys || string(rc.AccessKey.Bytes()) != tc.access {
+				t.Errorf("got %+v", rc)
+			}
+		})
+	}
+}
