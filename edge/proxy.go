@@ -53,8 +53,9 @@ func (u *upstream) close() {
 // another backend when the first could not be connected to: no byte of the
 // request has left the edge then, so the retry is safe for any method.
 type routeTransport struct {
-	rt *Route
-	up *upstream
+	rt   *Route
+	up   *upstream
+	pool *poolTransport // with the fast path on: used instead of up
 }
 
 func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
@@ -80,12 +81,8 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		}
 		out.URL.Scheme = b.scheme
 		out.URL.Host = b.host
-		tr := t.up.plain
-		if b.scheme == "https" {
-			tr = t.up.secure
-		}
 		b.start()
-		resp, err := tr.RoundTrip(out)
+		resp, err := t.send(out, b)
 		if err != nil {
 			b.failed()
 			if rt.retryDial(attempt, err, body != nil && body.read) {
@@ -105,6 +102,16 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+func (t *routeTransport) send(out *http.Request, b *backend) (*http.Response, error) {
+	if t.pool != nil {
+		return t.pool.roundTrip(out, b)
+	}
+	if b.scheme == "https" {
+		return t.up.secure.RoundTrip(out)
+	}
+	return t.up.plain.RoundTrip(out)
 }
 
 // pickBackend is the balancing policy of both proxy designs: the backend
@@ -192,12 +199,20 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 			}
 			forwarded(pr.In, pr.In.TLS != nil, s.ports, mapSink(pr.Out.Header))
 		},
-		Transport:     &routeTransport{rt: rt, up: s.upstream},
+		Transport:     s.routeTransport(rt),
 		FlushInterval: -1,
 		BufferPool:    s.buffers,
 		ErrorHandler:  s.proxyError,
 		ErrorLog:      s.errorLog,
 	}
+}
+
+func (s *Server) routeTransport(rt *Route) *routeTransport {
+	t := &routeTransport{rt: rt, up: s.upstream}
+	if !s.cfg.DisableFastPath {
+		t.pool = &poolTransport{pools: s.pools, header: s.cfg.ResponseHeaderTimeout}
+	}
+	return t
 }
 
 // proxyError turns a failed round trip into the answer the client sees.
