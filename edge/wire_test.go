@@ -352,3 +352,33 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestLargeHeadsAndHTTP10ChunkedResponse: heads larger than the fast
+// path's buffer, both ways, and a chunked response to an HTTP/1.0 client
+// (which gets the bare data, then the connection closes).
+func TestLargeHeadsAndHTTP10ChunkedResponse(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("v", 10<<10)
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		te := wireEdge(t, mode, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Big", big)
+			io.WriteString(w, "cookie="+r.Header.Get("Cookie")[:3])
+			w.(http.Flusher).Flush() // chunked
+			io.WriteString(w, "!")
+		})
+		conn, br := te.dialRaw(t)
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: app.test.local\r\nCookie: "+big+"\r\n\r\n")
+		resp, body := readResp(t, br, http.MethodGet)
+		if resp.StatusCode != 200 || body != "cookie=vvv!" || resp.Header.Get("X-Big") != big {
+			t.Fatalf("got %d %q (X-Big %d bytes)", resp.StatusCode, body, len(resp.Header.Get("X-Big")))
+		}
+		// A fresh connection: the big head handed the first one over.
+		conn, br = te.dialRaw(t)
+		io.WriteString(conn, "GET / HTTP/1.0\r\nHost: app.test.local\r\nCookie: abc\r\n\r\n")
+		resp, body = readResp(t, br, http.MethodGet)
+		if resp.StatusCode != 200 || body != "cookie=abc!" || len(resp.TransferEncoding) != 0 {
+			t.Fatalf("HTTP/1.0: %d %q %v", resp.StatusCode, body, resp.TransferEncoding)
+		}
+		expectClosed(t, br)
+	})
+}
