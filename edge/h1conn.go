@@ -113,6 +113,8 @@ func (c *h1conn) loop() bool {
 		}
 		if err != nil {
 			if he, ok := err.(*headError); ok {
+				// Nothing of the refused head may shape the answer.
+				c.head.method, c.head.minor = "", 1
 				c.reply(he.code, false)
 				c.bw.Flush()
 				return false

@@ -257,4 +257,6 @@ var statusBodies = map[int]string{
 	http.StatusServiceUnavailable: "503 Service Unavailable\n",
 	http.StatusGatewayTimeout:     "504 Gateway Timeout\n",
 	http.StatusBadRequest:         "400 Bad Request\n",
+
+	http.StatusRequestHeaderFieldsTooLarge: "431 Request Header Fields Too Large\n",
 }
