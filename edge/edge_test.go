@@ -279,3 +279,25 @@ func TestPassHostHeader(t *testing.T) {
 		}
 	})
 }
+
+func TestHostHandlersServeBeforeRoutes(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		b := newBackend(t, "route")
+		te := startEdge(t, mode, func(c *Config) {
+			c.HostHandlers = map[string]http.Handler{
+				"admin.test.local": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Write([]byte("dashboard"))
+				}),
+			}
+		})
+		te.srv.Update(snapshot(svc("app", "HostRegexp:{any:[a-z]+}.test.local", b.URL)))
+		c := te.client(false)
+		if _, body := get(t, c, hostURL(te, "ADMIN.test.local", "/x")); body != "dashboard" {
+			t.Errorf("admin host answered %q", body)
+		}
+		if e := decodeEcho(t, mustBody(t, c, hostURL(te, "other.test.local", "/"))); e.Name != "route" {
+			t.Errorf("other host: %+v", e)
+		}
+	})
+}

@@ -122,7 +122,12 @@ func (c *h1conn) loop() bool {
 			return err == errHandOver && c.bw.Flush() == nil
 		}
 		start := time.Now()
-		rt := c.s.table.Load().lookup(&c.req, canonicalHost(c.req.Host), c.entry)
+		host := canonicalHost(c.req.Host)
+		if c.s.hostHandler(host, c.entry) != nil {
+			// Served by its own handler (the dashboard): net/http's design.
+			return c.bw.Flush() == nil
+		}
+		rt := c.s.table.Load().lookup(&c.req, host, c.entry)
 		if rt != nil && !rt.fast {
 			// The route has middlewares: net/http's design serves it,
 			// from this request on, head included.

@@ -63,10 +63,15 @@ func (s *Server) routes(entry uint8) http.Handler {
 		if r.TLS == nil && entry == entryHTTPS {
 			r = withHandedOverTLS(r)
 		}
+		host := canonicalHost(r.Host)
+		if h := s.hostHandler(host, entry); h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
 		rec := s.recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
 		t := s.table.Load()
-		rt := t.lookup(r, canonicalHost(r.Host), entry)
+		rt := t.lookup(r, host, entry)
 		if rt == nil {
 			plainError(rec, http.StatusNotFound)
 		} else {
@@ -109,3 +114,12 @@ func newBufferPool() *bufferPool {
 
 func (b *bufferPool) Get() []byte  { return *(b.p.Get().(*[]byte)) }
 func (b *bufferPool) Put(p []byte) { b.p.Put(&p) }
+
+// hostHandler returns the handler Config.HostHandlers names for host on
+// the HTTPS listener, or nil.
+func (s *Server) hostHandler(host string, entry uint8) http.Handler {
+	if len(s.cfg.HostHandlers) == 0 || entry != entryHTTPS {
+		return nil
+	}
+	return s.cfg.HostHandlers[host]
+}

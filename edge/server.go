@@ -84,6 +84,11 @@ type Config struct {
 	// the switch exists to compare them and as an escape hatch.
 	DisableFastPath bool
 
+	// HostHandlers serve requests for these host names (lower case, no
+	// port) on the HTTPS listener before any route is looked up, e.g. the
+	// dashboard under TRAEFIK_ADMIN_HOST. Nil means none.
+	HostHandlers map[string]http.Handler
+
 	// OnTable is called with each newly published table, after the swap,
 	// from the goroutine that called Update. Certificates use it to learn
 	// which hosts are routed.
