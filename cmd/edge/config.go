@@ -70,6 +70,7 @@ type acmeSettings struct {
 }
 
 type adminSettings struct {
+	Bind     string // host to bind; "" means all interfaces with users, loopback without
 	Port     int
 	TLS      string // "", "true", "false"
 	Users    secrets.Value
@@ -321,6 +322,7 @@ func loadEtcd(e env, r secrets.Resolver, raw string, p *problems) *etcdstore.Con
 
 func loadAdmin(e env, r secrets.Resolver, p *problems) adminSettings {
 	a := adminSettings{
+		Bind:     strings.Trim(strings.TrimSpace(e.get("TRAEFIK_ADMIN_BIND")), "[]"),
 		Port:     e.intSetting("TRAEFIK_ADMIN_PORT", p, 0, 65535),
 		TLS:      strings.ToLower(strings.TrimSpace(e.get("TRAEFIK_ADMIN_TLS"))),
 		Insecure: e.boolSetting("TRAEFIK_ADMIN_INSECURE", p),

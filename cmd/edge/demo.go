@@ -123,12 +123,15 @@ Scale whoami up by one container and watch it join the rotation within a second:
   %s
   for i in 1 2 3 4 5 6 7 8; do curl -sk https://whoami.web.demo.localhost:%s/ | grep -m1 container; done
 
+The dashboard (routes, backends and their health, certificates, discovery)
+is at https://127.0.0.1:%d/ (loopback only: no TRAEFIK_ADMIN_USERS set).
+
 Check the configuration the way an operator would:
   TRAEFIK_FILE=%s go run ./cmd/edge check
 
 Ctrl-C stops everything.
 
-`, fake.URL(), demoBackendPort, secretsDir, https, https, https, cfg.HTTPPort, https, world.ScaleCommand, https, routes)
+`, fake.URL(), demoBackendPort, secretsDir, https, https, https, cfg.HTTPPort, https, world.ScaleCommand, https, cfg.Admin.Port, routes)
 	return serve(ctx, cfg, de, stderr)
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/rancher-edge/edge/discovery/rancher"
 	"github.com/rancher-edge/edge/edge"
 	"github.com/rancher-edge/edge/route"
+	"github.com/rancher-edge/edge/web"
 )
 
 // parts are the long-lived components of one edge process.
@@ -29,6 +31,7 @@ type parts struct {
 	certs     *certs.Store
 	acme      *acme.Manager    // nil without TRAEFIK_ACME_ENABLE
 	etcd      *etcdstore.Store // nil unless ACME storage is etcd://
+	admin     *web.Server      // nil with TRAEFIK_ADMIN_PORT=0
 	edge      *edge.Server
 	providers []discovery.Provider
 }
@@ -84,6 +87,12 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 		tlsConf = store.TLSConfig()
 	}
 
+	admin, err := newAdmin(cfg, p, time.Now(), logger)
+	if err != nil {
+		return nil, err
+	}
+	p.admin = admin
+
 	ecfg := edge.Config{
 		HTTPAddr:        ":" + strconv.Itoa(cfg.HTTPPort),
 		HTTPPort:        cfg.HTTPPort,
@@ -99,6 +108,9 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 	}
 	if cfg.AccessLog != "" {
 		ecfg.AccessLog = accessLog
+	}
+	if admin != nil && cfg.Admin.Host != "" {
+		ecfg.HostHandlers = map[string]http.Handler{cfg.Admin.Host: admin.Handler()}
 	}
 	if p.acme != nil {
 		m := p.acme
@@ -180,6 +192,9 @@ func (p *parts) run(ctx context.Context) error {
 		})
 	}
 	start("edge", p.edge.Run)
+	if p.admin != nil {
+		start("dashboard", p.admin.Run)
+	}
 	if p.acme != nil {
 		// certmagic binds a challenge port itself when nothing listens
 		// there, so ACME starts only once the edge holds 80 and 443.

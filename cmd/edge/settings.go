@@ -63,6 +63,7 @@ var settings = []setting{
 	{"TRAEFIK_ACME_DNS_PROVIDER", "acme-dns-provider", "", "DNS-01 provider: cloudflare, route53 or rfc2136 (credentials in their own settings)"},
 
 	{"TRAEFIK_ADMIN_PORT", "admin-port", "8000", "dashboard, API and metrics port; 0 disables"},
+	{"TRAEFIK_ADMIN_BIND", "admin-bind", "", "address to bind the dashboard to; empty: every interface when users are set, 127.0.0.1 otherwise"},
 	{"TRAEFIK_ADMIN_TLS", "admin-tls", "", "serve the dashboard over HTTPS; default true when certificates are configured"},
 	{"TRAEFIK_ADMIN_USERS", "admin-users", "", "htpasswd lines (bcrypt) for the dashboard: value, path or alias"},
 	{"TRAEFIK_ADMIN_INSECURE", "admin-insecure", "false", "allow the dashboard on all interfaces without users"},
