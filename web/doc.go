@@ -21,7 +21,7 @@
 // Access is HTTP basic authentication against bcrypt htpasswd lines. With
 // no users the dashboard binds to loopback only, unless the operator
 // explicitly accepts an open dashboard ([Config.Insecure]). /ping is always
-// open, for liveness probes. The JSON API is documented in API.md.
+// open, for liveness probes. The JSON API is documented in docs/api.md.
 //
 // # Lifecycle
 //

@@ -33,15 +33,16 @@ import (
 // with basic auth) and drives headless Chromium through every page: each
 // loads, shows the expected rows and logs no console error, and a service
 // scaled up in Rancher appears on the Routes page without a reload.
-// Screenshots land in artifacts/screenshots. `make deps-test` installs
-// Debian's chromium; without it the test is skipped.
+// Screenshots land in artifacts/screenshots. `make test` installs Debian's
+// chromium first (deps-test); a missing browser fails the test rather than
+// skipping it, so CI cannot pass without it. -short skips it.
 func TestDashboardInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("chromium is not installed; `make deps-test` installs it")
+		t.Fatal("chromium is not installed; `make deps-test` (part of `make test`) installs it")
 	}
 	ca := pebbletest.Start(t) // not parallel: Pebble is configured through the environment
 	ca.ReleasePorts()

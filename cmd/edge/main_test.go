@@ -339,3 +339,26 @@ func TestRancherCredentialSources(t *testing.T) {
 		})
 	}
 }
+
+// TestDashboardWithoutUsersRefusesPublicBind: without TRAEFIK_ADMIN_USERS
+// the dashboard may only listen on loopback; asking for more stops the
+// edge with a message that says how to fix it.
+func TestDashboardWithoutUsersRefusesPublicBind(t *testing.T) {
+	env := map[string]string{
+		"TRAEFIK_HTTPS_ENABLE": "false",
+		"TRAEFIK_HTTP_PORT":    strconv.Itoa(freePort(t)),
+		"TRAEFIK_ADMIN_PORT":   strconv.Itoa(freePort(t)),
+		"TRAEFIK_ADMIN_BIND":   "0.0.0.0",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, nil, mapEnv(env), io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("the edge started a public dashboard without a password")
+	}
+	for _, want := range []string{"TRAEFIK_ADMIN_USERS", "127.0.0.1", "TRAEFIK_ADMIN_INSECURE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not mention %s: %v", want, err)
+		}
+	}
+}
