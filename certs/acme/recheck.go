@@ -1,6 +1,7 @@
 package acme
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -19,18 +20,18 @@ import (
 // So every recheckInterval, each wanted name with no certificate in memory
 // and no order under way is looked up in storage; a name whose management
 // has gone quiet without a certificate or a scheduled retry is started
-// again (certmagic then loads or orders under the storage lock).
+// again (certmagic then loads or orders under the storage lock) once it
+// has been quiet, with neither a certificate nor an error, for two
+// intervals.
 const (
 	recheckInterval = 20 * time.Second
-	// recheckIdle is how long management may be quiet, with neither a
-	// certificate nor an error, before it is started again.
-	recheckIdle = 45 * time.Second
 	// recheckTimeout bounds one storage lookup.
 	recheckTimeout = 10 * time.Second
 )
 
 func (m *Manager) recheck() {
 	now := m.cfg.Now()
+	idleAfter := 2 * cmp.Or(m.cfg.RecheckInterval, recheckInterval)
 	type item struct {
 		name string
 		idle bool
@@ -46,7 +47,7 @@ func (m *Manager) recheck() {
 		if e.skip != "" || !e.goneSince.IsZero() || e.cancel == nil || e.origin == originOnDemand || e.obtaining {
 			continue
 		}
-		idle := e.lastError == "" && e.nextRetry.IsZero() && now.Sub(e.startedAt) > recheckIdle
+		idle := e.lastError == "" && e.nextRetry.IsZero() && now.Sub(e.startedAt) > idleAfter
 		items = append(items, item{name: name, idle: idle})
 	}
 	set := m.configs.Load()

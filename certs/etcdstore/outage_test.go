@@ -10,18 +10,17 @@ import (
 	"github.com/rancher-edge/edge/certs/acme"
 )
 
-// outage is how long etcd stays down in TestEtcdOutage: the issue asks
-// for 30 s; 9 s keeps the suite short and is still more than twice the
-// lock lease TTL, so every lock session expires during it.
-const outage = 9 * time.Second
+// outage is how long etcd stays down in TestEtcdOutage, as the issue
+// asks: far longer than the lock lease, so every lock session expires
+// during it.
+const outage = 30 * time.Second
 
 // TestEtcdOutage: etcd stops while two replicas serve. Clients keep
 // getting answers with no failure (certificates are served from memory),
 // both stores report etcd unhealthy, and an order placed during the
 // outage reaches the CA only after etcd is back, then completes.
 func TestEtcdOutage(t *testing.T) {
-	const releaseAfter = 300 * time.Millisecond
-	c := newCluster(t, 2, func(cfg *acme.Config) { cfg.ReleaseAfter = releaseAfter })
+	c := newCluster(t, 2, func(cfg *acme.Config) { cfg.RecheckInterval = 500 * time.Millisecond })
 	names := []string{"a.outage.example.test", "b.outage.example.test", "c.outage.example.test"}
 	const late = "late.outage.example.test"
 	c.setHosts(names)
@@ -74,17 +73,8 @@ func TestEtcdOutage(t *testing.T) {
 		eventually(t, 10*time.Second, r.name+" reporting etcd healthy", func() bool { return r.store.Status().Healthy })
 	}
 
-	// certmagic gave up on the name when its first storage read failed,
-	// and certs/acme does not yet re-check names left without a
-	// certificate; dropping the name for ReleaseAfter and giving it back
-	// stands in for that re-check.
-	for _, r := range c.live() {
-		r.m.SetHosts(names, nil)
-	}
-	time.Sleep(2 * releaseAfter)
-	c.setHosts(names)
-	c.setHosts(append([]string{late}, names...))
-
+	// certmagic gave up on the name when its first storage read failed;
+	// the manager's storage re-check starts it again once etcd answers.
 	serials := c.waitServed([]string{late}, 60*time.Second)
 	t.Logf("%s served by both replicas %v after etcd came back", late, time.Since(up).Round(time.Millisecond))
 	sameSerials(t, serials, []string{late})
