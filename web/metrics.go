@@ -59,7 +59,7 @@ type collector struct {
 	s *Server
 
 	info, generation, requests, duration, inflight, backendUp *prometheus.Desc
-	unrouted, syncs, syncErrors, certExpiry                   *prometheus.Desc
+	unrouted, syncs, syncErrors, certExpiry, storageUp        *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -84,6 +84,9 @@ func newCollector(s *Server) *collector {
 		certExpiry: prometheus.NewDesc("edge_certificate_expiry_timestamp_seconds",
 			"NotAfter of each certificate served, in seconds since the epoch, including the default certificate.",
 			[]string{"id", "names", "source", "default"}, nil),
+		storageUp: prometheus.NewDesc("edge_acme_storage_up",
+			"1 while the ACME storage (file or etcd) answers, 0 while it is unavailable; orders and renewals wait meanwhile.",
+			[]string{"backend"}, nil),
 	}
 }
 
@@ -91,7 +94,7 @@ func newCollector(s *Server) *collector {
 // scrape time.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.generation, c.requests, c.duration, c.inflight,
-		c.backendUp, c.unrouted, c.syncs, c.syncErrors, c.certExpiry} {
+		c.backendUp, c.unrouted, c.syncs, c.syncErrors, c.certExpiry, c.storageUp} {
 		ch <- d
 	}
 }
@@ -119,6 +122,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, ps := range st.providers {
 		ch <- prometheus.MustNewConstMetric(c.syncs, prometheus.CounterValue, float64(ps.Syncs), ps.Name)
 		ch <- prometheus.MustNewConstMetric(c.syncErrors, prometheus.CounterValue, float64(ps.Errors), ps.Name)
+	}
+	if src.Storage != nil {
+		ss := src.Storage()
+		up := 0.0
+		if ss.State == "ok" {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.storageUp, prometheus.GaugeValue, up, ss.Backend)
 	}
 	certSeen := make(map[string]bool)
 	for _, cs := range st.certs {

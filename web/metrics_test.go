@@ -174,3 +174,26 @@ func sortStrings(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+func TestMetricsStorageState(t *testing.T) {
+	f := newFixture(t)
+	state := "ok"
+	s := f.server(func(c *Config) {
+		c.Sources.Storage = func() StorageStatus { return StorageStatus{Backend: "etcd", State: state} }
+	})
+	for _, tc := range []struct {
+		state string
+		want  float64
+	}{{"ok", 1}, {"unavailable", 0}} {
+		state = tc.state
+		_, fams := scrape(t, s)
+		ms := find(fams, "edge_acme_storage_up", map[string]string{"backend": "etcd"})
+		if len(ms) != 1 || ms[0].Gauge.GetValue() != tc.want {
+			t.Errorf("storage %s: edge_acme_storage_up = %v, want %v", tc.state, ms, tc.want)
+		}
+	}
+	_, fams := scrape(t, f.server())
+	if ms := find(fams, "edge_acme_storage_up", nil); len(ms) != 0 {
+		t.Errorf("a storage series without ACME: %v", ms)
+	}
+}
