@@ -49,28 +49,12 @@ func TestACMEForHostsDiscoveredInRancher(t *testing.T) {
 		Name: "covered", Scale: 1, IP: func(int) string { return "127.0.0.1" },
 		Labels: map[string]string{"traefik.port": bport, "traefik.frontend.rule": "Host:a.wild.example.test"},
 	})
-	access, secret := rancher.EnvironmentKey()
 
 	dir := t.TempDir()
 	wildCert, wildKey, wildPEM := writeCert(t, dir, "wild", "*.wild.example.test")
 	storage := filepath.Join(dir, "acme")
-	env := map[string]string{
-		"TRAEFIK_HTTP_PORT":         strconv.Itoa(ca.HTTPPort),
-		"TRAEFIK_HTTPS_PORT":        strconv.Itoa(ca.TLSPort),
-		"TRAEFIK_SSL_CERT":          wildCert,
-		"TRAEFIK_SSL_PRIVATE_KEY":   wildKey,
-		"TRAEFIK_RANCHER_ENDPOINT":  rancher.ProjectURL(),
-		"TRAEFIK_RANCHER_ACCESSKEY": access,
-		"TRAEFIK_RANCHER_SECRET":    secret,
-		"TRAEFIK_RANCHER_DOMAIN":    "example.test",
-		"TRAEFIK_ACME_ENABLE":       "true",
-		"TRAEFIK_ACME_EMAIL":        "ops@example.test",
-		"TRAEFIK_ACME_CASERVER":     ca.DirectoryURL,
-		"TRAEFIK_ACME_CA_ROOT":      string(ca.APIRootPEM),
-		"TRAEFIK_ACME_STORAGE":      storage,
-		"TRAEFIK_ACME_CHALLENGE":    "http-01",
-		"TRAEFIK_ADMIN_PORT":        "0",
-	}
+	env := rancherACMEEnv(ca, rancher, wildCert, wildKey, storage)
+	env["TRAEFIK_ADMIN_PORT"] = "0"
 	const host = "shop.web.example.test"
 	roots := ca.IssuerRoots()
 	roots.AppendCertsFromPEM(wildPEM)
@@ -181,5 +165,28 @@ func httpsClient(roots *x509.CertPool, httpsPort, httpPort int) *http.Client {
 			},
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// rancherACMEEnv configures a whole edge the way a user would: the fake
+// Rancher for routes, a secret-held wildcard, and ACME (HTTP-01) from
+// Pebble on the ports Pebble validates, with storage in dir.
+func rancherACMEEnv(ca *pebbletest.CA, rancher *ranchertest.Server, certPath, keyPath, storage string) map[string]string {
+	access, secret := rancher.EnvironmentKey()
+	return map[string]string{
+		"TRAEFIK_HTTP_PORT":         strconv.Itoa(ca.HTTPPort),
+		"TRAEFIK_HTTPS_PORT":        strconv.Itoa(ca.TLSPort),
+		"TRAEFIK_SSL_CERT":          certPath,
+		"TRAEFIK_SSL_PRIVATE_KEY":   keyPath,
+		"TRAEFIK_RANCHER_ENDPOINT":  rancher.ProjectURL(),
+		"TRAEFIK_RANCHER_ACCESSKEY": access,
+		"TRAEFIK_RANCHER_SECRET":    secret,
+		"TRAEFIK_RANCHER_DOMAIN":    "example.test",
+		"TRAEFIK_ACME_ENABLE":       "true",
+		"TRAEFIK_ACME_EMAIL":        "ops@example.test",
+		"TRAEFIK_ACME_CASERVER":     ca.DirectoryURL,
+		"TRAEFIK_ACME_CA_ROOT":      string(ca.APIRootPEM),
+		"TRAEFIK_ACME_STORAGE":      storage,
+		"TRAEFIK_ACME_CHALLENGE":    "http-01",
 	}
 }

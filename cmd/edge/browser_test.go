@@ -55,7 +55,6 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rancher.Close()
-	access, secret := rancher.EnvironmentKey()
 
 	dir := t.TempDir()
 	wildCert, wildKey, _ := writeCert(t, dir, "wild", "*.web.example.test")
@@ -68,24 +67,9 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	adminPort := freePort(t)
-	env := map[string]string{
-		"TRAEFIK_HTTP_PORT":         strconv.Itoa(ca.HTTPPort),
-		"TRAEFIK_HTTPS_PORT":        strconv.Itoa(ca.TLSPort),
-		"TRAEFIK_SSL_CERT":          wildCert,
-		"TRAEFIK_SSL_PRIVATE_KEY":   wildKey,
-		"TRAEFIK_RANCHER_ENDPOINT":  rancher.ProjectURL(),
-		"TRAEFIK_RANCHER_ACCESSKEY": access,
-		"TRAEFIK_RANCHER_SECRET":    secret,
-		"TRAEFIK_RANCHER_DOMAIN":    "example.test",
-		"TRAEFIK_ACME_ENABLE":       "true",
-		"TRAEFIK_ACME_EMAIL":        "ops@example.test",
-		"TRAEFIK_ACME_CASERVER":     ca.DirectoryURL,
-		"TRAEFIK_ACME_CA_ROOT":      string(ca.APIRootPEM),
-		"TRAEFIK_ACME_STORAGE":      filepath.Join(dir, "acme"),
-		"TRAEFIK_ACME_CHALLENGE":    "http-01",
-		"TRAEFIK_ADMIN_PORT":        strconv.Itoa(adminPort),
-		"TRAEFIK_ADMIN_USERS":       users,
-	}
+	env := rancherACMEEnv(ca, rancher, wildCert, wildKey, filepath.Join(dir, "acme"))
+	env["TRAEFIK_ADMIN_PORT"] = strconv.Itoa(adminPort)
+	env["TRAEFIK_ADMIN_USERS"] = users
 	stop := startEdgeProcess(t, env)
 	defer stop()
 
@@ -144,7 +128,7 @@ func TestDashboardInABrowser(t *testing.T) {
 				t.Errorf("%s page does not show %q", p.name, w)
 			}
 		}
-		if strings.Contains(text, secret) {
+		if strings.Contains(text, env["TRAEFIK_RANCHER_SECRET"]) {
 			t.Errorf("%s page shows the Rancher secret key", p.name)
 		}
 		saveScreenshot(t, ctx, filepath.Join(shots, p.name+".png"))
