@@ -1,6 +1,3 @@
-// Command edge is a TLS edge proxy for Rancher 1.x stacks: it terminates
-// TLS with secret-held or ACME certificates, redirects HTTP to HTTPS and
-// routes to the services Rancher labels with Traefik 1.x labels.
 package main
 
 import (
