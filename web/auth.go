@@ -3,23 +3,22 @@ package web
 import (
 	"bufio"
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/rancher-edge/edge/edge/middleware"
 	"golang.org/x/crypto/bcrypt"
 )
 
 // parseUsers reads htpasswd lines. Only bcrypt hashes are accepted: the
 // dashboard shows the whole edge, and MD5-crypt or SHA-1 hashes are too
 // cheap to guess. Errors name the line and user, never the hash.
-func parseUsers(raw []byte) (map[string][]byte, error) {
-	users := make(map[string][]byte)
+// It returns the lines, which [middleware.NewCredentials] checks against.
+func parseUsers(raw []byte) ([]string, error) {
+	var lines []string
+	seen := make(map[string]bool)
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -36,15 +35,16 @@ func parseUsers(raw []byte) (map[string][]byte, error) {
 		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
 			return nil, fmt.Errorf("admin: TRAEFIK_ADMIN_USERS line %d (user %q): malformed bcrypt hash", n, user)
 		}
-		if _, dup := users[user]; dup {
+		if seen[user] {
 			return nil, fmt.Errorf("admin: TRAEFIK_ADMIN_USERS line %d: user %q appears twice", n, user)
 		}
-		users[user] = []byte(hash)
+		seen[user] = true
+		lines = append(lines, line)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("admin: reading TRAEFIK_ADMIN_USERS: %w", err)
 	}
-	return users, nil
+	return lines, nil
 }
 
 // authCacheTTL is how long a verified password is remembered. The pages
@@ -53,84 +53,19 @@ func parseUsers(raw []byte) (map[string][]byte, error) {
 // valid long after it was removed from the file (a restart clears it too).
 const authCacheTTL = time.Minute
 
-// authCacheMax bounds the cache; when full it is cleared rather than
-// evicting carefully, since a few users poll at most.
-const authCacheMax = 256
-
-// basicAuth checks credentials against bcrypt hashes. Successful checks are
-// cached under an HMAC of user and password with a per-process random key,
-// so the cache never holds a password, and a failed check is never cached,
-// so guessing stays bcrypt-bound.
+// basicAuth guards the dashboard with the same credential checker as the
+// routes' basic auth (timing-equalised, successes cached without the
+// password), under the dashboard's own realm.
 type basicAuth struct {
-	users map[string][]byte
-	key   [32]byte
-	now   func() time.Time
-	// dummy is a hash of a random password at the users' highest cost,
-	// compared against for unknown users. It is made on first use: a
-	// bcrypt hash is slow to make on purpose.
-	dummy     []byte
-	dummyOnce sync.Once
-
-	mu    sync.Mutex
-	valid map[[32]byte]time.Time // HMAC(user, password) → expiry
+	creds *middleware.Credentials
 }
 
-func newBasicAuth(users map[string][]byte, now func() time.Time) *basicAuth {
-	a := &basicAuth{users: users, now: now, valid: make(map[[32]byte]time.Time)}
-	rand.Read(a.key[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
-	return a
-}
-
-// dummyHash returns a hash as slow to check as the slowest user's.
-func (a *basicAuth) dummyHash() []byte {
-	a.dummyOnce.Do(func() {
-		cost := 0
-		for _, h := range a.users {
-			if c, err := bcrypt.Cost(h); err == nil && c > cost {
-				cost = c
-			}
-		}
-		if cost == 0 {
-			cost = bcrypt.DefaultCost
-		}
-		a.dummy, _ = bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
-	})
-	return a.dummy
-}
-
-// check reports whether user and password are valid.
-func (a *basicAuth) check(user, password string) bool {
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write([]byte(user))
-	m.Write([]byte{0})
-	m.Write([]byte(password))
-	var sum [32]byte
-	copy(sum[:], m.Sum(nil))
-	now := a.now()
-
-	a.mu.Lock()
-	exp, ok := a.valid[sum]
-	a.mu.Unlock()
-	if ok && now.Before(exp) {
-		return true
+func newBasicAuth(users []string, now func() time.Time) (*basicAuth, error) {
+	creds, err := middleware.NewCredentials(users, middleware.CredentialsOptions{TTL: authCacheTTL, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("admin: TRAEFIK_ADMIN_USERS: %w", err)
 	}
-
-	hash, known := a.users[user]
-	if !known {
-		// Spend the same time as for a known user, so response times do
-		// not reveal which user names exist.
-		hash = a.dummyHash()
-	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
-		return false
-	}
-	a.mu.Lock()
-	if len(a.valid) >= authCacheMax {
-		clear(a.valid)
-	}
-	a.valid[sum] = now.Add(authCacheTTL)
-	a.mu.Unlock()
-	return true
+	return &basicAuth{creds: creds}, nil
 }
 
 // middleware requires valid credentials for every request but /ping.
@@ -141,7 +76,7 @@ func (a *basicAuth) middleware(next http.Handler) http.Handler {
 			return
 		}
 		user, pass, ok := r.BasicAuth()
-		if !ok || !a.check(user, pass) {
+		if !ok || !a.creds.Check(user, pass) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="edge dashboard", charset="UTF-8"`)
 			http.Error(w, "authentication required", http.StatusUnauthorized)
 			return

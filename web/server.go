@@ -73,7 +73,11 @@ func New(cfg Config) (*Server, error) {
 	r := chi.NewRouter()
 	r.Use(securityHeaders)
 	if len(users) > 0 {
-		r.Use(newBasicAuth(users, s.now).middleware)
+		auth, err := newBasicAuth(users, s.now)
+		if err != nil {
+			return nil, err
+		}
+		r.Use(auth.middleware)
 	}
 	r.Get("/ping", s.ping)
 	r.Get("/", s.page("overview", func(_ *http.Request, st state) any { return s.overviewPage(st) }))

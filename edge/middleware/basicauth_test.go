@@ -149,19 +149,19 @@ func TestBasicAuthCachesBcrypt(t *testing.T) {
 		t.Fatalf("BasicAuth: %v", err)
 	}
 	a := h.(*basicAuth)
-	if !a.authenticate("bob", "bobpw") {
+	if !a.creds.Check("bob", "bobpw") {
 		t.Fatal("first authenticate failed")
 	}
-	if !a.cache.has(a.cache.key("bob", "bobpw")) {
+	if !a.creds.cache.has(a.creds.cache.key("bob", "bobpw")) {
 		t.Fatal("success was not cached")
 	}
-	if a.cache.has(a.cache.key("bob", "other")) || a.cache.has(a.cache.key("bo", "bbobpw")) {
+	if a.creds.cache.has(a.creds.cache.key("bob", "other")) || a.creds.cache.has(a.creds.cache.key("bo", "bbobpw")) {
 		t.Error("cache answers for credentials it never saw")
 	}
-	if a.authenticate("bob", "wrong") {
+	if a.creds.Check("bob", "wrong") {
 		t.Error("wrong password accepted")
 	}
-	if n := len(a.cache.seen); n != 1 {
+	if n := len(a.creds.cache.seen); n != 1 {
 		t.Errorf("cache holds %d entries, want 1", n)
 	}
 }
@@ -169,7 +169,7 @@ func TestBasicAuthCachesBcrypt(t *testing.T) {
 func TestVerifiedCacheIsBounded(t *testing.T) {
 	t.Parallel()
 	var c verifiedCache
-	if err := c.init(8); err != nil {
+	if err := c.init(8, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
