@@ -234,7 +234,7 @@ func (m *fakeManager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certifica
 			return m.challenge, nil
 		}
 	}
-	if covers(m.names, hello.ServerName) {
+	if NamesCover(m.names, hello.ServerName) {
 		return m.cert, nil
 	}
 	if hello.ServerName == "error.test" {

@@ -119,9 +119,11 @@ func (ix *index) status(sl *slot, now time.Time) Status {
 	return st
 }
 
-// covers reports whether name matches one of names, exactly or through a
-// one-label wildcard; both already normalised or not, case is ignored.
-func covers(names []string, name string) bool {
+// NamesCover reports whether a certificate for names serves name, as the
+// store selects: an exact match, or a one-label wildcard ("*.example.com"
+// serves "a.example.com", not "example.com" nor "a.b.example.com"). Case
+// and a trailing dot are ignored.
+func NamesCover(names []string, name string) bool {
 	name = normalize(name)
 	for _, n := range names {
 		n = normalize(n)

@@ -122,7 +122,7 @@ func (s *Store) CertificateFor(name string) (st Status, ok bool) {
 	if m := s.manager(); m != nil && name != "" {
 		for _, ms := range m.Status() {
 			// A pending name has no certificate yet: the default answers.
-			if ms.State != StateFailed && !strings.HasPrefix(ms.ID, "pending:") && covers(ms.Names, name) {
+			if ms.State != StateFailed && !strings.HasPrefix(ms.ID, "pending:") && NamesCover(ms.Names, name) {
 				return ms, true
 			}
 		}

@@ -147,7 +147,7 @@ func hostCoverage(st state) (served map[string][]string, uncovered []UncoveredHo
 	}
 	for _, h := range hosts {
 		c, ok := certFor(h)
-		if ok && covers(c.Names, h) && !c.NotAfter.IsZero() && st.now.Before(c.NotAfter) {
+		if ok && certs.NamesCover(c.Names, h) && !c.NotAfter.IsZero() && st.now.Before(c.NotAfter) {
 			served[c.ID] = append(served[c.ID], h)
 			continue
 		}
@@ -163,7 +163,7 @@ func hostCoverage(st state) (served map[string][]string, uncovered []UncoveredHo
 			if c.LastError != "" {
 				u.Reason += ": " + c.LastError
 			}
-		case !covers(c.Names, h):
+		case !certs.NamesCover(c.Names, h):
 			u.ServedBy = c.ID
 			u.Reason = "no certificate names it: it gets the default certificate (" +
 				strings.Join(c.Names, ", ") + "), which browsers reject"
@@ -223,7 +223,7 @@ func lookupCert(rows []certs.Status, host string) (certs.Status, bool) {
 		if c.NotAfter.IsZero() {
 			continue
 		}
-		if covers(c.Names, host) {
+		if certs.NamesCover(c.Names, host) {
 			if c.State != certs.StateExpired {
 				return *c, true
 			}
@@ -240,22 +240,4 @@ func lookupCert(rows []certs.Status, host string) (certs.Status, bool) {
 		return *def, true
 	}
 	return certs.Status{}, false
-}
-
-// covers reports whether one of names matches host, exactly or through a
-// one-label wildcard, as the certificate store selects.
-func covers(names []string, host string) bool {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	for _, n := range names {
-		n = strings.ToLower(n)
-		if n == host {
-			return true
-		}
-		if parent, ok := strings.CutPrefix(n, "*."); ok {
-			if i := strings.IndexByte(host, '.'); i > 0 && host[i+1:] == parent {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -227,7 +227,7 @@ func (f *fixture) certificateFor(host string) (certs.Status, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, c := range f.certs {
-		if !c.NotAfter.IsZero() && covers(c.Names, host) {
+		if !c.NotAfter.IsZero() && certs.NamesCover(c.Names, host) {
 			return c, true
 		}
 	}
