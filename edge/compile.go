@@ -46,7 +46,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		if a.priority != b.priority {
 			return b.priority - a.priority
 		}
-		return strings.Compare(a.Service.Source.String(), b.Service.Source.String())
+		return strings.Compare(a.source, b.source)
 	})
 	for i, rt := range t.routes {
 		rt.order = i
@@ -67,7 +67,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		}
 		names := make([]string, len(rts))
 		for i, rt := range rts {
-			names[i] = rt.Service.Source.String()
+			names[i] = rt.source
 		}
 		slices.Sort(names)
 		for _, rt := range rts {
@@ -86,7 +86,7 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string
 	if err != nil {
 		return nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
 	}
-	rt := &Route{Service: *svc, rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
+	rt := &Route{Service: *svc, source: svc.Source.String(), rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
 	if rt.priority <= 0 {
 		rt.priority = r.Len()
 	}

@@ -38,6 +38,10 @@ type Table struct {
 type Route struct {
 	// Service is the specification the route was compiled from.
 	Service route.Service
+	// source is Service.Source.String(), rendered once: it orders routes
+	// of equal priority, and a sort would otherwise render it twice per
+	// comparison.
+	source string
 
 	rule     *rule.Rule
 	priority int
