@@ -78,7 +78,9 @@ func build(path string, data []byte, opts labels.Options) (result, error) {
 	}
 
 	res := result{services: len(doc.Services)}
-	snap := route.Snapshot{Provider: opts.Provider, Built: time.Now()}
+	// One route per entry is the common case; sized for it, the services
+	// array is allocated once and has no growth slack to keep alive.
+	snap := route.Snapshot{Provider: opts.Provider, Built: time.Now(), Services: make([]route.Service, 0, len(doc.Services))}
 	fp := fnv.New64a()
 	fingerprintOptions(fp, opts)
 	seen := make(map[string]int, len(doc.Services))

@@ -193,7 +193,9 @@ func (p prepared) fingerprint() uint64 {
 // assemble builds the routes of prepared inputs through labels.Build and
 // reports services that claim the same rule.
 func assemble(p prepared, s settings) ([]route.Service, []route.Problem) {
-	var services []route.Service
+	// Sized for one route per input, the common case, so the snapshot
+	// keeps no growth slack alive.
+	services := make([]route.Service, 0, len(p.inputs))
 	problems := slices.Clone(p.problems)
 	for _, in := range p.inputs {
 		svcs, probs := labels.Build(in, s.labels)
