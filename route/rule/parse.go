@@ -57,16 +57,25 @@ func (b *builder) match(m matcher, cost int) {
 
 func (b *builder) rule(expr string) *Rule {
 	slices.SortStableFunc(b.matchers, func(x, y rankedMatcher) int { return cmp.Compare(x.cost, y.cost) })
-	r := &Rule{expr: expr, hostRegexp: b.hostRegexp, mods: b.mods}
+	r := &Rule{expr: expr, hostRegexp: b.hostRegexp, matchers: make([]matcher, 0, len(b.matchers))}
+	if b.mods.any() {
+		mods := b.mods
+		r.mods = &mods
+	}
 	for _, rm := range b.matchers {
 		r.matchers = append(r.matchers, rm.m)
 	}
-	for i, set := range b.hostSets {
-		if i == 0 {
-			r.hosts = slices.Clone(set)
-			continue
+	switch len(b.hostSets) {
+	case 0:
+	case 1:
+		// Nothing modifies either after parsing, so the Host matcher's
+		// names can be shared rather than copied.
+		r.hosts = b.hostSets[0]
+	default:
+		r.hosts = slices.Clone(b.hostSets[0])
+		for _, set := range b.hostSets[1:] {
+			r.hosts = slices.DeleteFunc(r.hosts, func(h string) bool { return !slices.Contains(set, h) })
 		}
-		r.hosts = slices.DeleteFunc(r.hosts, func(h string) bool { return !slices.Contains(set, h) })
 	}
 	return r
 }
