@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,26 +11,30 @@ import (
 // backend is one server of one route. Its counters and health outlive
 // table generations: the registry hands the same *backend to every
 // generation that routes the same service to the same URL.
+//
+// A table of 10,000 routes holds 20,000 backends, so the struct is kept
+// small (208 bytes, a size class): its fields are ordered to leave no
+// padding, and the error window packs its counters.
 type backend struct {
-	key    string // route name + " " + URL
 	url    string
 	scheme string
-	host   string    // host:port
-	cookie string    // sticky cookie value: a hash, never the address
+	host   string // host:port
+	// cookie is the sticky cookie value: a hash, never the address. Only
+	// sticky routes need it, so a compile sets it for their backends
+	// before publishing the table; empty otherwise.
+	cookie string
 	pool   *hostPool // the fast path's idle connections to host
 
 	// weight is set when the backend is created or re-used by a compile,
 	// before the table that references it is published.
 	weight atomic.Int32
-
-	inflight atomic.Int64
-	total    atomic.Uint64
-	failures atomic.Uint64 // transport errors and 5xx from the proxy
-
 	// healthy is the active health check's verdict; true without a check.
-	healthy     atomic.Bool
-	healthSince atomic.Int64 // unix nanoseconds of the last health change
-	lastCheck   atomic.Int64
+	healthy atomic.Bool
+
+	inflight    atomic.Int64
+	total       atomic.Uint64
+	failures    atomic.Uint64 // transport errors and 5xx from the proxy
+	healthSince atomic.Int64  // unix nanoseconds of the last health change
 
 	window errorWindow
 }
@@ -104,7 +109,6 @@ func (b *backend) responded(code int) {
 func (b *backend) finished() { b.inflight.Add(-1) }
 
 func (b *backend) setHealthy(ok bool, now time.Time) bool {
-	b.lastCheck.Store(now.UnixNano())
 	if b.healthy.Swap(ok) != ok {
 		b.healthSince.Store(now.UnixNano())
 		return true
@@ -112,35 +116,77 @@ func (b *backend) setHealthy(ok bool, now time.Time) bool {
 	return false
 }
 
-// registry keeps backends by key across generations. Only compiles touch
-// it, under the server's compile lock.
+// registry keeps the state of each route across generations, by route
+// name: its counters and its backends. Only compiles touch it, under the
+// server's compile lock.
 type registry struct {
-	pools    *upPools // set by New; every backend gets its address's pool
-	mu       sync.Mutex
-	backends map[string]*backend
-	stats    map[string]*routeStats
+	pools  *upPools // set by New; every backend gets its address's pool
+	mu     sync.Mutex
+	gen    uint64 // the compile in progress, or the last one
+	routes map[string]*routeState
 }
 
-// routeStats returns the counters of the route named name.
-func (r *registry) routeStats(name string) *routeStats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.stats[name]; ok {
-		return s
-	}
-	if r.stats == nil {
-		r.stats = make(map[string]*routeStats)
-	}
-	s := new(routeStats)
-	r.stats[name] = s
-	return s
+// routeState is what a route keeps between generations. Backends are kept
+// per route rather than in one registry-wide map so that 10,000 routes do
+// not need 20,000 "route URL" key strings and a map entry each.
+type routeState struct {
+	stats routeStats
+	gen   uint64 // the last compile that named the route
+	// backends are those of the route as the last compile built it.
+	backends []*backend
+	// prev are the backends before this compile, and index the previous
+	// and new ones by URL for a route with many; both only while the
+	// compile that set gen runs.
+	prev  []*backend
+	index map[string]*backend
 }
 
-func (r *registry) get(routeName, rawURL string, weight int, now time.Time) (*backend, error) {
-	key := routeName + " " + rawURL
+// indexFrom is the number of backends above which a route's are looked up
+// by map rather than by scanning: a scan per server would make compiling a
+// route with thousands of servers quadratic.
+const indexFrom = 16
+
+// begin starts the compile of generation gen: retain keeps only what the
+// compile names from here on.
+func (r *registry) begin(gen uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if b, ok := r.backends[key]; ok {
+	r.gen = gen
+}
+
+// route returns the state of the route named name, creating it.
+func (r *registry) route(name string) *routeState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs, ok := r.routes[name]
+	if !ok {
+		if r.routes == nil {
+			r.routes = make(map[string]*routeState)
+		}
+		rs = new(routeState)
+		r.routes[name] = rs
+	}
+	if rs.gen != r.gen {
+		rs.gen = r.gen
+		rs.prev, rs.backends, rs.index = rs.backends, nil, nil
+		if len(rs.prev) > indexFrom {
+			rs.index = make(map[string]*backend, len(rs.prev))
+			for _, b := range rs.prev {
+				rs.index[b.url] = b
+			}
+		}
+	}
+	return rs
+}
+
+// backend returns the route's backend for rawURL with its weight set:
+// the one from the previous generation when there is one, so counters
+// and health carry over. pending are the backends the compile has already
+// given this route, so a URL listed twice is one backend.
+func (r *registry) backend(rs *routeState, pending []*backend, rawURL string, weight int, now time.Time) (*backend, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if b := rs.find(pending, rawURL); b != nil {
 		b.weight.Store(int32(weight))
 		return b, nil
 	}
@@ -149,40 +195,69 @@ func (r *registry) get(routeName, rawURL string, weight int, now time.Time) (*ba
 		return nil, &url.Error{Op: "parse", URL: rawURL, Err: errBadServerURL}
 	}
 	b := &backend{
-		key:    key,
 		url:    rawURL,
 		scheme: u.Scheme,
 		host:   u.Host,
-		cookie: stickyValue(rawURL),
 		pool:   r.pools.forBackend(u.Scheme, u.Host),
 	}
 	b.weight.Store(int32(weight))
 	b.healthy.Store(true)
 	b.healthSince.Store(now.UnixNano())
-	if r.backends == nil {
-		r.backends = make(map[string]*backend)
+	if rs.index == nil && len(pending) >= indexFrom {
+		rs.index = make(map[string]*backend, len(rs.prev)+len(rs.backends)+len(pending)+1)
+		for _, list := range [...][]*backend{rs.prev, rs.backends, pending} {
+			for _, b := range list {
+				rs.index[b.url] = b
+			}
+		}
 	}
-	r.backends[key] = b
+	if rs.index != nil {
+		rs.index[rawURL] = b
+	}
 	return b, nil
 }
 
-// retain drops every backend whose key is not in keep.
-func (r *registry) retain(keep map[string]struct{}) {
+func (rs *routeState) find(pending []*backend, rawURL string) *backend {
+	if rs.index != nil {
+		return rs.index[rawURL]
+	}
+	for _, list := range [...][]*backend{pending, rs.backends, rs.prev} {
+		for _, b := range list {
+			if b.url == rawURL {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// commit records the backends a compile gave the route. Two services with
+// one name (which providers prevent) share the route's state and add up.
+func (r *registry) commit(rs *routeState, backends []*backend) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k := range r.backends {
-		if _, ok := keep[k]; !ok {
-			delete(r.backends, k)
-		}
+	if rs.backends == nil {
+		rs.backends = backends
+		return
 	}
-	for k := range r.stats {
-		if _, ok := keep[k]; !ok {
-			delete(r.stats, k)
+	rs.backends = append(slices.Clip(rs.backends), backends...)
+}
+
+// retain ends a compile: it drops the state of every route the compile
+// did not name, and the upstream pools no backend uses any more.
+func (r *registry) retain() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	live := make(map[*hostPool]struct{})
+	for name, rs := range r.routes {
+		if rs.gen != r.gen {
+			delete(r.routes, name)
+			continue
 		}
-	}
-	live := make(map[*hostPool]struct{}, len(r.backends))
-	for _, b := range r.backends {
-		live[b.pool] = struct{}{}
+		rs.prev, rs.index = nil, nil
+		for _, b := range rs.backends {
+			live[b.pool] = struct{}{}
+		}
 	}
 	r.pools.retain(live)
 }
@@ -191,11 +266,16 @@ func (r *registry) retain(keep map[string]struct{}) {
 // dashboard can show a recent error rate without a lock on the request path.
 type errorWindow struct {
 	buckets [6]struct {
-		epoch    atomic.Int64
-		requests atomic.Uint64
-		failures atomic.Uint64
+		epoch atomic.Int64
+		// counts holds requests in the low 32 bits and failures in the
+		// high 32: one atomic add per request, and 16 bytes a bucket
+		// rather than 24. A bucket would need 2^32 requests in 10 s to
+		// carry into the failures.
+		counts atomic.Uint64
 	}
 }
+
+const windowFailure = 1 << 32
 
 func (w *errorWindow) add(now time.Time, failed bool) {
 	epoch := now.Unix() / 10
@@ -203,13 +283,13 @@ func (w *errorWindow) add(now time.Time, failed bool) {
 	if old := b.epoch.Load(); old != epoch && b.epoch.CompareAndSwap(old, epoch) {
 		// A racing request may land in the old count; a dashboard rate
 		// tolerates that.
-		b.requests.Store(0)
-		b.failures.Store(0)
+		b.counts.Store(0)
 	}
-	b.requests.Add(1)
+	d := uint64(1)
 	if failed {
-		b.failures.Add(1)
+		d |= windowFailure
 	}
+	b.counts.Add(d)
 }
 
 func (w *errorWindow) rate(now time.Time) float64 {
@@ -218,8 +298,9 @@ func (w *errorWindow) rate(now time.Time) float64 {
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if e := b.epoch.Load(); epoch-e < int64(len(w.buckets)) && e <= epoch {
-			req += b.requests.Load()
-			fail += b.failures.Load()
+			c := b.counts.Load()
+			req += c & (windowFailure - 1)
+			fail += c >> 32
 		}
 	}
 	if req == 0 {

@@ -21,13 +21,23 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		hosts:     make(map[string][]*Route),
 		snapshots: snaps,
 	}
-	keep := make(map[string]struct{})
+	n := 0
+	for _, snap := range snaps {
+		n += len(snap.Services)
+	}
+	// Sized once: the routes of a large table are not copied while it grows.
+	t.routes = make([]*Route, 0, n)
+	// sources[i] is Service.Source.String() of t.routes[i]: equal
+	// priorities are ordered by it, and a sort would otherwise render it
+	// twice per comparison. Only the compile needs it.
+	sources := make([]string, 0, n)
 	byRule := make(map[string][]*Route)
+	s.registry.begin(gen)
 	for _, snap := range snaps {
 		t.problems = append(t.problems, snap.Problems...)
 		for i := range snap.Services {
 			svc := &snap.Services[i]
-			rt, err := s.compileRoute(svc, now, keep)
+			rt, err := s.compileRoute(svc, now)
 			if err != nil {
 				t.problems = append(t.problems, route.Problem{
 					Source: svc.Source, Severity: route.Error, Message: err.Error(),
@@ -35,19 +45,31 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 				continue
 			}
 			t.routes = append(t.routes, rt)
+			sources = append(sources, svc.Source.String())
 			byRule[rt.rule.String()] = append(byRule[rt.rule.String()], rt)
 		}
 	}
-	s.registry.retain(keep)
+	s.registry.retain()
 
 	// Highest priority first; ties are broken by name so the order, and
 	// therefore which of two equal rules wins, is stable across rebuilds.
-	slices.SortStableFunc(t.routes, func(a, b *Route) int {
+	// The sort permutes indexes so that sources follow their routes.
+	perm := make([]int32, len(t.routes))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, func(i, j int32) int {
+		a, b := t.routes[i], t.routes[j]
 		if a.priority != b.priority {
 			return b.priority - a.priority
 		}
-		return strings.Compare(a.source, b.source)
+		return strings.Compare(sources[i], sources[j])
 	})
+	sorted := make([]*Route, len(perm))
+	for i, p := range perm {
+		sorted[i] = t.routes[p]
+	}
+	t.routes = sorted
 	for i, rt := range t.routes {
 		rt.order = i
 		if hosts := rt.rule.Hosts(); hosts != nil {
@@ -67,7 +89,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		}
 		names := make([]string, len(rts))
 		for i, rt := range rts {
-			names[i] = rt.source
+			names[i] = rt.Service.Source.String()
 		}
 		slices.Sort(names)
 		for _, rt := range rts {
@@ -81,12 +103,12 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	return t
 }
 
-func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string]struct{}) (*Route, error) {
+func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error) {
 	r, err := rule.Parse(svc.Rule)
 	if err != nil {
 		return nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
 	}
-	rt := &Route{Service: *svc, source: svc.Source.String(), rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
+	rt := &Route{Service: *svc, rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
 	if rt.priority <= 0 {
 		rt.priority = r.Len()
 	}
@@ -105,23 +127,24 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string
 		}
 	}
 
-	name := svc.Source.Provider + "/" + svc.Name
-	rt.stats = s.registry.routeStats(name)
-	keep[name] = struct{}{}
+	rs := s.registry.route(svc.Source.Provider + "/" + svc.Name)
+	rt.stats = &rs.stats
+	// rt.backends stays parallel to svc.Servers: Backends names them from
+	// there.
+	rt.backends = make([]*backend, 0, len(svc.Servers))
 	weights := make([]int, 0, len(svc.Servers))
 	for _, srv := range svc.Servers {
 		if srv.Weight < 0 {
 			return nil, fmt.Errorf("server %s: negative weight %d", srv.Name, srv.Weight)
 		}
-		b, err := s.registry.get(name, srv.URL, srv.Weight, now)
+		b, err := s.registry.backend(rs, rt.backends, srv.URL, srv.Weight, now)
 		if err != nil {
 			return nil, fmt.Errorf("server %s: %w", srv.Name, err)
 		}
-		keep[b.key] = struct{}{}
 		rt.backends = append(rt.backends, b)
-		rt.names = append(rt.names, srv.Name)
 		weights = append(weights, srv.Weight)
 	}
+	s.registry.commit(rs, rt.backends)
 	if svc.LoadBalancer.Method == "drr" {
 		rt.balancer = &leastOutstanding{backends: rt.backends}
 	} else {
@@ -134,6 +157,14 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time, keep map[string
 		}
 		rt.byCookie = make(map[string]*backend, len(rt.backends))
 		for _, b := range rt.backends {
+			// Set once per backend, here rather than for every backend:
+			// only sticky routes read it, and none can before this
+			// table is published. A backend is shared only with
+			// generations of this same route, whose sticky tables set
+			// the same value.
+			if b.cookie == "" {
+				b.cookie = stickyValue(b.url)
+			}
 			rt.byCookie[b.cookie] = b
 		}
 	}

@@ -26,15 +26,24 @@ type upConn struct {
 	reused bool // taken from the pool rather than dialled for this request
 }
 
-// hostPool holds the idle connections to one address.
+// hostPool holds the idle connections to one address. There is one per
+// backend address even before it is used (a table of 10,000 routes may
+// name 20,000), so it stays in the 64-byte size class: the TLS server name
+// is derived when dialling rather than stored.
 type hostPool struct {
-	addr   string // host:port
-	secure bool
-	sni    string
+	addr string // host:port
 
 	mu     sync.Mutex
 	idle   []*upConn
+	secure bool
 	closed bool // the address left every route: put closes
+}
+
+// poolKey names a pool without building a "scheme://host" string per
+// backend.
+type poolKey struct {
+	secure bool
+	addr   string
 }
 
 // upPools is every hostPool, by scheme and address.
@@ -45,7 +54,7 @@ type upPools struct {
 	idleFor time.Duration
 
 	mu     sync.Mutex
-	byAddr map[string]*hostPool
+	byAddr map[poolKey]*hostPool
 }
 
 // upstreamIdleTimeout is how long an idle upstream connection is kept, as
@@ -58,26 +67,20 @@ func newUpPools(cfg Config) *upPools {
 		tls:     cfg.BackendTLS,
 		maxIdle: cfg.MaxIdleConnsPerHost,
 		idleFor: upstreamIdleTimeout,
-		byAddr:  make(map[string]*hostPool),
+		byAddr:  make(map[poolKey]*hostPool),
 	}
 }
 
 // forBackend returns the pool of a backend's address, creating it. Only
 // compiles call it, when they create a backend.
 func (u *upPools) forBackend(scheme, host string) *hostPool {
-	key := scheme + "://" + host
+	key := poolKey{secure: scheme == "https", addr: host}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if p, ok := u.byAddr[key]; ok {
 		return p
 	}
-	p := &hostPool{addr: host, secure: scheme == "https"}
-	if p.secure {
-		p.sni, _, _ = net.SplitHostPort(host)
-		if p.sni == "" {
-			p.sni = host
-		}
-	}
+	p := &hostPool{addr: host, secure: key.secure}
 	u.byAddr[key] = p
 	return p
 }
@@ -132,7 +135,7 @@ func (u *upPools) dial(ctx context.Context, p *hostPool) (*upConn, error) {
 			cfg = u.tls.Clone()
 		}
 		if cfg.ServerName == "" {
-			cfg.ServerName = p.sni
+			cfg.ServerName = p.sni()
 		}
 		cfg.NextProtos = []string{"http/1.1"}
 		tc := tls.Client(conn, cfg)
@@ -230,4 +233,13 @@ func (p *hostPool) shut() {
 		c.conn.Close()
 	}
 	p.idle = nil
+}
+
+// sni is the TLS server name for p's address: its host without the port.
+func (p *hostPool) sni() string {
+	host, _, err := net.SplitHostPort(p.addr)
+	if err != nil || host == "" {
+		return p.addr
+	}
+	return host
 }
