@@ -52,10 +52,19 @@ type result struct {
 	Raw       string   `json:"raw"`
 }
 
+// clientScenario is the load a scenario runs: the edge's fresh-process
+// memory runs are keep-alive runs.
+func clientScenario(sc string) string {
+	if strings.HasPrefix(sc, "ka-") {
+		return "ka"
+	}
+	return sc
+}
+
 func (r *runner) clientCmd(ctx context.Context, t *target, sc string, dur time.Duration, logFile string) *exec.Cmd {
 	secs := strconv.Itoa(int(dur.Round(time.Second) / time.Second))
 	ipURL := fmt.Sprintf("https://127.0.0.1:%d/", t.port)
-	switch sc {
+	switch clientScenario(sc) {
 	case "ka":
 		return exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+secs+"s", "--latency", "-H", "Host: "+benchHost, ipURL)
 	case "close":
@@ -95,7 +104,14 @@ func (r *runner) warmUp(live []*target) {
 // B C D A, …).
 func (r *runner) measureAll(live []*target) {
 	n := len(live)
-	total := r.cfg.rounds * len(scenarios) * n
+	// Each round ends with the edge's fresh-process memory runs.
+	var mem []memCase
+	for _, t := range live {
+		if t.name == "edge" {
+			mem = r.mem
+		}
+	}
+	total := r.cfg.rounds * (len(scenarios)*n + len(mem))
 	done := 0
 	for round := 1; round <= r.cfg.rounds; round++ {
 		for si, sc := range scenarios {
@@ -142,6 +158,20 @@ func (r *runner) measureAll(live []*target) {
 				r.appendRun(res)
 			}
 		}
+		for _, mc := range mem {
+			if r.ctx.Err() != nil {
+				return
+			}
+			if time.Since(r.start) > r.cfg.budget {
+				r.notes = append(r.notes, fmt.Sprintf("time budget %s spent: %d of %d runs done", r.cfg.budget, done, total))
+				r.logf("time budget spent; stopping after %d of %d runs", done, total)
+				return
+			}
+			res := r.measureFresh(mc, round)
+			r.results = append(r.results, res)
+			done++
+			r.appendRun(res)
+		}
 	}
 }
 
@@ -161,8 +191,10 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	os.Remove(logFile) // h2load appends
 
 	pids := t.pids()
-	if err := resetPeak(pids); err != nil {
-		res.Note = "clear_refs: " + err.Error() + "; "
+	if !t.fresh {
+		if err := resetPeak(pids); err != nil {
+			res.Note = "clear_refs: " + err.Error() + "; "
+		}
 	}
 	originPids := []int{r.origins[0].pid(), r.origins[1].pid()}
 	self := os.Getpid()
@@ -174,7 +206,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	t0 := time.Now()
 
 	dur := r.cfg.cdur
-	if sc == "ka" {
+	if clientScenario(sc) == "ka" {
 		dur = r.cfg.dur
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, dur+45*time.Second)
@@ -209,7 +241,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	if err != nil {
 		res.Note += fmt.Sprintf("client failed: %v", err)
 	}
-	switch sc {
+	switch clientScenario(sc) {
 	case "ka", "close":
 		parseWrk(string(out), &res)
 	case "full":

@@ -13,41 +13,39 @@ import (
 
 // column is one figure of the table, read from one scenario's runs.
 type column struct {
-	title       string
-	scenario    string // "" for peak RSS (max over the round's scenarios)
-	get         func(result) float64
-	lowerBetter bool
-	digits      int
+	title    string
+	scenario string
+	// edgeScenario, when set, is the edge's runs to read instead: its
+	// keep-alive memory comes from a fresh process (see memory.go).
+	edgeScenario string
+	get          func(result) float64
+	lowerBetter  bool
+	digits       int
 }
 
 var columns = []column{
-	{"keep-alive req/s", "ka", func(r result) float64 { return r.Rate }, false, 0},
-	{"p99 ms", "ka", func(r result) float64 { return r.P99ms }, true, 1},
-	{"CPU µs/req", "ka", func(r result) float64 { return r.CPUPerReq }, true, 0},
-	{"resumed conn/s", "close", func(r result) float64 { return r.Rate }, false, 0},
-	{"CPU µs/resumed conn", "close", func(r result) float64 { return r.CPUPerReq }, true, 0},
-	{"full-handshake conn/s", "full", func(r result) float64 { return r.Rate }, false, 0},
-	{"CPU µs/full conn", "full", func(r result) float64 { return r.CPUPerReq }, true, 0},
-	{"h2 req/s", "h2", func(r result) float64 { return r.Rate }, false, 0},
-	{"h2 p99 ms", "h2", func(r result) float64 { return r.P99ms }, true, 1},
-	{"h2 CPU µs/req", "h2", func(r result) float64 { return r.CPUPerReq }, true, 0},
-	{"peak RSS MiB", "", func(r result) float64 { return float64(r.PeakRSS) / 1024 }, true, 0},
+	{"keep-alive req/s", "ka", "", func(r result) float64 { return r.Rate }, false, 0},
+	{"p99 ms", "ka", "", func(r result) float64 { return r.P99ms }, true, 1},
+	{"CPU µs/req", "ka", "", func(r result) float64 { return r.CPUPerReq }, true, 0},
+	{"resumed conn/s", "close", "", func(r result) float64 { return r.Rate }, false, 0},
+	{"CPU µs/resumed conn", "close", "", func(r result) float64 { return r.CPUPerReq }, true, 0},
+	{"full-handshake conn/s", "full", "", func(r result) float64 { return r.Rate }, false, 0},
+	{"CPU µs/full conn", "full", "", func(r result) float64 { return r.CPUPerReq }, true, 0},
+	{"h2 req/s", "h2", "", func(r result) float64 { return r.Rate }, false, 0},
+	{"h2 p99 ms", "h2", "", func(r result) float64 { return r.P99ms }, true, 1},
+	{"h2 CPU µs/req", "h2", "", func(r result) float64 { return r.CPUPerReq }, true, 0},
+	{"keep-alive peak RSS MiB", "ka", "ka-fresh", func(r result) float64 { return float64(r.PeakRSS) / 1024 }, true, 0},
 }
 
 // perRound returns, for a target and column, round → value (valid runs only).
 func (r *runner) perRound(target string, c column) map[int]float64 {
+	sc := c.scenario
+	if target == "edge" && c.edgeScenario != "" {
+		sc = c.edgeScenario
+	}
 	out := map[int]float64{}
 	for _, res := range r.results {
-		if res.Target != target || !res.Valid {
-			continue
-		}
-		if c.scenario == "" { // peak over the round
-			if v := c.get(res); v > out[res.Round] {
-				out[res.Round] = v
-			}
-			continue
-		}
-		if res.Scenario == c.scenario {
+		if res.Target == target && res.Valid && res.Scenario == sc {
 			out[res.Round] = c.get(res)
 		}
 	}
@@ -173,6 +171,10 @@ func (r *runner) report() error {
 		}
 	}
 
+	if edge != nil && len(r.mem) > 0 {
+		b.WriteString(r.memSummary(r.mem))
+	}
+
 	// Invalid runs and notes.
 	var bad []string
 	for _, res := range r.results {
@@ -203,7 +205,9 @@ func (r *runner) report() error {
 		fmt.Fprintf(&b, "%s = %s", sc, scenarioTitle[sc])
 	}
 	b.WriteString(". CPU = utime+stime of all the proxy's processes ÷ completed requests (or connections). " +
-		"Peak RSS = sum of VmHWM over the proxy's processes, reset before each run; the median over rounds of each round's highest. " +
+		"Keep-alive peak RSS = sum of VmHWM over the proxy's processes during the keep-alive run, reset before it; " +
+		"for the edge, VmHWM of a fresh edge process over its start and one keep-alive run (Go returns freed heap lazily, " +
+		"so a reset after other runs would count their heap). " +
 		"Resumed: wrk reuses its TLS session (TLS 1.3 ticket, still an X25519 exchange). Full handshake: bench/peers hsload, " +
 		"a Go client without session cache or tickets, X25519 key share, SNI www.bench.test. Both are bound by the client on 2 cores: " +
 		"compare their CPU columns.\n")

@@ -56,7 +56,8 @@ type runner struct {
 	notes     []string // for the report
 	checks    []string
 	loadStart string
-	hurry     bool // the budget is short: no waiting for quiet, no redos
+	mem       []memCase // the edge's fresh-process memory runs
+	hurry     bool      // the budget is short: no waiting for quiet, no redos
 	quietLog  struct {
 		waited, notQuiet, redone, foreign int
 		spent                             time.Duration
@@ -148,6 +149,11 @@ func run(args []string) error {
 	}
 	if len(live) == 0 {
 		return errors.New("no target passed its checks")
+	}
+	if r.cfg.edgeBin != "" {
+		if r.mem, err = r.memCases(); err != nil {
+			r.notes = append(r.notes, "edge memory runs not made: "+err.Error())
+		}
 	}
 	r.warmUp(live)
 	r.measureAll(live)

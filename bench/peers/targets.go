@@ -29,6 +29,9 @@ type target struct {
 	p       *proc
 	skip    string // why it is not measured, when it is not
 	version string
+	// fresh marks a process started for one run: its VmHWM is not reset,
+	// so its start counts with the run.
+	fresh bool
 }
 
 func (t *target) pids() []int {
