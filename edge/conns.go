@@ -19,10 +19,11 @@ import (
 // end the wait by moving the read deadline; an active connection finishes
 // its request and then sees shut.
 type tracked struct {
-	conn net.Conn
-	mu   sync.Mutex
-	idle bool
-	shut atomic.Bool
+	conn   net.Conn
+	mu     sync.Mutex
+	idle   bool
+	onShut func() // an HTTP/2 connection's graceful stop, instead of the above
+	shut   atomic.Bool
 }
 
 // setIdle records whether the connection waits for a request; it returns
@@ -35,6 +36,19 @@ func (t *tracked) setIdle(idle bool) bool {
 }
 
 func (t *tracked) closing() bool { return t.shut.Load() }
+
+// onShutdown makes shutdown call stop instead of waking an idle wait: an
+// HTTP/2 connection says GOAWAY and finishes its streams. If shutdown has
+// already begun, stop is called now.
+func (t *tracked) onShutdown(stop func()) {
+	t.mu.Lock()
+	t.idle = false
+	t.onShut = stop
+	t.mu.Unlock()
+	if t.shut.Load() {
+		stop()
+	}
+}
 
 // connSet is every live fast-path connection of one listener.
 type connSet struct {
@@ -76,7 +90,10 @@ func (s *connSet) shutdown() {
 	for t := range s.conns {
 		t.mu.Lock()
 		t.shut.Store(true)
-		if t.idle {
+		switch {
+		case t.onShut != nil:
+			t.onShut()
+		case t.idle:
 			t.conn.SetReadDeadline(past)
 		}
 		t.mu.Unlock()

@@ -29,12 +29,12 @@ type relayed struct {
 // relay copies n bytes from src to dst, or everything until EOF when n is
 // negative. buf is scratch for reads that bypass src's buffer; it may be
 // nil, and is then taken from the pool only when needed.
-func (c *h1conn) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
+func (s *Server) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
 	var r relayed
 	var buf []byte
 	defer func() {
 		if buf != nil {
-			c.s.buffers.Put(buf)
+			s.buffers.Put(buf)
 		}
 	}()
 	for n != 0 {
@@ -60,7 +60,7 @@ func (c *h1conn) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
 			return r
 		}
 		if buf == nil {
-			buf = c.s.buffers.Get()
+			buf = s.buffers.Get()
 		}
 		want := len(buf)
 		if n > 0 && int64(want) > n {
@@ -92,9 +92,11 @@ func (c *h1conn) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
 
 // relayChunked copies a chunked body from src to dst, validating its
 // framing. pass keeps the chunked coding (and the trailers) for dst;
-// otherwise only the data is written, for an HTTP/1.0 client. Chunk
-// extensions are dropped: no parser downstream gets to disagree on them.
-func (c *h1conn) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool) relayed {
+// otherwise only the data is written, for an HTTP/1.0 client or an HTTP/2
+// stream, and the trailer lines (CRLF included) are appended to trailers
+// when it is not nil. Chunk extensions are dropped: no parser downstream
+// gets to disagree on them.
+func (s *Server) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool, trailers *[]byte) relayed {
 	var r relayed
 	for {
 		if src.Buffered() == 0 {
@@ -117,10 +119,10 @@ func (c *h1conn) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool) r
 			}
 		}
 		if size == 0 {
-			r.rerr, r.werr = relayTrailers(dst, src, pass)
+			r.rerr, r.werr = relayTrailers(dst, src, pass, trailers)
 			return r
 		}
-		d := c.relay(dst, src, int64(size))
+		d := s.relay(dst, src, int64(size))
 		r.n += d.n
 		if d.rerr != nil || d.werr != nil {
 			r.rerr, r.werr = d.rerr, d.werr
@@ -197,7 +199,7 @@ func unhexDigit(c byte) (byte, bool) {
 
 // relayTrailers copies the trailer section after the last chunk, up to
 // and including the blank line; each field must be well formed.
-func relayTrailers(dst *bufio.Writer, src *bufio.Reader, pass bool) (rerr, werr error) {
+func relayTrailers(dst *bufio.Writer, src *bufio.Reader, pass bool, keep *[]byte) (rerr, werr error) {
 	total := 0
 	for {
 		line, err := src.ReadSlice('\n')
@@ -228,6 +230,8 @@ func relayTrailers(dst *bufio.Writer, src *bufio.Reader, pass bool) (rerr, werr 
 			if _, err := dst.Write(line); err != nil {
 				return nil, err
 			}
+		} else if keep != nil && n > 2 {
+			*keep = append(*keep, line...)
 		}
 		if n == 2 {
 			return nil, nil

@@ -157,10 +157,10 @@ func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 	switch {
 	case h.chunked:
 		c.bodyRead = true
-		d = c.relayChunked(w, c.br, true)
+		d = c.s.relayChunked(w, c.br, true, nil)
 	case h.length > 0:
 		c.bodyRead = true
-		d = c.relay(w, c.br, h.length)
+		d = c.s.relay(w, c.br, h.length)
 	}
 	if d.rerr != nil {
 		return clientError{d.rerr}
@@ -287,9 +287,9 @@ func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried
 	switch {
 	case noBody:
 	case h.chunked:
-		d = c.relayChunked(c.bw, uc.br, chunkedOut)
+		d = c.s.relayChunked(c.bw, uc.br, chunkedOut, nil)
 	default:
-		d = c.relay(c.bw, uc.br, h.length) // -1: until the backend closes
+		d = c.s.relay(c.bw, uc.br, h.length) // -1: until the backend closes
 	}
 	b.finished()
 	if d.rerr == nil && d.werr == nil && !untilClose && h.reusable() {

@@ -192,8 +192,7 @@ func (s *Server) serveConn(conn net.Conn, t *tracked, cfg *tls.Config, entry uin
 		switch tc.ConnectionState().NegotiatedProtocol {
 		case "h2":
 			conn.SetReadDeadline(time.Time{})
-			conns.remove(t)
-			hand.give(tc)
+			s.serveH2(tc, t, entry)
 			return
 		case "acme-tls/1":
 			tc.Close()

@@ -160,17 +160,18 @@ func (c *Config) setDefaults() {
 
 // Server is the edge: listeners, the routing table and the proxy.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	errorLog *log.Logger
-	trust    trust
-	ports    ports
-	buffers  *bufferPool
-	upstream *upstream // the net/http design's transports
-	pools    *upPools  // the fast path's upstream connections
-	h1bufs   *h1Bufs
-	registry registry
-	access   *accessLog
+	cfg       Config
+	log       *slog.Logger
+	errorLog  *log.Logger
+	trust     trust
+	ports     ports
+	buffers   *bufferPool
+	upstream  *upstream // the net/http design's transports
+	pools     *upPools  // the fast path's upstream connections
+	h1bufs    *h1Bufs
+	h2streams sync.Pool // recycled *h2stream
+	registry  registry
+	access    *accessLog
 
 	table     atomic.Pointer[Table]
 	unrouted  atomic.Uint64
@@ -221,6 +222,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.registry.pools = s.pools
 	s.recorders.New = func() any { return new(recorder) }
+	s.h2streams.New = func() any { return new(h2stream) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})
 	return s, nil

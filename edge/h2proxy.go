@@ -1,0 +1,418 @@
+package edge
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/net/http2/hpack"
+)
+
+// An HTTP/2 stream proxied to an HTTP/1.1 backend over the fast path's
+// pools: the policies are the HTTP/1.1 loop's (h1proxy.go); the request
+// head is written from the stream's fields and the response head becomes
+// a HEADERS frame, its body DATA frames, its trailers a final HEADERS.
+
+// serve proxies one request on a route without middlewares.
+func (st *h2stream) serve(rt *Route, start time.Time) {
+	s := st.c.s
+	r := &st.req
+	rt.stats.inflight.Add(1)
+	s.trust.scrub(r)
+	var code int
+	var size int64
+	if rt.rule.Modify(r) {
+		code, size = st.exchange(rt)
+	} else {
+		code = http.StatusNotFound
+		size = st.reply(code)
+	}
+	s.served(r, rt, code, size, start)
+}
+
+func (st *h2stream) exchange(rt *Route) (int, int64) {
+	var sticky, tried *backend
+	if rt.cookieName != "" {
+		sticky = rt.stickyBackend(&st.req)
+	}
+	for attempt := 0; ; attempt++ {
+		b := rt.pickBackend(sticky, tried)
+		sticky = nil
+		if b == nil {
+			return st.failed(noBackendError(tried != nil))
+		}
+		b.start()
+		uc, consume, bodyRead, err := st.roundTrip(rt, b)
+		if err == nil {
+			return st.respond(rt, b, uc, consume, tried != nil)
+		}
+		var ce clientError
+		if errors.As(err, &ce) || st.isReset() {
+			// The client reset the stream or broke its body: the
+			// backend did nothing wrong, and nobody waits for an answer.
+			b.finished()
+			return http.StatusBadRequest, 0
+		}
+		b.failed()
+		if rt.retryDial(attempt, err, bodyRead) {
+			tried = b
+			continue
+		}
+		return st.failed(err)
+	}
+}
+
+func (st *h2stream) failed(err error) (int, int64) {
+	code := st.c.s.failureStatus(&st.req, err)
+	return code, st.reply(code)
+}
+
+func (st *h2stream) isReset() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.reset
+}
+
+// attach records the backend connection the stream uses, so a reset can
+// cut the exchange; it fails when the stream is already reset.
+func (st *h2stream) attach(uc *upConn) bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	st.up = uc
+	return !st.reset
+}
+
+func (st *h2stream) detach() {
+	st.c.mu.Lock()
+	st.up = nil
+	st.c.mu.Unlock()
+}
+
+// roundTrip sends the request to b and reads the response head, replaying
+// it once on a fresh connection when a kept-alive one turns out closed
+// and nothing of the body was read (as the HTTP/1.1 loop does).
+func (st *h2stream) roundTrip(rt *Route, b *backend) (uc *upConn, consume int, bodyRead bool, err error) {
+	s := st.c.s
+	for fresh := false; ; fresh = true {
+		uc, err = s.pools.get(s.bg, b.pool, fresh)
+		if err != nil {
+			return nil, 0, bodyRead, err
+		}
+		if !st.attach(uc) {
+			st.detach()
+			uc.conn.Close()
+			return nil, 0, bodyRead, clientError{errStreamReset}
+		}
+		bodyRead, err = st.send(uc, rt, b)
+		if err == nil {
+			consume, err = st.readResponse(uc)
+		}
+		if err == nil {
+			return uc, consume, bodyRead, nil
+		}
+		st.detach()
+		uc.conn.Close()
+		var ce clientError
+		if fresh || !uc.reused || bodyRead || !replayable(st.method) || !connLost(err) || errors.As(err, &ce) || st.isReset() {
+			return nil, 0, bodyRead, err
+		}
+	}
+}
+
+// h2HopRequestField reports the fields send writes itself or drops.
+// Connection-specific fields never get this far: they make an HTTP/2
+// request malformed.
+func h2HopRequestField(name string) bool {
+	switch name {
+	case "Te", "Proxy-Authorization", "Forwarded",
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+		"X-Forwarded-Port", "X-Real-Ip", "X-Forwarded-Prefix", "X-Replaced-Path",
+		"Trailer":
+		return true
+	}
+	return false
+}
+
+// send writes the request head and streams the body. A body of unknown
+// length is probed first, as net/http's transport does: a client that
+// left the stream open but sends nothing gets no chunked coding.
+func (st *h2stream) send(uc *upConn, rt *Route, b *backend) (bodyRead bool, err error) {
+	s, r, w := st.c.s, &st.req, uc.bw
+	target := st.path
+	if rt.rule.HasModifiers() {
+		target = r.URL.RequestURI()
+	}
+	host := b.host
+	if rt.Service.PassHostHeader && r.Host != "" {
+		host = r.Host
+	}
+	var first []byte
+	var firstErr error
+	length := r.ContentLength
+	if length < 0 {
+		buf := s.buffers.Get()
+		defer s.buffers.Put(buf)
+		n, err := st.Read(buf)
+		bodyRead = true
+		first, firstErr = buf[:n], err
+		if errors.Is(err, io.EOF) {
+			length = int64(n)
+		} else if err != nil {
+			return bodyRead, clientError{err}
+		}
+	}
+	w.WriteString(st.method)
+	w.WriteByte(' ')
+	w.WriteString(target)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	teTrailers := false
+	for _, f := range st.fields {
+		if h2HopRequestField(f.name) {
+			teTrailers = teTrailers || f.name == "Te"
+			continue
+		}
+		writeField(w, f.name, f.value)
+	}
+	if teTrailers {
+		w.WriteString("Te: trailers\r\n")
+	}
+	forwarded(r, true, s.ports, wireSink{w})
+	for _, k := range [...]string{"X-Forwarded-Prefix", "X-Replaced-Path"} {
+		for _, v := range r.Header[k] {
+			writeField(w, k, v)
+		}
+	}
+	chunked := length < 0
+	switch {
+	case chunked:
+		w.WriteString("Transfer-Encoding: chunked\r\n")
+	case length > 0 || (length == 0 && methodWantsLength(st.method)):
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), length, 10))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+	if len(first) > 0 {
+		writeBodyPart(w, first, chunked)
+	}
+	if length != 0 && firstErr == nil {
+		bodyRead = true
+		if err := st.sendBody(w, chunked); err != nil {
+			return bodyRead, err
+		}
+	}
+	return bodyRead, w.Flush()
+}
+
+// methodWantsLength reports methods whose empty body is still announced
+// with Content-Length: 0, as net/http's transport does.
+func methodWantsLength(m string) bool {
+	return m == http.MethodPost || m == http.MethodPut || m == http.MethodPatch
+}
+
+func writeBodyPart(w *bufio.Writer, p []byte, chunked bool) {
+	if chunked {
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(p)), 16))
+		w.WriteString("\r\n")
+		w.Write(p)
+		w.WriteString("\r\n")
+		return
+	}
+	w.Write(p)
+}
+
+// sendBody streams the rest of the request body to the backend, flushing
+// whenever the client has nothing more buffered.
+func (st *h2stream) sendBody(w *bufio.Writer, chunked bool) error {
+	buf := st.c.s.buffers.Get()
+	defer st.c.s.buffers.Put(buf)
+	for {
+		n, err := st.Read(buf)
+		if n > 0 {
+			writeBodyPart(w, buf[:n], chunked)
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return clientError{err}
+		}
+	}
+	if chunked {
+		w.WriteString("0\r\n\r\n")
+	}
+	return nil
+}
+
+// readResponse reads the final response head into st.resp; interim
+// responses are dropped (the edge answers Expect itself).
+func (st *h2stream) readResponse(uc *upConn) (int, error) {
+	if t := st.c.s.cfg.ResponseHeaderTimeout; t > 0 {
+		uc.conn.SetReadDeadline(time.Now().Add(t))
+		defer uc.conn.SetReadDeadline(time.Time{})
+	}
+	for {
+		head, consume, err := readRespHead(uc.br, &st.scratch)
+		if err != nil {
+			return 0, err
+		}
+		if err := st.resp.parse(head); err != nil {
+			return 0, err
+		}
+		switch code := st.resp.status; {
+		case code >= 200:
+			return consume, nil
+		case code == http.StatusSwitchingProtocols:
+			return 0, errBadResponse
+		}
+		uc.br.Discard(consume)
+	}
+}
+
+// respond relays the response whose head is in st.resp and its body.
+func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retried bool) (code int, size int64) {
+	s, c, h := st.c.s, st.c, &st.resp
+	code = h.status
+	b.responded(code)
+	noBody := st.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	untilClose := !noBody && !h.chunked && h.length < 0
+	st.hf = append(st.hf[:0], hpack.HeaderField{Name: ":status", Value: statusText3(code)})
+	for _, l := range h.lines {
+		colon := index(l, ':')
+		if h.hopResponseField(l[:colon], h.chunked) {
+			continue
+		}
+		st.hf = append(st.hf, hpack.HeaderField{Name: lowerH2(l[:colon]), Value: string(trimOWS(l[colon+1:]))})
+	}
+	if cookie := rt.setCookie(&st.req, b, retried); cookie != "" {
+		st.hf = append(st.hf, hpack.HeaderField{Name: "set-cookie", Value: cookie})
+	}
+	if h.length >= 0 && code != http.StatusNoContent {
+		st.hf = append(st.hf, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(h.length, 10)})
+	}
+	uc.br.Discard(consume)
+	empty := noBody || h.length == 0
+	werr := c.writeHeaders(st, st.hf, empty)
+
+	if st.bw == nil {
+		st.bw = bufio.NewWriterSize(nil, 8<<10)
+	}
+	st.dw = dataWriter{st: st}
+	st.bw.Reset(&st.dw)
+	var d relayed
+	var trailers []byte
+	switch {
+	case empty || werr != nil:
+	case h.chunked:
+		d = s.relayChunked(st.bw, uc.br, false, &trailers)
+	default:
+		d = s.relay(st.bw, uc.br, h.length)
+	}
+	b.finished()
+	st.detach()
+	if werr == nil && d.rerr == nil && d.werr == nil && !untilClose && h.reusable() {
+		s.pools.put(uc)
+	} else {
+		uc.conn.Close()
+	}
+	switch {
+	case empty || werr != nil || d.werr != nil:
+	case d.rerr != nil:
+		// A truncated body: the reset tells the client (finish sends it).
+		s.log.Debug("backend response interrupted", "host", st.req.Host, "status", code, "err", d.rerr)
+	case len(trailers) > 0:
+		if st.bw.Flush() == nil {
+			c.writeHeaders(st, st.trailerFields(trailers), true)
+		}
+	default:
+		st.dw.last = true
+		if st.bw.Buffered() > 0 {
+			st.bw.Flush()
+		} else {
+			c.writeData(st, nil, true)
+		}
+	}
+	st.bw.Reset(nil)
+	return code, d.n
+}
+
+// trailerFields turns raw trailer lines into HTTP/2 fields.
+func (st *h2stream) trailerFields(raw []byte) []hpack.HeaderField {
+	st.hf = st.hf[:0]
+	for len(raw) > 0 {
+		nl := bytes.IndexByte(raw, '\n')
+		line := raw[:nl-1] // relayTrailers checked the CR
+		raw = raw[nl+1:]
+		colon := index(line, ':')
+		name := line[:colon]
+		if (&respHead{}).hopResponseField(name, false) {
+			continue
+		}
+		st.hf = append(st.hf, hpack.HeaderField{Name: lowerH2(name), Value: string(trimOWS(line[colon+1:]))})
+	}
+	return st.hf
+}
+
+// reply answers with a plain error page (the texts of plainError) and
+// returns the body size.
+func (st *h2stream) reply(code int) int64 {
+	c := st.c
+	body := statusBodies[code]
+	if body == "" {
+		body = strconv.Itoa(code) + " " + http.StatusText(code) + "\n"
+	}
+	st.hf = append(st.hf[:0],
+		hpack.HeaderField{Name: ":status", Value: statusText3(code)},
+		hpack.HeaderField{Name: "content-type", Value: "text/plain; charset=utf-8"},
+		hpack.HeaderField{Name: "x-content-type-options", Value: "nosniff"},
+		hpack.HeaderField{Name: "date", Value: time.Now().UTC().Format(http.TimeFormat)},
+		hpack.HeaderField{Name: "content-length", Value: strconv.Itoa(len(body))},
+	)
+	head := st.method == http.MethodHead
+	if c.writeHeaders(st, st.hf, head) != nil || head {
+		return 0
+	}
+	c.writeData(st, []byte(body), true)
+	return int64(len(body))
+}
+
+// statusText3 is a status code's three digits, without allocating for
+// the common ones.
+func statusText3(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 204:
+		return "204"
+	case 206:
+		return "206"
+	case 301:
+		return "301"
+	case 302:
+		return "302"
+	case 304:
+		return "304"
+	case 400:
+		return "400"
+	case 404:
+		return "404"
+	case 500:
+		return "500"
+	case 502:
+		return "502"
+	case 503:
+		return "503"
+	case 504:
+		return "504"
+	}
+	return strconv.Itoa(code)
+}
