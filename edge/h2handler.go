@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,13 +137,7 @@ func (w *h2responseWriter) flush(end bool) error {
 	c := w.st.c
 	if !w.sent {
 		w.sent = true
-		for _, v := range w.hdr["Trailer"] {
-			for _, k := range strings.Split(v, ",") {
-				if k = strings.TrimSpace(k); k != "" {
-					w.declared = append(w.declared, http.CanonicalHeaderKey(k))
-				}
-			}
-		}
+		w.declare()
 		length := int64(-1)
 		if end && !w.noBody && w.hdr.Get("Content-Length") == "" {
 			length = int64(len(w.buf))
@@ -159,6 +154,22 @@ func (w *h2responseWriter) flush(end bool) error {
 	return w.err
 }
 
+// declare records the trailers the head announces, once: those fields
+// are sent after the body, not in the head.
+func (w *h2responseWriter) declare() {
+	if w.declared != nil {
+		return
+	}
+	w.declared = []string{}
+	for _, v := range w.hdr["Trailer"] {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				w.declared = append(w.declared, http.CanonicalHeaderKey(k))
+			}
+		}
+	}
+}
+
 // fields renders the head: :status, every header but the
 // connection-specific ones and trailers, a Date, and the length when the
 // whole body is known.
@@ -169,7 +180,7 @@ func (w *h2responseWriter) fields(code int, length int64) []hpack.HeaderField {
 		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade":
 			continue
 		}
-		if strings.HasPrefix(k, http.TrailerPrefix) {
+		if strings.HasPrefix(k, http.TrailerPrefix) || slices.Contains(w.declared, k) {
 			continue
 		}
 		name := lowerH2(k)
@@ -193,6 +204,9 @@ func (w *h2responseWriter) fields(code int, length int64) []hpack.HeaderField {
 func (w *h2responseWriter) finish() {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
+	}
+	if !w.sent {
+		w.declare()
 	}
 	var trailers []hpack.HeaderField
 	for _, k := range w.declared {
