@@ -391,7 +391,7 @@ func TestH2RefusesMalformedRequests(t *testing.T) {
 	te := h2Edge(t, h2Backend(t, nil, nil))
 	r := dialRawH2(t, te)
 	for i, extra := range [][]string{
-		{"connection", "keep-alive"},  // connection-specific
+		{"connection", "keep-alive"}, // connection-specific
 		{"transfer-encoding", "chunked"},
 		{"te", "gzip"},
 		{"content-length", "x"},
