@@ -14,14 +14,17 @@
 //
 // Two designs serve the requests, with the same policies (balancing, dial
 // retry, stickiness, forwarded headers, counters, error pages). net/http's
-// server with an httputil.ReverseProxy per route serves HTTP/2, upgrades,
-// Expect: 100-continue and routes with middlewares. Everything else on
-// HTTP/1.x — the bulk of the traffic — takes the fast path: the edge's own
-// accept loop and one synchronous goroutine per connection that parses
-// heads strictly, proxies over its own upstream connection pools and
-// streams bodies, handing a connection to net/http (with the bytes it
-// already read) when a request needs the other design.
-// [Config.DisableFastPath] switches to net/http alone.
+// server with an httputil.ReverseProxy per route serves HTTP/1.x upgrades,
+// Expect: 100-continue and routes with middlewares. Everything else takes
+// the fast path, the edge's own accept loop: on HTTP/1.x one synchronous
+// goroutine per connection parses heads strictly, proxies over the edge's
+// own upstream connection pools and streams bodies, handing a connection
+// to net/http (with the bytes it already read) when a request needs the
+// other design; on HTTP/2 the edge's own server (h2conn.go) runs a read
+// loop per connection and a goroutine per stream, proxies over the same
+// pools, calls the net/http handler chain for routes with middlewares, and
+// batches frame writes. [Config.DisableFastPath] switches to net/http
+// alone.
 //
 // State that must outlive a generation — backend counters and health,
 // upstream connection pools — is keyed by stable identity and owned by the

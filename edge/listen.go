@@ -16,9 +16,9 @@ import (
 //
 // The listener that serves routes (HTTPS, or HTTP when HTTPS is off) runs
 // the fast path unless DisableFastPath is set: the edge's own accept loop
-// does the TLS handshake and serves HTTP/1.1 itself, and passes HTTP/2
-// and whatever else it does not serve to a net/http server through a
-// hand-off listener. The plain HTTP listener next to HTTPS only redirects
+// does the TLS handshake and serves HTTP/1.1 and HTTP/2 itself, and
+// passes the HTTP/1.1 connections it does not serve to a net/http server
+// through a hand-off listener. The plain HTTP listener next to HTTPS only redirects
 // and answers challenges; net/http serves it.
 func (s *Server) Run(ctx context.Context) error {
 	var servers []*http.Server
@@ -170,7 +170,7 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, cfg *tls.Confi
 }
 
 // serveConn owns one accepted connection: the TLS handshake, then HTTP/2
-// to net/http, an acme-tls/1 challenge closed (the certificate store
+// to the edge's HTTP/2 server, an acme-tls/1 challenge closed (the certificate store
 // answered it in the handshake), and HTTP/1.x to the fast path.
 func (s *Server) serveConn(conn net.Conn, t *tracked, cfg *tls.Config, entry uint8, hand *handoff, conns *connSet) {
 	defer conns.wg.Done()

@@ -79,8 +79,8 @@ type Config struct {
 	// DisableFastPath serves every request through net/http's server and
 	// httputil.ReverseProxy. By default (false) the listener that serves
 	// routes runs the edge's own HTTP/1.1 loop for requests on routes
-	// without middlewares, and hands HTTP/2, upgrades, Expect and routes
-	// with middlewares to net/http. Both designs apply the same policies;
+	// without middlewares (handing upgrades, Expect and routes with
+	// middlewares to net/http) and the edge's own HTTP/2 server. Both designs apply the same policies;
 	// the switch exists to compare them and as an escape hatch.
 	DisableFastPath bool
 
