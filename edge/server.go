@@ -169,7 +169,8 @@ type Server struct {
 	upstream  *upstream // the net/http design's transports
 	pools     *upPools  // the fast path's upstream connections
 	h1bufs    *h1Bufs
-	h2streams sync.Pool // recycled *h2stream
+	h2streams sync.Pool      // recycled *h2stream
+	h2work    chan *h2stream // idle HTTP/2 stream goroutines wait here
 	registry  registry
 	access    *accessLog
 
@@ -214,6 +215,7 @@ func New(cfg Config) (*Server, error) {
 		upstream: newUpstream(cfg),
 		pools:    newUpPools(cfg),
 		h1bufs:   newH1Bufs(),
+		h2work:   make(chan *h2stream),
 		snaps:    make(map[string]route.Snapshot),
 		ready:    make(chan struct{}),
 	}
