@@ -280,7 +280,8 @@ func TestH2GracefulShutdown(t *testing.T) {
 
 // rawH2 is a hand-driven HTTP/2 client connection.
 type rawH2 struct {
-	t   *testing.T
+	t         *testing.T
+	authority string // app.test.local unless set
 	fr  *http2.Framer
 	enc *hpack.Encoder
 	buf bytes.Buffer
@@ -309,8 +310,12 @@ func dialRawH2(t *testing.T, te *testEdge, settings ...http2.Setting) *rawH2 {
 func (r *rawH2) request(id uint32, method, path string, end bool, extra ...string) {
 	r.t.Helper()
 	r.buf.Reset()
+	authority := r.authority
+	if authority == "" {
+		authority = "app.test.local"
+	}
 	for _, f := range []hpack.HeaderField{{Name: ":method", Value: method}, {Name: ":scheme", Value: "https"},
-		{Name: ":authority", Value: "app.test.local"}, {Name: ":path", Value: path}} {
+		{Name: ":authority", Value: authority}, {Name: ":path", Value: path}} {
 		r.enc.WriteField(f)
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
@@ -412,5 +417,44 @@ func TestH2RefusesMalformedRequests(t *testing.T) {
 	r.request(13, "GET", "/fine", true)
 	if h, ok := r.next(13).(*http2.MetaHeadersFrame); !ok || h.PseudoValue("status") != "200" {
 		t.Errorf("after refusals: want 200, got %v", h)
+	}
+}
+
+// An answer that does not wait for the request body (a 404 here) resets
+// the stream with NO_ERROR; the body and trailers the client had already
+// sent must not cost it the connection.
+func TestH2EarlyAnswerKeepsConnection(t *testing.T) {
+	te := h2Edge(t, h2Backend(t, nil, nil))
+	r := dialRawH2(t, te)
+	r.authority = "nothing.test.local"
+	r.request(1, "POST", "/", false)
+	if h, ok := r.next(1).(*http2.MetaHeadersFrame); !ok || h.PseudoValue("status") != "404" {
+		t.Fatalf("want 404, got %v", h)
+	}
+	for {
+		f := r.next(1)
+		if rst, ok := f.(*http2.RSTStreamFrame); ok {
+			if rst.ErrCode != http2.ErrCodeNo {
+				t.Fatalf("reset with %v, want NO_ERROR", rst.ErrCode)
+			}
+			break
+		}
+	}
+	r.fr.WriteData(1, false, []byte("late body"))
+	r.buf.Reset()
+	r.enc.WriteField(hpack.HeaderField{Name: "x-trailer", Value: "1"})
+	r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: r.buf.Bytes(), EndStream: true, EndHeaders: true})
+	r.authority = ""
+	r.request(3, "GET", "/next", true)
+	for {
+		switch f := r.next(3).(type) {
+		case *http2.MetaHeadersFrame:
+			if f.PseudoValue("status") != "200" {
+				t.Fatalf("next request: %v", f)
+			}
+			return
+		case *http2.GoAwayFrame:
+			t.Fatalf("connection closed: %v", f.ErrCode)
+		}
 	}
 }

@@ -26,7 +26,7 @@ const (
 	h2MaxStreams   = 250     // SETTINGS_MAX_CONCURRENT_STREAMS we advertise
 	h2StreamWindow = 1 << 20 // receive window per stream
 	h2ConnWindow   = 1 << 20 // receive window per connection
-	h2ReadBuffer   = 16 << 10
+	h2ReadBuffer   = 8 << 10
 	h2Preface      = http2.ClientPreface
 )
 
@@ -66,6 +66,7 @@ type h2conn struct {
 	recvWin      int64 // what the peer may still send on the connection
 	credit       int64 // consumed connection bytes not yet returned
 	sentGoAway   bool
+	refused      map[uint32]struct{} // streams answered before their body ended (RST_STREAM(NO_ERROR))
 	draining     bool // no new streams: shutting down, idle, or the peer said GOAWAY
 	dead         bool // the connection is unusable: every stream aborts
 	idleSince    time.Time
@@ -296,6 +297,9 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 			return http2.ConnectionError(http2.ErrCodeProtocol)
 		}
 		c.returnConnLocked(n)
+		if _, ok := c.refused[f.StreamID]; ok && st == nil {
+			return nil // the rest of a body the answer did not wait for
+		}
 		if st != nil {
 			st.localDone = true
 			c.abortLocked(st)
@@ -324,6 +328,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 	}
 	if st.discard {
 		c.returnConnLocked(int64(len(data)))
+		st.returnLocked(int64(len(data)))
 	} else if len(data) > 0 {
 		st.body = append(st.body, data...)
 	}

@@ -87,6 +87,12 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return nil
 	}
 	if id <= c.lastID {
+		if _, ok := c.refused[id]; ok {
+			// Trailers of a body the answer did not wait for: the
+			// decoder has seen the block, nothing else is owed.
+			delete(c.refused, id)
+			return nil
+		}
 		return http2.ConnectionError(http2.ErrCodeStreamClosed)
 	}
 	if f.HasPriority() && f.Priority.StreamDep == id {
@@ -349,7 +355,18 @@ func (st *h2stream) run() {
 func (c *h2conn) finish(st *h2stream, pooled bool) {
 	c.mu.Lock()
 	if !st.remoteDone {
-		c.resetLocked(st, http2.ErrCodeNo)
+		// The answer is complete (or the stream is given up): the
+		// client may stop sending (RFC 9113 §8.1).
+		if !c.dead {
+			st.localDone = true
+			c.rstLocked(st.id, http2.ErrCodeNo)
+		}
+		// What the client sent before it saw the reset is ignored, not
+		// an error; the set is bounded, as a reset's frames arrive soon.
+		if c.refused == nil || len(c.refused) >= 64 {
+			c.refused = make(map[uint32]struct{})
+		}
+		c.refused[st.id] = struct{}{}
 	} else if !st.localDone {
 		c.resetLocked(st, http2.ErrCodeInternal)
 	}

@@ -31,7 +31,7 @@ const (
 	h2MaxPending = 256 << 10
 	h2MaxControl = 1 << 20
 	// h2MaxSpare is the largest drained buffer kept for reuse.
-	h2MaxSpare = 64 << 10
+	h2MaxSpare = 16 << 10
 )
 
 // appendFrameHeader appends a 9-byte frame header.
