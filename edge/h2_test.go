@@ -458,3 +458,112 @@ func TestH2EarlyAnswerKeepsConnection(t *testing.T) {
 		}
 	}
 }
+
+func TestH2ConnectionLimits(t *testing.T) {
+	backend := h2Backend(t, nil, nil)
+	te := startEdge(t, func(c *Config) {
+		c.IdleTimeout = 400 * time.Millisecond
+		c.MaxHeaderBytes = 4 << 10
+	})
+	te.srv.Update(snapshot(svc("app", "Host:app.test.local", backend)))
+
+	t.Run("streams beyond the advertised limit are refused", func(t *testing.T) {
+		r := dialRawH2(t, te)
+		for i := range h2MaxStreams + 1 {
+			r.request(uint32(2*i+1), "GET", "/slow", true)
+		}
+		last := uint32(2*h2MaxStreams + 1)
+		if rst, ok := r.next(last).(*http2.RSTStreamFrame); !ok || rst.ErrCode != http2.ErrCodeRefusedStream {
+			t.Errorf("stream %d: want RST_STREAM(REFUSED_STREAM), got %v", last, rst)
+		}
+		// The ones within the limit are all answered.
+		answered := 0
+		for answered < h2MaxStreams {
+			f, err := r.fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("after %d answers: %v", answered, err)
+			}
+			if d, ok := f.(*http2.DataFrame); ok && d.StreamEnded() {
+				answered++
+			}
+		}
+	})
+
+	t.Run("a head over MaxHeaderBytes gets 431", func(t *testing.T) {
+		r := dialRawH2(t, te)
+		// Several fields, none alone over the limit (one would be: the
+		// HPACK decoder refuses such a string as a connection error).
+		var big []string
+		for i := range 6 {
+			big = append(big, fmt.Sprintf("x-big-%d", i), strings.Repeat("a", 1000))
+		}
+		r.request(1, "GET", "/", true, big...)
+		if h, ok := r.next(1).(*http2.MetaHeadersFrame); !ok || h.PseudoValue("status") != "431" {
+			t.Errorf("want 431, got %v", h)
+		}
+	})
+
+	t.Run("Expect: 100-continue is answered before the body is sent", func(t *testing.T) {
+		r := dialRawH2(t, te)
+		r.request(1, "POST", "/upload", false, "expect", "100-continue", "content-length", "5")
+		if h, ok := r.next(1).(*http2.MetaHeadersFrame); !ok || h.PseudoValue("status") != "100" {
+			t.Fatalf("want 100, got %v", h)
+		}
+		r.fr.WriteData(1, true, []byte("hello"))
+		if h, ok := r.next(1).(*http2.MetaHeadersFrame); !ok || h.PseudoValue("status") != "200" {
+			t.Fatalf("want 200, got %v", h)
+		}
+		var body []byte
+		for {
+			d, ok := r.next(1).(*http2.DataFrame)
+			if !ok {
+				t.Fatal("want DATA")
+			}
+			body = append(body, d.Data()...)
+			if d.StreamEnded() {
+				break
+			}
+		}
+		if want := fmt.Sprintf("5 %x 5 []", sha256.Sum256([]byte("hello"))); string(body) != want {
+			t.Errorf("backend saw %q, want %q", body, want)
+		}
+	})
+
+	t.Run("an idle connection is closed with GOAWAY", func(t *testing.T) {
+		r := dialRawH2(t, te)
+		r.request(1, "GET", "/x", true)
+		start := time.Now()
+		for {
+			f, err := r.fr.ReadFrame()
+			if err != nil {
+				t.Fatalf("connection ended without GOAWAY: %v", err)
+			}
+			if g, ok := f.(*http2.GoAwayFrame); ok {
+				if g.ErrCode != http2.ErrCodeNo || g.LastStreamID != 1 {
+					t.Errorf("GOAWAY %v last stream %d, want NO_ERROR and 1", g.ErrCode, g.LastStreamID)
+				}
+				break
+			}
+		}
+		if d := time.Since(start); d < 300*time.Millisecond {
+			t.Errorf("closed after %v, before the 400ms idle timeout", d)
+		}
+		if _, err := r.fr.ReadFrame(); err == nil {
+			t.Error("the connection stayed open after GOAWAY")
+		}
+	})
+
+	t.Run("HEAD keeps the length and sends no body", func(t *testing.T) {
+		r := dialRawH2(t, te)
+		r.request(1, "HEAD", "/big?n=100", true)
+		h, ok := r.next(1).(*http2.MetaHeadersFrame)
+		if !ok || !h.StreamEnded() {
+			t.Fatalf("want HEADERS ending the stream, got %v", h)
+		}
+		for _, f := range h.RegularFields() {
+			if f.Name == "content-length" && f.Value != "100" {
+				t.Errorf("content-length %q, want 100", f.Value)
+			}
+		}
+	})
+}
