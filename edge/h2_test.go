@@ -282,9 +282,9 @@ func TestH2GracefulShutdown(t *testing.T) {
 type rawH2 struct {
 	t         *testing.T
 	authority string // app.test.local unless set
-	fr  *http2.Framer
-	enc *hpack.Encoder
-	buf bytes.Buffer
+	fr        *http2.Framer
+	enc       *hpack.Encoder
+	buf       bytes.Buffer
 }
 
 func dialRawH2(t *testing.T, te *testEdge, settings ...http2.Setting) *rawH2 {

@@ -67,8 +67,8 @@ type h2conn struct {
 	credit       int64 // consumed connection bytes not yet returned
 	sentGoAway   bool
 	refused      map[uint32]struct{} // streams answered before their body ended (RST_STREAM(NO_ERROR))
-	draining     bool // no new streams: shutting down, idle, or the peer said GOAWAY
-	dead         bool // the connection is unusable: every stream aborts
+	draining     bool                // no new streams: shutting down, idle, or the peer said GOAWAY
+	dead         bool                // the connection is unusable: every stream aborts
 	idleSince    time.Time
 }
 
