@@ -20,6 +20,8 @@ demo:
 
 vet:
 	$(GO) vet $(PKGS)
+	@unformatted=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -w needed:"; echo "$$unformatted"; exit 1; fi
 
 # deps-test installs what the tests need beyond Go modules.
 deps-test:
