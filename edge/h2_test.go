@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -281,6 +282,7 @@ func TestH2GracefulShutdown(t *testing.T) {
 // rawH2 is a hand-driven HTTP/2 client connection.
 type rawH2 struct {
 	t         *testing.T
+	conn      net.Conn
 	authority string // app.test.local unless set
 	fr        *http2.Framer
 	enc       *hpack.Encoder
@@ -298,7 +300,7 @@ func dialRawH2(t *testing.T, te *testEdge, settings ...http2.Setting) *rawH2 {
 	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
 		t.Fatal(err)
 	}
-	r := &rawH2{t: t, fr: http2.NewFramer(conn, conn)}
+	r := &rawH2{t: t, conn: conn, fr: http2.NewFramer(conn, conn)}
 	r.enc = hpack.NewEncoder(&r.buf)
 	r.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	if err := r.fr.WriteSettings(settings...); err != nil {

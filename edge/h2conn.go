@@ -27,6 +27,9 @@ const (
 	h2StreamWindow = 1 << 20 // receive window per stream
 	h2ConnWindow   = 1 << 20 // receive window per connection
 	h2ReadBuffer   = 8 << 10
+	// h2RecentResets is how many streams the edge remembers having reset:
+	// frames the client sent before it saw the reset are ignored.
+	h2RecentResets = 128
 	h2Preface      = http2.ClientPreface
 )
 
@@ -66,9 +69,10 @@ type h2conn struct {
 	recvWin      int64 // what the peer may still send on the connection
 	credit       int64 // consumed connection bytes not yet returned
 	sentGoAway   bool
-	refused      map[uint32]struct{} // streams answered before their body ended (RST_STREAM(NO_ERROR))
-	draining     bool                // no new streams: shutting down, idle, or the peer said GOAWAY
-	dead         bool                // the connection is unusable: every stream aborts
+	resets       [h2RecentResets]uint32 // the last streams the edge reset, a ring
+	resetPos     int
+	draining     bool // no new streams: shutting down, idle, or the peer said GOAWAY
+	dead         bool // the connection is unusable: every stream aborts
 	idleSince    time.Time
 }
 
@@ -137,7 +141,9 @@ func (c *h2conn) readLoop() error {
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
-				c.streamError(se)
+				if err := c.streamError(se); err != nil {
+					return err
+				}
 				continue
 			}
 			if errors.Is(err, http2.ErrFrameTooLarge) {
@@ -208,7 +214,7 @@ func (c *h2conn) process(f http2.Frame) error {
 		return nil
 	case *http2.PriorityFrame:
 		if f.StreamDep == f.StreamID {
-			c.streamError(http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol})
+			return c.streamError(http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol})
 		}
 		return nil
 	case *http2.PushPromiseFrame:
@@ -297,8 +303,8 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 			return http2.ConnectionError(http2.ErrCodeProtocol)
 		}
 		c.returnConnLocked(n)
-		if _, ok := c.refused[f.StreamID]; ok && st == nil {
-			return nil // the rest of a body the answer did not wait for
+		if c.resetByUs(f.StreamID) {
+			return nil // sent before the client saw our RST_STREAM
 		}
 		if st != nil {
 			st.localDone = true
@@ -311,7 +317,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 		c.returnConnLocked(n)
 		c.resetLocked(st, http2.ErrCodeFlowControl)
 		c.abortLocked(st)
-		return nil
+		return c.controlLocked()
 	}
 	st.recvWin -= n
 	data := f.Data()
@@ -324,7 +330,7 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 		c.returnConnLocked(int64(len(data)))
 		c.resetLocked(st, http2.ErrCodeProtocol)
 		c.abortLocked(st)
-		return nil
+		return c.controlLocked()
 	}
 	if st.discard {
 		c.returnConnLocked(int64(len(data)))
@@ -339,6 +345,17 @@ func (c *h2conn) onData(f *http2.DataFrame) error {
 	return nil
 }
 
+// resetByUs reports, with c.mu held, whether the edge recently reset the
+// stream (RFC 9113 §5.1: frames in flight on it are then ignored).
+func (c *h2conn) resetByUs(id uint32) bool {
+	for _, r := range c.resets {
+		if r == id {
+			return true
+		}
+	}
+	return false
+}
+
 // returnConnLocked gives n consumed bytes back to the peer's connection
 // window, in updates of at least a quarter of the window.
 func (c *h2conn) returnConnLocked(n int64) {
@@ -350,17 +367,19 @@ func (c *h2conn) returnConnLocked(n int64) {
 	}
 }
 
-// streamError resets a stream the framer found malformed.
-func (c *h2conn) streamError(se http2.StreamError) {
+// streamError resets a stream the framer found malformed; a client that
+// keeps sending such frames without reading the resets is flooding.
+func (c *h2conn) streamError(se http2.StreamError) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st := c.streams[se.StreamID]; st != nil {
 		c.resetLocked(st, se.Code)
 		c.abortLocked(st)
-		return
+		return c.controlLocked()
 	}
 	c.lastID = max(c.lastID, se.StreamID)
 	c.rstLocked(se.StreamID, se.Code)
+	return c.controlLocked()
 }
 
 // abortLocked ends st for the request side: its body reads fail, its
@@ -376,7 +395,9 @@ func (c *h2conn) abortLocked(st *h2stream) {
 		st.cancel()
 	}
 	if st.up != nil {
-		st.up.conn.Close()
+		// Not Close: a TLS backend's close_notify may block, with c.mu
+		// held. The stream's goroutine closes it when its I/O fails.
+		st.up.conn.SetDeadline(time.Unix(1, 0))
 	}
 	st.readable.Broadcast()
 	c.space.Broadcast()

@@ -34,7 +34,12 @@ func (st *h2stream) serve(rt *Route, start time.Time) {
 	s.served(r, rt, code, size, start)
 }
 
+// h2BodyProbe is how long a request body of unknown length may take to
+// end before it is sent chunked (net/http's transport waits as long).
+const h2BodyProbe = 200 * time.Millisecond
+
 func (st *h2stream) exchange(rt *Route) (int, int64) {
+	length := st.bodyLength(h2BodyProbe)
 	var sticky, tried *backend
 	if rt.cookieName != "" {
 		sticky = rt.stickyBackend(&st.req)
@@ -46,7 +51,7 @@ func (st *h2stream) exchange(rt *Route) (int, int64) {
 			return st.failed(noBackendError(tried != nil))
 		}
 		b.start()
-		uc, consume, bodyRead, err := st.roundTrip(rt, b)
+		uc, consume, bodyRead, err := st.roundTrip(rt, b, length)
 		if err == nil {
 			return st.respond(rt, b, uc, consume, tried != nil)
 		}
@@ -95,25 +100,29 @@ func (st *h2stream) detach() {
 // roundTrip sends the request to b and reads the response head, replaying
 // it once on a fresh connection when a kept-alive one turns out closed
 // and nothing of the body was read (as the HTTP/1.1 loop does).
-func (st *h2stream) roundTrip(rt *Route, b *backend) (uc *upConn, consume int, bodyRead bool, err error) {
+func (st *h2stream) roundTrip(rt *Route, b *backend, length int64) (uc *upConn, consume int, bodyRead bool, err error) {
 	s := st.c.s
 	for fresh := false; ; fresh = true {
+		if st.isReset() {
+			return nil, 0, bodyRead, clientError{errStreamReset}
+		}
 		uc, err = s.pools.get(s.bg, b.pool, fresh)
 		if err != nil {
 			return nil, 0, bodyRead, err
 		}
 		if !st.attach(uc) {
 			st.detach()
-			uc.conn.Close()
+			s.pools.put(uc) // untouched: still good for another request
 			return nil, 0, bodyRead, clientError{errStreamReset}
 		}
-		bodyRead, err = st.send(uc, rt, b)
+		bodyRead, err = st.send(uc, rt, b, length)
 		if err == nil {
 			consume, err = st.readResponse(uc)
 		}
 		if err == nil {
 			return uc, consume, bodyRead, nil
 		}
+		st.endBody(uc)
 		st.detach()
 		uc.conn.Close()
 		var ce clientError
@@ -137,10 +146,10 @@ func h2HopRequestField(name string) bool {
 	return false
 }
 
-// send writes the request head and streams the body. A body of unknown
-// length is probed first, as net/http's transport does: a client that
-// left the stream open but sends nothing gets no chunked coding.
-func (st *h2stream) send(uc *upConn, rt *Route, b *backend) (bodyRead bool, err error) {
+// send writes the request head and streams the body, framed by length
+// (bodyLength's answer; -1 is chunked). bodyRead reports whether any of
+// the body was consumed, after which the request cannot be replayed.
+func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyRead bool, err error) {
 	s, r, w := st.c.s, &st.req, uc.bw
 	target := st.path
 	if rt.rule.HasModifiers() {
@@ -149,21 +158,6 @@ func (st *h2stream) send(uc *upConn, rt *Route, b *backend) (bodyRead bool, err 
 	host := b.host
 	if rt.Service.PassHostHeader && r.Host != "" {
 		host = r.Host
-	}
-	var first []byte
-	var firstErr error
-	length := r.ContentLength
-	if length < 0 {
-		buf := s.buffers.Get()
-		defer s.buffers.Put(buf)
-		n, err := st.Read(buf)
-		bodyRead = true
-		first, firstErr = buf[:n], err
-		if errors.Is(err, io.EOF) {
-			length = int64(n)
-		} else if err != nil {
-			return bodyRead, clientError{err}
-		}
 	}
 	w.WriteString(st.method)
 	w.WriteByte(' ')
@@ -198,16 +192,52 @@ func (st *h2stream) send(uc *upConn, rt *Route, b *backend) (bodyRead bool, err 
 		w.WriteString("\r\n")
 	}
 	w.WriteString("\r\n")
-	if len(first) > 0 {
-		writeBodyPart(w, first, chunked)
+	if length == 0 {
+		return false, w.Flush()
 	}
-	if length != 0 && firstErr == nil {
-		bodyRead = true
-		if err := st.sendBody(w, chunked); err != nil {
-			return bodyRead, err
+	if st.bodyBuffered() {
+		read, err := st.sendBody(w, chunked)
+		if err != nil {
+			return read, err
 		}
+		return read, w.Flush()
 	}
-	return bodyRead, w.Flush()
+	// The body is still arriving: the head goes now and the body from
+	// its own goroutine, so the backend may answer while the client is
+	// still sending (full duplex, as net/http's transport allows).
+	if err := w.Flush(); err != nil {
+		return false, err
+	}
+	done := make(chan error, 1)
+	st.sending = done
+	go func() {
+		_, err := st.sendBody(w, chunked)
+		if err == nil {
+			err = w.Flush()
+		}
+		done <- err
+	}()
+	return true, nil
+}
+
+// endBody waits for the request body's goroutine, if one runs, cutting it
+// short when it has not finished (the exchange failed, or the answer is
+// complete before the body). cut means the backend connection's writes
+// were stopped: it cannot be reused.
+func (st *h2stream) endBody(uc *upConn) (err error, cut bool) {
+	done := st.sending
+	if done == nil {
+		return nil, false
+	}
+	st.sending = nil
+	select {
+	case err := <-done:
+		return err, false
+	default:
+	}
+	st.Close()
+	uc.conn.SetWriteDeadline(time.Unix(1, 0))
+	return <-done, true
 }
 
 // methodWantsLength reports methods whose empty body is still announced
@@ -227,30 +257,34 @@ func writeBodyPart(w *bufio.Writer, p []byte, chunked bool) {
 	w.Write(p)
 }
 
-// sendBody streams the rest of the request body to the backend, flushing
-// whenever the client has nothing more buffered.
-func (st *h2stream) sendBody(w *bufio.Writer, chunked bool) error {
+// sendBody streams the request body to the backend. What is written is
+// flushed before waiting for the client, so the backend sees the head
+// (and may answer) whatever the client does next.
+func (st *h2stream) sendBody(w *bufio.Writer, chunked bool) (read bool, err error) {
 	buf := st.c.s.buffers.Get()
 	defer st.c.s.buffers.Put(buf)
 	for {
+		if !st.hasData() {
+			if err := w.Flush(); err != nil {
+				return read, err
+			}
+		}
 		n, err := st.Read(buf)
 		if n > 0 {
+			read = true
 			writeBodyPart(w, buf[:n], chunked)
-			if err := w.Flush(); err != nil {
-				return err
-			}
 		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return clientError{err}
+			return read, clientError{err}
 		}
 	}
 	if chunked {
 		w.WriteString("0\r\n\r\n")
 	}
-	return nil
+	return read, nil
 }
 
 // readResponse reads the final response head into st.resp; interim
@@ -318,8 +352,9 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 		d = s.relay(st.bw, uc.br, h.length)
 	}
 	b.finished()
+	bodyErr, cut := st.endBody(uc)
 	st.detach()
-	if werr == nil && d.rerr == nil && d.werr == nil && !untilClose && h.reusable() {
+	if werr == nil && d.rerr == nil && d.werr == nil && !untilClose && h.reusable() && bodyErr == nil && !cut {
 		s.pools.put(uc)
 	} else {
 		uc.conn.Close()

@@ -54,6 +54,7 @@ type h2stream struct {
 	hf      []hpack.HeaderField
 	dw      dataWriter
 	bw      *bufio.Writer
+	sending chan error // the request body's goroutine, while it runs
 }
 
 // onHeaders opens a stream for a request, or ends one with trailers.
@@ -67,10 +68,13 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	if st := c.streams[id]; st != nil {
 		// Trailers: they end the body; the edge does not forward them.
 		if st.remoteDone {
+			if c.resetByUs(id) {
+				return nil // in flight when the client saw our reset
+			}
 			st.localDone = true
 			c.rstLocked(id, http2.ErrCodeStreamClosed)
 			c.abortLocked(st)
-			return nil
+			return c.controlLocked()
 		}
 		if !f.StreamEnded() || len(f.PseudoFields()) > 0 {
 			c.resetLocked(st, http2.ErrCodeProtocol)
@@ -87,10 +91,9 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 		return nil
 	}
 	if id <= c.lastID {
-		if _, ok := c.refused[id]; ok {
-			// Trailers of a body the answer did not wait for: the
+		if c.resetByUs(id) {
+			// Trailers sent before the client saw our reset: the
 			// decoder has seen the block, nothing else is owed.
-			delete(c.refused, id)
 			return nil
 		}
 		return http2.ConnectionError(http2.ErrCodeStreamClosed)
@@ -98,14 +101,14 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	if f.HasPriority() && f.Priority.StreamDep == id {
 		c.lastID = id
 		c.rstLocked(id, http2.ErrCodeProtocol)
-		return nil
+		return c.controlLocked()
 	}
 	c.lastID = id
 	if c.draining {
 		if !c.sentGoAway {
 			c.rstLocked(id, http2.ErrCodeRefusedStream)
 		}
-		return nil
+		return c.controlLocked()
 	}
 	if len(c.streams) >= h2MaxStreams {
 		c.rstLocked(id, http2.ErrCodeRefusedStream)
@@ -117,11 +120,13 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	st.sendWin, st.recvWin = c.peerInitWin, h2StreamWindow
 	st.remoteDone = f.StreamEnded()
 	if f.Truncated {
+		// Answered without reading the head or the body.
 		st.early = http.StatusRequestHeaderFieldsTooLarge
+		st.declLen, st.discard = -1, true
 	} else if !st.parse(f) {
 		c.s.h2streams.Put(st.recycle())
 		c.rstLocked(id, http2.ErrCodeProtocol)
-		return nil
+		return c.controlLocked()
 	}
 	c.streams[id] = st
 	c.streamWG.Add(1)
@@ -305,8 +310,12 @@ func (st *h2stream) recycle() *h2stream {
 	clear(st.hdr)
 	clear(st.fields)
 	clear(st.hf)
+	body := st.body[:0]
+	if cap(body) > h2KeepBody {
+		body = nil
+	}
 	*st = h2stream{
-		body:    st.body[:0],
+		body:    body,
 		fields:  st.fields[:0],
 		hdr:     st.hdr,
 		vals:    st.vals[:0],
@@ -317,6 +326,11 @@ func (st *h2stream) recycle() *h2stream {
 	}
 	return st
 }
+
+// h2KeepBody is the largest request-body buffer a stream keeps once it
+// is drained (bodies arriving faster than the backend takes them make it
+// grow up to the stream window).
+const h2KeepBody = 32 << 10
 
 // run serves the stream's request, then retires the stream.
 func (st *h2stream) run() {
@@ -329,6 +343,9 @@ func (st *h2stream) run() {
 		return
 	}
 	r := &st.req
+	if st.isReset() {
+		return // reset before it started: no backend work for it
+	}
 	if st.method != http.MethodConnect {
 		host := canonicalHost(r.Host)
 		if s.hostHandler(host, st.c.entry) == nil {
@@ -356,17 +373,12 @@ func (c *h2conn) finish(st *h2stream, pooled bool) {
 	c.mu.Lock()
 	if !st.remoteDone {
 		// The answer is complete (or the stream is given up): the
-		// client may stop sending (RFC 9113 §8.1).
+		// client may stop sending (RFC 9113 §8.1); what it sent before
+		// it saw this is ignored (resetByUs).
 		if !c.dead {
 			st.localDone = true
 			c.rstLocked(st.id, http2.ErrCodeNo)
 		}
-		// What the client sent before it saw the reset is ignored, not
-		// an error; the set is bounded, as a reset's frames arrive soon.
-		if c.refused == nil || len(c.refused) >= 64 {
-			c.refused = make(map[uint32]struct{})
-		}
-		c.refused[st.id] = struct{}{}
 	} else if !st.localDone {
 		c.resetLocked(st, http2.ErrCodeInternal)
 	}
@@ -397,17 +409,8 @@ func (st *h2stream) Read(p []byte) (int, error) {
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st.expect {
-		st.expect = false
-		c.hbuf.Reset()
-		c.enc.WriteField(hpack.HeaderField{Name: ":status", Value: "100"})
-		if !st.localDone && !c.dead {
-			c.out = appendFrameHeader(c.out, c.hbuf.Len(), http2.FrameHeaders, http2.FlagHeadersEndHeaders, st.id)
-			c.out = append(c.out, c.hbuf.Bytes()...)
-			c.queued()
-		}
-	}
-	for st.off == len(st.body) && !st.remoteDone {
+	st.continueLocked()
+	for st.off == len(st.body) && !st.remoteDone && !st.discard {
 		st.readable.Wait()
 	}
 	if st.off < len(st.body) {
@@ -415,15 +418,94 @@ func (st *h2stream) Read(p []byte) (int, error) {
 		st.off += n
 		if st.off == len(st.body) {
 			st.body, st.off = st.body[:0], 0
+			if cap(st.body) > h2KeepBody {
+				st.body = nil
+			}
 		}
 		c.returnConnLocked(int64(n))
 		st.returnLocked(int64(n))
 		return n, nil
 	}
-	if st.reset {
+	switch {
+	case st.reset:
 		return 0, errStreamReset
+	case st.discard:
+		return 0, io.ErrClosedPipe
 	}
 	return 0, io.EOF
+}
+
+// continueLocked sends 100 Continue, once, when the client asked for it
+// and the body is wanted now. The block goes through the connection's
+// HPACK encoder only when it is certain to be sent: an encoded block left
+// unsent would leave the client's table behind the edge's.
+func (st *h2stream) continueLocked() {
+	c := st.c
+	if !st.expect {
+		return
+	}
+	st.expect = false
+	if st.localDone || st.reset || c.dead {
+		return
+	}
+	c.hbuf.Reset()
+	c.enc.WriteField(hpack.HeaderField{Name: ":status", Value: "100"})
+	c.out = appendFrameHeader(c.out, c.hbuf.Len(), http2.FrameHeaders, http2.FlagHeadersEndHeaders, st.id)
+	c.out = append(c.out, c.hbuf.Bytes()...)
+	c.queued()
+}
+
+// bodyLength decides how the request body is framed for the backend
+// before a backend connection is taken: its declared length, or, when
+// the client declared none, the length of a body that ends within wait
+// (as net/http's transport probes), else -1: chunked. Nothing is read.
+func (st *h2stream) bodyLength(wait time.Duration) int64 {
+	if st.req.ContentLength >= 0 {
+		return st.req.ContentLength
+	}
+	c := st.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !st.remoteDone && !st.reset {
+		st.continueLocked()
+		expired := false
+		fired := make(chan struct{})
+		t := time.AfterFunc(wait, func() {
+			c.mu.Lock()
+			expired = true
+			st.readable.Broadcast()
+			c.mu.Unlock()
+			close(fired)
+		})
+		for !st.remoteDone && !expired && !st.reset {
+			st.readable.Wait()
+		}
+		if !t.Stop() {
+			// The timer's func touches st: let it finish before st can
+			// be recycled.
+			c.mu.Unlock()
+			<-fired
+			c.mu.Lock()
+		}
+	}
+	if st.remoteDone && !st.reset {
+		return int64(len(st.body) - st.off)
+	}
+	return -1
+}
+
+// hasData reports whether a body read would return without waiting.
+func (st *h2stream) hasData() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.off < len(st.body) || st.remoteDone || st.discard
+}
+
+// bodyBuffered reports whether the whole request body has arrived.
+func (st *h2stream) bodyBuffered() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.remoteDone && !st.reset
 }
 
 // returnLocked gives n consumed bytes back to the peer's stream window,
@@ -451,6 +533,7 @@ func (st *h2stream) Close() error {
 		st.discard = true
 		c.returnConnLocked(int64(len(st.body) - st.off))
 		st.body, st.off = st.body[:0], 0
+		st.readable.Broadcast()
 	}
 	return nil
 }

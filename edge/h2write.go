@@ -198,6 +198,8 @@ func (c *h2conn) resetLocked(st *h2stream, code http2.ErrCode) {
 }
 
 func (c *h2conn) rstLocked(id uint32, code http2.ErrCode) {
+	c.resets[c.resetPos] = id
+	c.resetPos = (c.resetPos + 1) % h2RecentResets
 	c.out = appendFrameHeader(c.out, 4, http2.FrameRSTStream, 0, id)
 	c.out = appendUint32(c.out, uint32(code))
 	c.queued()

@@ -158,6 +158,13 @@ func (u *upPools) dial(ctx context.Context, p *hostPool) (*upConn, error) {
 
 // put returns a connection whose exchange ended cleanly to its pool.
 func (u *upPools) put(c *upConn) {
+	if c.br.Buffered() > 0 {
+		// Bytes nobody asked for (a body on a HEAD answer, more than
+		// Content-Length): the next request would read them as its
+		// response.
+		c.conn.Close()
+		return
+	}
 	p := c.pool
 	c.idleAt = time.Now()
 	p.mu.Lock()
