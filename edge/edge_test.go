@@ -239,21 +239,27 @@ func TestForwardedHeaders(t *testing.T) {
 					}
 				})
 				te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
-				_, body := get(t, te.client(false), hostURL(te, "app.test.local", "/"),
-					"X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "http", "X-Real-Ip", "203.0.113.9")
-				e := decodeEcho(t, body)
-				if got := e.Header.Get("X-Forwarded-For"); got != tc.wantXFF {
-					t.Errorf("X-Forwarded-For = %q, want %q", got, tc.wantXFF)
-				}
-				if got := e.Header.Get("X-Forwarded-Proto"); got != tc.wantXFP {
-					t.Errorf("X-Forwarded-Proto = %q, want %q", got, tc.wantXFP)
-				}
-				if !tc.trusted {
-					if got := e.Header.Get("X-Real-Ip"); got != "127.0.0.1" {
-						t.Errorf("X-Real-Ip = %q", got)
+				for _, h2 := range []bool{false, true} {
+					_, body := get(t, te.client(h2), hostURL(te, "app.test.local", "/"),
+						"X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "http", "X-Real-Ip", "203.0.113.9",
+						"X-Replaced-Path", "/forged")
+					e := decodeEcho(t, body)
+					if got, want := e.Header.Get("X-Replaced-Path"), map[bool]string{true: "/forged"}[tc.trusted]; got != want {
+						t.Errorf("h2=%v: X-Replaced-Path = %q, want %q", h2, got, want)
 					}
-					if got := e.Header.Get("X-Forwarded-Host"); !strings.HasPrefix(got, "app.test.local") {
-						t.Errorf("X-Forwarded-Host = %q", got)
+					if got := e.Header.Get("X-Forwarded-For"); got != tc.wantXFF {
+						t.Errorf("X-Forwarded-For = %q, want %q", got, tc.wantXFF)
+					}
+					if got := e.Header.Get("X-Forwarded-Proto"); got != tc.wantXFP {
+						t.Errorf("X-Forwarded-Proto = %q, want %q", got, tc.wantXFP)
+					}
+					if !tc.trusted {
+						if got := e.Header.Get("X-Real-Ip"); got != "127.0.0.1" {
+							t.Errorf("X-Real-Ip = %q", got)
+						}
+						if got := e.Header.Get("X-Forwarded-Host"); !strings.HasPrefix(got, "app.test.local") {
+							t.Errorf("X-Forwarded-Host = %q", got)
+						}
 					}
 				}
 			})

@@ -16,6 +16,7 @@ var forwardedHeaders = [...]string{
 	"X-Forwarded-Port",
 	"X-Forwarded-Prefix",
 	"X-Real-Ip",
+	"X-Replaced-Path", // set by a ReplacePath rule, never by a client
 }
 
 // ports are the edge's listener ports as strings, for X-Forwarded-Port.
