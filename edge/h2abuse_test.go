@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -353,5 +354,50 @@ func TestLeftoverBackendBytesAreNotServed(t *testing.T) {
 	_, body := h2Get(t, c, hostURL(te, "app.test.local", "/victim"))
 	if body != "real" {
 		t.Errorf("the next request got %q from the previous answer's leftover bytes", body)
+	}
+}
+
+// A client that stops reading a long answer is disconnected after
+// WriteTimeout on the fast path, over HTTP/1.1 and HTTP/2, and the
+// backend exchange it held is cut, instead of both staying open for as
+// long as the client likes.
+func TestClientThatStopsReadingIsDropped(t *testing.T) {
+	cut := make(chan struct{}, 2)
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 32<<10)
+		for range 8192 { // 256 MiB: far more than the sockets hold
+			if _, err := w.Write(chunk); err != nil {
+				cut <- struct{}{}
+				return
+			}
+		}
+	}))
+	t.Cleanup(b.Close)
+	te := startEdge(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond })
+	te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
+
+	t.Run("HTTP/1.1", func(t *testing.T) {
+		conn, err := tls.Dial("tcp", te.httpsHost, &tls.Config{RootCAs: te.roots, ServerName: "app.test.local", NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		io.WriteString(conn, "GET /endless HTTP/1.1\r\nHost: app.test.local\r\n\r\n")
+		waitCut(t, cut)
+	})
+	t.Run("HTTP/2", func(t *testing.T) {
+		r := dialRawH2(t, te, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1<<31 - 1})
+		r.fr.WriteWindowUpdate(0, 1<<31-1-65535)
+		r.request(1, "GET", "/endless", true)
+		waitCut(t, cut)
+	})
+}
+
+func waitCut(t *testing.T, cut <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-cut:
+	case <-time.After(10 * time.Second):
+		t.Fatal("10s after the client stopped reading, the backend was still sending to the edge")
 	}
 }

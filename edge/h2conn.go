@@ -58,6 +58,7 @@ type h2conn struct {
 	writing    bool // the writer owns a wake-up: no need to kick it
 	stopping   bool
 	werr       error
+	wdeadline  progressWriter // the write deadline's bookkeeping (conn unused)
 	enc        *hpack.Encoder
 	hbuf       bytes.Buffer
 	// protocol state
@@ -99,6 +100,7 @@ func (s *Server) serveH2(tc *tls.Conn, t *tracked, entry uint8) {
 		idleSince:    time.Now(),
 	}
 	c.space.L = &c.mu
+	c.wdeadline.timeout = s.cfg.WriteTimeout
 	c.br = bufio.NewReaderSize(tc, h2ReadBuffer)
 	c.fr = http2.NewFramer(nil, c.br)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -467,8 +469,8 @@ func (c *h2conn) teardown(err error) {
 	}
 	c.abortAllLocked()
 	c.stopping = true
-	c.mu.Unlock()
 	c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	c.mu.Unlock()
 	close(c.stop)
 	<-c.writerDone
 	c.mu.Lock()

@@ -73,6 +73,10 @@ func (c *h2conn) writeLoop() {
 		}
 		c.mu.Lock()
 		for len(c.out) > 0 && c.werr == nil {
+			if !c.stopping {
+				// Under c.mu, so teardown's shorter deadline wins.
+				c.wdeadline.extend(c.conn)
+			}
 			b := c.out
 			c.out = c.spare[:0]
 			c.spare = nil

@@ -71,6 +71,12 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
+	// WriteTimeout bounds the writes to a client on the fast path: a
+	// client that stops reading for between half of it and all of it is
+	// disconnected, freeing its backend connections. It limits stalls,
+	// not long responses (a stream may last hours while it moves). Zero
+	// means 60s.
+	WriteTimeout time.Duration
 
 	// ShutdownTimeout bounds the graceful drain when the context ends.
 	// Zero means 10s.
@@ -149,6 +155,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 120 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
 	}
 	if c.MaxHeaderBytes == 0 {
 		c.MaxHeaderBytes = 1 << 20
