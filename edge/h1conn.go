@@ -62,7 +62,7 @@ func (s *Server) serveH1(conn net.Conn, tr *tracked, entry uint8) net.Conn {
 	c.br = s.h1bufs.r.Get().(*bufio.Reader)
 	c.br.Reset(conn)
 	c.bw = s.h1bufs.w.Get().(*bufio.Writer)
-	c.out = progressWriter{conn: conn, timeout: s.cfg.WriteTimeout}
+	c.out = progressWriter{conn: conn, writeDeadline: writeDeadline{timeout: s.cfg.WriteTimeout}}
 	c.bw.Reset(&c.out)
 	c.req.RemoteAddr = conn.RemoteAddr().String()
 	if tc, ok := conn.(*tls.Conn); ok {
@@ -87,29 +87,34 @@ func (s *Server) serveH1(conn net.Conn, tr *tracked, entry uint8) net.Conn {
 	return nil
 }
 
-// progressWriter gives each write to the client at least half of
+// writeDeadline gives each write to a client at least half of
 // WriteTimeout to complete. Moving a deadline costs a timer update in the
-// runtime (measured at 10 % of a proxied request's CPU when done per
-// write), so it moves only once half of it has passed.
+// runtime (about 10 % of a proxied request's CPU when done per write), so
+// it moves only once half of it has passed.
+type writeDeadline struct {
+	timeout time.Duration
+	at      time.Time
+}
+
+// extend moves conn's write deadline to WriteTimeout from now when less
+// than half of it is left.
+func (d *writeDeadline) extend(conn net.Conn) {
+	now := time.Now()
+	if d.at.Sub(now) < d.timeout/2 {
+		d.at = now.Add(d.timeout)
+		conn.SetWriteDeadline(d.at)
+	}
+}
+
+// progressWriter is a client connection whose writes keep a writeDeadline.
 type progressWriter struct {
-	conn     net.Conn
-	timeout  time.Duration
-	deadline time.Time
+	conn net.Conn
+	writeDeadline
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
 	w.extend(w.conn)
 	return w.conn.Write(p)
-}
-
-// extend moves the write deadline of conn to WriteTimeout from now when
-// less than half of it is left.
-func (w *progressWriter) extend(conn net.Conn) {
-	now := time.Now()
-	if w.deadline.Sub(now) < w.timeout/2 {
-		w.deadline = now.Add(w.timeout)
-		conn.SetWriteDeadline(w.deadline)
-	}
 }
 
 // lingerClose closes a connection after an answer that refused a request
@@ -249,31 +254,48 @@ func (c *h1conn) parse(n int) error {
 		r.Proto = "HTTP/1.0"
 	}
 	r.ContentLength = h.length
-	c.url = url.URL{}
-	if strings.IndexByte(h.target, '%') >= 0 {
-		u, err := url.ParseRequestURI(h.target)
-		if err != nil {
-			return badHead("invalid request target")
-		}
-		c.url = *u
-	} else {
-		path, query, ok := strings.Cut(h.target, "?")
-		c.url.Path, c.url.RawQuery, c.url.ForceQuery = path, query, ok && query == ""
+	if !parseTarget(&c.url, h.target) {
+		return badHead("invalid request target")
 	}
 	r.URL = &c.url
-	clear(c.hdr)
-	c.vals = c.vals[:0]
-	for _, f := range h.fields {
-		if old, ok := c.hdr[f.name]; ok {
-			c.hdr[f.name] = append(old, f.value)
-			continue
-		}
-		c.vals = append(c.vals, f.value)
-		k := len(c.vals)
-		c.hdr[f.name] = c.vals[k-1 : k : k]
-	}
+	c.vals = fillHeader(c.hdr, c.vals, h.fields)
 	r.Header = c.hdr
 	return nil
+}
+
+// parseTarget sets u from an origin-form request target, allocating only
+// for a percent-encoded one; false means it does not parse.
+func parseTarget(u *url.URL, target string) bool {
+	*u = url.URL{}
+	if strings.IndexByte(target, '%') >= 0 {
+		p, err := url.ParseRequestURI(target)
+		if err != nil {
+			return false
+		}
+		*u = *p
+		return true
+	}
+	path, query, ok := strings.Cut(target, "?")
+	u.Path, u.RawQuery, u.ForceQuery = path, query, ok && query == ""
+	return true
+}
+
+// fillHeader refills hdr with fields, in order. The value slices are
+// windows on vals (returned, to reuse), so a request's header costs no
+// allocation once the map and vals have grown.
+func fillHeader(hdr http.Header, vals []string, fields []field) []string {
+	clear(hdr)
+	vals = vals[:0]
+	for _, f := range fields {
+		if old, ok := hdr[f.name]; ok {
+			hdr[f.name] = append(old, f.value)
+			continue
+		}
+		vals = append(vals, f.value)
+		k := len(vals)
+		hdr[f.name] = vals[k-1 : k : k]
+	}
+	return vals
 }
 
 // serve answers one parsed request whose route (nil: none) the fast path

@@ -108,51 +108,8 @@ func connLost(err error) bool {
 
 // send writes the request head and streams the body to the backend.
 func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
-	h, r, w := &c.head, &c.req, uc.bw
-	target := h.target
-	if rt.rule.HasModifiers() {
-		target = r.URL.RequestURI()
-	}
-	host := b.host
-	if rt.Service.PassHostHeader && r.Host != "" {
-		host = r.Host
-	}
-	w.WriteString(h.method)
-	w.WriteByte(' ')
-	w.WriteString(target)
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	w.WriteString(host)
-	w.WriteString("\r\n")
-	teTrailers := false
-	for _, f := range h.fields {
-		if f.name == "Te" {
-			teTrailers = teTrailers || hasToken(f.value, "trailers")
-			continue
-		}
-		if c.hopRequestField(f.name) {
-			continue
-		}
-		writeField(w, f.name, f.value)
-	}
-	if teTrailers {
-		w.WriteString("Te: trailers\r\n")
-	}
-	forwarded(r, c.isTLS, c.s.ports, wireSink{w})
-	// Rule modifiers add these; untrusted clients' were scrubbed.
-	for _, k := range [...]string{"X-Forwarded-Prefix", "X-Replaced-Path"} {
-		for _, v := range r.Header[k] {
-			writeField(w, k, v)
-		}
-	}
-	switch {
-	case h.chunked:
-		w.WriteString("Transfer-Encoding: chunked\r\n")
-	case h.length >= 0:
-		w.WriteString("Content-Length: ")
-		w.Write(strconv.AppendInt(w.AvailableBuffer(), h.length, 10))
-		w.WriteString("\r\n")
-	}
-	w.WriteString("\r\n")
+	h, w := &c.head, uc.bw
+	c.s.writeRequestHead(w, &c.req, rt, b, h.method, h.target, h.fields, c.hopRequestField, c.isTLS, h.chunked, h.length)
 	var d relayed
 	switch {
 	case h.chunked:
@@ -169,6 +126,59 @@ func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 		return d.werr
 	}
 	return w.Flush()
+}
+
+// writeRequestHead writes the head of a request proxied over rt to b, for
+// both fast paths: the request line (the target rebuilt when the rule
+// modifies the path), Host (the client's when the route passes it), the
+// client's fields but those Te and skip take out, Te: trailers when the
+// client accepts trailers, the forwarded fields, the rule modifiers'
+// fields, and the framing — chunked, or Content-Length when length >= 0.
+func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b *backend, method, target string,
+	fields []field, skip func(string) bool, isTLS, chunked bool, length int64) {
+	if rt.rule.HasModifiers() {
+		target = r.URL.RequestURI()
+	}
+	host := b.host
+	if rt.Service.PassHostHeader && r.Host != "" {
+		host = r.Host
+	}
+	w.WriteString(method)
+	w.WriteByte(' ')
+	w.WriteString(target)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	teTrailers := false
+	for _, f := range fields {
+		if f.name == "Te" {
+			teTrailers = teTrailers || hasToken(f.value, "trailers")
+			continue
+		}
+		if skip(f.name) {
+			continue
+		}
+		writeField(w, f.name, f.value)
+	}
+	if teTrailers {
+		w.WriteString("Te: trailers\r\n")
+	}
+	forwarded(r, isTLS, s.ports, wireSink{w})
+	// Rule modifiers add these; untrusted clients' were scrubbed.
+	for _, k := range [...]string{"X-Forwarded-Prefix", "X-Replaced-Path"} {
+		for _, v := range r.Header[k] {
+			writeField(w, k, v)
+		}
+	}
+	switch {
+	case chunked:
+		w.WriteString("Transfer-Encoding: chunked\r\n")
+	case length >= 0:
+		w.WriteString("Content-Length: ")
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), length, 10))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
 }
 
 // hopRequestField reports whether a request field is not forwarded as it

@@ -30,7 +30,6 @@ const (
 	// h2RecentResets is how many streams the edge remembers having reset:
 	// frames the client sent before it saw the reset are ignored.
 	h2RecentResets = 128
-	h2Preface      = http2.ClientPreface
 )
 
 // h2conn is one HTTP/2 client connection.
@@ -58,7 +57,7 @@ type h2conn struct {
 	writing    bool // the writer owns a wake-up: no need to kick it
 	stopping   bool
 	werr       error
-	wdeadline  progressWriter // the write deadline's bookkeeping (conn unused)
+	wdeadline  writeDeadline
 	enc        *hpack.Encoder
 	hbuf       bytes.Buffer
 	// protocol state
@@ -123,11 +122,11 @@ func (c *h2conn) readLoop() error {
 	c.mu.Unlock()
 
 	c.conn.SetReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
-	var pre [len(h2Preface)]byte
+	var pre [len(http2.ClientPreface)]byte
 	if _, err := io.ReadFull(c.br, pre[:]); err != nil {
 		return err
 	}
-	if string(pre[:]) != h2Preface {
+	if string(pre[:]) != http2.ClientPreface {
 		return http2.ConnectionError(http2.ErrCodeProtocol)
 	}
 	first := true

@@ -132,12 +132,12 @@ func (st *h2stream) roundTrip(rt *Route, b *backend, length int64) (uc *upConn, 
 	}
 }
 
-// h2HopRequestField reports the fields send writes itself or drops.
-// Connection-specific fields never get this far: they make an HTTP/2
-// request malformed.
+// h2HopRequestField reports the fields writeRequestHead writes itself or
+// drops. Connection-specific fields never get this far: they make an
+// HTTP/2 request malformed.
 func h2HopRequestField(name string) bool {
 	switch name {
-	case "Te", "Proxy-Authorization", "Forwarded",
+	case "Proxy-Authorization", "Forwarded",
 		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
 		"X-Forwarded-Port", "X-Real-Ip", "X-Forwarded-Prefix", "X-Replaced-Path",
 		"Trailer":
@@ -150,48 +150,13 @@ func h2HopRequestField(name string) bool {
 // (bodyLength's answer; -1 is chunked). bodyRead reports whether any of
 // the body was consumed, after which the request cannot be replayed.
 func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyRead bool, err error) {
-	s, r, w := st.c.s, &st.req, uc.bw
-	target := st.path
-	if rt.rule.HasModifiers() {
-		target = r.URL.RequestURI()
-	}
-	host := b.host
-	if rt.Service.PassHostHeader && r.Host != "" {
-		host = r.Host
-	}
-	w.WriteString(st.method)
-	w.WriteByte(' ')
-	w.WriteString(target)
-	w.WriteString(" HTTP/1.1\r\nHost: ")
-	w.WriteString(host)
-	w.WriteString("\r\n")
-	teTrailers := false
-	for _, f := range st.fields {
-		if h2HopRequestField(f.name) {
-			teTrailers = teTrailers || f.name == "Te"
-			continue
-		}
-		writeField(w, f.name, f.value)
-	}
-	if teTrailers {
-		w.WriteString("Te: trailers\r\n")
-	}
-	forwarded(r, true, s.ports, wireSink{w})
-	for _, k := range [...]string{"X-Forwarded-Prefix", "X-Replaced-Path"} {
-		for _, v := range r.Header[k] {
-			writeField(w, k, v)
-		}
-	}
+	w := uc.bw
 	chunked := length < 0
-	switch {
-	case chunked:
-		w.WriteString("Transfer-Encoding: chunked\r\n")
-	case length > 0 || (length == 0 && methodWantsLength(st.method)):
-		w.WriteString("Content-Length: ")
-		w.Write(strconv.AppendInt(w.AvailableBuffer(), length, 10))
-		w.WriteString("\r\n")
+	announced := length
+	if length == 0 && !methodWantsLength(st.method) {
+		announced = -1
 	}
-	w.WriteString("\r\n")
+	st.c.s.writeRequestHead(w, &st.req, rt, b, st.method, st.path, st.fields, h2HopRequestField, true, chunked, announced)
 	if length == 0 {
 		return false, w.Flush()
 	}

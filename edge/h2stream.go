@@ -250,31 +250,14 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 	if st.remoteDone {
 		r.ContentLength = 0
 	}
-	st.url = url.URL{}
-	if strings.IndexByte(st.path, '%') >= 0 {
-		u, err := url.ParseRequestURI(st.path)
-		if err != nil {
-			return false
-		}
-		st.url = *u
-	} else {
-		path, query, ok := strings.Cut(st.path, "?")
-		st.url.Path, st.url.RawQuery, st.url.ForceQuery = path, query, ok && query == ""
+	if !parseTarget(&st.url, st.path) {
+		return false
 	}
 	r.URL = &st.url
 	if st.hdr == nil {
 		st.hdr = make(http.Header, 16)
 	}
-	st.vals = st.vals[:0]
-	for _, f := range st.fields {
-		if old, ok := st.hdr[f.name]; ok {
-			st.hdr[f.name] = append(old, f.value)
-			continue
-		}
-		st.vals = append(st.vals, f.value)
-		k := len(st.vals)
-		st.hdr[f.name] = st.vals[k-1 : k : k]
-	}
+	st.vals = fillHeader(st.hdr, st.vals, st.fields)
 	r.Header = st.hdr
 	return true
 }
@@ -448,11 +431,7 @@ func (st *h2stream) continueLocked() {
 	if st.localDone || st.reset || c.dead {
 		return
 	}
-	c.hbuf.Reset()
-	c.enc.WriteField(hpack.HeaderField{Name: ":status", Value: "100"})
-	c.out = appendFrameHeader(c.out, c.hbuf.Len(), http2.FrameHeaders, http2.FlagHeadersEndHeaders, st.id)
-	c.out = append(c.out, c.hbuf.Bytes()...)
-	c.queued()
+	c.headersLocked(st, []hpack.HeaderField{{Name: ":status", Value: "100"}}, false)
 }
 
 // bodyLength decides how the request body is framed for the backend

@@ -133,6 +133,13 @@ func (c *h2conn) writeHeaders(st *h2stream, fields []hpack.HeaderField, end bool
 	if err := c.waitSpace(st); err != nil {
 		return err
 	}
+	c.headersLocked(st, fields, end)
+	return nil
+}
+
+// headersLocked encodes and queues a header block with c.mu held; the
+// caller has made sure it will be sent (see continueLocked).
+func (c *h2conn) headersLocked(st *h2stream, fields []hpack.HeaderField, end bool) {
 	c.hbuf.Reset()
 	for _, f := range fields {
 		c.enc.WriteField(f)
@@ -157,7 +164,6 @@ func (c *h2conn) writeHeaders(st *h2stream, fields []hpack.HeaderField, end bool
 		t, flags = http2.FrameContinuation, 0
 	}
 	c.queued()
-	return nil
 }
 
 // writeData queues p as DATA frames on st within the flow-control
