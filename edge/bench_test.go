@@ -136,16 +136,7 @@ func BenchmarkProxiedHTTPSRequest(b *testing.B) {
 func BenchmarkProxiedHTTPSRequestRaw(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			addr := rawBackend(b)
-			te := startEdge(b, m.set)
-			te.srv.Update(snapshot(svc("app", "Host:app.test.local", "http://"+addr)))
-			conn, err := tls.Dial("tcp", te.httpsHost, &tls.Config{
-				RootCAs: te.roots, ServerName: "app.test.local", NextProtos: []string{"http/1.1"},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer conn.Close()
+			conn := rawEdgeConn(b, m.set, "http/1.1")
 			br := bufio.NewReader(conn)
 			req := []byte("GET / HTTP/1.1\r\nHost: app.test.local\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
 			b.ReportAllocs()
@@ -160,6 +151,23 @@ func BenchmarkProxiedHTTPSRequestRaw(b *testing.B) {
 			}
 		})
 	}
+}
+
+// rawEdgeConn starts an edge (in mode) routing app.test.local to the
+// allocation-free backend, and returns a TLS connection to it that
+// negotiated proto; it is closed at the end of the benchmark.
+func rawEdgeConn(b *testing.B, mode func(*Config), proto string) *tls.Conn {
+	addr := rawBackend(b)
+	te := startEdge(b, mode)
+	te.srv.Update(snapshot(svc("app", "Host:app.test.local", "http://"+addr)))
+	conn, err := tls.Dial("tcp", te.httpsHost, &tls.Config{
+		RootCAs: te.roots, ServerName: "app.test.local", NextProtos: []string{proto},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // rawBackend answers every request with 1 KiB, allocation-free.
@@ -233,16 +241,7 @@ func readRawResponse(br *bufio.Reader) error {
 func BenchmarkProxiedHTTP2Request(b *testing.B) {
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
-			addr := rawBackend(b)
-			te := startEdge(b, m.set)
-			te.srv.Update(snapshot(svc("app", "Host:app.test.local", "http://"+addr)))
-			conn, err := tls.Dial("tcp", te.httpsHost, &tls.Config{
-				RootCAs: te.roots, ServerName: "app.test.local", NextProtos: []string{"h2"},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer conn.Close()
+			conn := rawEdgeConn(b, m.set, "h2")
 			io.WriteString(conn, http2.ClientPreface)
 			fr := http2.NewFramer(conn, bufio.NewReader(conn))
 			fr.SetReuseFrames()
