@@ -80,16 +80,7 @@ func writeManyRoutes(path string, n int) error {
 // load and compile).
 func (r *runner) startFreshEdge(name, routes string) (*target, error) {
 	t := &target{name: "edge", label: "rancher-edge", port: edgeFreshPort, fresh: true}
-	env := []string{
-		"TRAEFIK_HTTP_PORT=" + strconv.Itoa(edgeFreshHTTPPort),
-		"TRAEFIK_HTTPS_PORT=" + strconv.Itoa(edgeFreshPort),
-		"TRAEFIK_SSL_CERT=" + r.cfg.cert,
-		"TRAEFIK_SSL_PRIVATE_KEY=" + r.cfg.key,
-		"TRAEFIK_DEFAULT_CERT=" + r.cfg.cert,
-		"TRAEFIK_FILE=" + routes,
-		"TRAEFIK_ACCESS_LOG=off",
-		"TRAEFIK_ADMIN_PORT=0",
-	}
+	env := r.edgeEnv(edgeFreshHTTPPort, edgeFreshPort, routes)
 	_ = writeFile(filepath.Join(r.confDir, "edge-fresh.env"), strings.Join(env[:5], "\n")+
 		"\nTRAEFIK_FILE=<scratch>/edge-routes-1.yaml or edge-routes-10k.yaml\n"+strings.Join(env[6:], "\n")+"\n")
 	cmd := exec.Command(r.cfg.edgeBin)

@@ -69,6 +69,21 @@ services:
     servers: ["127.0.0.1:%d", "127.0.0.1:%d"]
 `
 
+// edgeEnv is the edge's whole configuration, as a user would give it:
+// environment variables and a routes file. TRAEFIK_FILE is env[5].
+func (r *runner) edgeEnv(httpPort, httpsPort int, routes string) []string {
+	return []string{
+		"TRAEFIK_HTTP_PORT=" + strconv.Itoa(httpPort),
+		"TRAEFIK_HTTPS_PORT=" + strconv.Itoa(httpsPort),
+		"TRAEFIK_SSL_CERT=" + r.cfg.cert,
+		"TRAEFIK_SSL_PRIVATE_KEY=" + r.cfg.key,
+		"TRAEFIK_DEFAULT_CERT=" + r.cfg.cert,
+		"TRAEFIK_FILE=" + routes,
+		"TRAEFIK_ACCESS_LOG=off",
+		"TRAEFIK_ADMIN_PORT=0",
+	}
+}
+
 func (r *runner) edgeTarget() *target {
 	t := &target{name: "edge", label: "rancher-edge", port: edgePort}
 	if r.cfg.edgeBin == "" {
@@ -84,16 +99,7 @@ func (r *runner) edgeTarget() *target {
 		t.skip = err.Error()
 		return t
 	}
-	env := []string{
-		"TRAEFIK_HTTP_PORT=" + strconv.Itoa(edgeHTTPPort),
-		"TRAEFIK_HTTPS_PORT=" + strconv.Itoa(edgePort),
-		"TRAEFIK_SSL_CERT=" + r.cfg.cert,
-		"TRAEFIK_SSL_PRIVATE_KEY=" + r.cfg.key,
-		"TRAEFIK_DEFAULT_CERT=" + r.cfg.cert,
-		"TRAEFIK_FILE=" + routes,
-		"TRAEFIK_ACCESS_LOG=off",
-		"TRAEFIK_ADMIN_PORT=0",
-	}
+	env := r.edgeEnv(edgeHTTPPort, edgePort, routes)
 	_ = writeFile(filepath.Join(r.confDir, "edge.env"), strings.Join(env, "\n")+"\n")
 	cmd := exec.Command(r.cfg.edgeBin)
 	cmd.Env = append(baseEnv(), env...)
