@@ -8,7 +8,12 @@ PKGS      := ./...
 # -race multiplies CPU time; 2 cores and a 15-minute budget shape these.
 TESTFLAGS ?= -race -timeout 12m
 
-.PHONY: all build demo test vet bench deps-test clean docs
+.PHONY: all build demo test vet bench deps-test clean docs tools
+
+# Real servers the tests run against, each built once per machine from its
+# wrapper module in tools/<name> (tools/README.md). Add a name here.
+TOOLS     :=
+export EDGE_TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rancher-edge/tools
 
 all: build
 
@@ -30,7 +35,10 @@ deps-test:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	}
 
-test: deps-test vet
+tools:
+	@for t in $(TOOLS); do bash tools/build.sh $$t || exit 1; done
+
+test: deps-test vet tools
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 bench:
