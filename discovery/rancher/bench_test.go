@@ -101,7 +101,7 @@ func BenchmarkEventPatch(b *testing.B) {
 		if !ok {
 			b.Fatal("frame did not decode")
 		}
-		w := r.apply([]patch{pt})
+		w := apply(r, []patch{pt})
 		snap, _ := build(w, set)
 		if len(snap.Services) != 2000 || len(snap.Services[0].Servers) != 2 {
 			b.Fatalf("%d routes, %d servers", len(snap.Services), len(snap.Services[0].Servers))

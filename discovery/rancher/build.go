@@ -1,247 +1,26 @@
 package rancher
 
 import (
-	"cmp"
-	"hash/fnv"
-	"slices"
-	"strings"
-	"time"
-
-	"github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/discovery/cattle"
 	"github.com/rancher-edge/edge/route"
 )
 
-// raw is one complete read of a Rancher environment, reduced to the fields
-// discovery uses.
-type raw struct {
-	Stacks     []rawStack
-	Services   []rawService
-	Containers []rawContainer
-	Took       time.Duration // how long the read took, for the log
-}
-
-type rawStack struct {
-	ID, Name, State string
-	System          bool
-}
-
-type rawService struct {
-	ID, StackID, Name, Kind, State, Health string
-	System                                 bool
-	Labels                                 map[string]string // primary launch config
-	PublicIPs                              []string          // publicEndpoints[].ipAddress
-}
-
-type rawContainer struct {
-	ID, Name, State, Health, IP, NetworkMode string
-	StackService                             string // io.rancher.stack_service.name
-}
-
-// settings are the parts of Config that shape a snapshot.
-type settings struct {
-	labels       labels.Options
-	healthFilter bool
-	stackFirst   bool // RuleOrderStackService
-}
-
-func (c Config) settings() settings {
-	return settings{labels: c.labelOptions(), healthFilter: c.HealthFilter, stackFirst: c.RuleOrder == RuleOrderStackService}
-}
-
-// prepared is a read joined and filtered into labels.Build inputs, before
-// the routes are built: enough to fingerprint.
-type prepared struct {
-	inputs   []labels.Input
-	problems []route.Problem // services skipped before labels.Build
-	counts   counts
-}
-
-type counts struct{ stacks, services, containers int }
-
-// Container and service states and health values that serve traffic,
-// exactly Traefik 1.7's containerFilter and serviceFilter
-// (traefik-rancher.md §1.4–1.5).
-var (
-	servingContainerHealth = []string{"", "healthy", "updating-healthy"}
-	servingContainerState  = []string{"", "running", "updating-running", "upgraded"}
-	servingServiceHealth   = []string{"", "healthy", "updating-healthy"}
-	servingServiceState    = []string{"", "active", "updating-active", "upgraded", "upgrading"}
+// The API's collections are read into the world both Rancher providers
+// share (package cattle), which holds the filters and the route assembly.
+type (
+	raw          = cattle.World
+	rawStack     = cattle.Stack
+	rawService   = cattle.Service
+	rawContainer = cattle.Container
+	settings     = cattle.Settings
+	prepared     = cattle.Prepared
 )
 
-// prepare joins containers to services and applies the filters. It is
-// pure; inputs come out ordered by stack and service name.
-func prepare(r raw, s settings) prepared {
-	var p prepared
-	stacks := make(map[string]rawStack, len(r.Stacks))
-	for _, st := range r.Stacks {
-		if st.System || gone(st.State) {
-			continue // infrastructure stacks (healthcheck, ipsec, …) never route
-		}
-		stacks[st.ID] = st
-	}
-	p.counts.stacks = len(stacks)
-	byService := make(map[string][]rawContainer, len(r.Services))
-	for _, c := range r.Containers {
-		if c.StackService != "" {
-			byService[c.StackService] = append(byService[c.StackService], c)
-		}
-	}
-	p.counts.containers = len(r.Containers)
-
-	services := slices.Clone(r.Services)
-	slices.SortFunc(services, func(a, b rawService) int {
-		return cmp.Or(cmp.Compare(stacks[a.StackID].Name, stacks[b.StackID].Name), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
-	for _, svc := range services {
-		st, ok := stacks[svc.StackID]
-		if !ok || svc.System || gone(svc.State) || !hasContainers(svc.Kind) {
-			continue
-		}
-		p.counts.services++
-		if s.healthFilter && (!slices.Contains(servingServiceHealth, svc.Health) || !slices.Contains(servingServiceState, svc.State)) {
-			if hasTraefikLabel(svc.Labels) {
-				p.problems = append(p.problems, route.Problem{
-					Source:   route.Source{Provider: "rancher", Stack: st.Name, Service: svc.Name},
-					Severity: route.Error,
-					Message:  "skipped: service is " + svc.State + "/" + orNull(svc.Health) + " and the service health filter (TRAEFIK_RANCHER_HEALTHCHECK) is on",
-				})
-			}
-			continue
-		}
-		in := labels.Input{Stack: st.Name, Service: svc.Name, Labels: svc.Labels}
-		if s.stackFirst {
-			in.DefaultHost = strings.ToLower(st.Name + "." + svc.Name)
-		} else {
-			in.DefaultHost = strings.ToLower(svc.Name + "." + st.Name)
-		}
-		for _, c := range byService[st.Name+"/"+svc.Name] {
-			if !slices.Contains(servingContainerHealth, c.Health) || !slices.Contains(servingContainerState, c.State) {
-				continue
-			}
-			ip := c.IP
-			// Host-network containers share the host's address, which
-			// Rancher publishes on the service (Traefik PR #2101).
-			if c.NetworkMode == "host" {
-				ip = ""
-				if len(svc.PublicIPs) > 0 {
-					ip = svc.PublicIPs[0]
-				}
-			}
-			if ip == "" {
-				continue // Traefik ≥ 1.6 drops containers without an address
-			}
-			in.Servers = append(in.Servers, labels.Address{Addr: ip, Name: c.Name})
-		}
-		slices.SortFunc(in.Servers, func(a, b labels.Address) int {
-			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
-		})
-		p.inputs = append(p.inputs, in)
-	}
-	return p
+func (c Config) settings() settings {
+	return settings{Provider: "rancher", Labels: c.labelOptions(), HealthFilter: c.HealthFilter, StackFirst: c.RuleOrder == RuleOrderStackService}
 }
 
-// gone reports states of resources on their way out; Cattle lists removed
-// resources until they are purged.
-func gone(state string) bool {
-	switch state {
-	case "removed", "removing", "purging", "purged":
-		return true
-	}
-	return false
-}
-
-// hasContainers reports service kinds that run containers of their own:
-// external and DNS services have none to route to.
-func hasContainers(kind string) bool {
-	return kind == "" || kind == "service" || kind == "loadBalancerService"
-}
-
-func hasTraefikLabel(ls map[string]string) bool {
-	for k := range ls {
-		if strings.HasPrefix(k, "traefik.") {
-			return true
-		}
-	}
-	return false
-}
-
-func orNull(s string) string {
-	if s == "" {
-		return "null"
-	}
-	return s
-}
-
-// fingerprint hashes everything the routes are built from. Settings are
-// fixed for a provider's lifetime and left out; so is the read's order,
-// which prepare has normalised.
-func (p prepared) fingerprint() uint64 {
-	h := fnv.New64a()
-	for _, in := range p.inputs {
-		labels.Hash(h, in)
-	}
-	for _, pr := range p.problems {
-		_, _ = h.Write([]byte(pr.String()))
-		_, _ = h.Write([]byte{0})
-	}
-	if sum := h.Sum64(); sum != 0 {
-		return sum
-	}
-	return 1 // zero means unknown in route.Snapshot
-}
-
-// assemble builds the routes of prepared inputs through labels.Build and
-// reports services that claim the same rule.
-func assemble(p prepared, s settings) ([]route.Service, []route.Problem) {
-	// Sized for one route per input, the common case, so the snapshot
-	// keeps no growth slack alive.
-	services := make([]route.Service, 0, len(p.inputs))
-	problems := slices.Clone(p.problems)
-	for _, in := range p.inputs {
-		svcs, probs := labels.Build(in, s.labels)
-		services = append(services, svcs...)
-		problems = append(problems, probs...)
-	}
-	services, dups := labels.Dedupe(services)
-	problems = append(problems, dups...)
-	slices.SortStableFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) })
-	problems = append(problems, ruleClashes(services)...)
-	return services, problems
-}
-
-// ruleClashes warns about every service whose rule another Rancher service
-// also claims. Both stay in the snapshot: Traefik silently kept one of
-// them, and which one depended on map order.
-func ruleClashes(services []route.Service) []route.Problem {
-	byRule := map[string][]int{}
-	for i, s := range services {
-		key := strings.ToLower(strings.Join(strings.Fields(s.Rule), ""))
-		byRule[key] = append(byRule[key], i)
-	}
-	var out []route.Problem
-	for i, s := range services {
-		key := strings.ToLower(strings.Join(strings.Fields(s.Rule), ""))
-		var others []string
-		for _, j := range byRule[key] {
-			o := services[j].Source
-			if j != i && (o.Stack != s.Source.Stack || o.Service != s.Source.Service) {
-				others = append(others, o.String())
-			}
-		}
-		if len(others) > 0 {
-			out = append(out, route.Problem{
-				Source:   s.Source,
-				Severity: route.Warning,
-				Message:  "rule " + s.Rule + " is also claimed by " + strings.Join(others, ", ") + "; both are kept",
-			})
-		}
-	}
-	return out
-}
+func prepare(r raw, s settings) prepared { return cattle.Prepare(r, s) }
 
 // build turns one read into a snapshot; Built is left for the caller.
-func build(r raw, s settings) (route.Snapshot, []route.Problem) {
-	p := prepare(r, s)
-	services, problems := assemble(p, s)
-	return route.Snapshot{Provider: "rancher", Services: services, Problems: problems, Fingerprint: p.fingerprint()}, problems
-}
+func build(r raw, s settings) (route.Snapshot, []route.Problem) { return cattle.Build(r, s) }

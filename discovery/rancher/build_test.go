@@ -237,7 +237,7 @@ func TestFingerprint(t *testing.T) {
 			ctr("b", "web/whoami", "10.0.0.2", "running", "healthy"),
 			ctr("c", "web/whoami", "10.0.0.3", "stopped", ""))
 	}
-	fp := func(r raw) uint64 { return prepare(r, set).fingerprint() }
+	fp := func(r raw) uint64 { return prepare(r, set).Fingerprint() }
 	want := fp(base())
 
 	r := base()

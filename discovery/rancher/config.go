@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rancher-edge/edge/discovery/cattle"
 	"github.com/rancher-edge/edge/discovery/labels"
 )
 
@@ -20,10 +21,10 @@ const (
 
 	// RuleOrderServiceStack makes the default rule Host:<service>.<stack>,
 	// as Traefik ≥ 1.5 does.
-	RuleOrderServiceStack = "service.stack"
+	RuleOrderServiceStack = cattle.RuleOrderServiceStack
 	// RuleOrderStackService makes it Host:<stack>.<service>, as the Traefik
 	// 1.2–1.4 inside the mch1307/rancher-traefik images did.
-	RuleOrderStackService = "stack.service"
+	RuleOrderStackService = cattle.RuleOrderStackService
 )
 
 // Config configures a [Provider]. Durations of zero take the documented

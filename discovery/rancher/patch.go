@@ -54,7 +54,7 @@ func decodePatch(resourceType string, resource json.RawMessage) (p patch, ok boo
 // that was published from stays as it was. Removed resources keep their
 // "removed" state, which prepare skips, until the next full read drops
 // them.
-func (r raw) apply(ps []patch) raw {
+func apply(r raw, ps []patch) raw {
 	out := raw{
 		Stacks:     slices.Clone(r.Stacks),
 		Services:   slices.Clone(r.Services),

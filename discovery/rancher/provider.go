@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/discovery"
+	"github.com/rancher-edge/edge/discovery/cattle"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -167,7 +168,7 @@ func (p *Provider) applyPatches(l *loop, patches []patch) {
 	if l.world == nil || len(patches) == 0 {
 		return
 	}
-	w := l.world.apply(patches)
+	w := apply(*l.world, patches)
 	l.world = &w
 	p.publishFrom(l, w)
 }
@@ -233,17 +234,17 @@ func (p *Provider) sync(ctx context.Context, l *loop) error {
 // changed.
 func (p *Provider) publishFrom(l *loop, r raw) {
 	prep := prepare(r, p.set)
-	fp := prep.fingerprint()
+	fp := prep.Fingerprint()
 	if fp == l.lastFP {
-		p.succeeded(prep.counts, nil, -1)
+		p.succeeded(prep.Counts, nil, -1)
 		return
 	}
-	services, problems := assemble(prep, p.set)
+	services, problems := cattle.Assemble(prep, p.set)
 	snap := route.Snapshot{Provider: "rancher", Services: services, Problems: problems, Fingerprint: fp, Built: time.Now()}
 	p.logChanges(l, prep, services, problems, r.Took)
 	// Status first: whoever sees the new routes sees the status that
 	// describes them.
-	p.succeeded(prep.counts, problems, len(services))
+	p.succeeded(prep.Counts, problems, len(services))
 	l.publish(snap)
 	l.lastFP = fp
 }
@@ -274,7 +275,7 @@ func (p *Provider) logChanges(l *loop, prep prepared, services []route.Service, 
 		for _, pr := range problems {
 			routed[pr.Source.Stack+"/"+pr.Source.Service] = true
 		}
-		for _, in := range prep.inputs {
+		for _, in := range prep.Inputs {
 			if !routed[in.Stack+"/"+in.Service] {
 				p.log.Debug("rancher service not routed: no traefik labels, traefik.enable=false or constrained out",
 					"service", in.Stack+"/"+in.Service)
@@ -282,11 +283,11 @@ func (p *Provider) logChanges(l *loop, prep prepared, services []route.Service, 
 		}
 	}
 	p.log.Info("rancher routes changed", "routes", len(services), "problems", len(problems),
-		"stacks", prep.counts.stacks, "services", prep.counts.services, "containers", prep.counts.containers,
+		"stacks", prep.Counts.Stacks, "services", prep.Counts.Services, "containers", prep.Counts.Containers,
 		"read", took.Round(time.Millisecond))
 }
 
-func (p *Provider) succeeded(c counts, problems []route.Problem, routes int) {
+func (p *Provider) succeeded(c cattle.Counts, problems []route.Problem, routes int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := time.Now()
@@ -296,7 +297,7 @@ func (p *Provider) succeeded(c counts, problems []route.Problem, routes int) {
 	st := &p.status
 	st.LastSync, st.LastSuccess = now, now
 	st.LastError, st.ErrorSince = "", time.Time{}
-	st.Stacks, st.Services, st.Containers = c.stacks, c.services, c.containers
+	st.Stacks, st.Services, st.Containers = c.Stacks, c.Services, c.Containers
 	st.Syncs++
 	if routes >= 0 { // a new snapshot was published
 		st.Routes = routes

@@ -1,0 +1,211 @@
+package cattle
+
+import (
+	"cmp"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/route"
+)
+
+// Prepared is a world joined and filtered into labels.Build inputs, before
+// the routes are built: enough to fingerprint.
+type Prepared struct {
+	Inputs   []labels.Input
+	Problems []route.Problem // services skipped before labels.Build
+	Counts   Counts
+}
+
+// Counts are what a read saw, for the provider's status.
+type Counts struct{ Stacks, Services, Containers int }
+
+// Container and service states and health values that serve traffic,
+// exactly Traefik 1.7's containerFilter and serviceFilter
+// (traefik-rancher.md §1.4–1.5).
+var (
+	servingContainerHealth = []string{"", "healthy", "updating-healthy"}
+	servingContainerState  = []string{"", "running", "updating-running", "upgraded"}
+	servingServiceHealth   = []string{"", "healthy", "updating-healthy"}
+	servingServiceState    = []string{"", "active", "updating-active", "upgraded", "upgrading"}
+)
+
+// Prepare joins containers to services and applies the filters. It is
+// pure; inputs come out ordered by stack and service name.
+func Prepare(w World, s Settings) Prepared {
+	var p Prepared
+	stacks := make(map[string]Stack, len(w.Stacks))
+	for _, st := range w.Stacks {
+		if st.System || gone(st.State) {
+			continue // infrastructure stacks (healthcheck, ipsec, …) never route
+		}
+		stacks[st.ID] = st
+	}
+	p.Counts.Stacks = len(stacks)
+	byService := make(map[string][]Container, len(w.Services))
+	for _, c := range w.Containers {
+		if c.StackService != "" {
+			byService[c.StackService] = append(byService[c.StackService], c)
+		}
+	}
+	p.Counts.Containers = len(w.Containers)
+
+	services := slices.Clone(w.Services)
+	slices.SortFunc(services, func(a, b Service) int {
+		return cmp.Or(cmp.Compare(stacks[a.StackID].Name, stacks[b.StackID].Name), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	for _, svc := range services {
+		st, ok := stacks[svc.StackID]
+		if !ok || svc.System || gone(svc.State) || !hasContainers(svc.Kind) {
+			continue
+		}
+		p.Counts.Services++
+		if s.HealthFilter && (!slices.Contains(servingServiceHealth, svc.Health) || !slices.Contains(servingServiceState, svc.State)) {
+			if hasTraefikLabel(svc.Labels) {
+				p.Problems = append(p.Problems, route.Problem{
+					Source:   route.Source{Provider: s.Provider, Stack: st.Name, Service: svc.Name},
+					Severity: route.Error,
+					Message:  "skipped: service is " + svc.State + "/" + orNull(svc.Health) + " and the service health filter (TRAEFIK_RANCHER_HEALTHCHECK) is on",
+				})
+			}
+			continue
+		}
+		in := labels.Input{Stack: st.Name, Service: svc.Name, Labels: svc.Labels}
+		if s.StackFirst {
+			in.DefaultHost = strings.ToLower(st.Name + "." + svc.Name)
+		} else {
+			in.DefaultHost = strings.ToLower(svc.Name + "." + st.Name)
+		}
+		for _, c := range byService[st.Name+"/"+svc.Name] {
+			if !slices.Contains(servingContainerHealth, c.Health) || !slices.Contains(servingContainerState, c.State) {
+				continue
+			}
+			ip := c.IP
+			// Host-network containers share the host's address, which
+			// the API publishes on the service (Traefik PR #2101).
+			// rancher-metadata gives it as their primary_ip already.
+			if c.NetworkMode == "host" {
+				ip = ""
+				if len(svc.PublicIPs) > 0 {
+					ip = svc.PublicIPs[0]
+				}
+			}
+			if ip == "" {
+				continue // Traefik ≥ 1.6 drops containers without an address
+			}
+			in.Servers = append(in.Servers, labels.Address{Addr: ip, Name: c.Name})
+		}
+		slices.SortFunc(in.Servers, func(a, b labels.Address) int {
+			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
+		})
+		p.Inputs = append(p.Inputs, in)
+	}
+	return p
+}
+
+// gone reports states of resources on their way out; Cattle lists removed
+// resources until they are purged.
+func gone(state string) bool {
+	switch state {
+	case "removed", "removing", "purging", "purged":
+		return true
+	}
+	return false
+}
+
+// hasContainers reports service kinds that run containers of their own:
+// external and DNS services have none to route to.
+func hasContainers(kind string) bool {
+	return kind == "" || kind == "service" || kind == "loadBalancerService"
+}
+
+func hasTraefikLabel(ls map[string]string) bool {
+	for k := range ls {
+		if strings.HasPrefix(k, "traefik.") {
+			return true
+		}
+	}
+	return false
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "null"
+	}
+	return s
+}
+
+// Fingerprint hashes everything the routes are built from. Settings are
+// fixed for a provider's lifetime and left out; so is the read's order,
+// which Prepare has normalised.
+func (p Prepared) Fingerprint() uint64 {
+	h := fnv.New64a()
+	for _, in := range p.Inputs {
+		labels.Hash(h, in)
+	}
+	for _, pr := range p.Problems {
+		_, _ = h.Write([]byte(pr.String()))
+		_, _ = h.Write([]byte{0})
+	}
+	if sum := h.Sum64(); sum != 0 {
+		return sum
+	}
+	return 1 // zero means unknown in route.Snapshot
+}
+
+// Assemble builds the routes of prepared inputs through labels.Build and
+// reports services that claim the same rule.
+func Assemble(p Prepared, s Settings) ([]route.Service, []route.Problem) {
+	// Sized for one route per input, the common case, so the snapshot
+	// keeps no growth slack alive.
+	services := make([]route.Service, 0, len(p.Inputs))
+	problems := slices.Clone(p.Problems)
+	for _, in := range p.Inputs {
+		svcs, probs := labels.Build(in, s.Labels)
+		services = append(services, svcs...)
+		problems = append(problems, probs...)
+	}
+	services, dups := labels.Dedupe(services)
+	problems = append(problems, dups...)
+	slices.SortStableFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) })
+	problems = append(problems, ruleClashes(services)...)
+	return services, problems
+}
+
+// ruleClashes warns about every service whose rule another Rancher service
+// also claims. Both stay in the snapshot: Traefik silently kept one of
+// them, and which one depended on map order.
+func ruleClashes(services []route.Service) []route.Problem {
+	byRule := map[string][]int{}
+	for i, s := range services {
+		key := strings.ToLower(strings.Join(strings.Fields(s.Rule), ""))
+		byRule[key] = append(byRule[key], i)
+	}
+	var out []route.Problem
+	for i, s := range services {
+		key := strings.ToLower(strings.Join(strings.Fields(s.Rule), ""))
+		var others []string
+		for _, j := range byRule[key] {
+			o := services[j].Source
+			if j != i && (o.Stack != s.Source.Stack || o.Service != s.Source.Service) {
+				others = append(others, o.String())
+			}
+		}
+		if len(others) > 0 {
+			out = append(out, route.Problem{
+				Source:   s.Source,
+				Severity: route.Warning,
+				Message:  "rule " + s.Rule + " is also claimed by " + strings.Join(others, ", ") + "; both are kept",
+			})
+		}
+	}
+	return out
+}
+
+// Build turns one read into a snapshot; Built is left for the caller.
+func Build(w World, s Settings) (route.Snapshot, []route.Problem) {
+	p := Prepare(w, s)
+	services, problems := Assemble(p, s)
+	return route.Snapshot{Provider: s.Provider, Services: services, Problems: problems, Fingerprint: p.Fingerprint()}, problems
+}
