@@ -9,9 +9,9 @@
 // interface, lister), joins containers to services by their
 // io.rancher.stack_service.name label, keeps the healthy running ones
 // (Traefik's container filter) and hands each service's launch-config labels
-// to the shared labels.Build — the world, the filters and the assembly are
-// package cattle's, shared with the rancher-metadata provider —  the one code path that turns traefik.* labels
-// into routes. The result is published as a [route.Snapshot] only when its
+// to labels.Build, the one code path that turns traefik.* labels into
+// routes. The joined world, the filters and the assembly live in package
+// cattle, shared with the rancher-metadata provider. The result is published as a [route.Snapshot] only when its
 // fingerprint, a hash of everything the routes are built from, changed.
 //
 // Changes arrive through the …/subscribe?eventNames=resource.change
