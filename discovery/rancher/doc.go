@@ -11,8 +11,9 @@
 // (Traefik's container filter) and hands each service's launch-config labels
 // to labels.Build, the one code path that turns traefik.* labels into
 // routes. The joined world, the filters and the assembly live in package
-// cattle, shared with the rancher-metadata provider. The result is published as a [route.Snapshot] only when its
-// fingerprint, a hash of everything the routes are built from, changed.
+// cattle, shared with the rancher-metadata provider. The result is
+// published as a [route.Snapshot] only when its fingerprint, a hash of
+// everything the routes are built from, changed.
 //
 // Changes arrive through the …/subscribe?eventNames=resource.change
 // websocket: a relevant event triggers a debounced re-read, so a scale-up
