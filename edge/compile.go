@@ -2,12 +2,10 @@ package edge
 
 import (
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/rancher-edge/edge/edge/middleware"
 	"github.com/rancher-edge/edge/route"
 	"github.com/rancher-edge/edge/route/rule"
 )
@@ -169,78 +167,11 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 		}
 	}
 
-	rt.fast = svc.Redirect == nil && svc.Auth == nil && svc.WhiteList == nil && svc.Headers == nil
-	h, err := s.routeHandler(rt)
+	h, applied, err := s.routeHandler(rt)
 	if err != nil {
 		return nil, err
 	}
-	rt.handler = h
+	rt.handler, rt.stages = h, applied
+	rt.fast = applied&^fastStages == 0
 	return rt, nil
-}
-
-// routeHandler assembles the chain for one route in Traefik 1.7's order,
-// outermost first: whitelist, redirect, headers, basic auth, then the
-// rule's path modifiers and the proxy. The redirect passes requests it
-// does not apply to (already on its entry point, regex not matching) on,
-// and comes before auth so nobody is asked for credentials over plain HTTP.
-func (s *Server) routeHandler(rt *Route) (http.Handler, error) {
-	svc := &rt.Service
-	var h http.Handler = s.newReverseProxy(rt)
-	if r := rt.rule; r.HasModifiers() {
-		proxy := h
-		h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if !r.Modify(req) {
-				plainError(w, http.StatusNotFound)
-				return
-			}
-			proxy.ServeHTTP(w, req)
-		})
-	}
-	var err error
-	if svc.Auth != nil {
-		if h, err = middleware.BasicAuth(*svc.Auth, h); err != nil {
-			return nil, fmt.Errorf("basic auth: %w", err)
-		}
-	}
-	if svc.Headers != nil {
-		if h, err = middleware.Headers(*svc.Headers, h); err != nil {
-			return nil, fmt.Errorf("headers: %w", err)
-		}
-	}
-	if svc.Redirect != nil {
-		if h, err = middleware.RedirectWithFallback(*svc.Redirect, s.cfg.HTTPPort, s.cfg.HTTPSPort, h); err != nil {
-			return nil, fmt.Errorf("redirect: %w", err)
-		}
-	}
-	if svc.WhiteList != nil {
-		if h, err = middleware.WhiteList(*svc.WhiteList, h); err != nil {
-			return nil, fmt.Errorf("whitelist: %w", err)
-		}
-	}
-	return h, nil
-}
-
-// Middlewares names the middlewares in effect on the route, for people.
-func (r *Route) Middlewares() []string {
-	var out []string
-	svc := &r.Service
-	if svc.WhiteList != nil {
-		out = append(out, "whitelist")
-	}
-	if svc.Redirect != nil {
-		out = append(out, "redirect")
-	}
-	if svc.Headers != nil {
-		out = append(out, "headers")
-	}
-	if svc.Auth != nil {
-		out = append(out, "basic-auth")
-	}
-	if r.rule.HasModifiers() {
-		out = append(out, "path-rewrite")
-	}
-	if svc.LoadBalancer.Sticky {
-		out = append(out, "sticky")
-	}
-	return out
 }

@@ -55,8 +55,12 @@ type Route struct {
 	// The small fields last, together, so the struct has no padding: a
 	// table of 10,000 routes holds 10,000 of them.
 	entry uint8
-	// fast is set when no middleware is in the chain (path modifiers
-	// aside): the fast path may serve the route itself.
+	// stages says which middlewares the handler chain holds (one bit
+	// per entry of stages).
+	stages stageSet
+	// fast is set when the chain holds no middleware but those the fast
+	// paths apply themselves (path modifiers): they may serve the route
+	// without it. routeHandler decides it, nothing else.
 	fast bool
 }
 

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rancher-edge/edge/edge"
@@ -47,7 +45,7 @@ type RouteView struct {
 // MiddlewareView is one middleware in effect, described in words. It never
 // carries credentials or header values, which may be secrets.
 type MiddlewareView struct {
-	Kind   string `json:"kind"` // "redirect", "auth", "whitelist", "headers"
+	Kind   string `json:"kind"` // "whitelist", "redirect", "headers", "auth", "path-rewrite"…
 	Detail string `json:"detail"`
 }
 
@@ -110,7 +108,7 @@ func routeView(rt *edge.Route) RouteView {
 		PassHostHeader: svc.PassHostHeader,
 		Method:         rt.Method(),
 		Sticky:         svc.LoadBalancer.Sticky,
-		Middlewares:    middlewares(svc),
+		Middlewares:    middlewares(rt),
 		Requests:       stats.Requests,
 		InFlight:       stats.InFlight,
 		Codes:          make(map[string]uint64, len(stats.Codes)),
@@ -139,91 +137,14 @@ func routeView(rt *edge.Route) RouteView {
 	return rv
 }
 
-// middlewares describes the middlewares a service's labels put in effect,
-// in the order the edge applies them.
-func middlewares(svc route.Service) []MiddlewareView {
+// middlewares describes the middlewares in effect on a route, in the
+// order requests meet them, from the edge's own list.
+func middlewares(rt *edge.Route) []MiddlewareView {
 	out := []MiddlewareView{}
-	if r := svc.Redirect; r != nil {
-		d := ""
-		switch {
-		case r.EntryPoint != "":
-			d = "to entry point " + r.EntryPoint
-		default:
-			d = fmt.Sprintf("%s → %s", r.Regex, r.Replacement)
-		}
-		if r.Permanent {
-			d += " (permanent)"
-		}
-		out = append(out, MiddlewareView{Kind: "redirect", Detail: d})
-	}
-	if w := svc.WhiteList; w != nil {
-		d := "from " + strings.Join(w.SourceRange, ", ")
-		if w.UseXForwardedFor {
-			d += " (X-Forwarded-For trusted)"
-		}
-		out = append(out, MiddlewareView{Kind: "whitelist", Detail: d})
-	}
-	if a := svc.Auth; a != nil {
-		d := plural(len(a.Users), "user")
-		if a.HeaderField != "" {
-			d += ", user name in " + a.HeaderField
-		}
-		if a.RemoveHeader {
-			d += ", Authorization removed"
-		}
-		out = append(out, MiddlewareView{Kind: "auth", Detail: "basic, " + d})
-	}
-	if h := svc.Headers; h != nil {
-		out = append(out, MiddlewareView{Kind: "headers", Detail: headersDetail(h)})
+	for _, m := range rt.Middlewares() {
+		out = append(out, MiddlewareView{Kind: m.Kind, Detail: m.Detail})
 	}
 	return out
-}
-
-// headersDetail lists what a headers middleware does. Custom header values
-// are left out: they often carry tokens for the backend.
-func headersDetail(h *route.Headers) string {
-	var parts []string
-	if len(h.CustomRequestHeaders) > 0 {
-		parts = append(parts, "request: "+strings.Join(sortedKeys(h.CustomRequestHeaders), ", "))
-	}
-	if len(h.CustomResponseHeaders) > 0 {
-		parts = append(parts, "response: "+strings.Join(sortedKeys(h.CustomResponseHeaders), ", "))
-	}
-	if len(h.AllowedHosts) > 0 {
-		parts = append(parts, "allowed hosts: "+strings.Join(h.AllowedHosts, ", "))
-	}
-	if h.SSLRedirect || h.SSLTemporaryRedirect {
-		parts = append(parts, "SSL redirect")
-	}
-	if h.STSSeconds > 0 {
-		sts := fmt.Sprintf("HSTS %ds", h.STSSeconds)
-		if h.STSIncludeSubdomains {
-			sts += " +subdomains"
-		}
-		if h.STSPreload {
-			sts += " +preload"
-		}
-		parts = append(parts, sts)
-	}
-	if h.FrameDeny || h.CustomFrameOptionsValue != "" {
-		parts = append(parts, "frame options")
-	}
-	if h.ContentTypeNosniff {
-		parts = append(parts, "nosniff")
-	}
-	if h.BrowserXSSFilter || h.CustomBrowserXSSValue != "" {
-		parts = append(parts, "XSS filter")
-	}
-	if h.ContentSecurityPolicy != "" {
-		parts = append(parts, "CSP")
-	}
-	if h.ReferrerPolicy != "" {
-		parts = append(parts, "referrer policy "+h.ReferrerPolicy)
-	}
-	if len(parts) == 0 {
-		return "no changes"
-	}
-	return strings.Join(parts, "; ")
 }
 
 func plural(n int, word string) string {

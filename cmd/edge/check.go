@@ -99,11 +99,19 @@ func printTable(w io.Writer, t *edge.Table) {
 		if len(bs) == 0 {
 			bs = []string{"none: answers 503"}
 		}
-		mw := strings.Join(rt.Middlewares(), ",")
+		var mws []string
+		for _, m := range rt.Middlewares() {
+			mws = append(mws, m.Kind)
+		}
+		mw := strings.Join(mws, ",")
 		if mw == "" {
 			mw = "-"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", rt.Priority(), rt.Service.Rule, rt.Service.Source, rt.Method(), mw, strings.Join(bs, " "))
+		lb := rt.Method()
+		if rt.Service.LoadBalancer.Sticky {
+			lb += "+sticky"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", rt.Priority(), rt.Service.Rule, rt.Service.Source, lb, mw, strings.Join(bs, " "))
 	}
 	tw.Flush()
 	if ps := t.Problems(); len(ps) > 0 {
