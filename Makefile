@@ -44,13 +44,14 @@ test: deps-test vet tools
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-# docs regenerates the settings table of docs/configuration.md from the
-# code (a test fails when they disagree).
+# docs regenerates the settings table of docs/configuration.md and the label
+# table of docs/labels.md from the code (tests fail when they disagree).
 docs:
 	sed -n '1,/^## Settings$$/p' docs/configuration.md > docs/.configuration.tmp
 	echo >> docs/.configuration.tmp
 	$(GO) run ./cmd/edge help settings >> docs/.configuration.tmp
 	mv docs/.configuration.tmp docs/configuration.md
+	$(GO) test ./discovery/labels -run TestDocsLabelsInStep -update
 
 clean:
 	rm -rf bin artifacts

@@ -82,6 +82,13 @@ type Service struct {
 	// Auth, when non-nil, requires HTTP basic authentication.
 	Auth *BasicAuth
 
+	// DigestAuth, when non-nil, requires HTTP digest authentication.
+	DigestAuth *DigestAuth
+
+	// ForwardAuth, when non-nil, asks an authentication server about every
+	// request first.
+	ForwardAuth *ForwardAuth
+
 	// WhiteList, when non-nil, admits only clients from its ranges.
 	WhiteList *WhiteList
 
@@ -94,6 +101,23 @@ type Service struct {
 	// HealthCheck, when non-nil, enables active health checks that take a
 	// failing server out of rotation.
 	HealthCheck *HealthCheck
+
+	// Backend is the Traefik backend name (traefik.backend, else derived
+	// from the service), which error pages of other routes refer to.
+	Backend string
+
+	// RateLimit, when non-nil, limits the request rate per client.
+	RateLimit *RateLimit
+
+	// MaxConn, when non-nil, limits the requests in flight per client.
+	MaxConn *MaxConn
+
+	// ErrorPages replace error answers with pages from another backend.
+	ErrorPages []ErrorPage
+
+	// PassTLSClientCert, when non-nil, passes the client certificate of
+	// the TLS connection to the backend in request headers.
+	PassTLSClientCert *PassTLSClientCert
 
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
@@ -160,6 +184,110 @@ type BasicAuth struct {
 	// HeaderField, when set, carries the authenticated user name to the
 	// backend in that request header.
 	HeaderField string
+
+	// UsersFile names a file of more htpasswd lines: a path or a secret
+	// alias, resolved like secret settings and re-read when it changes.
+	UsersFile string
+}
+
+// DigestAuth describes traefik.frontend.auth.digest.* labels.
+type DigestAuth struct {
+	// Users are htdigest lines, "user:realm:md5(user:realm:password)";
+	// only the realm "traefik" can authenticate, as in Traefik.
+	Users []string
+
+	// UsersFile names a file of more such lines: a path or a secret alias,
+	// resolved like secret settings and re-read when it changes.
+	UsersFile string
+
+	// RemoveHeader drops the Authorization header before proxying.
+	RemoveHeader bool
+
+	// HeaderField, when set, carries the authenticated user name to the
+	// backend in that request header.
+	HeaderField string
+}
+
+// ForwardAuth describes traefik.frontend.auth.forward.* labels.
+type ForwardAuth struct {
+	// Address is the authentication server's URL.
+	Address string
+
+	// TrustForwardHeader passes the client's X-Forwarded-* headers on
+	// instead of the edge's own view.
+	TrustForwardHeader bool
+
+	// AuthResponseHeaders are copied from the server's 2xx answer into the
+	// request sent to the backend.
+	AuthResponseHeaders []string
+
+	// TLS configures the connection to an https:// Address.
+	TLS *ClientTLS
+}
+
+// ClientTLS is Traefik's ClientTLS: the CA to verify a server with and the
+// client certificate to present, each a PEM value, path or secret alias.
+type ClientTLS struct {
+	CA                 string
+	CAOptional         bool
+	Cert               string
+	Key                string
+	InsecureSkipVerify bool
+}
+
+// RateLimit describes traefik.frontend.rateLimit.* labels.
+type RateLimit struct {
+	// ExtractorFunc picks the key requests are counted under:
+	// "client.ip", "request.host" or "request.header.<Name>".
+	ExtractorFunc string
+
+	// RateSets are the limits; a request must pass every one.
+	RateSets []RateSet
+}
+
+// RateSet is one token bucket: Average requests per Period on average,
+// with bursts of up to Burst.
+type RateSet struct {
+	Name    string
+	Period  time.Duration
+	Average int64
+	Burst   int64
+}
+
+// MaxConn describes traefik.backend.maxconn.* labels.
+type MaxConn struct {
+	// Amount is the most requests in flight per key.
+	Amount int64
+
+	// ExtractorFunc picks the key, as for [RateLimit].
+	ExtractorFunc string
+}
+
+// ErrorPage describes one traefik.frontend.errors.<name>.* group.
+type ErrorPage struct {
+	Name string
+
+	// Status lists codes ("500") and ranges ("500-599").
+	Status []string
+
+	// Backend is the Traefik backend name of the route that serves the
+	// page ([Service.Backend]).
+	Backend string
+
+	// Query is the path requested from that backend; "{status}" is
+	// replaced by the status code.
+	Query string
+}
+
+// PassTLSClientCert describes traefik.frontend.passTLSClientCert.* labels.
+type PassTLSClientCert struct {
+	// PEM passes the certificate, URL-escaped PEM without armour, in
+	// X-Forwarded-Tls-Client-Cert.
+	PEM bool
+
+	// Infos lists the certificate fields passed in
+	// X-Forwarded-Tls-Client-Cert-Infos ("notafter", "subject.commonname", ...).
+	Infos []string
 }
 
 // WhiteList describes traefik.frontend.whiteList.* labels.

@@ -34,7 +34,9 @@ func (sb *segBuilder) protocol() string {
 }
 
 // weight is traefik.weight, 1 by default (Traefik ≥ 1.6); 0 drains the
-// servers.
+// servers. An unparsable weight is 1 with a warning, as Traefik's
+// GetIntValue did; a negative one skips the segment (Traefik's balancer
+// refused it).
 func (sb *segBuilder) weight() int {
 	raw := sb.ls.str(lWeight)
 	if raw == "" {
@@ -43,7 +45,8 @@ func (sb *segBuilder) weight() int {
 	v, err := strconv.Atoi(raw)
 	switch {
 	case err != nil:
-		sb.fail("%s %q is not a number", sb.ls.name(lWeight), raw)
+		sb.warn("%s %q is not a number; using 1, as Traefik did", sb.ls.name(lWeight), raw)
+		return 1
 	case v < 0:
 		sb.fail("%s %d is negative", sb.ls.name(lWeight), v)
 	}

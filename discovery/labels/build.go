@@ -147,7 +147,7 @@ func (b *builder) unsupported(labels map[string]string) {
 		if !strings.HasPrefix(name, prefix) {
 			continue
 		}
-		if _, key := splitLabel(name); !supported[key] && !failClosed(key) {
+		if _, key := splitLabel(name); !isSupported(key) && !failClosed(key) {
 			names = append(names, name)
 		}
 	}

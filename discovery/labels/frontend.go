@@ -11,8 +11,9 @@ import (
 )
 
 // priority reads traefik.frontend.priority; zero (the default) lets the
-// edge use the rule length, as Traefik 1.x does. A bad value skips the
-// route: guessing an order could send traffic to the wrong backend.
+// edge use the rule length, as Traefik 1.x does. An unparsable value falls
+// back to the rule length with a warning, as Traefik's GetIntValue did, so
+// a route Traefik served is still served.
 func (sb *segBuilder) priority() int {
 	raw := sb.ls.str(lPriority)
 	if raw == "" {
@@ -20,7 +21,7 @@ func (sb *segBuilder) priority() int {
 	}
 	v, err := strconv.Atoi(raw)
 	if err != nil {
-		sb.fail("%s %q is not a number", sb.ls.name(lPriority), raw)
+		sb.warn("%s %q is not a number; using the rule's length, as Traefik did", sb.ls.name(lPriority), raw)
 		return 0
 	}
 	return v

@@ -31,8 +31,6 @@ const (
 	lAuthBasicRemove      = "traefik.frontend.auth.basic.removeHeader"
 	lAuthHeaderField      = "traefik.frontend.auth.headerField"
 	lAuthBasicUsersFile   = "traefik.frontend.auth.basic.usersFile"
-	lAuthDigestPrefix     = "traefik.frontend.auth.digest."
-	lAuthForwardPrefix    = "traefik.frontend.auth.forward."
 	lWhiteListSourceRange = "traefik.frontend.whiteList.sourceRange"
 	lWhiteListXFF         = "traefik.frontend.whiteList.useXForwardedFor"
 	lWhitelistDeprecated  = "traefik.frontend.whitelistSourceRange"
@@ -77,59 +75,72 @@ const (
 	lHealthCheckScheme   = "traefik.backend.healthcheck.scheme"
 	lHealthCheckHostname = "traefik.backend.healthcheck.hostname"
 	lHealthCheckHeaders  = "traefik.backend.healthcheck.headers"
-)
 
-// supported lists every label the edge implements. A traefik.* label not in
-// here produces a warning.
-var supported = map[string]bool{
-	lEnable: true, lPort: true, lProtocol: true, lWeight: true, lBackend: true, lDomain: true, lTags: true,
-	lRule: true, lPriority: true, lPassHostHeader: true, lEntryPoints: true,
-	lRedirectEntryPoint: true, lRedirectRegex: true, lRedirectReplacement: true, lRedirectPermanent: true,
-	lAuthBasic: true, lAuthBasicUsers: true, lAuthBasicRemove: true, lAuthHeaderField: true,
-	lWhiteListSourceRange: true, lWhiteListXFF: true, lWhitelistDeprecated: true,
-	lCustomRequestHeaders: true, lCustomResponseHeaders: true, lSSLProxyHeaders: true,
-	lAllowedHosts: true, lHostsProxyHeaders: true,
-	lSSLRedirect: true, lSSLTemporaryRedirect: true, lSSLForceHost: true, lSSLHost: true,
-	lSTSSeconds: true, lSTSIncludeSubdomains: true, lSTSPreload: true, lForceSTSHeader: true,
-	lFrameDeny: true, lCustomFrameOptionsValue: true, lContentTypeNosniff: true,
-	lBrowserXSSFilter: true, lCustomBrowserXSSValue: true, lContentSecurityPolicy: true,
-	lPublicKey: true, lReferrerPolicy: true, lIsDevelopment: true,
-	lLBMethod: true, lLBSticky: true, lStickiness: true, lStickinessCookie: true,
-	lStickinessSecure: true, lStickinessHTTPOnly: true, lStickinessSameSite: true,
-	lHealthCheckPath: true, lHealthCheckPort: true, lHealthCheckInterval: true, lHealthCheckTimeout: true,
-	lHealthCheckScheme: true, lHealthCheckHostname: true, lHealthCheckHeaders: true,
-}
+	lPortIndex   = "traefik.portIndex"
+	lPortName    = "traefik.portName"
+	lBackendID   = "traefik.backend.id"
+	lPassTLSCert = "traefik.frontend.passTLSCert"
+
+	lAuthDigestUsers            = "traefik.frontend.auth.digest.users"
+	lAuthDigestUsersFile        = "traefik.frontend.auth.digest.usersFile"
+	lAuthDigestRemove           = "traefik.frontend.auth.digest.removeHeader"
+	lAuthForwardAddress         = "traefik.frontend.auth.forward.address"
+	lAuthForwardTrust           = "traefik.frontend.auth.forward.trustForwardHeader"
+	lAuthForwardResponseHeaders = "traefik.frontend.auth.forward.authResponseHeaders"
+	lAuthForwardTLSCA           = "traefik.frontend.auth.forward.tls.ca"
+	lAuthForwardTLSCAOptional   = "traefik.frontend.auth.forward.tls.caOptional"
+	lAuthForwardTLSCert         = "traefik.frontend.auth.forward.tls.cert"
+	lAuthForwardTLSKey          = "traefik.frontend.auth.forward.tls.key"
+	lAuthForwardTLSInsecure     = "traefik.frontend.auth.forward.tls.insecureSkipVerify"
+
+	lRateLimitExtractor = "traefik.frontend.rateLimit.extractorFunc"
+	lRateSetPrefix      = "traefik.frontend.rateLimit.rateSet."
+	lRateSetPeriod      = "traefik.frontend.rateLimit.rateSet.<name>.period"
+	lRateSetAverage     = "traefik.frontend.rateLimit.rateSet.<name>.average"
+	lRateSetBurst       = "traefik.frontend.rateLimit.rateSet.<name>.burst"
+	lErrorsPrefix       = "traefik.frontend.errors."
+	lErrorsStatus       = "traefik.frontend.errors.<name>.status"
+	lErrorsBackend      = "traefik.frontend.errors.<name>.backend"
+	lErrorsQuery        = "traefik.frontend.errors.<name>.query"
+
+	lPassClientCertPEM   = "traefik.frontend.passTLSClientCert.pem"
+	lPassClientCertInfos = "traefik.frontend.passTLSClientCert.infos.<name>"
+
+	lCircuitBreaker       = "traefik.backend.circuitbreaker.expression"
+	lMaxConnAmount        = "traefik.backend.maxconn.amount"
+	lMaxConnExtractor     = "traefik.backend.maxconn.extractorfunc"
+	lBufferingMaxRequest  = "traefik.backend.buffering.maxRequestBodyBytes"
+	lBufferingMemRequest  = "traefik.backend.buffering.memRequestBodyBytes"
+	lBufferingMaxResponse = "traefik.backend.buffering.maxResponseBodyBytes"
+	lBufferingMemResponse = "traefik.backend.buffering.memResponseBodyBytes"
+	lBufferingRetry       = "traefik.backend.buffering.retryExpression"
+	lFlushInterval        = "traefik.backend.responseForwarding.flushInterval"
+)
 
 // supportedFold maps lower-cased names to their spelling, to suggest the
 // right case: Traefik's label lookups were case-sensitive, so
 // "traefik.frontend.headers.sslRedirect" never worked there either.
 var supportedFold = func() map[string]string {
-	m := make(map[string]string, len(supported))
-	for k := range supported {
-		m[strings.ToLower(k)] = k
+	m := make(map[string]string, len(Table))
+	for _, l := range Table {
+		m[strings.ToLower(l.Key)] = l.Key
 	}
 	return m
 }()
-
-// failClosed reports whether an unsupported label would have protected the
-// route in Traefik. Serving such a route without the protection would open
-// it to everyone, so the segment is skipped instead of warned about.
-func failClosed(key string) bool {
-	return key == lAuthBasicUsersFile ||
-		strings.HasPrefix(key, lAuthDigestPrefix) ||
-		strings.HasPrefix(key, lAuthForwardPrefix)
-}
 
 // unsupportedMessage explains why a label is ignored, with a hint when the
 // name differs from a supported one only by case or when it is a segment
 // property Traefik never read.
 func unsupportedMessage(name, key string) string {
+	if l := Lookup(key); l != nil {
+		return "label " + name + " is not supported and was ignored: " + l.Note
+	}
 	if right, ok := supportedFold[strings.ToLower(key)]; ok {
 		return "label " + name + " is not supported and was ignored (did you mean " + right + "?)"
 	}
 	if seg, _, ok := strings.Cut(strings.TrimPrefix(name, prefix), "."); ok && name == key &&
 		!strings.HasPrefix(name, prefixFrontend) && !strings.HasPrefix(name, prefixBackend) &&
-		supported[prefix+strings.TrimPrefix(name, prefix+seg+".")] {
+		isSupported(prefix+strings.TrimPrefix(name, prefix+seg+".")) {
 		return "label " + name + " is not supported and was ignored (only port, weight, protocol, backend and frontend.* can be set per segment)"
 	}
 	return "label " + name + " is not supported by the edge and was ignored"

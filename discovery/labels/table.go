@@ -1,0 +1,234 @@
+package labels
+
+import (
+	"strings"
+)
+
+// Support says how the edge honours one Traefik 1.7 label.
+type Support string
+
+const (
+	// Supported labels behave as in Traefik 1.7.
+	Supported Support = "supported"
+	// Differently supported labels are honoured, in a way the row's note
+	// describes.
+	Differently Support = "supported differently"
+	// Refused labels are reported on the service and otherwise ignored;
+	// the note says why and what to do instead.
+	Refused Support = "refused"
+)
+
+// Label is one row of [Table]: a label name, the [route.Service] field it
+// fills and how the edge honours it.
+type Label struct {
+	// Key is the label name without a segment, as Traefik spelled it.
+	// "<name>" stands for one dot-free name the user chooses
+	// (traefik.frontend.errors.<name>.status).
+	Key string
+
+	// Field is the route.Service field the label fills, as a Go selector
+	// from route.Service ("Auth.Users"); empty when the label selects or
+	// names the service rather than filling a field.
+	Field string
+
+	// Support and Note say how the edge honours the label; Note is for
+	// users and says how it differs or why it is refused.
+	Support Support
+	Note    string
+
+	// Protects marks labels that restrict who may use the route. When the
+	// edge cannot honour one, the route is skipped (fails closed) rather
+	// than served unprotected.
+	Protects bool
+
+	// Sidekick marks the rawmind0/rancher-traefik sidekick's own labels,
+	// which were never Traefik's.
+	Sidekick bool
+}
+
+// Table is every Traefik 1.7 label, and the rawmind0 sidekick's, with the
+// route.Service field it fills. It is the one place that says which labels
+// exist: the builder's list of known labels, docs/labels.md and the
+// annotation and tag mappings of other providers all come from here.
+var Table = []Label{
+	// Selection and servers.
+	{Key: lEnable, Support: Supported, Note: "`true`/`false`; absent or unparsable uses the exposed-by-default setting (with a warning when unparsable)"},
+	{Key: lPort, Field: "Servers", Support: Supported, Note: "required on every segment; a missing or non-numeric port skips the service, as Traefik's filter did"},
+	{Key: lProtocol, Field: "Servers", Support: Supported, Note: "`http` or `https`"},
+	{Key: lWeight, Field: "Servers", Support: Supported, Note: "default 1, `0` drains; an unparsable weight is 1 with a warning, as in Traefik"},
+	{Key: lBackend, Support: Supported, Note: "names the backend (the sticky cookie's default name)"},
+	{Key: lDomain, Field: "Rule", Support: Supported, Note: "domain of the default rule"},
+	{Key: lTags, Support: Supported, Note: "matched by the provider's constraints"},
+	{Key: lPortIndex, Support: Refused, Note: "Traefik's Rancher provider never read it; set traefik.port"},
+	{Key: lPortName, Support: Refused, Note: "Traefik's Rancher provider never read it; set traefik.port"},
+	{Key: lBackendID, Support: Refused, Note: "Traefik's Rancher provider never read it; set traefik.backend"},
+
+	// Frontend.
+	{Key: lRule, Field: "Rule", Support: Supported, Note: "the Traefik 1.x rule grammar; an invalid ReplacePathRegex skips the route instead of serving the path unchanged"},
+	{Key: lPriority, Field: "Priority", Support: Supported, Note: "default: the rule's length; an unparsable priority is the rule's length with a warning, as in Traefik"},
+	{Key: lPassHostHeader, Field: "PassHostHeader", Support: Supported},
+	{Key: lEntryPoints, Field: "EntryPoints", Support: Supported, Note: "`http`, `https`"},
+	{Key: lPassTLSCert, Field: "PassTLSClientCert.PEM", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+
+	{Key: lRedirectEntryPoint, Field: "Redirect.EntryPoint", Support: Supported},
+	{Key: lRedirectRegex, Field: "Redirect.Regex", Support: Differently, Note: "`\\.` works (Traefik 1.7's label parser unquoted it and silently dropped the redirect)"},
+	{Key: lRedirectReplacement, Field: "Redirect.Replacement", Support: Supported},
+	{Key: lRedirectPermanent, Field: "Redirect.Permanent", Support: Supported},
+
+	{Key: lAuthBasic, Field: "Auth.Users", Support: Supported, Note: "deprecated; wins over .users as in Traefik", Protects: true},
+	{Key: lAuthBasicUsers, Field: "Auth.Users", Support: Supported, Note: "bcrypt, apr1 (MD5) or {SHA} hashes", Protects: true},
+	{Key: lAuthBasicUsersFile, Field: "Auth.UsersFile", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthBasicRemove, Field: "Auth.RemoveHeader", Support: Supported, Protects: true},
+	{Key: lAuthHeaderField, Field: "Auth.HeaderField", Support: Supported, Protects: true},
+	{Key: lAuthDigestUsers, Field: "DigestAuth.Users", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthDigestUsersFile, Field: "DigestAuth.UsersFile", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthDigestRemove, Field: "DigestAuth.RemoveHeader", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardAddress, Field: "ForwardAuth.Address", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardTrust, Field: "ForwardAuth.TrustForwardHeader", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardResponseHeaders, Field: "ForwardAuth.AuthResponseHeaders", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardTLSCA, Field: "ForwardAuth.TLS.CA", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardTLSCAOptional, Field: "ForwardAuth.TLS.CAOptional", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardTLSCert, Field: "ForwardAuth.TLS.Cert", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardTLSKey, Field: "ForwardAuth.TLS.Key", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+	{Key: lAuthForwardTLSInsecure, Field: "ForwardAuth.TLS.InsecureSkipVerify", Support: Refused, Note: "not implemented yet: the route is skipped rather than served without it", Protects: true},
+
+	{Key: lWhiteListSourceRange, Field: "WhiteList.SourceRange", Support: Supported, Protects: true},
+	{Key: lWhiteListXFF, Field: "WhiteList.UseXForwardedFor", Support: Differently, Note: "X-Forwarded-For is believed only from TRAEFIK_TRUSTED_IPS (Traefik 1.7 believed any client): behind a load balancer, list it there", Protects: true},
+	{Key: lWhitelistDeprecated, Field: "WhiteList.SourceRange", Support: Supported, Note: "deprecated; used only without whiteList.sourceRange", Protects: true},
+
+	{Key: lCustomRequestHeaders, Field: "Headers.CustomRequestHeaders", Support: Supported, Note: "`K:V||K2:V2`; an empty value removes the header"},
+	{Key: lCustomResponseHeaders, Field: "Headers.CustomResponseHeaders", Support: Supported, Note: "`K:V||K2:V2`; an empty value removes the header"},
+	{Key: lSSLProxyHeaders, Field: "Headers.SSLProxyHeaders", Support: Supported},
+	{Key: lAllowedHosts, Field: "Headers.AllowedHosts", Support: Supported},
+	{Key: lHostsProxyHeaders, Field: "Headers.HostsProxyHeaders", Support: Supported},
+	{Key: lSSLRedirect, Field: "Headers.SSLRedirect", Support: Supported},
+	{Key: lSSLTemporaryRedirect, Field: "Headers.SSLTemporaryRedirect", Support: Supported},
+	{Key: lSSLForceHost, Field: "Headers.SSLForceHost", Support: Supported},
+	{Key: lSSLHost, Field: "Headers.SSLHost", Support: Supported},
+	{Key: lSTSSeconds, Field: "Headers.STSSeconds", Support: Supported, Note: "HSTS is sent on HTTPS responses only; an unparsable number is 0 with a warning"},
+	{Key: lSTSIncludeSubdomains, Field: "Headers.STSIncludeSubdomains", Support: Supported},
+	{Key: lSTSPreload, Field: "Headers.STSPreload", Support: Supported},
+	{Key: lForceSTSHeader, Field: "Headers.ForceSTSHeader", Support: Supported},
+	{Key: lFrameDeny, Field: "Headers.FrameDeny", Support: Supported},
+	{Key: lCustomFrameOptionsValue, Field: "Headers.CustomFrameOptionsValue", Support: Supported},
+	{Key: lContentTypeNosniff, Field: "Headers.ContentTypeNosniff", Support: Supported},
+	{Key: lBrowserXSSFilter, Field: "Headers.BrowserXSSFilter", Support: Supported},
+	{Key: lCustomBrowserXSSValue, Field: "Headers.CustomBrowserXSSValue", Support: Supported},
+	{Key: lContentSecurityPolicy, Field: "Headers.ContentSecurityPolicy", Support: Supported},
+	{Key: lPublicKey, Field: "Headers.PublicKey", Support: Supported},
+	{Key: lReferrerPolicy, Field: "Headers.ReferrerPolicy", Support: Supported},
+	{Key: lIsDevelopment, Field: "Headers.IsDevelopment", Support: Supported},
+
+	{Key: lRateLimitExtractor, Field: "RateLimit.ExtractorFunc", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lRateSetPeriod, Field: "RateLimit.RateSets", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lRateSetAverage, Field: "RateLimit.RateSets", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lRateSetBurst, Field: "RateLimit.RateSets", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lErrorsStatus, Field: "ErrorPages", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lErrorsBackend, Field: "ErrorPages", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lErrorsQuery, Field: "ErrorPages", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lPassClientCertPEM, Field: "PassTLSClientCert.PEM", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lPassClientCertInfos, Field: "PassTLSClientCert.Infos", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+
+	// Backend.
+	{Key: lLBMethod, Field: "LoadBalancer.Method", Support: Supported, Note: "`wrr` (smooth weighted round robin) or `drr` (fewest requests in flight)"},
+	{Key: lLBSticky, Field: "LoadBalancer.Sticky", Support: Supported, Note: "deprecated; cookie `_TRAEFIK_BACKEND`"},
+	{Key: lStickiness, Field: "LoadBalancer.Sticky", Support: Supported},
+	{Key: lStickinessCookie, Field: "LoadBalancer.CookieName", Support: Supported},
+	{Key: lStickinessSecure, Field: "LoadBalancer.CookieSecure", Support: Supported},
+	{Key: lStickinessHTTPOnly, Field: "LoadBalancer.CookieHTTPOnly", Support: Supported},
+	{Key: lStickinessSameSite, Field: "LoadBalancer.CookieSameSite", Support: Supported},
+	{Key: lHealthCheckPath, Field: "HealthCheck.Path", Support: Supported},
+	{Key: lHealthCheckPort, Field: "HealthCheck.Port", Support: Supported, Note: "an unparsable port checks the server's port, with a warning"},
+	{Key: lHealthCheckInterval, Field: "HealthCheck.Interval", Support: Differently, Note: "a unit-less number means seconds (Traefik ignored it)"},
+	{Key: lHealthCheckTimeout, Field: "HealthCheck.Timeout", Support: Differently, Note: "a unit-less number means seconds"},
+	{Key: lHealthCheckScheme, Field: "HealthCheck.Scheme", Support: Supported},
+	{Key: lHealthCheckHostname, Field: "HealthCheck.Hostname", Support: Supported},
+	{Key: lHealthCheckHeaders, Field: "HealthCheck.Headers", Support: Supported},
+	{Key: lCircuitBreaker, Support: Refused, Note: "not implemented; the label is reported and ignored"},
+	{Key: lMaxConnAmount, Field: "MaxConn.Amount", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lMaxConnExtractor, Field: "MaxConn.ExtractorFunc", Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lBufferingMaxRequest, Support: Refused, Note: "not implemented yet; the label is reported and ignored"},
+	{Key: lBufferingMemRequest, Support: Refused, Note: "the edge streams bodies and never buffers them; nothing to tune"},
+	{Key: lBufferingMaxResponse, Support: Refused, Note: "the edge streams responses and never buffers them, so it cannot answer 500 for a response that turns out too large; limit it in the backend"},
+	{Key: lBufferingMemResponse, Support: Refused, Note: "the edge streams bodies and never buffers them; nothing to tune"},
+	{Key: lBufferingRetry, Support: Refused, Note: "the edge retries once, on another backend, only when a connection fails before the request was sent; replaying buffered bodies by expression is not supported"},
+	{Key: lFlushInterval, Support: Differently, Note: "the edge writes response bytes to the client as they arrive, so every interval is already met"},
+
+	// The rawmind0/rancher-traefik sidekick's own labels.
+	{Key: "traefik.alias", Sidekick: true, Support: Refused, Note: "sidekick label: write the host into traefik.frontend.rule (Host:<alias>.<domain>)"},
+	{Key: "traefik.alias.fqdn", Sidekick: true, Support: Refused, Note: "sidekick label: write the host into traefik.frontend.rule (Host:<fqdn>)"},
+	{Key: "traefik.domain.regexp", Sidekick: true, Support: Refused, Note: "sidekick label: use HostRegexp in traefik.frontend.rule"},
+	{Key: "traefik.path", Sidekick: true, Support: Refused, Note: "sidekick label: add ;Path:<path> to traefik.frontend.rule"},
+	{Key: "traefik.path.strip", Sidekick: true, Support: Refused, Note: "sidekick label: add ;PathStrip:<path> to traefik.frontend.rule"},
+	{Key: "traefik.path.prefix", Sidekick: true, Support: Refused, Note: "sidekick label: add ;PathPrefix:<path> to traefik.frontend.rule"},
+	{Key: "traefik.path.prefix.strip", Sidekick: true, Support: Refused, Note: "sidekick label: add ;PathPrefixStrip:<path> to traefik.frontend.rule"},
+	{Key: "traefik.priority", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.priority"},
+	{Key: "traefik.sticky", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.backend.loadbalancer.stickiness=true"},
+	{Key: "traefik.acme", Sidekick: true, Support: Refused, Note: "sidekick label: the edge orders certificates for every routed host when ACME is on (TRAEFIK_ACME_*)"},
+	{Key: "traefik.ratelimit.enable", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.*"},
+	{Key: "traefik.ratelimit.period", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.rateSet.<name>.period"},
+	{Key: "traefik.ratelimit.average", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.rateSet.<name>.average"},
+	{Key: "traefik.ratelimit.burst", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.rateSet.<name>.burst"},
+}
+
+// known indexes Table by key; patterns holds the rows with a <name>.
+var known, patterns = func() (map[string]*Label, []*Label) {
+	m := make(map[string]*Label, len(Table))
+	var p []*Label
+	for i := range Table {
+		l := &Table[i]
+		if strings.Contains(l.Key, "<name>") {
+			p = append(p, l)
+			continue
+		}
+		m[l.Key] = l
+	}
+	return m, p
+}()
+
+// Lookup returns the row for a label name without segment
+// (traefik.frontend.errors.e1.status finds traefik.frontend.errors.<name>.status),
+// or nil when no label of that name exists.
+func Lookup(key string) *Label {
+	if l, ok := known[key]; ok {
+		return l
+	}
+	for _, l := range patterns {
+		if matchKey(l.Key, key) {
+			return l
+		}
+	}
+	return nil
+}
+
+// matchKey matches a key against a pattern whose <name> stands for one
+// non-empty, dot-free part.
+func matchKey(pattern, key string) bool {
+	for {
+		p, prest, pok := strings.Cut(pattern, ".")
+		k, krest, kok := strings.Cut(key, ".")
+		if pok != kok || k == "" || (p != "<name>" && p != k) {
+			return false
+		}
+		if !pok {
+			return true
+		}
+		pattern, key = prest, krest
+	}
+}
+
+// isSupported says whether the edge honours the label (in full or
+// differently); refused and unknown labels are reported.
+func isSupported(key string) bool {
+	l := Lookup(key)
+	return l != nil && l.Support != Refused
+}
+
+// failClosed reports whether a label would have protected the route in
+// Traefik but cannot be honoured: serving such a route without the
+// protection would open it to everyone, so the segment is skipped instead
+// of warned about.
+func failClosed(key string) bool {
+	l := Lookup(key)
+	return l != nil && l.Protects && l.Support == Refused
+}
