@@ -82,13 +82,6 @@ type Service struct {
 	// Auth, when non-nil, requires HTTP basic authentication.
 	Auth *BasicAuth
 
-	// DigestAuth, when non-nil, requires HTTP digest authentication.
-	DigestAuth *DigestAuth
-
-	// ForwardAuth, when non-nil, asks an authentication server about every
-	// request first.
-	ForwardAuth *ForwardAuth
-
 	// WhiteList, when non-nil, admits only clients from its ranges.
 	WhiteList *WhiteList
 
@@ -101,23 +94,6 @@ type Service struct {
 	// HealthCheck, when non-nil, enables active health checks that take a
 	// failing server out of rotation.
 	HealthCheck *HealthCheck
-
-	// Backend is the Traefik backend name (traefik.backend, else derived
-	// from the service), which error pages of other routes refer to.
-	Backend string
-
-	// RateLimit, when non-nil, limits the request rate per client.
-	RateLimit *RateLimit
-
-	// MaxConn, when non-nil, limits the requests in flight per client.
-	MaxConn *MaxConn
-
-	// ErrorPages replace error answers with pages from another backend.
-	ErrorPages []ErrorPage
-
-	// PassTLSClientCert, when non-nil, passes the client certificate of
-	// the TLS connection to the backend in request headers.
-	PassTLSClientCert *PassTLSClientCert
 
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
