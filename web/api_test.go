@@ -53,7 +53,7 @@ func TestAPIOverview(t *testing.T) {
 	hasKeys(t, "overview", m, "now", "version", "started", "uptime_seconds", "generation", "table_built",
 		"listeners", "counts", "discovery", "warnings")
 	hasKeys(t, "counts", m["counts"], "routes", "services", "backends", "backends_up", "backends_down",
-		"backends_drained", "certificates", "certificates_ok", "certificates_expiring", "certificates_failed",
+		"backends_drained", "backends_available", "backends_unchecked", "providers", "providers_synced", "certificates", "certificates_ok", "certificates_expiring", "certificates_failed",
 		"certificates_by_state", "uncovered_hosts", "problems", "unrouted_requests")
 	hasKeys(t, "listener", m["listeners"].([]any)[0], "name", "address", "tls")
 	hasKeys(t, "discovery", m["discovery"].([]any)[0], "name", "mode", "state", "last_success", "link")
@@ -63,8 +63,8 @@ func TestAPIOverview(t *testing.T) {
 		t.Error("warnings do not start with errors")
 	}
 	c := m["counts"].(map[string]any)
-	for k, want := range map[string]float64{"routes": 6, "services": 6, "backends": 8, "backends_up": 6,
-		"backends_down": 1, "backends_drained": 1, "certificates": 5, "certificates_ok": 2,
+	for k, want := range map[string]float64{"routes": 6, "services": 6, "backends": 8, "backends_up": 1,
+		"backends_unchecked": 5, "backends_available": 6, "backends_down": 1, "backends_drained": 1, "certificates": 5, "certificates_ok": 2,
 		"certificates_failed": 2, "uncovered_hosts": 2} {
 		if c[k] != want {
 			t.Errorf("counts.%s = %v, want %v", k, c[k], want)
@@ -122,7 +122,11 @@ func TestAPICertificates(t *testing.T) {
 	}
 	hasKeys(t, "certificate", rows[0], "id", "anchor", "names", "source", "origin", "issuer", "serial",
 		"key_type", "key_bits", "signature_algorithm", "sha256", "not_before", "not_after", "seconds_left",
-		"lifetime_left", "state", "default", "last_renewal", "hosts")
+		"lifetime_left", "state", "default", "hosts")
+	if _, ok := rows[0].(map[string]any)["last_renewal"]; ok {
+		t.Error("a file certificate has a last renewal")
+	}
+	hasKeys(t, "acme certificate", rows[1], "last_renewal")
 	hasKeys(t, "renewing certificate", rows[1], "next_renewal")
 	hasKeys(t, "failed order", rows[2], "last_error", "last_error_at", "next_renewal")
 	if _, ok := rows[2].(map[string]any)["not_after"]; ok {
@@ -167,10 +171,23 @@ func TestAPIDiscovery(t *testing.T) {
 	}
 	probs := r["problems"].([]any)
 	hasKeys(t, "problem", probs[0], "source", "severity", "message", "anchor")
-	// Provider problems and the compiler's: broken, typo, two conflicts,
-	// the unsupported label.
-	if len(probs) != 5 {
-		t.Errorf("%d rancher problems, want 5", len(probs))
+	// Provider problems and the compiler's: broken, typo, the conflict
+	// (once, naming both services), the unsupported label.
+	if len(probs) != 4 {
+		t.Errorf("%d rancher problems, want 4", len(probs))
+	}
+	conflicts := 0
+	for _, p := range probs {
+		p := p.(map[string]any)
+		if strings.Contains(p["message"].(string), "is claimed by") {
+			conflicts++
+			if txt := p["source"].(map[string]any)["text"]; txt != "rancher:shop/api, rancher:shop/legacy" {
+				t.Errorf("the conflict names %v", txt)
+			}
+		}
+	}
+	if conflicts != 1 {
+		t.Errorf("the rule conflict is listed %d times", conflicts)
 	}
 }
 

@@ -21,6 +21,9 @@ type CertificatesPage struct {
 	Now time.Time `json:"now"`
 	// Filter is the state the rows were filtered by; empty means all.
 	Filter string `json:"filter,omitempty"`
+	// Sort is "expiry" (soonest first, rows without a certificate
+	// first of all) or empty (the store's order).
+	Sort string `json:"sort,omitempty"`
 	// Counts has every state of certStates, before filtering.
 	Counts       map[string]int    `json:"counts"`
 	Certificates []CertificateView `json:"certificates"`
@@ -58,6 +61,8 @@ type CertificateView struct {
 	State   string `json:"state"`
 	Default bool   `json:"default"`
 
+	// LastRenewal is absent for files, which are renewed by replacing
+	// them.
 	LastRenewal time.Time `json:"last_renewal,omitzero"`
 	NextRenewal time.Time `json:"next_renewal,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
@@ -78,12 +83,15 @@ type UncoveredHost struct {
 	Routes   []string `json:"routes"`
 }
 
-func (s *Server) certificatesPage(st state, filter string) CertificatesPage {
+func (s *Server) certificatesPage(st state, filter, sortBy string) CertificatesPage {
 	if !slices.Contains(certStates(), filter) {
 		filter = ""
 	}
+	if sortBy != "expiry" {
+		sortBy = ""
+	}
 	p := CertificatesPage{
-		Now: st.now, Filter: filter, Counts: make(map[string]int),
+		Now: st.now, Filter: filter, Sort: sortBy, Counts: make(map[string]int),
 		Certificates: []CertificateView{}, Uncovered: []UncoveredHost{}, Storage: st.storage,
 	}
 	for _, k := range certStates() {
@@ -102,6 +110,18 @@ func (s *Server) certificatesPage(st state, filter string) CertificatesPage {
 		}
 		p.Certificates = append(p.Certificates, v)
 	}
+	if sortBy == "expiry" {
+		slices.SortStableFunc(p.Certificates, func(a, b CertificateView) int {
+			switch {
+			case a.NotAfter.IsZero() != b.NotAfter.IsZero():
+				if a.NotAfter.IsZero() {
+					return -1
+				}
+				return 1
+			}
+			return a.NotAfter.Compare(b.NotAfter)
+		})
+	}
 	return p
 }
 
@@ -113,9 +133,14 @@ func certificateView(c certs.Status, now time.Time) CertificateView {
 		SignatureAlgorithm: c.SignatureAlgorithm, SHA256: c.SHA256,
 		NotBefore: c.NotBefore, NotAfter: c.NotAfter,
 		State: string(c.State), Default: c.Default,
-		LastRenewal: c.LastRenewal, NextRenewal: c.NextRenewal,
-		LastError: c.LastError, LastErrorAt: c.LastErrorAt,
+		NextRenewal: c.NextRenewal,
+		LastError:   c.LastError, LastErrorAt: c.LastErrorAt,
 		Hosts: []string{},
+	}
+	// A file is renewed by replacing it: the edge never renewed it, so
+	// it has no last renewal (the store stamps the load time there).
+	if c.Source != "file" {
+		v.LastRenewal = c.LastRenewal
 	}
 	if !c.NotAfter.IsZero() {
 		left := int64(c.NotAfter.Sub(now) / time.Second)

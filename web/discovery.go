@@ -81,6 +81,7 @@ func providerViews(st state) []ProviderView {
 		}
 	}
 	for i := range out {
+		out[i].Problems = mergeProblems(out[i].Problems)
 		slices.SortStableFunc(out[i].Problems, func(a, b ProblemView) int {
 			if a.Severity != b.Severity {
 				return strings.Compare(a.Severity, b.Severity) // "error" before "warning"
@@ -119,4 +120,23 @@ func snapshots(st state) []route.Snapshot {
 		return nil
 	}
 	return st.table.Snapshots()
+}
+
+// mergeProblems lists a problem reported with the same words for several
+// services once, naming them all: the compiler tells every service that
+// claims a rule about the clash.
+func mergeProblems(in []ProblemView) []ProblemView {
+	type key struct{ severity, message string }
+	first := make(map[key]int, len(in))
+	out := in[:0]
+	for _, p := range in {
+		k := key{p.Severity, p.Message}
+		if i, ok := first[k]; ok {
+			out[i].Source.Text += ", " + p.Source.Text
+			continue
+		}
+		first[k] = len(out)
+		out = append(out, p)
+	}
+	return out
 }

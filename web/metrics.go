@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,7 +60,7 @@ type collector struct {
 	s *Server
 
 	info, generation, requests, duration, inflight, backendUp *prometheus.Desc
-	unrouted, syncs, syncErrors, certExpiry, storageUp        *prometheus.Desc
+	unrouted, syncs, syncAge, certExpiry, storageUp           *prometheus.Desc
 }
 
 func newCollector(s *Server) *collector {
@@ -77,9 +78,11 @@ func newCollector(s *Server) *collector {
 		backendUp: prometheus.NewDesc("edge_backend_up", "1 when the backend may receive requests (passing), 0 when failing or drained.",
 			[]string{"route", "backend"}, nil),
 		unrouted: prometheus.NewDesc("edge_unrouted_requests_total", "Requests that matched no route.", nil, nil),
-		syncs: prometheus.NewDesc("edge_discovery_syncs_total", "Successful discovery syncs by provider.",
-			[]string{"provider"}, nil),
-		syncErrors: prometheus.NewDesc("edge_discovery_errors_total", "Failed discovery syncs by provider.",
+		syncs: prometheus.NewDesc("edge_discovery_syncs_total",
+			"Discovery syncs by provider and result (ok, error): reads that saw new content or failed; an unchanged poll is no sync.",
+			[]string{"provider", "result"}, nil),
+		syncAge: prometheus.NewDesc("edge_discovery_last_success_age_seconds",
+			"Seconds since the provider last read its source successfully; +Inf if it never has.",
 			[]string{"provider"}, nil),
 		certExpiry: prometheus.NewDesc("edge_certificate_expiry_timestamp_seconds",
 			"NotAfter of each certificate served, in seconds since the epoch, including the default certificate.",
@@ -94,7 +97,7 @@ func newCollector(s *Server) *collector {
 // scrape time.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.generation, c.requests, c.duration, c.inflight,
-		c.backendUp, c.unrouted, c.syncs, c.syncErrors, c.certExpiry, c.storageUp} {
+		c.backendUp, c.unrouted, c.syncs, c.syncAge, c.certExpiry, c.storageUp} {
 		ch <- d
 	}
 }
@@ -119,9 +122,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		seen[id] = true
 		c.collectRoute(ch, id, rt)
 	}
+	provSeen := make(map[string]bool)
 	for _, ps := range st.providers {
-		ch <- prometheus.MustNewConstMetric(c.syncs, prometheus.CounterValue, float64(ps.Syncs), ps.Name)
-		ch <- prometheus.MustNewConstMetric(c.syncErrors, prometheus.CounterValue, float64(ps.Errors), ps.Name)
+		if provSeen[ps.Name] {
+			continue
+		}
+		provSeen[ps.Name] = true
+		ch <- prometheus.MustNewConstMetric(c.syncs, prometheus.CounterValue, float64(ps.Syncs), ps.Name, "ok")
+		ch <- prometheus.MustNewConstMetric(c.syncs, prometheus.CounterValue, float64(ps.Errors), ps.Name, "error")
+		age := math.Inf(1)
+		if !ps.LastSuccess.IsZero() {
+			age = max(st.now.Sub(ps.LastSuccess).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(c.syncAge, prometheus.GaugeValue, age, ps.Name)
 	}
 	if src.Storage != nil {
 		ss := src.Storage()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -93,8 +94,16 @@ func TestMetrics(t *testing.T) {
 	check("edge_requests_in_flight", map[string]string{"route": "rancher/web.whoami"}, 0)
 	check("edge_backend_up", map[string]string{"route": "rancher/web.whoami", "backend": "http://10.42.0.12:8080"}, 0)
 	check("edge_backend_up", map[string]string{"route": "rancher/shop.api", "backend": "http://127.0.0.1:1"}, 0)
-	check("edge_discovery_syncs_total", map[string]string{"provider": "rancher"}, 14)
-	check("edge_discovery_errors_total", map[string]string{"provider": "rancher"}, 3)
+	check("edge_discovery_syncs_total", map[string]string{"provider": "rancher", "result": "ok"}, 14)
+	check("edge_discovery_syncs_total", map[string]string{"provider": "rancher", "result": "error"}, 3)
+	check("edge_discovery_last_success_age_seconds", map[string]string{"provider": "rancher"}, 60)
+	check("edge_discovery_last_success_age_seconds", map[string]string{"provider": "file"}, 3600)
+	f.providers[1].LastSuccess = time.Time{}
+	_, fams = scrape(t, s)
+	if ms := find(fams, "edge_discovery_last_success_age_seconds", map[string]string{"provider": "rancher"}); len(ms) != 1 ||
+		!math.IsInf(ms[0].Gauge.GetValue(), 1) {
+		t.Errorf("a provider that never synced: %v", ms)
+	}
 	check("edge_table_generation", nil, 2)
 
 	// The histogram is cumulative, ends with every request, and has the

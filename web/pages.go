@@ -132,15 +132,38 @@ func (s *Server) api(build func(*http.Request, state) any) http.HandlerFunc {
 // here, relative to the page's Now.
 func funcs() template.FuncMap {
 	return template.FuncMap{
-		"stamp":    stamp,
-		"rel":      rel,
-		"human":    func(sec int64) string { return humanDuration(time.Duration(sec) * time.Second) },
-		"pct":      func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-		"join":     strings.Join,
-		"deref":    func(p *float64) float64 { return *p },
-		"deref64":  func(p *int64) int64 { return *p },
-		"slug":     slug,
-		"plural":   plural,
+		"stamp":   stamp,
+		"rel":     rel,
+		"human":   func(sec int64) string { return humanDuration(time.Duration(sec) * time.Second) },
+		"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
+		"join":    strings.Join,
+		"deref":   func(p *float64) float64 { return *p },
+		"deref64": func(p *int64) int64 { return *p },
+		"slug":    slug,
+		"plural": func(n any, word string) string {
+			switch n := n.(type) {
+			case int:
+				return plural(n, word)
+			case int64:
+				return plural(n, word)
+			case uint64:
+				return plural(n, word)
+			}
+			return fmt.Sprint(n) + " " + word
+		},
+		// age is how long ago t was, without "ago": "for 3m 7s".
+		"age": func(t, now time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return humanDuration(now.Sub(t).Truncate(time.Second))
+		},
+		"health": func(h string) string {
+			if h == "unchecked" {
+				return "not checked"
+			}
+			return h
+		},
 		"seconds":  func(f float64) int64 { return int64(f) },
 		"states":   certStates,
 		"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

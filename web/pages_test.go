@@ -23,8 +23,8 @@ func TestPagesShowTheState(t *testing.T) {
 			// 6 routes (the typo is refused), 6 of 8 backends passing
 			`<span class="num">6</span><span class="label">routes</span>`,
 			`<span class="num">6<small>/8</small></span>`,
-			"1 failing · 1 drained",
-			`<span class="label">failed or expired</span>`,
+			"1 failing · 5 not checked · 1 drained",
+			`<span class="label">hosts without a valid certificate</span>`,
 			// warnings of every kind, each linking to its detail
 			`href="/discovery#provider-rancher"`, "503 Service Unavailable",
 			`href="/certificates#cert-` + oldID + `"`, "expired on",
@@ -38,6 +38,7 @@ func TestPagesShowTheState(t *testing.T) {
 			`id="route-rancher-web.whoami"`, "stack <strong>web</strong>", "service <strong>whoami</strong>",
 			"balancing <strong>drr</strong>, sticky", "balancing <strong>wrr</strong>",
 			`<span class="badge passing">passing</span>`, `<span class="badge failing">failing</span>`,
+			`<span class="badge unchecked">not checked</span>`,
 			`<span class="badge drained">drained</span>`, "http://10.42.0.12:8080", "web-whoami-2",
 			"<strong>redirect</strong> to entry point https", "<strong>whitelist</strong> from 10.0.0.0/8",
 			"<strong>auth</strong> basic, 1 user, user name in X-User", "<strong>headers</strong> request: X-Api-Token; HSTS 31536000s",

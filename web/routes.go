@@ -59,10 +59,13 @@ type HealthCheckView struct {
 
 // BackendView is one server behind a route.
 type BackendView struct {
-	Name        string    `json:"name"`
-	URL         string    `json:"url"`
-	Weight      int       `json:"weight"`
-	Health      string    `json:"health"` // "passing", "failing", "drained"
+	Name   string `json:"name"`
+	URL    string `json:"url"`
+	Weight int    `json:"weight"`
+	// Health is "passing" (its health check passes), "unchecked" (the
+	// route has no health check: it gets requests), "failing" or
+	// "drained" (weight 0).
+	Health      string    `json:"health"`
 	HealthSince time.Time `json:"health_since,omitzero"`
 	InFlight    int64     `json:"in_flight"`
 	Requests    uint64    `json:"requests"`
@@ -85,7 +88,7 @@ func (s *Server) routesPage(st state) RoutesPage {
 		bySource[pr.Source] = append(bySource[pr.Source], problemView(pr))
 	}
 	for _, rt := range st.routes() {
-		rv := routeView(rt)
+		rv := routeView(rt, st.now)
 		if ps := bySource[rt.Service.Source]; ps != nil {
 			rv.Problems = ps
 		}
@@ -94,7 +97,7 @@ func (s *Server) routesPage(st state) RoutesPage {
 	return p
 }
 
-func routeView(rt *edge.Route) RouteView {
+func routeView(rt *edge.Route, now time.Time) RouteView {
 	svc := rt.Service
 	stats := rt.Stats()
 	rv := RouteView{
@@ -129,8 +132,12 @@ func routeView(rt *edge.Route) RouteView {
 		rv.HealthCheck = &HealthCheckView{Path: hc.Path, Port: hc.Port, IntervalSeconds: iv.Seconds(), TimeoutSeconds: to.Seconds()}
 	}
 	for _, b := range rt.Backends() {
+		health := b.Health
+		if health == "passing" && svc.HealthCheck == nil {
+			health = "unchecked"
+		}
 		rv.Backends = append(rv.Backends, BackendView{
-			Name: b.Name, URL: redactURL(b.URL), Weight: b.Weight, Health: b.Health, HealthSince: b.HealthSince,
+			Name: b.Name, URL: redactURL(b.URL), Weight: b.Weight, Health: health, HealthSince: b.HealthSince,
 			InFlight: b.InFlight, Requests: b.Requests, Failures: b.Failures, ErrorRate: b.ErrorRate,
 		})
 	}
@@ -147,9 +154,12 @@ func middlewares(rt *edge.Route) []MiddlewareView {
 	return out
 }
 
-func plural(n int, word string) string {
+// plural counts n of word in English: "1 row", "2 rows", "0 rows". Every
+// count a page shows next to a noun goes through it (a test walks the
+// templates for counts that do not).
+func plural[N int | int64 | uint64](n N, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
-	return strconv.Itoa(n) + " " + word + "s"
+	return strconv.FormatInt(int64(n), 10) + " " + word + "s"
 }

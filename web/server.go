@@ -83,13 +83,13 @@ func New(cfg Config) (*Server, error) {
 	r.Get("/", s.page("overview", func(_ *http.Request, st state) any { return s.overviewPage(st) }))
 	r.Get("/routes", s.page("routes", func(_ *http.Request, st state) any { return s.routesPage(st) }))
 	r.Get("/certificates", s.page("certificates", func(r *http.Request, st state) any {
-		return s.certificatesPage(st, r.URL.Query().Get("state"))
+		return s.certificatesPage(st, r.URL.Query().Get("state"), r.URL.Query().Get("sort"))
 	}))
 	r.Get("/discovery", s.page("discovery", func(_ *http.Request, st state) any { return s.discoveryPage(st) }))
 	r.Get("/api/overview", s.api(func(_ *http.Request, st state) any { return s.overviewPage(st) }))
 	r.Get("/api/routes", s.api(func(_ *http.Request, st state) any { return s.routesPage(st) }))
 	r.Get("/api/certificates", s.api(func(r *http.Request, st state) any {
-		return s.certificatesPage(st, r.URL.Query().Get("state"))
+		return s.certificatesPage(st, r.URL.Query().Get("state"), r.URL.Query().Get("sort"))
 	}))
 	r.Get("/api/discovery", s.api(func(_ *http.Request, st state) any { return s.discoveryPage(st) }))
 	r.Get("/metrics", s.metricsHandler().ServeHTTP)

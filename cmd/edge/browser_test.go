@@ -110,7 +110,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		name, path string
 		wants      []string
 	}{
-		{"overview", "/", []string{"Overview", "routes", "backends up", "rancher", "Warnings", ":" + strconv.Itoa(ca.TLSPort)}},
+		{"overview", "/", []string{"Overview", "routes", "backends available", "rancher", "Warnings", ":" + strconv.Itoa(ca.TLSPort)}},
 		{"routes", "/routes", []string{"Host:" + wildHost, "Host:" + acmeHost, "stack web", "service whoami", "passing"}},
 		{"certificates", "/certificates", []string{"*.web.example.test", "TRAEFIK_SSL_CERT", acmeHost, ca.DirectoryURL, "Pebble", "valid", "SHA-256"}},
 		{"discovery", "/discovery", []string{"rancher", rancher.ProjectURL(), "mode events", "keys from TRAEFIK_RANCHER_ACCESSKEY", "2 stacks"}},

@@ -139,11 +139,11 @@ func (w *watcher) check(ctx context.Context) {
 	}
 	h := contentHash(data)
 	if h == w.seen {
-		if w.seenErr != nil {
-			w.fail(w.seenErr)
-		} else {
-			w.p.setStatus(func(s *route.ProviderStatus) { s.Syncs++ })
-		}
+		// An unchanged file is not a sync: the counters count reads
+		// that saw new content. The poll still shows the file is
+		// readable, so it stamps the attempt (and the success, unless
+		// the content is the broken one).
+		w.p.setStatus(func(*route.ProviderStatus) {})
 		return
 	}
 	// A writer that truncates and then writes could be caught half-way;
@@ -175,7 +175,9 @@ func (w *watcher) settled(ctx context.Context, data []byte) bool {
 	return err == nil && bytes.Equal(again, data)
 }
 
-// fail records an error in the status and logs it once per distinct error.
+// fail records an error in the status and logs it once per distinct
+// error. The same error seen again (a file still missing) is not counted
+// again: like an unchanged file, it is no new sync.
 func (w *watcher) fail(err error) {
 	msg := oneLine(err.Error())
 	now := time.Now()
@@ -183,8 +185,10 @@ func (w *watcher) fail(err error) {
 		if s.LastError == "" {
 			s.ErrorSince = now
 		}
+		if s.LastError != msg {
+			s.Errors++
+		}
 		s.LastError = msg
-		s.Errors++
 	})
 	if msg != w.loggedErr {
 		w.loggedErr = msg

@@ -267,3 +267,35 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A sync is a read that saw new content: polls of an unchanged file, good
+// or broken, move the attempt's time but count nothing, so
+// edge_discovery_syncs_total means what it says.
+func TestUnchangedPollsAreNotSyncs(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "routes.yaml")
+	writeFile(t, path, whoami)
+	r := start(t, Config{Path: path})
+	r.next(t)
+	first := r.p.Status()
+	time.Sleep(200 * time.Millisecond) // about ten polls
+	st := r.p.Status()
+	if st.Syncs != 1 || st.Errors != 0 {
+		t.Errorf("after ten unchanged polls: %d syncs, %d errors; want 1, 0", st.Syncs, st.Errors)
+	}
+	if !st.LastSync.After(first.LastSync) || !st.LastSuccess.After(first.LastSuccess) {
+		t.Errorf("unchanged polls did not stamp the attempt: %v → %v", first.LastSync, st.LastSync)
+	}
+
+	writeFile(t, path, "services: [\n")
+	r.eventually(t, "in error", func(s route.ProviderStatus) bool { return s.LastError != "" })
+	time.Sleep(200 * time.Millisecond)
+	if st = r.p.Status(); st.Errors != 1 || st.Syncs != 1 {
+		t.Errorf("a broken file polled ten times: %d errors, %d syncs; want 1, 1", st.Errors, st.Syncs)
+	}
+	writeFile(t, path, strings.Replace(whoami, "whoami.example.com", "who.example.com", 1))
+	r.next(t)
+	if st = r.p.Status(); st.Syncs != 2 {
+		t.Errorf("after a real change: %d syncs, want 2", st.Syncs)
+	}
+}
