@@ -111,7 +111,7 @@ func TestDashboardInABrowser(t *testing.T) {
 		wants      []string
 	}{
 		{"overview", "/", []string{"Overview", "routes", "backends available", "rancher", "Warnings", ":" + strconv.Itoa(ca.TLSPort)}},
-		{"routes", "/routes", []string{"Host:" + wildHost, "Host:" + acmeHost, "stack web", "service whoami", "passing"}},
+		{"routes", "/routes", []string{"Host:" + wildHost, "Host:" + acmeHost, "stack web", "service whoami", "not checked"}},
 		{"certificates", "/certificates", []string{"*.web.example.test", "TRAEFIK_SSL_CERT", acmeHost, ca.DirectoryURL, "Pebble", "valid", "SHA-256"}},
 		{"discovery", "/discovery", []string{"rancher", rancher.ProjectURL(), "mode events", "keys from TRAEFIK_RANCHER_ACCESSKEY", "2 stacks"}},
 	}
