@@ -8,7 +8,7 @@ PKGS      := ./...
 # -race multiplies CPU time; 2 cores and a 15-minute budget shape these.
 TESTFLAGS ?= -race -timeout 12m
 
-.PHONY: all build demo test vet bench deps-test clean docs tools
+.PHONY: all build demo test vet bench deps-test clean docs tools image
 
 # Real servers the tests run against, each built once per machine from its
 # wrapper module in tools/<name> (tools/README.md). Add a name here.
@@ -34,6 +34,10 @@ deps-test:
 		echo "installing chromium for the dashboard's browser test (cmd/edge/browser_test.go)"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	}
+	@command -v buildah >/dev/null 2>&1 && command -v getcap >/dev/null 2>&1 && [ -s /etc/ssl/certs/ca-certificates.crt ] || { \
+		echo "installing buildah for the image test (deploy/image/image_test.go)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends buildah libcap2-bin ca-certificates; \
+	}
 
 tools:
 	@for t in $(TOOLS); do bash tools/build.sh $$t || exit 1; done
@@ -52,6 +56,18 @@ docs:
 	$(GO) run ./cmd/edge help settings >> docs/.configuration.tmp
 	mv docs/.configuration.tmp docs/configuration.md
 	$(GO) test ./discovery/labels -run TestDocsLabelsInStep -update
+
+# image builds the container image from scratch, without a registry, for
+# each of IMAGE_ARCHS (deploy/image/build.sh; docs/image.md). It tags
+# rancher-edge:$(VERSION)-<arch> in the image tool's storage and writes
+# bin/rancher-edge-$(VERSION)-<arch>.tar for `docker load`.
+IMAGE_ARCHS ?= amd64 arm64
+image:
+	@for a in $(IMAGE_ARCHS); do \
+		echo "go build linux/$$a"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/edge-linux-$$a ./cmd/edge || exit 1; \
+	done
+	bash deploy/image/build.sh --archs "$(IMAGE_ARCHS)" --bin-dir bin --version $(VERSION) --out bin
 
 clean:
 	rm -rf bin artifacts

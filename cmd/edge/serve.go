@@ -248,7 +248,7 @@ func serve(ctx context.Context, cfg config, e env, stderr io.Writer) error {
 		case <-ctx.Done():
 		}
 	}()
-	return p.run(ctx)
+	return explainBind(p.run(ctx))
 }
 
 func addrString(a net.Addr) string {
