@@ -68,6 +68,9 @@ func check(ctx context.Context, e env, w io.Writer) error {
 			srv.Update(snap)
 		}
 	}
+	if cfg.Metadata != nil {
+		fmt.Fprintf(w, "\n%s\n", describeMetadata(cfg.Metadata))
+	}
 	if cfg.Rancher != nil {
 		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s); routes are discovered at run time\n",
 			cfg.Rancher.Endpoint, cfg.Rancher.EndpointSource, cfg.Rancher.KeySource)

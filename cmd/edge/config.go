@@ -32,9 +32,10 @@ type config struct {
 	TrustedIPs      []netip.Prefix
 	BackendInsecure bool
 
-	Rancher *rancherConfig // nil when no endpoint is configured
-	ACME    acmeSettings
-	Admin   adminSettings
+	Rancher  *rancherConfig  // nil when no endpoint is configured, or in metadata mode
+	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
+	ACME     acmeSettings
+	Admin    adminSettings
 }
 
 // rancherConfig holds the Rancher settings; the secret values are kept in
@@ -200,6 +201,9 @@ func loadConfig(e env) (config, error) {
 	}
 	c.BackendInsecure = e.boolSetting("TRAEFIK_BACKEND_INSECURE", &p)
 	c.Rancher = loadRancher(e, c.Resolver, &p)
+	if c.Metadata = loadMetadata(e, &p); c.Metadata != nil {
+		c.Rancher = nil // metadata mode reads no API, even when Rancher injected CATTLE_URL
+	}
 	c.ACME = loadACME(e, c.Resolver, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
 	return c, errors.Join(p...)

@@ -145,6 +145,13 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			out = append(out, fp)
 		}
 	}
+	if mc := cfg.Metadata; mc != nil {
+		if mp, err := newMetadataProvider(mc, logger); err != nil {
+			errs = append(errs, err)
+		} else {
+			out = append(out, mp)
+		}
+	}
 	if rc := cfg.Rancher; rc != nil {
 		rp, err := rancher.New(rancher.Config{
 			Endpoint:         rc.Endpoint,

@@ -44,6 +44,11 @@ var settings = []setting{
 	{"TRAEFIK_RANCHER_RULE_ORDER", "rancher-rule-order", "service.stack", "default host order: service.stack (Traefik ≥1.5) or stack.service (Traefik 1.2–1.4, mch1307 images)"},
 	{"TRAEFIK_RANCHER_CONSTRAINTS", "rancher-constraints", "", "comma-separated constraints on traefik.tags, e.g. tag==api"},
 
+	{"TRAEFIK_RANCHER_MODE", "rancher-mode", "api", "how Rancher is read: api (the Rancher API) or metadata (rancher-metadata, no API key)"},
+	{"TRAEFIK_RANCHER_METADATA_URL", "rancher-metadata-url", "http://rancher-metadata.rancher.internal", "rancher-metadata's address (metadata mode)"},
+	{"TRAEFIK_RANCHER_PREFIX", "rancher-prefix", "latest", "rancher-metadata version (metadata mode): 2015-12-19, 2016-07-29 or latest, with or without a leading /"},
+	{"TRAEFIK_RANCHER_INTERVALPOLL", "rancher-intervalpoll", "false", "metadata mode: poll /version every TRAEFIK_RANCHER_REFRESH instead of long-polling it (maxWait = refresh, at most 120 s)"},
+
 	{"TRAEFIK_ACME_ENABLE", "acme-enable", "false", "obtain certificates from an ACME CA (Let's Encrypt)"},
 	{"TRAEFIK_ACME_EMAIL", "acme-email", "", "ACME account e-mail"},
 	{"TRAEFIK_ACME_CASERVER", "acme-caserver", "production", "ACME directory URL, or production / staging for Let's Encrypt"},
