@@ -38,6 +38,10 @@ deps-test:
 		echo "installing buildah for the image test (deploy/image/image_test.go)"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends buildah libcap2-bin ca-certificates; \
 	}
+	@command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || { \
+		echo "installing bind9 for the DNS-01 test (cmd/edge/acmedns_test.go, certs/acme/bindtest)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bind9; \
+	}
 
 tools:
 	@for t in $(TOOLS); do bash tools/build.sh $$t || exit 1; done

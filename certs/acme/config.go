@@ -84,6 +84,15 @@ type Config struct {
 	// system resolvers and then the zone's authoritative servers.
 	DNSResolvers []string
 
+	// DNSPropagationDelay is how long to wait after publishing a DNS-01
+	// record before checking that the resolvers see it (Traefik's
+	// delayBeforeCheck); zero checks at once.
+	DNSPropagationDelay time.Duration
+
+	// KeyType is the certificate key type: KeyEC256 (the zero value),
+	// KeyEC384, KeyRSA2048, KeyRSA4096 or KeyRSA8192.
+	KeyType string
+
 	// Covers reports whether a valid certificate from secrets already
 	// covers name; such names are never ordered. Nil covers nothing.
 	Covers func(name string) bool
@@ -186,6 +195,12 @@ func (c Config) Validate() error {
 		if _, _, err := net.SplitHostPort(r); err != nil {
 			errs = append(errs, fmt.Errorf("acme: DNS resolver %q is not host:port", r))
 		}
+	}
+	if c.DNSPropagationDelay < 0 {
+		errs = append(errs, errors.New("acme: the DNS propagation delay must not be negative"))
+	}
+	if _, ok := keyTypes[c.KeyType]; !ok {
+		errs = append(errs, fmt.Errorf("acme: key type %q is not one of %s", c.KeyType, strings.Join(KeyTypes(), ", ")))
 	}
 	if c.OnDemand && c.Allow == nil {
 		errs = append(errs, errors.New("acme: on-demand issuance needs an Allow function (the route table)"))

@@ -144,7 +144,7 @@ func (m *Manager) newConfig(zl *zap.Logger, roots *x509.CertPool, dns acmez.Solv
 		// tls_get_certificate fires on every handshake and is not used.
 		ShouldEmitFunc: func(event string) bool { return event != "tls_get_certificate" },
 		OnDemand:       od,
-		KeySource:      certmagic.StandardKeyGenerator{KeyType: certmagic.P256},
+		KeySource:      certmagic.StandardKeyGenerator{KeyType: keyTypes[m.cfg.KeyType]},
 		Storage:        m.cfg.Storage,
 		Logger:         zl,
 	})
@@ -173,9 +173,10 @@ func (m *Manager) newConfig(zl *zap.Logger, roots *x509.CertPool, dns acmez.Solv
 
 func (m *Manager) dnsSolver(zl *zap.Logger) acmez.Solver {
 	return &certmagic.DNS01Solver{DNSManager: certmagic.DNSManager{
-		DNSProvider: m.cfg.DNS,
-		Resolvers:   m.cfg.DNSResolvers,
-		Logger:      zl,
+		DNSProvider:      m.cfg.DNS,
+		Resolvers:        m.cfg.DNSResolvers,
+		PropagationDelay: m.cfg.DNSPropagationDelay,
+		Logger:           zl,
 	}}
 }
 

@@ -68,6 +68,10 @@ type acmeSettings struct {
 	OnDemand    bool
 	Challenges  []string
 	DNSProvider string
+
+	DNSResolvers []string      // host:port
+	DNSDelay     time.Duration // before the DNS-01 propagation check
+	KeyType      string        // acme.KeyEC256, …
 }
 
 type adminSettings struct {
@@ -270,11 +274,7 @@ func loadACME(e env, r secrets.Resolver, p *problems) acmeSettings {
 	if strings.HasPrefix(a.Storage, "etcd://") || strings.HasPrefix(a.Storage, "etcds://") {
 		a.Etcd = loadEtcd(e, r, a.Storage, p)
 	}
-	for _, ch := range a.Challenges {
-		if ch != "http-01" && ch != "tls-alpn-01" {
-			p.add("TRAEFIK_ACME_CHALLENGE: %q is not http-01 or tls-alpn-01", ch)
-		}
-	}
+	loadACMEDNS(e, &a, p)
 	return a
 }
 

@@ -291,6 +291,7 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*ac
 		},
 		Logger: logger.With("component", "acme"),
 	}
+	applyACMEDNS(&ac, a)
 	if !a.CARoot.IsZero() {
 		ac.CARoot = a.CARoot.Bytes()
 	}

@@ -64,8 +64,12 @@ var settings = []setting{
 	{"TRAEFIK_ACME_ONHOSTRULE", "acme-onhostrule", "true", "obtain a certificate for every exact name in a Host rule"},
 	{"TRAEFIK_ACME_DOMAINS", "acme-domains", "", "extra names, comma-separated; wildcards need DNS-01"},
 	{"TRAEFIK_ACME_ONDEMAND", "acme-ondemand", "false", "obtain at handshake time, only for names a route matches"},
-	{"TRAEFIK_ACME_CHALLENGE", "acme-challenge", "http-01,tls-alpn-01", "challenges: http-01, tls-alpn-01 or both"},
-	{"TRAEFIK_ACME_DNS_PROVIDER", "acme-dns-provider", "", "DNS-01 provider: cloudflare, route53 or rfc2136 (credentials in their own settings)"},
+	{"TRAEFIK_ACME_CHALLENGE", "acme-challenge", "http-01,tls-alpn-01", "challenges, comma-separated: http-01, tls-alpn-01, dns-01 (dns-01 alone sends every name through DNS); rawmind0/alpine-traefik's http and dns mean http-01 and dns-01"},
+	{"TRAEFIK_ACME_DNS_PROVIDER", "acme-dns-provider", "", "DNS-01 provider: cloudflare, route53 or rfc2136 (credentials in their own settings; alias TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER)"},
+
+	{"TRAEFIK_ACME_DNS_RESOLVERS", "acme-dns-resolvers", "", "DNS servers (host or host:port, comma-separated) that find a DNS-01 record's zone and confirm it is visible, for split-horizon DNS (Traefik's dnsChallenge.resolvers); empty: the system's, then the zone's own"},
+	{"TRAEFIK_ACME_CHALLENGE_DNS_DELAY", "acme-challenge-dns-delay", "0", "wait this long after publishing a DNS-01 record before checking it (seconds, or a duration such as 30s; Traefik's delayBeforeCheck)"},
+	{"TRAEFIK_ACME_KEYTYPE", "acme-keytype", "EC256", "certificate key type: EC256, EC384, RSA2048, RSA4096 or RSA8192"},
 
 	{"TRAEFIK_ADMIN_PORT", "admin-port", "8000", "dashboard, API and metrics port; 0 disables"},
 	{"TRAEFIK_ADMIN_BIND", "admin-bind", "", "address to bind the dashboard to; empty: every interface when users are set, 127.0.0.1 otherwise"},
@@ -94,6 +98,8 @@ var legacy = map[string]string{
 var aliases = map[string]string{
 	"TRAEFIK_SSL_CRT": "TRAEFIK_SSL_CERT",
 	"TRAEFIK_SSL_KEY": "TRAEFIK_SSL_PRIVATE_KEY",
+
+	"TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER": "TRAEFIK_ACME_DNS_PROVIDER",
 }
 
 // env layers flags over the environment: a flag that was set wins, then

@@ -38,6 +38,11 @@ type Options struct {
 
 	// Log, when true, sends Pebble's own log to t.Log.
 	Log bool
+
+	// DNSServer, when set, is the host:port of the DNS server the
+	// validation authority resolves names and DNS-01 records with (a real
+	// authoritative server, see package bindtest) instead of [CA.DNS].
+	DNSServer string
 }
 
 // CA is a running Pebble instance.
@@ -112,7 +117,11 @@ func StartWith(t testing.TB, opts Options) *CA {
 		}
 	}
 	c.pca = ca.New(logger, c.db, "", "ecdsa", 0, 1, profiles)
-	pva := va.New(logger, c.HTTPPort, c.TLSPort, false, c.DNS.Addr, c.db)
+	dnsServer := c.DNS.Addr
+	if opts.DNSServer != "" {
+		dnsServer = opts.DNSServer
+	}
+	pva := va.New(logger, c.HTTPPort, c.TLSPort, false, dnsServer, c.db)
 	// Zero Retry-After values let the client poll at its own 250 ms pace.
 	pwfe := wfe.New(logger, c.db, pva, c.pca, nil, false, len(opts.EABKeys) > 0, 0, 0)
 
