@@ -262,10 +262,10 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 	}, {
 		name: "ACME on",
 		answers: []string{"acme_enable", "true", "acme_email", "ops@example.com", "acme_challenge", "http-01", "acme_caserver", "staging",
-			"https_enable", "true", "acme_vol_driver", "rancher-nfs"},
+			"https_enable", "true", "acme_vol_driver", "rancher-nfs", "acme_keytype", "RSA4096"},
 		check: func(t *testing.T, compose map[string]any, cfg config, out string) {
 			a := cfg.ACME
-			if !a.Enable || a.Email != "ops@example.com" || fmt.Sprint(a.Challenges) != "[http-01]" || a.CA != "staging" || a.Storage != "/data/acme" {
+			if !a.Enable || a.Email != "ops@example.com" || fmt.Sprint(a.Challenges) != "[http-01]" || a.CA != "staging" || a.Storage != "/data/acme" || a.KeyType != "RSA4096" {
 				t.Errorf("acme %+v", a)
 			}
 			if v := fmt.Sprint(dig(compose, "services", "edge", "volumes")); v != "[rancher-edge-acme:/data]" {
