@@ -72,10 +72,11 @@ func Start(t testing.TB, w World) *Server {
 	return s
 }
 
-// namespace starts the process that holds the network namespace, with its
-// loopback up.
+// namespace starts the process that holds the network namespace and
+// brings its loopback up.
 func (s *Server) namespace() error {
-	cmd := exec.Command("unshare", "--net", "--", "sh", "-c", "ip link set lo up && echo up && exec sleep 3600")
+	// sh reports once unshare has made the namespace, then becomes sleep.
+	cmd := exec.Command("unshare", "--net", "--", "sh", "-c", "echo up && exec sleep 3600")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -86,6 +87,11 @@ func (s *Server) namespace() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("metadatatest: unshare: %w", err)
 	}
+	fail := func(err error) error {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
 	line := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(out).ReadString('\n')
@@ -94,18 +100,36 @@ func (s *Server) namespace() error {
 	select {
 	case l := <-line:
 		if strings.TrimSpace(l) != "up" {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			return fmt.Errorf("metadatatest: making a network namespace (unshare -n, ip link set lo up): %s", strings.TrimSpace(stderr.String()))
+			return fail(fmt.Errorf("metadatatest: making a network namespace (unshare -n): %s", strings.TrimSpace(stderr.String())))
 		}
 	case <-time.After(startTimeout):
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return errors.New("metadatatest: the network namespace did not come up")
+		return fail(errors.New("metadatatest: the network namespace did not come up"))
 	}
 	s.holder = cmd
 	s.nsPath = fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid)
+	if err := s.inNamespace(loopbackUp); err != nil {
+		s.holder = nil
+		return fail(fmt.Errorf("metadatatest: bringing lo up: %w", err))
+	}
 	return nil
+}
+
+// loopbackUp sets IFF_UP on lo, what `ip link set lo up` does.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
 
 func (s *Server) answersPath() string { return filepath.Join(s.dir, "answers.json") }
@@ -230,44 +254,50 @@ func (s *Server) Publish(w World) error {
 }
 
 // DialContext opens a connection inside the server's namespace: the
-// socket is created by a thread that has joined it, then the thread goes
-// back to the test's namespace.
+// socket is created by a thread that has joined it (a socket stays in the
+// namespace it was made in).
 func (s *Server) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	ch := make(chan result, 1)
+	var c net.Conn
+	err := s.inNamespace(func() error {
+		var d net.Dialer
+		var err error
+		c, err = d.DialContext(ctx, network, addr)
+		return err
+	})
+	return c, err
+}
+
+// inNamespace runs f on an OS thread that has joined the server's network
+// namespace, then returns the thread to the test's namespace.
+func (s *Server) inNamespace(f func() error) error {
+	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("metadatatest: own namespace: %w", err)}
+			errc <- fmt.Errorf("metadatatest: own namespace: %w", err)
 			return
 		}
 		defer unix.Close(back)
 		ns, err := unix.Open(s.nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("metadatatest: server namespace: %w", err)}
+			errc <- fmt.Errorf("metadatatest: server namespace: %w", err)
 			return
 		}
 		defer unix.Close(ns)
 		if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
-			ch <- result{nil, fmt.Errorf("metadatatest: setns: %w", err)}
+			errc <- fmt.Errorf("metadatatest: setns: %w", err)
 			return
 		}
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		ch <- result{c, err}
+		errc <- f()
 		if unix.Setns(back, unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		} // else the goroutine ends locked, and the runtime retires the thread
 	}()
-	r := <-ch
-	return r.c, r.err
+	return <-errc
 }
 
 // Transport returns an HTTP transport whose connections are made inside
