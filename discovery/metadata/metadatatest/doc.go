@@ -12,8 +12,8 @@
 //
 // The server binds ":6060" (a debug listener on every interface) besides
 // the addresses it is given, so each [Server] runs in a network namespace
-// of its own (unshare -n; its loopback is brought up with an ioctl): nothing is bound outside it, and
-// parallel tests do not collide. Clients reach it through
-// [Server.DialContext], which opens its sockets inside that namespace;
-// [Server.Transport] is an http.Transport that uses it.
+// of its own (unshare -n; its loopback is brought up with an ioctl):
+// nothing is bound outside it, and parallel tests do not collide. Clients
+// reach it through [Server.DialContext], which opens its sockets inside
+// that namespace; [Server.Transport] is an http.Transport that uses it.
 package metadatatest
