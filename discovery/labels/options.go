@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rancher-edge/edge/discovery"
 )
 
 // Options are the provider-wide settings that shape every service's routes.
@@ -47,76 +49,24 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// constraint is one parsed Traefik 1.x constraint on traefik.tags.
-type constraint struct {
-	pattern   string
-	mustMatch bool // "==" rather than "!="
+// parseConstraint checks one constraint through the shared matcher.
+func parseConstraint(expr string) (discovery.Constraint, error) {
+	c, err := discovery.ParseConstraint(expr)
+	if err != nil {
+		return c, fmt.Errorf("labels: %w", err)
+	}
+	return c, nil
 }
 
-// parseConstraint accepts Traefik's "tag==pattern" and "tag!=pattern". Only
-// the tag key exists for the Rancher provider.
-func parseConstraint(expr string) (constraint, error) {
-	key, pattern, op := "", "", ""
-	switch {
-	case strings.Contains(expr, "=="):
-		key, pattern, _ = strings.Cut(expr, "==")
-		op = "=="
-	case strings.Contains(expr, "!="):
-		key, pattern, _ = strings.Cut(expr, "!=")
-		op = "!="
-	default:
-		return constraint{}, fmt.Errorf("labels: constraint %q has no == or != operator", expr)
-	}
-	if strings.TrimSpace(key) != "tag" {
-		return constraint{}, fmt.Errorf("labels: constraint %q: only the key \"tag\" is supported", expr)
-	}
-	return constraint{pattern: strings.TrimSpace(pattern), mustMatch: op == "=="}, nil
-}
-
-// matchConstraints reproduces Traefik 1.7 BaseProvider.MatchConstraints: a
-// "==" constraint needs at least one matching tag, a "!=" constraint needs
-// none.
+// matchConstraints applies the constraints to tags with the matcher every
+// provider shares ([discovery.Constraints.Match]).
 func matchConstraints(exprs []string, tags []string) (bool, error) {
-	for _, expr := range exprs {
-		c, err := parseConstraint(expr)
-		if err != nil {
-			return false, err
-		}
-		matched := false
-		for _, tag := range tags {
-			if globMatch(c.pattern, tag) {
-				matched = true
-				break
-			}
-		}
-		if matched != c.mustMatch {
-			return false, nil
-		}
+	cs, err := discovery.ParseConstraints(exprs)
+	if err != nil {
+		return false, fmt.Errorf("labels: %w", err)
 	}
-	return true, nil
+	return cs.Match(tags), nil
 }
 
-// globMatch implements the ryanuber/go-glob semantics Traefik used: * stands
-// for any run of characters, nothing else is special.
-func globMatch(pattern, s string) bool {
-	if pattern == "*" {
-		return true
-	}
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return strings.HasSuffix(s, last)
-}
+// globMatch is [discovery.Glob].
+func globMatch(pattern, s string) bool { return discovery.Glob(pattern, s) }
