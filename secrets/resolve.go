@@ -175,6 +175,12 @@ func (r Resolver) Resolve(setting, raw string, material bool) (Value, error) {
 		}
 	}
 	if !material {
+		// A value that starts with / names a file: a missing one is an
+		// error, never a password (a missing /run/secrets/x used to become
+		// the key "/run/secrets/x", and Rancher answered 401 with no hint).
+		if filepath.IsAbs(s) {
+			return Value{}, fmt.Errorf("%s: file %q not found", setting, s)
+		}
 		return Value{Setting: setting, Kind: Literal, data: []byte(s)}, nil
 	}
 	if len(candidates) > 0 && looksLikePath(s) {

@@ -56,7 +56,7 @@ func TestResolve(t *testing.T) {
 		{name: "absolute path material", raw: abs, material: true, kind: File, path: abs, want: "abs-secret-value"},
 		{name: "alias", raw: "access_key", kind: File, path: filepath.Join(secretsDir, "access_key"), want: "alias-secret-value"},
 		{name: "alias material", raw: "wild_crt", material: true, kind: File, path: filepath.Join(secretsDir, "wild_crt"), want: testPEM},
-		{name: "missing absolute literal", raw: "/nonexistent/key", kind: Literal, want: "/nonexistent/key"},
+		{name: "missing absolute path", raw: "/nonexistent/key", wantErr: `TRAEFIK_X: file "/nonexistent/key" not found`},
 		{name: "missing alias literal", raw: "no_such_alias", kind: Literal, want: "no_such_alias"},
 		{name: "missing absolute material", raw: "/run/secrets/x", material: true, wantErr: `TRAEFIK_X: file "/run/secrets/x" not found`},
 		{name: "missing alias material", raw: "x", material: true, wantErr: `TRAEFIK_X: file "` + filepath.Join(secretsDir, "x") + `" not found`},
