@@ -81,7 +81,9 @@ type StorageLock struct {
 // Config configures a [Server].
 type Config struct {
 	// Addr is the listen address, e.g. ":8000". Without a host and
-	// without Users, the server binds 127.0.0.1 only.
+	// without Users, the server binds every interface but serves only
+	// /ping (and /metrics with PublicMetrics) to connections that are not
+	// to a loopback address.
 	Addr string
 	// TLS serves HTTPS when non-nil (TRAEFIK_ADMIN_TLS); nil serves plain
 	// HTTP. It is cloned, never modified.
@@ -97,6 +99,14 @@ type Config struct {
 	// dashboard on its main HTTPS port (TRAEFIK_ADMIN_HOST); empty means
 	// it does not. Like a non-loopback Addr it needs Users or Insecure.
 	PublicHost string
+	// NoDashboard serves only /ping (and /metrics with PublicMetrics):
+	// TRAEFIK_ADMIN_ENABLE=false. The zero value serves the dashboard.
+	NoDashboard bool
+	// PublicMetrics serves /metrics to every address that reaches the
+	// port, like /ping, for a scraper on another host
+	// (TRAEFIK_METRICS_ENABLE). Users, when set, still guard it.
+	PublicMetrics bool
+
 	// Refresh is how often pages refresh their data; zero means 5 s.
 	Refresh time.Duration
 
@@ -140,14 +150,12 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// listenAddr is the address Run binds: Addr, narrowed to loopback when
-// there are no users and Addr names no host.
-func (c Config) listenAddr(hasUsers bool) string {
-	host, port, err := net.SplitHostPort(c.Addr)
-	if err != nil || host != "" || hasUsers || c.Insecure {
-		return c.Addr
-	}
-	return net.JoinHostPort("127.0.0.1", port)
+// loopbackOnly reports whether the dashboard must be kept to loopback
+// connections: no users, no host named, not insecure. Run still binds
+// every interface then, for /ping (see gate).
+func (c Config) loopbackOnly(hasUsers bool) bool {
+	host, _, err := net.SplitHostPort(c.Addr)
+	return err == nil && host == "" && !hasUsers && !c.Insecure
 }
 
 // isLoopback reports whether host names only the local machine.

@@ -50,7 +50,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:    cfg,
 		log:    cfg.Logger,
 		now:    cfg.Now,
-		listen: cfg.listenAddr(len(users) > 0),
+		listen: cfg.Addr,
 		open:   len(users) == 0,
 		ready:  make(chan struct{}),
 		stop:   make(chan struct{}),
@@ -79,7 +79,24 @@ func New(cfg Config) (*Server, error) {
 		}
 		r.Use(auth.middleware)
 	}
-	r.Get("/ping", s.ping)
+	public := map[string]bool{pingPath: true}
+	if cfg.PublicMetrics {
+		public["/metrics"] = true
+	}
+	r.Use(func(next http.Handler) http.Handler { return gate(cfg.loopbackOnly(len(users) > 0), public, next) })
+	if cfg.NoDashboard {
+		// Only the public paths exist.
+		r.Use(func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !public[r.URL.Path] {
+					notFound(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		})
+	}
+	r.Get(pingPath, s.ping)
 	r.Get("/", s.page("overview", func(_ *http.Request, st state) any { return s.overviewPage(st) }))
 	r.Get("/routes", s.page("routes", func(_ *http.Request, st state) any { return s.routesPage(st) }))
 	r.Get("/certificates", s.page("certificates", func(r *http.Request, st state) any {
@@ -94,9 +111,7 @@ func New(cfg Config) (*Server, error) {
 	r.Get("/api/discovery", s.api(func(_ *http.Request, st state) any { return s.discoveryPage(st) }))
 	r.Get("/metrics", s.metricsHandler().ServeHTTP)
 	r.Get("/static/*", s.pages.static)
-	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "not found", http.StatusNotFound)
-	})
+	r.NotFound(notFound.ServeHTTP)
 	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "the dashboard is read-only", http.StatusMethodNotAllowed)
 	})
@@ -200,3 +215,8 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() { close(s.stop) })
 	return nil
 }
+
+// notFound answers 404 for what the dashboard does not serve.
+var notFound = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "not found", http.StatusNotFound)
+})

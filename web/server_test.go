@@ -120,9 +120,14 @@ func TestValidate(t *testing.T) {
 		{"no users, public host", Config{Addr: ":8000", PublicHost: "edge.example.com"},
 			[]string{"TRAEFIK_ADMIN_HOST=edge.example.com", "TRAEFIK_ADMIN_USERS", "TRAEFIK_ADMIN_INSECURE=true"}},
 		{"bad address", Config{Addr: "8000"}, []string{`listen address "8000"`}},
-		{"md5 hash", Config{Addr: ":8000", Users: []byte("bob:$apr1$abc$defghijklmnop")},
-			[]string{"line 1", `user "bob"`, "not a bcrypt hash", "htpasswd -nbB"}},
-		{"not a line", Config{Addr: ":8000", Users: []byte("\n\njustaname")}, []string{"line 3 is not user:hash"}},
+		{"malformed apr1 hash", Config{Addr: ":8000", Users: []byte("bob:$apr1$abc$defghijklmnop")},
+			[]string{"entry 1", `user "bob"`, "not a bcrypt, apr1 or {SHA} hash", "htpasswd -nbB"}},
+		{"plain password", Config{Addr: ":8000", Users: []byte("bob:secret")},
+			[]string{"entry 1", `user "bob"`, "not a bcrypt, apr1 or {SHA} hash"}},
+		// The forms Traefik 1.x accepted, as rawmind0's
+		// TRAEFIK_ADMIN_AUTH_USERS passed them, comma-separated too.
+		{"apr1 and sha", Config{Addr: ":8000", Users: []byte("alice:$apr1$saltsalt$NBMPZFGR7yazCdGvlWJji1,carol:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=")}, nil},
+		{"not a line", Config{Addr: ":8000", Users: []byte("\n\njustaname")}, []string{"entry 3 is not user:hash"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -150,20 +155,49 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestListenAddr(t *testing.T) {
+// TestLoopbackGate: without users the admin port answers /ping to every
+// address (the catalog's health check comes from the host's agent), and
+// the dashboard only on loopback; TRAEFIK_ADMIN_ENABLE=false leaves only
+// /ping, and TRAEFIK_METRICS_ENABLE adds /metrics to the public paths.
+func TestLoopbackGate(t *testing.T) {
+	loop := &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 8000}
+	mapped := &net.TCPAddr{IP: net.ParseIP("::ffff:127.0.0.1"), Port: 8000}
+	other := &net.TCPAddr{IP: net.ParseIP("10.42.0.7"), Port: 8000}
+	get := func(s *Server, local net.Addr, path string) int {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, local))
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
 	for _, tc := range []struct {
+		name  string
 		cfg   Config
-		users bool
-		want  string
+		local net.Addr
+		path  string
+		want  int
 	}{
-		{Config{Addr: ":8000"}, false, "127.0.0.1:8000"},
-		{Config{Addr: ":8000"}, true, ":8000"},
-		{Config{Addr: ":8000", Insecure: true}, false, ":8000"},
-		{Config{Addr: "10.0.0.1:8000"}, true, "10.0.0.1:8000"},
+		{"ping from elsewhere", Config{Addr: ":8000"}, other, "/ping", 200},
+		{"dashboard from elsewhere", Config{Addr: ":8000"}, other, "/", 403},
+		{"api from elsewhere", Config{Addr: ":8000"}, other, "/api/routes", 403},
+		{"metrics from elsewhere", Config{Addr: ":8000"}, other, "/metrics", 403},
+		{"dashboard on loopback", Config{Addr: ":8000"}, loop, "/", 200},
+		{"dashboard on mapped loopback", Config{Addr: ":8000"}, mapped, "/api/routes", 200},
+		{"public metrics", Config{Addr: ":8000", PublicMetrics: true}, other, "/metrics", 200},
+		{"insecure serves all", Config{Addr: ":8000", Insecure: true}, other, "/", 200},
+		{"no dashboard: ping", Config{Addr: ":8000", NoDashboard: true}, other, "/ping", 200},
+		{"no dashboard: loopback page", Config{Addr: ":8000", NoDashboard: true}, loop, "/", 404},
+		{"no dashboard: metrics when public", Config{Addr: ":8000", NoDashboard: true, PublicMetrics: true}, loop, "/metrics", 200},
 	} {
-		if got := tc.cfg.listenAddr(tc.users); got != tc.want {
-			t.Errorf("listenAddr(%+v, users=%v) = %q, want %q", tc.cfg.Addr, tc.users, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := get(s, tc.local, tc.path); got != tc.want {
+				t.Errorf("GET %s via %s = %d, want %d", tc.path, tc.local, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -177,7 +211,7 @@ func TestRunServesTLSAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ready atomic.Bool
-	s, err := New(Config{Addr: ":0", TLS: &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"acme-tls/1"}},
+	s, err := New(Config{Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"acme-tls/1"}},
 		Sources: Sources{Ready: ready.Load}})
 	if err != nil {
 		t.Fatal(err)
@@ -191,9 +225,6 @@ func TestRunServesTLSAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := s.Addr().(*net.TCPAddr)
-	if !addr.IP.IsLoopback() {
-		t.Errorf("without users the server bound %v, not loopback", addr)
-	}
 	block, _ := pem.Decode(certPEM)
 	leaf, _ := x509.ParseCertificate(block.Bytes)
 	pool := x509.NewCertPool()
