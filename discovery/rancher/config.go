@@ -45,6 +45,9 @@ type Config struct {
 	// "TRAEFIK_RANCHER_ACCESSKEY" or "CATTLE_ACCESS_KEY". It is shown in
 	// the status and the log; the key itself never is.
 	KeySource string
+	// SecretKeySource says where the secret key came from; empty means
+	// KeySource.
+	SecretKeySource string
 
 	// Domain is appended to the default rule; the traefik.domain label
 	// overrides it. Empty means no domain.
@@ -118,7 +121,11 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("rancher: access key is empty%s", from(c.KeySource)))
 	}
 	if c.SecretKey == "" {
-		errs = append(errs, fmt.Errorf("rancher: secret key is empty%s", from(c.KeySource)))
+		src := c.SecretKeySource
+		if src == "" {
+			src = c.KeySource
+		}
+		errs = append(errs, fmt.Errorf("rancher: secret key is empty%s", from(src)))
 	}
 	switch c.RuleOrder {
 	case "", RuleOrderServiceStack, RuleOrderStackService:

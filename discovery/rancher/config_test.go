@@ -1,8 +1,12 @@
 package rancher
 
 import (
+	"bytes"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidate(t *testing.T) {
@@ -71,5 +75,25 @@ func TestBackoff(t *testing.T) {
 	}
 	if want := "1s 2s 4s 8s 15s 15s"; strings.Join(got, " ") != want {
 		t.Errorf("backoff %v, want %s", got, want)
+	}
+}
+
+// TestFailedReadWording: "keeping the last routes" only when there are
+// routes to keep.
+func TestFailedReadWording(t *testing.T) {
+	var logs bytes.Buffer
+	p, err := New(Config{Endpoint: "http://h", AccessKey: "a", SecretKey: "s", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.failed(errors.New("connection refused"), time.Second)
+	if got := logs.String(); strings.Contains(got, "keeping the last routes") || !strings.Contains(got, "no routes from Rancher yet") {
+		t.Errorf("before any read:\n%s", got)
+	}
+	p.succeeded(counts{stacks: 1, services: 1, containers: 1}, nil, 3)
+	logs.Reset()
+	p.failed(errors.New("connection refused"), time.Second)
+	if got := logs.String(); !strings.Contains(got, "keeping the last routes") {
+		t.Errorf("after a read with routes:\n%s", got)
 	}
 }

@@ -316,7 +316,13 @@ func (p *Provider) failed(err error, retry time.Duration) {
 	st.LastSync = now
 	st.LastError = err.Error()
 	st.Errors++
-	p.log.Warn("rancher read failed; keeping the last routes", "err", err, "retry_in", retry.Round(time.Millisecond),
+	// "Keeping the last routes" only when there are some: before the
+	// first read, or after one that found none, nothing is kept.
+	msg := "rancher read failed; keeping the last routes"
+	if st.Syncs == 0 || st.Routes == 0 {
+		msg = "rancher read failed; no routes from Rancher yet"
+	}
+	p.log.Warn(msg, "err", err, "retry_in", retry.Round(time.Millisecond),
 		"failing_since", st.ErrorSince.Format(time.RFC3339))
 }
 
