@@ -60,6 +60,9 @@ docs:
 	$(GO) run ./cmd/edge help settings >> docs/.configuration.tmp
 	mv docs/.configuration.tmp docs/configuration.md
 	$(GO) test ./discovery/labels -run TestDocsLabelsInStep -update
+	sed '/^| variable | image |/,$$d' docs/migrating.md > docs/.migrating.tmp
+	$(GO) run ./cmd/edge help migrating >> docs/.migrating.tmp
+	mv docs/.migrating.tmp docs/migrating.md
 
 # image builds the container image from scratch, without a registry, for
 # each of IMAGE_ARCHS (deploy/image/build.sh; docs/image.md). It tags

@@ -32,8 +32,11 @@ func newAdmin(cfg config, p *parts, started time.Time, logger *slog.Logger) (*we
 		Users:      a.Users.Bytes(),
 		Insecure:   a.Insecure,
 		PublicHost: a.Host,
-		Logger:     logger.With("component", "web"),
-		Sources:    sources(cfg, p, started),
+		// TRAEFIK_ADMIN_ENABLE and TRAEFIK_METRICS_ENABLE.
+		NoDashboard:   !a.Dashboard,
+		PublicMetrics: a.PublicMetrics,
+		Logger:        logger.With("component", "web"),
+		Sources:       sources(cfg, p, started),
 	}
 	switch {
 	case a.TLS == "true" && p.certs == nil:

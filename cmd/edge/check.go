@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,14 +33,15 @@ func check(ctx context.Context, e env, w io.Writer) error {
 	} else {
 		fmt.Fprintln(w, " (serves routes; HTTPS off)")
 	}
+	if cfg.Admin.Port != 0 {
+		fmt.Fprintf(w, "admin: :%d (%s)\n", cfg.Admin.Port, adminSummary(cfg.Admin))
+	}
 
 	if cfg.HTTPSEnable && len(cfg.Pairs) > 0 {
 		ccfg := certs.Config{Pairs: cfg.Pairs, Default: cfg.DefaultCert, Resolver: cfg.Resolver}
-		if _, err := certs.New(ccfg); err != nil {
-			errs = append(errs, fmt.Errorf("certificates:\n%w", indent(err)))
-		}
 		// Inspect lists every pair, the broken ones as failed, so the
-		// table shows what works next to what does not.
+		// table shows what works next to what does not. The errors
+		// themselves come from build below, as serve would meet them.
 		fmt.Fprintln(w, "\ncertificates:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "  NAMES\tSTATE\tNOT AFTER\tDEFAULT\tORIGIN")
@@ -53,6 +55,14 @@ func check(ctx context.Context, e env, w io.Writer) error {
 		tw.Flush()
 	} else if cfg.HTTPSEnable {
 		fmt.Fprintln(w, "\ncertificates: none configured; a self-signed certificate would answer HTTPS")
+	}
+
+	// The same construction serve runs, binding nothing: what it refuses,
+	// check reports.
+	if p, err := build(cfg, slog.New(slog.DiscardHandler), io.Discard, true); err != nil {
+		errs = append(errs, unjoin(err)...)
+	} else {
+		p.close()
 	}
 
 	srv, err := edge.New(edge.Config{HTTPAddr: ":0", Logger: slog.New(slog.DiscardHandler)})
@@ -73,7 +83,7 @@ func check(ctx context.Context, e env, w io.Writer) error {
 	}
 	if cfg.Rancher != nil {
 		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s); routes are discovered at run time\n",
-			cfg.Rancher.Endpoint, cfg.Rancher.EndpointSource, cfg.Rancher.KeySource)
+			redactEndpoint(cfg.Rancher.Endpoint), cfg.Rancher.EndpointSource, cfg.Rancher.KeySource)
 	}
 	t := srv.Table()
 	printTable(w, t)
@@ -82,11 +92,29 @@ func check(ctx context.Context, e env, w io.Writer) error {
 			errs = append(errs, errors.New(p.String()))
 		}
 	}
+	printDropIn(w, e, cfg)
 	if len(errs) > 0 {
 		return fmt.Errorf("check failed:\n%w", indent(errors.Join(errs...)))
 	}
 	fmt.Fprintln(w, "\nconfiguration OK")
 	return nil
+}
+
+// redactEndpoint drops the user:password a URL may carry, as the
+// dashboard does; an unparsable value that holds an @ is not shown.
+func redactEndpoint(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "(address hidden: it may hold credentials)"
+		}
+		return s
+	}
+	if u.User != nil {
+		u.User = nil
+		return u.String() + " (credentials removed)"
+	}
+	return s
 }
 
 // printTable writes the routing table in match order.

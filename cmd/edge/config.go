@@ -36,22 +36,25 @@ type config struct {
 	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
 	ACME     acmeSettings
 	Admin    adminSettings
+
+	dropIn
 }
 
 // rancherConfig holds the Rancher settings; the secret values are kept in
 // secrets.Value so that printing the config cannot leak them.
 type rancherConfig struct {
-	Endpoint       string
-	EndpointSource string
-	AccessKey      secrets.Value
-	SecretKey      secrets.Value
-	KeySource      string
-	Domain         string
-	Refresh        time.Duration
-	Exposed        bool
-	HealthFilter   bool
-	RuleOrder      string
-	Constraints    []string
+	Endpoint        string
+	EndpointSource  string
+	AccessKey       secrets.Value
+	SecretKey       secrets.Value
+	KeySource       string // the setting the access key came from
+	SecretKeySource string
+	Domain          string
+	Refresh         time.Duration
+	Exposed         bool
+	HealthFilter    bool
+	RuleOrder       string
+	Constraints     []string // TRAEFIK_CONSTRAINTS first, then TRAEFIK_RANCHER_CONSTRAINTS
 }
 
 type acmeSettings struct {
@@ -81,6 +84,12 @@ type adminSettings struct {
 	Users    secrets.Value
 	Insecure bool
 	Host     string
+	// Dashboard is TRAEFIK_ADMIN_ENABLE: false leaves only /ping (and
+	// /metrics with TRAEFIK_METRICS_ENABLE) on the admin port.
+	Dashboard bool
+	// PublicMetrics serves /metrics on every interface like /ping
+	// (TRAEFIK_METRICS_ENABLE).
+	PublicMetrics bool
 }
 
 // problems collects every configuration error so the edge can list them
@@ -156,15 +165,19 @@ func loadConfig(e env) (config, error) {
 	}
 	c.Resolver = secrets.Resolver{Dir: e.value(lookupSetting("TRAEFIK_SECRETS_DIR")), Getenv: e.get}
 
-	certVals, err := c.Resolver.LookupList("TRAEFIK_SSL_CERT", true)
-	p.addErr(err)
-	keyVals, err := c.Resolver.LookupList("TRAEFIK_SSL_PRIVATE_KEY", true)
-	p.addErr(err)
-	if err == nil && len(certVals) != len(keyVals) {
-		p.add("TRAEFIK_SSL_CERT names %d certificate(s) but TRAEFIK_SSL_PRIVATE_KEY %d key(s)", len(certVals), len(keyVals))
-	} else {
-		for i := range certVals {
-			c.Pairs = append(c.Pairs, certs.Pair{Name: certVals[i].Setting + " (" + certVals[i].String() + ")", Cert: certVals[i], Key: keyVals[i]})
+	certVals, certErr := c.Resolver.LookupList("TRAEFIK_SSL_CERT", true)
+	p.addErr(certErr)
+	keyVals, keyErr := c.Resolver.LookupList("TRAEFIK_SSL_PRIVATE_KEY", true)
+	p.addErr(keyErr)
+	// Pair only two lists that resolved completely: a list with a bad
+	// element is shorter than it looks, and its error is reported above.
+	if certErr == nil && keyErr == nil {
+		if len(certVals) != len(keyVals) {
+			p.add("TRAEFIK_SSL_CERT names %d certificate(s) but TRAEFIK_SSL_PRIVATE_KEY %d key(s)", len(certVals), len(keyVals))
+		} else {
+			for i := range certVals {
+				c.Pairs = append(c.Pairs, certs.Pair{Name: certVals[i].Setting + " (" + certVals[i].String() + ")", Cert: certVals[i], Key: keyVals[i]})
+			}
 		}
 	}
 	c.DefaultCert = strings.TrimSpace(e.get("TRAEFIK_DEFAULT_CERT"))
@@ -210,6 +223,7 @@ func loadConfig(e env) (config, error) {
 	}
 	c.ACME = loadACME(e, c.Resolver, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
+	loadDropIn(e, &c, &p)
 	return c, errors.Join(p...)
 }
 
@@ -238,8 +252,12 @@ func loadRancher(e env, r secrets.Resolver, p *problems) *rancherConfig {
 		rc.KeySource = "CATTLE_ACCESS_KEY"
 	}
 	rc.AccessKey, rc.SecretKey = ak, sk
-	if ak.IsZero() != sk.IsZero() {
-		p.add("rancher: an access key and a secret key go together; only one is set (%s)", rc.KeySource)
+	rc.SecretKeySource = "TRAEFIK_RANCHER_SECRET"
+	if rc.KeySource == "CATTLE_ACCESS_KEY" {
+		rc.SecretKeySource = "CATTLE_SECRET_KEY"
+	}
+	if ak.IsZero() && sk.IsZero() {
+		rc.KeySource, rc.SecretKeySource = "TRAEFIK_RANCHER_ACCESSKEY or CATTLE_ACCESS_KEY", "TRAEFIK_RANCHER_SECRET or CATTLE_SECRET_KEY"
 	}
 	rc.Domain = strings.Trim(strings.TrimSpace(e.get("TRAEFIK_RANCHER_DOMAIN")), ".")
 	rc.Refresh = e.durationSetting("TRAEFIK_RANCHER_REFRESH", p)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -16,18 +17,33 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := runEnviron(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && !isReported(err) {
 			fmt.Fprintln(os.Stderr, "edge:", err)
 		}
 		os.Exit(1)
 	}
 }
 
+// runEnviron is run with the whole environment, which lets the edge warn
+// about TRAEFIK_* variables it does not know.
+func runEnviron(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	m := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return runEnv(ctx, args, env{getenv: func(k string) string { return m[k] }, environ: environ}, stdout, stderr)
+}
+
 // run is the whole program, minus the process: tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runEnv(ctx, args, env{getenv: getenv}, stdout, stderr)
+}
+
+func runEnv(ctx context.Context, args []string, base env, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -39,6 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help":
 		if len(args) > 0 && args[0] == "settings" {
 			writeSettings(stdout)
+			return nil
+		}
+		if len(args) > 0 && args[0] == "migrating" {
+			writeMigrating(stdout)
 			return nil
 		}
 		_, _, err := parseFlags("edge", []string{"-h"}, stdout)
@@ -54,7 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q", rest)
 	}
-	e := env{flags: flags, getenv: getenv}
+	e := base
+	e.flags = flags
 	switch cmd {
 	case "check":
 		return check(ctx, e, stdout)
@@ -63,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg, err := loadConfig(e)
 	if err != nil {
-		return fmt.Errorf("configuration:\n%w", indent(err))
+		return fatal(fallbackLogger(e, stderr), err)
 	}
 	return serve(ctx, cfg, e, stderr)
 }

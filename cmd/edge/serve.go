@@ -9,8 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,20 +37,32 @@ type parts struct {
 	providers []discovery.Provider
 }
 
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// build wires the parts from the configuration. It binds nothing.
-func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error) {
+// build wires the parts from the configuration. It binds nothing, and it
+// is also all `edge check` runs: every part validates its own
+// configuration in its New, and build goes on after a failed part so that
+// every problem is reported at once. checking skips what would contact the
+// outside world (the etcd storage).
+func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) (*parts, error) {
 	p := &parts{log: logger}
+	var errs []error
+	fail := func(prefix string, err error) { errs = append(errs, prefixed(prefix, err)...) }
 	var tlsConf *tls.Config
 	if cfg.HTTPSEnable {
 		pairs := cfg.Pairs
 		if len(pairs) == 0 && !cfg.ACME.Enable {
 			// Like Traefik, answer HTTPS with a generated certificate rather
 			// than refuse to start; the status page shows it.
-			logger.Warn("no certificate configured (TRAEFIK_SSL_CERT); serving a self-signed one")
+			if !checking {
+				logger.Warn("no certificate configured (TRAEFIK_SSL_CERT); serving a self-signed one")
+			}
 			certPEM, keyPEM, err := certs.SelfSigned([]string{"edge.invalid"}, 365*24*time.Hour)
 			if err != nil {
 				return nil, fmt.Errorf("generating a fallback certificate: %w", err)
@@ -71,25 +84,30 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 			Logger:   logger.With("component", "certs"),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("certificates:\n%w", indent(err))
-		}
-		p.certs = store
-		if cfg.ACME.Enable {
-			m, err := newACME(cfg, store, p, logger)
-			if err != nil {
-				return nil, err
+			fail("certificates", err)
+			// The other parts are still checked, against a placeholder.
+			tlsConf = &tls.Config{}
+		} else {
+			p.certs = store
+			if cfg.ACME.Enable {
+				m, err := newACME(cfg, store, p, logger, checking)
+				if err != nil {
+					fail("ACME", err)
+				} else {
+					p.acme = m
+					// Before TLSConfig: the store offers acme-tls/1 only
+					// with a manager.
+					store.SetManager(m)
+				}
 			}
-			p.acme = m
-			// Before TLSConfig: the store offers acme-tls/1 only with a
-			// manager.
-			store.SetManager(m)
+			tlsConf = store.TLSConfig()
+			tlsConf.MinVersion = cfg.MinTLS
 		}
-		tlsConf = store.TLSConfig()
 	}
 
 	admin, err := newAdmin(cfg, p, time.Now(), logger)
 	if err != nil {
-		return nil, err
+		fail("admin", err)
 	}
 	p.admin = admin
 
@@ -122,16 +140,36 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer) (*parts, error)
 	}
 	srv, err := edge.New(ecfg)
 	if err != nil {
-		return nil, err
+		fail("edge", err)
 	}
 	p.edge = srv
 
 	providers, err := newProviders(cfg, logger)
 	if err != nil {
-		return nil, err
+		errs = append(errs, unjoin(err)...)
 	}
 	p.providers = providers
+	if len(errs) > 0 {
+		p.close()
+		return nil, errors.Join(errs...)
+	}
 	return p, nil
+}
+
+// prefixed names the part each problem of err belongs to, once: a problem
+// that already starts with the prefix (or names its setting) keeps its
+// words.
+func prefixed(prefix string, err error) []error {
+	var out []error
+	for _, e := range unjoin(err) {
+		msg := e.Error()
+		if strings.HasPrefix(strings.ToLower(msg), strings.ToLower(prefix)+":") || strings.HasPrefix(msg, "TRAEFIK_") {
+			out = append(out, e)
+			continue
+		}
+		out = append(out, fmt.Errorf("%s: %w", prefix, e))
+	}
+	return out
 }
 
 func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error) {
@@ -140,7 +178,7 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 	if cfg.File != "" {
 		fp, err := file.New(file.Config{Path: cfg.File, ExposedByDefault: true, Logger: logger.With("component", "discovery.file")})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("TRAEFIK_FILE: %w", err))
+			errs = append(errs, prefixed("TRAEFIK_FILE", err)...)
 		} else {
 			out = append(out, fp)
 		}
@@ -158,6 +196,7 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			AccessKey:        string(rc.AccessKey.Bytes()),
 			SecretKey:        string(rc.SecretKey.Bytes()),
 			KeySource:        rc.KeySource,
+			SecretKeySource:  rc.SecretKeySource,
 			Domain:           rc.Domain,
 			Refresh:          rc.Refresh,
 			ExposedByDefault: rc.Exposed,
@@ -167,7 +206,7 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			Logger:           logger,
 		})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("rancher: %w", err))
+			errs = append(errs, prefixed("rancher", err)...)
 		} else {
 			logger.Info("rancher discovery configured", "endpoint_from", rc.EndpointSource, "keys_from", rc.KeySource)
 			out = append(out, rp)
@@ -224,7 +263,9 @@ func (p *parts) run(ctx context.Context) error {
 }
 
 func (p *parts) close() {
-	p.edge.Close()
+	if p.edge != nil {
+		p.edge.Close()
+	}
 	if p.acme != nil {
 		p.acme.Close()
 	}
@@ -238,13 +279,25 @@ func (p *parts) close() {
 	}
 }
 
-// serve runs the edge until ctx ends.
+// serve runs the edge until ctx ends. Every problem that stops it is
+// logged once, in the log's format, and returned as a reportedError.
 func serve(ctx context.Context, cfg config, e env, stderr io.Writer) error {
-	logger := newLogger(stderr, cfg.LogLevel)
-	warnLegacy(e, logger)
-	p, err := build(cfg, logger, os.Stdout)
+	logger, closeLog, err := openLogs(cfg, stderr)
 	if err != nil {
-		return err
+		return fatal(fallbackLogger(e, stderr), err)
+	}
+	defer closeLog()
+	for _, w := range cfg.Warnings {
+		logger.Warn(w)
+	}
+	accessLog, closeAccess, err := openAccessLog(cfg)
+	if err != nil {
+		return fatal(logger, err)
+	}
+	defer closeAccess()
+	p, err := build(cfg, logger, accessLog, false)
+	if err != nil {
+		return fatal(logger, err)
 	}
 	defer p.close()
 	go func() {
@@ -255,7 +308,19 @@ func serve(ctx context.Context, cfg config, e env, stderr io.Writer) error {
 		case <-ctx.Done():
 		}
 	}()
-	return explainBind(p.run(ctx))
+	if p.admin != nil {
+		go func() {
+			select {
+			case <-p.admin.Ready():
+				logger.Info("dashboard listening", "address", p.admin.Addr().String(), "dashboard", cfg.Admin.Dashboard)
+			case <-ctx.Done():
+			}
+		}()
+	}
+	if err := explainBind(p.run(ctx)); err != nil {
+		return fatal(logger, err)
+	}
+	return nil
 }
 
 func addrString(a net.Addr) string {
@@ -265,17 +330,9 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-func warnLegacy(e env, logger *slog.Logger) {
-	for name, why := range legacy {
-		if e.getenv(name) != "" {
-			logger.Warn("setting ignored", "setting", name, "why", why)
-		}
-	}
-}
-
 // newACME builds the ACME manager. Names a secret-held certificate covers
 // are never ordered, and on-demand issuance asks the live routing table.
-func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*acme.Manager, error) {
+func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger, checking bool) (*acme.Manager, error) {
 	a := cfg.ACME
 	ac := acme.Config{
 		Email:      a.Email,
@@ -298,6 +355,7 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*ac
 	if a.EABKID != "" || !a.EABHMAC.IsZero() {
 		ac.EAB = &acme.EAB{KID: a.EABKID, HMAC: string(a.EABHMAC.Bytes())}
 	}
+	var dnsErr error
 	if a.DNSProvider != "" {
 		creds := make(map[string]string)
 		var errs []error
@@ -311,16 +369,15 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*ac
 				creds[k] = string(v.Bytes())
 			}
 		}
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("TRAEFIK_ACME_DNS_PROVIDER:\n%w", indent(errors.Join(errs...)))
-		}
 		dns, err := acme.DNSProvider(a.DNSProvider, creds)
 		if err != nil {
-			return nil, fmt.Errorf("TRAEFIK_ACME_DNS_PROVIDER: %w", err)
+			errs = append(errs, fmt.Errorf("TRAEFIK_ACME_DNS_PROVIDER: %w", err))
 		}
 		ac.DNS = dns
+		// The rest is still validated, so every problem shows at once.
+		dnsErr = errors.Join(errs...)
 	}
-	if a.Etcd != nil {
+	if a.Etcd != nil && !checking {
 		ec := *a.Etcd
 		ec.Logger = logger.With("component", "acme.storage")
 		st, err := etcdstore.New(ec)
@@ -330,9 +387,16 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger) (*ac
 		p.etcd = st
 		ac.Storage = st
 	}
+	if dnsErr != nil && ac.DNS == nil {
+		// acme.New would add "needs a DNS provider" to the real reason.
+		ac.Challenges = slices.DeleteFunc(slices.Clone(ac.Challenges), func(c string) bool { return c == acme.ChallengeDNS01 })
+	}
 	m, err := acme.New(ac)
-	if err != nil {
-		return nil, fmt.Errorf("ACME:\n%w", indent(err))
+	if err != nil || dnsErr != nil {
+		if m != nil {
+			m.Close()
+		}
+		return nil, errors.Join(dnsErr, err)
 	}
 	return m, nil
 }

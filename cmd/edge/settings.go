@@ -77,21 +77,50 @@ var settings = []setting{
 	{"TRAEFIK_ADMIN_USERS", "admin-users", "", "htpasswd lines (bcrypt) for the dashboard: value, path or alias"},
 	{"TRAEFIK_ADMIN_INSECURE", "admin-insecure", "false", "allow the dashboard on all interfaces without users"},
 	{"TRAEFIK_ADMIN_HOST", "admin-host", "", "also serve the dashboard as this host on the HTTPS port"},
+
+	{"TRAEFIK_LOG_FORMAT", "log-format", "text", "application log format on stderr (or TRAEFIK_LOG_FILE): text or json"},
+	{"TRAEFIK_LOG_FILE", "log-file", "", "application log file (appended); empty or the community images' /opt/traefik/log/traefik.log mean stderr"},
+	{"TRAEFIK_ACCESS_FILE", "access-file", "", "access log file (appended); empty or /opt/traefik/log/access.log mean stdout; another path turns the access log on (common) unless TRAEFIK_ACCESS_LOG says otherwise"},
+	{"TRAEFIK_DEBUG", "debug", "false", "true: log level DEBUG, as Traefik's debug"},
+	{"TRAEFIK_CONSTRAINTS", "constraints", "", "global constraints on traefik.tags, ANDed with each provider's own: tag==x, tag!=x, * globs; comma-separated or rawmind's quoted TOML list (\"tag==api\",\"tag!=internal\")"},
+	{"TRAEFIK_RANCHER_ENABLE", "rancher-enable", "", "Rancher discovery: true, false; empty means on when an endpoint (or CATTLE_URL) is set"},
+	{"TRAEFIK_ADMIN_ENABLE", "admin-enable", "true", "serve the dashboard, API and metrics on TRAEFIK_ADMIN_PORT; false keeps only /ping there"},
+	{"TRAEFIK_ADMIN_AUTH_METHOD", "admin-auth-method", "basic", "dashboard authentication: basic (digest is refused: it needs the password or an MD5 of it stored)"},
+	{"TRAEFIK_ADMIN_READ_ONLY", "admin-read-only", "true", "the dashboard and API are always read-only; false is accepted with a warning"},
+	{"TRAEFIK_HTTPS_MIN_TLS", "https-min-tls", "VersionTLS12", "oldest TLS version served: VersionTLS12 or VersionTLS13 (1.0 and 1.1 are refused)"},
+	{"TRAEFIK_SSL_PATH", "ssl-path", "", "directory whose every *.crt with a matching *.key is served (SNI), next to TRAEFIK_SSL_CERT"},
+	{"TRAEFIK_FILE_ENABLE", "file-enable", "", "true: read TRAEFIK_FILE (TRAEFIK_FILE_NAME); false: ignore it; empty: read it when set"},
+	{"TRAEFIK_METRICS_ENABLE", "metrics-enable", "false", "also serve /metrics (Prometheus) on every interface of the admin port, like /ping, for a scraper on another host"},
+	{"TRAEFIK_METRICS_EXPORTER", "metrics-exporter", "prometheus", "metrics exporter: prometheus (statsd, datadog and influxdb are refused)"},
 }
 
 // legacy are variables the community images read that the edge does not
 // need. They are accepted (a stack switching images keeps working) and
 // logged once as ignored.
 var legacy = map[string]string{
-	"TRAEFIK_DEBUG":            "use TRAEFIK_LOG_LEVEL=DEBUG",
-	"TRAEFIK_LOG_FILE":         "logs go to stderr",
-	"TRAEFIK_ACCESS_FILE":      "the access log goes to stdout",
-	"TRAEFIK_SSL_PATH":         "certificates come from TRAEFIK_SSL_CERT/TRAEFIK_SSL_PRIVATE_KEY",
-	"TRAEFIK_K8S_ENABLE":       "there is no Kubernetes provider",
-	"TRAEFIK_K8S_OPTS":         "there is no Kubernetes provider",
-	"TRAEFIK_REFRESH_INTERVAL": "use TRAEFIK_RANCHER_REFRESH",
-	"TRAEFIK_REFRESH":          "use TRAEFIK_RANCHER_REFRESH",
-	"TRAEFIK_INSECURE_SKIP":    "use TRAEFIK_BACKEND_INSECURE",
+	"TRAEFIK_K8S_ENABLE":                     "there is no Kubernetes provider",
+	"TRAEFIK_K8S_OPTS":                       "there is no Kubernetes provider",
+	"TRAEFIK_SSL_CRT_FILE":                   "rawmind0's output path for TRAEFIK_SSL_CRT: the edge serves TRAEFIK_SSL_CRT itself and writes no file",
+	"TRAEFIK_SSL_KEY_FILE":                   "rawmind0's output path for TRAEFIK_SSL_KEY: the edge serves TRAEFIK_SSL_KEY itself and writes no file",
+	"TRAEFIK_ADMIN_STATISTICS":               "the dashboard keeps its own live statistics",
+	"TRAEFIK_METRICS_PUSH":                   "only the Prometheus exporter exists, which is scraped",
+	"TRAEFIK_METRICS_ADDRESS":                "only the Prometheus exporter exists, which is scraped",
+	"TRAEFIK_METRICS_PROMETHEUS_BUCKETS":     "the latency histogram has fixed buckets",
+	"TRAEFIK_PROMETHEUS_BUCKETS":             "the latency histogram has fixed buckets",
+	"TRAEFIK_USAGE_ENABLE":                   "the edge sends no usage data",
+	"TRAEFIK_ACME_CHALLENGE_HTTP_ENTRYPOINT": "HTTP-01 is always answered on TRAEFIK_HTTP_PORT",
+	"TRAEFIK_DOCKER_ENDPOINT":                "there is no Docker provider",
+	// Until the settings that honour them land; a setting of the same
+	// name always wins over this list.
+	"TRAEFIK_HTTP_COMPRESSION":  "not yet honoured: responses are passed on as the backend sent them",
+	"TRAEFIK_HTTPS_COMPRESSION": "not yet honoured: responses are passed on as the backend sent them",
+	"TRAEFIK_TIMEOUT_READ":      "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_WRITE":     "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_IDLE":      "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_DIAL":      "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_HEADER":    "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_GRACE":     "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_ACCEPT":    "not yet honoured: the edge's own bounded timeouts apply",
 }
 
 // aliases maps other names the images used to the canonical setting.
@@ -100,7 +129,22 @@ var aliases = map[string]string{
 	"TRAEFIK_SSL_KEY": "TRAEFIK_SSL_PRIVATE_KEY",
 
 	"TRAEFIK_ACME_CHALLENGE_DNS_PROVIDER": "TRAEFIK_ACME_DNS_PROVIDER",
+	"TRAEFIK_INSECURE_SKIP":               "TRAEFIK_BACKEND_INSECURE",
+	"TRAEFIK_TRUSTEDIPS":                  "TRAEFIK_TRUSTED_IPS",
+	"TRAEFIK_RANCHER_HEALTHCHEK":          "TRAEFIK_RANCHER_HEALTHCHECK",
+	"TRAEFIK_REFRESH_INTERVAL":            "TRAEFIK_RANCHER_REFRESH",
+	"TRAEFIK_REFRESH":                     "TRAEFIK_RANCHER_REFRESH",
+	"TRAEFIK_ADMIN_SSL":                   "TRAEFIK_ADMIN_TLS",
+	"TRAEFIK_ADMIN_AUTH_USERS":            "TRAEFIK_ADMIN_USERS",
+	"TRAEFIK_WEB":                         "TRAEFIK_ADMIN_ENABLE",
+	"TRAEFIK_FILE_NAME":                   "TRAEFIK_FILE",
+	"TRAEFIK_PROMETHEUS_ENABLE":           "TRAEFIK_METRICS_ENABLE",
 }
+
+// noFileAlias are aliases whose NAME_FILE meant something else in the
+// image that used them: rawmind0 wrote TRAEFIK_SSL_CRT to
+// TRAEFIK_SSL_CRT_FILE, an output path, never an input.
+var noFileAlias = map[string]bool{"TRAEFIK_SSL_CRT": true, "TRAEFIK_SSL_KEY": true}
 
 // env layers flags over the environment: a flag that was set wins, then
 // the variable, then its alias. It is what every lookup goes through, so
@@ -108,6 +152,9 @@ var aliases = map[string]string{
 type env struct {
 	flags  map[string]string // by env name, only flags actually set
 	getenv func(string) string
+	// environ is every NAME=value of the process, to find unknown
+	// TRAEFIK_* names; nil when only getenv is known (tests).
+	environ []string
 }
 
 func (e env) get(name string) string {
@@ -117,14 +164,15 @@ func (e env) get(name string) string {
 	if v := e.getenv(name); v != "" {
 		return v
 	}
-	for alias, canonical := range aliases {
+	for _, alias := range sortedAliases() {
+		canonical := aliases[alias]
 		if canonical == name {
 			if v := e.getenv(alias); v != "" {
 				return v
 			}
 		}
 		// NAME_FILE of an alias counts too.
-		if canonical+"_FILE" == name {
+		if canonical+"_FILE" == name && !noFileAlias[alias] {
 			if v := e.getenv(alias + "_FILE"); v != "" {
 				return v
 			}

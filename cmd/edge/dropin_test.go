@@ -1,0 +1,485 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rancher-edge/edge/certs"
+)
+
+// checkAndServe runs `edge check` and `edge serve` on the same
+// environment; serve gets a short context, enough to refuse or bind.
+func checkAndServe(t *testing.T, env map[string]string) (checkOut string, checkErr, serveErr error, serveLog string) {
+	t.Helper()
+	var out, logs bytes.Buffer
+	checkErr = run(context.Background(), []string{"check"}, mapEnv(env), &out, io.Discard)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	serveErr = run(ctx, nil, mapEnv(env), io.Discard, &syncWriter{w: &logs})
+	return out.String(), checkErr, serveErr, logs.String()
+}
+
+// quietPorts are settings that keep a serve that does start on free
+// loopback-tested ports, without a dashboard.
+func quietPorts(t *testing.T, in map[string]string) map[string]string {
+	env := make(map[string]string, len(in)+3)
+	for k, v := range in {
+		env[k] = v
+	}
+	for k, v := range map[string]string{
+		"TRAEFIK_HTTP_PORT":  strconv.Itoa(freePort(t)),
+		"TRAEFIK_HTTPS_PORT": strconv.Itoa(freePort(t)),
+		"TRAEFIK_ADMIN_PORT": "0",
+	} {
+		if _, ok := env[k]; !ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// TestCertKeyPairings: every pairing of a good, missing, garbage or
+// truncated certificate and key gives the same answer in check and serve,
+// an error naming the setting, and never a panic (a good certificate with
+// a truncated key used to index past the end of the key list).
+func TestCertKeyPairings(t *testing.T) {
+	certPEM, keyPEM, err := certs.SelfSigned([]string{"a.example.com"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := map[string]string{
+		"good":      string(certPEM),
+		"missing":   "",
+		"garbage":   "garbage: not a certificate",
+		"truncated": string(certPEM[:len(certPEM)/2]),
+		"no file":   "/nonexistent/cert.pem",
+	}
+	keys := map[string]string{
+		"good":      string(keyPEM),
+		"missing":   "",
+		"garbage":   "garbage: not a key",
+		"truncated": string(keyPEM[:len(keyPEM)/2]),
+		"no file":   "/nonexistent/key.pem",
+	}
+	for cn, cv := range certs {
+		for kn, kv := range keys {
+			t.Run("cert "+cn+", key "+kn, func(t *testing.T) {
+				env := quietPorts(t, map[string]string{"TRAEFIK_SSL_CERT": cv, "TRAEFIK_SSL_PRIVATE_KEY": kv})
+				if cn == "good" && kn == "good" || cn == "missing" && kn == "missing" {
+					if _, err := checkOnly(env); err != nil {
+						t.Errorf("check refused a valid configuration: %v", err)
+					}
+					return
+				}
+				_, cerr, serr, _ := checkAndServe(t, env)
+				if cerr == nil || serr == nil {
+					t.Fatalf("accepted: check %v, serve %v", cerr, serr)
+				}
+				if !strings.Contains(cerr.Error(), "TRAEFIK_SSL_") || !strings.Contains(serr.Error(), "TRAEFIK_SSL_") {
+					t.Errorf("the errors do not name the setting:\ncheck: %v\nserve: %v", cerr, serr)
+				}
+				for _, err := range []error{cerr, serr} {
+					if strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), "garbage") {
+						t.Errorf("the error shows the value: %v", err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func checkOnly(env map[string]string) (string, error) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"check"}, mapEnv(env), &out, io.Discard)
+	return out.String(), err
+}
+
+// TestCheckReportsWhatServeRefuses: each configuration serve refuses,
+// check refuses too, with the same words; and all of them at once.
+func TestCheckReportsWhatServeRefuses(t *testing.T) {
+	rancher := func(m map[string]string) map[string]string {
+		base := map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "http://rancher:8080/v1", "TRAEFIK_RANCHER_ACCESSKEY": "AK", "TRAEFIK_RANCHER_SECRET": "SK"}
+		for k, v := range m {
+			base[k] = v
+		}
+		return base
+	}
+	acmeEnv := func(m map[string]string) map[string]string {
+		base := map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_EMAIL": "ops@example.com", "TRAEFIK_ACME_STORAGE": t.TempDir()}
+		for k, v := range m {
+			base[k] = v
+		}
+		return base
+	}
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"malformed rancher url", rancher(map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "rancher:8080/v1"}), "rancher: endpoint"},
+		{"v3 path", rancher(map[string]string{"TRAEFIK_RANCHER_ENDPOINT": "https://rancher.example.com/v3"}), `"/v3"`},
+		{"missing secret key", rancher(map[string]string{"TRAEFIK_RANCHER_SECRET": ""}), "secret key is empty (from TRAEFIK_RANCHER_SECRET)"},
+		{"missing injected secret key", map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK"}, "secret key is empty (from CATTLE_SECRET_KEY)"},
+		{"plain admin password", map[string]string{"TRAEFIK_ADMIN_USERS": "admin:secret", "TRAEFIK_ADMIN_PORT": strconv.Itoa(freePort(t))}, "not a bcrypt, apr1 or {SHA} hash"},
+		{"eab hmac not base64url", acmeEnv(map[string]string{"TRAEFIK_ACME_EAB_KID": "kid", "TRAEFIK_ACME_EAB_HMAC": "not base64url!"}), "HMAC key is not base64url"},
+		{"half a route53 pair", acmeEnv(map[string]string{"TRAEFIK_ACME_DNS_PROVIDER": "route53", "AWS_ACCESS_KEY_ID": "AKIA"}), "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together"},
+		{"half an rfc2136 pair", acmeEnv(map[string]string{"TRAEFIK_ACME_DNS_PROVIDER": "rfc2136", "RFC2136_NAMESERVER": "127.0.0.1:53", "RFC2136_TSIG_KEY": "edge"}), "RFC2136_TSIG_KEY and RFC2136_TSIG_SECRET go together"},
+		{"cloudflare global key", acmeEnv(map[string]string{"TRAEFIK_ACME_DNS_PROVIDER": "cloudflare", "CF_API_KEY": "k"}), "global API keys are not supported"},
+		{"admin bind without users", map[string]string{"TRAEFIK_ADMIN_BIND": "0.0.0.0", "TRAEFIK_ADMIN_PORT": strconv.Itoa(freePort(t))}, "without a password"},
+	}
+	all := map[string]string{}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := quietPorts(t, tc.env)
+			out, cerr, serr, _ := checkAndServe(t, env)
+			if serr == nil || !strings.Contains(serr.Error(), tc.want) {
+				t.Errorf("serve: %v, want %q", serr, tc.want)
+			}
+			if cerr == nil || !strings.Contains(cerr.Error(), tc.want) {
+				t.Errorf("check: %v, want %q\n%s", cerr, tc.want, out)
+			}
+		})
+		// One DNS provider at a time, and users make a public bind legal.
+		if tc.name != "missing injected secret key" && tc.name != "half an rfc2136 pair" && tc.name != "cloudflare global key" && tc.name != "admin bind without users" {
+			for k, v := range tc.env {
+				all[k] = v
+			}
+		}
+	}
+	// All at once (one DNS provider can be set at a time).
+	all["TRAEFIK_RANCHER_ENDPOINT"] = "https://rancher.example.com/v3"
+	all["TRAEFIK_RANCHER_SECRET"] = ""
+	_, err := checkOnly(quietPorts(t, all))
+	if err == nil {
+		t.Fatal("check accepted everything at once")
+	}
+	for _, want := range []string{`"/v3"`, "secret key is empty", "not a bcrypt", "HMAC key is not base64url", "AWS_ACCESS_KEY_ID"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("check did not list %q among all the problems:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "rancher: rancher:") {
+		t.Errorf("a problem is prefixed twice:\n%v", err)
+	}
+}
+
+// TestMissingPathIsAnError: a value that starts with / names a file; if it
+// does not exist the edge says which setting, instead of using the path
+// as the key.
+func TestMissingPathIsAnError(t *testing.T) {
+	env := quietPorts(t, map[string]string{
+		"TRAEFIK_RANCHER_ENDPOINT":  "http://rancher:8080/v1",
+		"TRAEFIK_RANCHER_ACCESSKEY": "/run/secrets/rancher_access_missing",
+		"TRAEFIK_RANCHER_SECRET":    "SK",
+	})
+	_, cerr, serr, _ := checkAndServe(t, env)
+	for name, err := range map[string]error{"check": cerr, "serve": serr} {
+		if err == nil || !strings.Contains(err.Error(), `TRAEFIK_RANCHER_ACCESSKEY: file "/run/secrets/rancher_access_missing" not found`) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestCheckRedactsEndpoint: the Rancher endpoint's user:password never
+// appears in check's output.
+func TestCheckRedactsEndpoint(t *testing.T) {
+	env := quietPorts(t, map[string]string{
+		"TRAEFIK_RANCHER_ENDPOINT":  "https://admin:hunter2@rancher.example.com/v2-beta",
+		"TRAEFIK_RANCHER_ACCESSKEY": "AK", "TRAEFIK_RANCHER_SECRET": "SK",
+	})
+	out, err := checkOnly(env)
+	if err == nil {
+		t.Error("check accepted credentials in the endpoint")
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "admin:") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("check shows the endpoint's password:\n%s\n%v", out, err)
+	}
+	if !strings.Contains(out, "https://rancher.example.com/v2-beta") {
+		t.Errorf("check does not show the redacted endpoint:\n%s", out)
+	}
+}
+
+// TestFatalErrorsOnceInLogFormat: a refused start is logged once per
+// problem, as JSON with TRAEFIK_LOG_FORMAT=json, with the setting's real
+// name, and not printed again by main.
+func TestFatalErrorsOnceInLogFormat(t *testing.T) {
+	env := quietPorts(t, map[string]string{
+		"TRAEFIK_LOG_FORMAT":        "json",
+		"TRAEFIK_RANCHER_ENDPOINT":  "http://rancher:8080/v3",
+		"TRAEFIK_RANCHER_ACCESSKEY": "AK",
+	})
+	var logs bytes.Buffer
+	err := run(context.Background(), nil, mapEnv(env), io.Discard, &logs)
+	if err == nil || !isReported(err) {
+		t.Fatalf("serve: %v (reported: %v)", err, isReported(err))
+	}
+	var problems []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON log line: %q", line)
+		}
+		if rec["level"] == "ERROR" {
+			problems = append(problems, rec["problem"].(string))
+		}
+	}
+	joined := strings.Join(problems, "\n")
+	for _, want := range []string{`"/v3"`, "secret key is empty (from TRAEFIK_RANCHER_SECRET)"} {
+		if n := strings.Count(joined, want); n != 1 {
+			t.Errorf("%q logged %d times:\n%s", want, n, joined)
+		}
+	}
+	if strings.Contains(joined, "rancher: rancher:") || strings.Contains(joined, "CATTLE_ACCESS_KEY") {
+		t.Errorf("problems name the wrong thing:\n%s", joined)
+	}
+}
+
+// TestListenersLoggedOnceBound: with TRAEFIK_LOG_FORMAT=json every log
+// line is JSON, and the edge's listeners and the dashboard's address are
+// logged once they are bound.
+func TestListenersLoggedOnceBound(t *testing.T) {
+	adminPort := freePort(t)
+	env := quietPorts(t, map[string]string{
+		"TRAEFIK_LOG_FORMAT":   "json",
+		"TRAEFIK_HTTPS_ENABLE": "false",
+		"TRAEFIK_ADMIN_PORT":   strconv.Itoa(adminPort),
+		"TRAEFIK_ADMIN_BIND":   "127.0.0.1",
+	})
+	var logs bytes.Buffer
+	w := &syncWriter{w: &logs}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, mapEnv(env), io.Discard, w) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w.mu.Lock()
+		got := logs.String()
+		w.mu.Unlock()
+		if strings.Contains(got, "dashboard listening") && strings.Contains(got, "edge serving") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("listeners not logged:\n%s", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(adminPort) + "/ping")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("not a JSON log line: %q", line)
+		}
+		msg, _ := rec["msg"].(string)
+		seen[msg]++
+		if msg == "dashboard listening" && rec["address"] != "127.0.0.1:"+strconv.Itoa(adminPort) {
+			t.Errorf("dashboard address %v", rec["address"])
+		}
+		if msg == "edge serving" && rec["http"] != "[::]:"+env["TRAEFIK_HTTP_PORT"] {
+			t.Errorf("http listener %v", rec["http"])
+		}
+	}
+	if seen["dashboard listening"] != 1 || seen["edge serving"] != 1 {
+		t.Errorf("logged %v", seen)
+	}
+}
+
+// TestCommunityNames: the community images' names are aliases; the same
+// setting under two names with different values is refused; unknown
+// TRAEFIK_* names and ignored ones are warned about in check and serve;
+// rawmind0's TRAEFIK_SSL_CRT_FILE is never read as an input.
+func TestCommunityNames(t *testing.T) {
+	t.Run("aliases", func(t *testing.T) {
+		cfg, err := loadConfig(env{getenv: mapEnv(map[string]string{
+			"TRAEFIK_TRUSTEDIPS":         "10.0.0.0/8",
+			"TRAEFIK_INSECURE_SKIP":      "true",
+			"TRAEFIK_RANCHER_HEALTHCHEK": "true",
+			"TRAEFIK_RANCHER_ENDPOINT":   "http://rancher:8080/v1",
+		})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.TrustedIPs) != 1 || !cfg.BackendInsecure || !cfg.Rancher.HealthFilter {
+			t.Errorf("aliases not honoured: %+v %v %+v", cfg.TrustedIPs, cfg.BackendInsecure, cfg.Rancher)
+		}
+	})
+	t.Run("conflict", func(t *testing.T) {
+		_, err := loadConfig(env{getenv: mapEnv(map[string]string{
+			"TRAEFIK_TRUSTEDIPS":  "10.0.0.0/8",
+			"TRAEFIK_TRUSTED_IPS": "192.168.0.0/16",
+		})})
+		if err == nil || !strings.Contains(err.Error(), "TRAEFIK_TRUSTEDIPS and TRAEFIK_TRUSTED_IPS are the same setting") {
+			t.Errorf("conflict: %v", err)
+		}
+		if _, err := loadConfig(env{getenv: mapEnv(map[string]string{"TRAEFIK_TRUSTEDIPS": "10.0.0.0/8", "TRAEFIK_TRUSTED_IPS": "10.0.0.0/8"})}); err != nil {
+			t.Errorf("the same value twice is fine: %v", err)
+		}
+	})
+	t.Run("ssl crt file is an output", func(t *testing.T) {
+		certPEM, keyPEM, _ := certs.SelfSigned([]string{"a.example.com"}, time.Hour)
+		cfg, err := loadConfig(env{getenv: mapEnv(map[string]string{
+			"TRAEFIK_SSL_CRT": string(certPEM), "TRAEFIK_SSL_KEY": string(keyPEM),
+			"TRAEFIK_SSL_CRT_FILE": "/opt/traefik/certs/traefik.crt", "TRAEFIK_SSL_KEY_FILE": "/opt/traefik/certs/traefik.key",
+		})})
+		if err != nil || len(cfg.Pairs) != 1 {
+			t.Fatalf("rawmind0's output paths were read: %v", err)
+		}
+	})
+	t.Run("unknown and ignored are warned", func(t *testing.T) {
+		environ := []string{"TRAEFIK_HTTPS_ENABLE=false", "TRAEFIK_ADMIN_PORT=0", "TRAEFIK_HTTP_PORT=" + strconv.Itoa(freePort(t)),
+			"TRAEFIK_HTTP_PROT=8080", "TRAEFIK_USAGE_ENABLE=true", "PATH=/bin"}
+		var out, logs bytes.Buffer
+		if err := runEnviron(context.Background(), []string{"check"}, environ, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		if err := runEnviron(ctx, nil, environ, io.Discard, &syncWriter{w: &logs}); err != nil {
+			t.Fatal(err)
+		}
+		for name, got := range map[string]string{"check": out.String(), "serve": logs.String()} {
+			if !strings.Contains(got, "TRAEFIK_HTTP_PROT is not a setting") || !strings.Contains(got, "TRAEFIK_USAGE_ENABLE is ignored") {
+				t.Errorf("%s does not warn:\n%s", name, got)
+			}
+			if strings.Contains(got, "PATH") {
+				t.Errorf("%s warns about a non-TRAEFIK variable:\n%s", name, got)
+			}
+		}
+	})
+}
+
+// TestRancherEnable: rawmind0's TRAEFIK_RANCHER_ENABLE turns Rancher
+// discovery off even when Rancher injected CATTLE_URL, and on without an
+// endpoint is refused with the way to get one.
+func TestRancherEnable(t *testing.T) {
+	cattle := map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK", "CATTLE_SECRET_KEY": "SK"}
+	with := func(m map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range cattle {
+			out[k] = v
+		}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	cfg, err := loadConfig(env2(with(map[string]string{"TRAEFIK_RANCHER_ENABLE": "false"})))
+	if err != nil || cfg.Rancher != nil {
+		t.Errorf("TRAEFIK_RANCHER_ENABLE=false still reads Rancher: %v %+v", err, cfg.Rancher)
+	}
+	cfg, err = loadConfig(env2(map[string]string{"TRAEFIK_RANCHER_ENABLE": "false", "TRAEFIK_RANCHER_MODE": "metadata"}))
+	if err != nil || cfg.Metadata != nil {
+		t.Errorf("TRAEFIK_RANCHER_ENABLE=false still reads metadata: %v %+v", err, cfg.Metadata)
+	}
+	cfg, err = loadConfig(env2(with(map[string]string{"TRAEFIK_RANCHER_ENABLE": "true", "TRAEFIK_RANCHER_MODE": "api"})))
+	if err != nil || cfg.Rancher == nil {
+		t.Errorf("api mode: %v %+v", err, cfg.Rancher)
+	}
+	_, err = loadConfig(env2(map[string]string{"TRAEFIK_RANCHER_ENABLE": "true"}))
+	if err == nil || !strings.Contains(err.Error(), "io.rancher.container.create_agent=true") {
+		t.Errorf("enabled without an endpoint: %v", err)
+	}
+}
+
+// TestGlobalConstraints: TRAEFIK_CONSTRAINTS, in rawmind0's TOML form, is
+// ANDed with the Rancher provider's own constraints, global first.
+func TestGlobalConstraints(t *testing.T) {
+	cfg, err := loadConfig(env{getenv: mapEnv(map[string]string{
+		"TRAEFIK_CONSTRAINTS":         `"tag==api", "tag!=internal*"`,
+		"TRAEFIK_RANCHER_CONSTRAINTS": "tag==prod",
+		"TRAEFIK_RANCHER_ENDPOINT":    "http://rancher:8080/v1",
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Rancher.Constraints, " "); got != "tag==api tag!=internal* tag==prod" {
+		t.Errorf("constraints %q", got)
+	}
+	cfg, err = loadConfig(env2(map[string]string{
+		"TRAEFIK_CONSTRAINTS": `"tag==api"`, "TRAEFIK_RANCHER_CONSTRAINTS": "tag!=x", "TRAEFIK_RANCHER_MODE": "metadata",
+	}))
+	if err != nil || strings.Join(cfg.Metadata.Constraints, " ") != "tag==api tag!=x" {
+		t.Errorf("metadata constraints: %v %+v", err, cfg.Metadata)
+	}
+	_, err = loadConfig(env{getenv: mapEnv(map[string]string{"TRAEFIK_CONSTRAINTS": "label==x"})})
+	if err == nil || !strings.Contains(err.Error(), "TRAEFIK_CONSTRAINTS") {
+		t.Errorf("bad constraint: %v", err)
+	}
+}
+
+// TestLogAndAccessFiles: the old default paths mean the standard streams;
+// another path is written to.
+func TestLogAndAccessFiles(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := loadConfig(env{getenv: mapEnv(map[string]string{
+		"TRAEFIK_LOG_FILE": "/opt/traefik/log/traefik.log", "TRAEFIK_ACCESS_FILE": "/opt/traefik/log/access.log",
+	})})
+	if err != nil || cfg.LogFile != "" || cfg.AccessFile != "" || cfg.AccessLog != "" {
+		t.Errorf("old defaults: %v %q %q %q", err, cfg.LogFile, cfg.AccessFile, cfg.AccessLog)
+	}
+	logFile := filepath.Join(dir, "edge.log")
+	env := quietPorts(t, map[string]string{"TRAEFIK_LOG_FILE": logFile, "TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_DEBUG": "true"})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := run(ctx, nil, mapEnv(env), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(b), "edge serving") {
+		t.Errorf("log file:\n%s", b)
+	}
+	if cfg, err := loadConfig(env2(map[string]string{"TRAEFIK_DEBUG": "true"})); err != nil || cfg.LogLevel != slog.LevelDebug {
+		t.Errorf("TRAEFIK_DEBUG=true: %v %v", err, cfg.LogLevel)
+	}
+	if _, err := loadConfig(env2(map[string]string{"TRAEFIK_LOG_FILE": "/nonexistent/dir/edge.log"})); err == nil || !strings.Contains(err.Error(), "TRAEFIK_LOG_FILE") {
+		t.Errorf("missing directory: %v", err)
+	}
+}
+
+func env2(m map[string]string) env { return env{getenv: mapEnv(m)} }
+
+// TestEveryCommunityVariableHasAnAnswer: nothing either image read is
+// silently ignored, and docs/migrating.md says so for each (regenerate
+// its table with `edge help migrating`).
+func TestEveryCommunityVariableHasAnAnswer(t *testing.T) {
+	seen := map[string]bool{}
+	for _, v := range communityVars {
+		if seen[v.name] {
+			t.Errorf("%s listed twice", v.name)
+		}
+		seen[v.name] = true
+		if d, ok := disposition(v.name); !ok || d == "" {
+			t.Errorf("%s: the edge does nothing with it, silently", v.name)
+		}
+		if strings.HasPrefix(v.name, "TRAEFIK_") && !knownVariable(v.name) {
+			t.Errorf("%s would be warned as unknown", v.name)
+		}
+	}
+	var table bytes.Buffer
+	writeMigrating(&table)
+	doc, err := os.ReadFile("../../docs/migrating.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(doc), table.String()) {
+		t.Error("docs/migrating.md does not end with the current table; regenerate it with `go run ./cmd/edge help migrating`")
+	}
+}
