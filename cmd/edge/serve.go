@@ -300,22 +300,27 @@ func serve(ctx context.Context, cfg config, e env, stderr io.Writer) error {
 		return fatal(logger, err)
 	}
 	defer p.close()
-	go func() {
+	// The announcements end with serve, so nothing logs after it returns.
+	var announce sync.WaitGroup
+	defer announce.Wait()
+	actx, stopAnnounce := context.WithCancel(ctx)
+	defer stopAnnounce()
+	announce.Go(func() {
 		select {
 		case <-p.edge.Ready():
 			h, s := p.edge.Addrs()
 			logger.Info("edge serving", "http", addrString(h), "https", addrString(s), "version", version)
-		case <-ctx.Done():
+		case <-actx.Done():
 		}
-	}()
+	})
 	if p.admin != nil {
-		go func() {
+		announce.Go(func() {
 			select {
 			case <-p.admin.Ready():
 				logger.Info("dashboard listening", "address", p.admin.Addr().String(), "dashboard", cfg.Admin.Dashboard)
-			case <-ctx.Done():
+			case <-actx.Done():
 			}
-		}()
+		})
 	}
 	if err := explainBind(p.run(ctx)); err != nil {
 		return fatal(logger, err)

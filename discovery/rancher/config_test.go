@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rancher-edge/edge/discovery/cattle"
 )
 
 func TestValidate(t *testing.T) {
@@ -90,7 +92,7 @@ func TestFailedReadWording(t *testing.T) {
 	if got := logs.String(); strings.Contains(got, "keeping the last routes") || !strings.Contains(got, "no routes from Rancher yet") {
 		t.Errorf("before any read:\n%s", got)
 	}
-	p.succeeded(counts{stacks: 1, services: 1, containers: 1}, nil, 3)
+	p.succeeded(cattle.Counts{Stacks: 1, Services: 1, Containers: 1}, nil, 3)
 	logs.Reset()
 	p.failed(errors.New("connection refused"), time.Second)
 	if got := logs.String(); !strings.Contains(got, "keeping the last routes") {
