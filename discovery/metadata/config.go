@@ -159,8 +159,13 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// maxWait is the long poll's maxWait.
-func (c Config) maxWait() time.Duration { return min(c.Refresh, maxWaitCap) }
+// maxWait is the long poll's maxWait: the refresh period in whole seconds
+// (the server's unit; 0 would mean its default of 60 s), from 1 s to the
+// server's cap.
+func (c Config) maxWait() time.Duration {
+	whole := (c.Refresh + time.Second - 1).Truncate(time.Second)
+	return min(max(whole, time.Second), maxWaitCap)
+}
 
 // ProviderName names the provider in snapshots, problems and the status.
 const ProviderName = "rancher-metadata"

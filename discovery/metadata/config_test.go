@@ -52,6 +52,11 @@ func TestDefaults(t *testing.T) {
 	if cl := newClient(c); cl.http.Timeout != 25*time.Second || cl.base != DefaultURL+"/2016-07-29" {
 		t.Errorf("client timeout %v base %s: the timeout must exceed maxWait", cl.http.Timeout, cl.base)
 	}
+	for refresh, want := range map[time.Duration]time.Duration{500 * time.Millisecond: time.Second, 1500 * time.Millisecond: 2 * time.Second} {
+		if got := (Config{Refresh: refresh}).maxWait(); got != want {
+			t.Errorf("refresh %v: maxWait %v, want %v (whole seconds, never 0, which the server reads as 60 s)", refresh, got, want)
+		}
+	}
 	c = Config{Refresh: 10 * time.Minute}.withDefaults()
 	if c.maxWait() != 2*time.Minute || newClient(c).http.Timeout != 130*time.Second {
 		t.Errorf("maxWait %v is not capped at the server's 120 s", c.maxWait())
