@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -217,7 +218,8 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			if cfg.Metadata == nil || cfg.Rancher != nil || cfg.Metadata.Prefix != "2016-07-29" || cfg.Metadata.Exposed || cfg.Metadata.HealthFilter {
 				t.Errorf("metadata mode: %+v, api %+v", cfg.Metadata, cfg.Rancher)
 			}
-			if cfg.HTTPPort != 8080 || cfg.HTTPSPort != 8443 || cfg.HTTPSEnable || cfg.Admin.Port != 8000 || cfg.ACME.Enable || len(cfg.Pairs) != 0 {
+			if cfg.HTTPPort != 8080 || cfg.HTTPSPort != 8443 || cfg.HTTPSEnable || cfg.Admin.Port != 8000 || cfg.ACME.Enable || len(cfg.Pairs) != 0 ||
+				cfg.MinTLS != tls.VersionTLS12 || cfg.Admin.PublicMetrics || len(cfg.TrustedIPs) != 0 {
 				t.Errorf("config %+v", cfg)
 			}
 			if !strings.Contains(out, "rancher-metadata: http://rancher-metadata.rancher.internal/2016-07-29 (long-polling") {
@@ -240,7 +242,8 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 		},
 	}, {
 		name:    "api mode, https, constraints, health filter",
-		answers: []string{"rancher_integration", "api", "https_enable", "true", "constraints", "tag==api", "rancher_healthcheck", "true", "rancher_domain", "example.com", "rancher_exposed", "true"},
+		answers: []string{"rancher_integration", "api", "https_enable", "true", "constraints", "tag==api", "rancher_healthcheck", "true", "rancher_domain", "example.com", "rancher_exposed", "true",
+			"https_min_tls", "VersionTLS13", "metrics_enable", "true", "trusted_ips", "10.0.0.0/8"},
 		rancher: map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK", "CATTLE_SECRET_KEY": "SK-secret"},
 		check: func(t *testing.T, compose map[string]any, cfg config, out string) {
 			rc := cfg.Rancher
@@ -254,6 +257,9 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			}
 			if !cfg.HTTPSEnable || fmt.Sprint(dig(compose, "services", "edge", "ports")) != "[8080:8080/tcp 8443:8443/tcp 8000:8000/tcp]" {
 				t.Errorf("https: %v", dig(compose, "services", "edge", "ports"))
+			}
+			if cfg.MinTLS != tls.VersionTLS13 || !cfg.Admin.PublicMetrics || fmt.Sprint(cfg.TrustedIPs) != "[10.0.0.0/8]" {
+				t.Errorf("min TLS %x, public metrics %v, trusted %v", cfg.MinTLS, cfg.Admin.PublicMetrics, cfg.TrustedIPs)
 			}
 			if strings.Contains(out, "SK-secret") {
 				t.Error("check printed the secret key")
@@ -316,6 +322,9 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			cfg, err := loadConfig(envOf(env))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(cfg.Warnings) > 0 {
+				t.Errorf("the catalog's environment draws warnings: %q", cfg.Warnings)
 			}
 			tc.check(t, compose, cfg, out.String())
 
