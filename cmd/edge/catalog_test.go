@@ -241,7 +241,7 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			}
 		},
 	}, {
-		name:    "api mode, https, constraints, health filter",
+		name: "api mode, https, constraints, health filter",
 		answers: []string{"rancher_integration", "api", "https_enable", "true", "constraints", "tag==api", "rancher_healthcheck", "true", "rancher_domain", "example.com", "rancher_exposed", "true",
 			"https_min_tls", "VersionTLS13", "metrics_enable", "true", "trusted_ips", "10.0.0.0/8"},
 		rancher: map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK", "CATTLE_SECRET_KEY": "SK-secret"},
