@@ -42,6 +42,10 @@ deps-test:
 		echo "installing bind9 for the DNS-01 test (cmd/edge/acmedns_test.go, certs/acme/bindtest)"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bind9; \
 	}
+	@command -v curl >/dev/null 2>&1 || { \
+		echo "installing curl for the digest authentication test (cmd/edge/labels_test.go)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl; \
+	}
 
 tools:
 	@for t in $(TOOLS); do bash tools/build.sh $$t || exit 1; done

@@ -43,6 +43,8 @@ var stages = [...]stage{
 	{kind: "redirect", wrap: wrapRedirect, describe: describeRedirect},
 	{kind: "headers", wrap: wrapHeaders, describe: func(rt *Route) string { return headersDetail(rt.Service.Headers) }},
 	{kind: "auth", wrap: wrapBasicAuth, describe: describeBasicAuth},
+	{kind: "digest-auth", wrap: wrapDigestAuth, describe: describeDigestAuth},
+	{kind: "forward-auth", wrap: wrapForwardAuth, describe: describeForwardAuth},
 	{kind: "path-rewrite", fast: true, wrap: wrapPathModifiers, describe: func(*Route) string { return "from the rule" }},
 }
 
@@ -142,16 +144,19 @@ func wrapHeaders(_ *Server, rt *Route, next http.Handler) (http.Handler, error) 
 	return middleware.Headers(*rt.Service.Headers, next)
 }
 
-func wrapBasicAuth(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {
+func wrapBasicAuth(s *Server, rt *Route, next http.Handler) (http.Handler, error) {
 	if rt.Service.Auth == nil {
 		return nil, nil
 	}
-	return middleware.BasicAuth(*rt.Service.Auth, next)
+	return middleware.NewBasicAuth(*rt.Service.Auth, s.authOptions(), next)
 }
 
 func describeBasicAuth(rt *Route) string {
 	a := rt.Service.Auth
 	d := "basic, " + plural(len(a.Users), "user")
+	if a.UsersFile != "" {
+		d += " and the users file " + a.UsersFile
+	}
 	if a.HeaderField != "" {
 		d += ", user name in " + a.HeaderField
 	}

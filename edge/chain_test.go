@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rancher-edge/edge/route"
@@ -18,6 +19,10 @@ var middlewareFields = map[string]func(*route.Service){
 	"Auth":      func(s *route.Service) { s.Auth = &route.BasicAuth{Users: []string{"ops:" + shaPassword("secret")}} },
 	"WhiteList": func(s *route.Service) { s.WhiteList = &route.WhiteList{SourceRange: []string{"10.0.0.0/8"}} },
 	"Headers":   func(s *route.Service) { s.Headers = &route.Headers{FrameDeny: true} },
+	"DigestAuth": func(s *route.Service) {
+		s.DigestAuth = &route.DigestAuth{Users: []string{"ops:traefik:" + strings.Repeat("0", 32)}}
+	},
+	"ForwardAuth": func(s *route.Service) { s.ForwardAuth = &route.ForwardAuth{Address: "http://127.0.0.1:1/auth"} },
 }
 
 // fastPathFields lists the fields of route.Service that both proxy
@@ -121,7 +126,7 @@ func TestMiddlewaresInChainOrder(t *testing.T) {
 			t.Errorf("middleware %s has no description", m.Kind)
 		}
 	}
-	want := []string{"whitelist", "redirect", "headers", "auth", "path-rewrite"}
+	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "path-rewrite"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Middlewares() kinds = %v, want %v", got, want)
 	}

@@ -100,6 +100,12 @@ type Config struct {
 	// which hosts are routed.
 	OnTable func(*Table)
 
+	// ReadFile reads the files route labels name — users files, forward
+	// authentication's TLS material — given as a path or a secret alias,
+	// through the secrets rules. Nil refuses them: a route that names one
+	// is not served (it would be served unprotected).
+	ReadFile func(ref string) ([]byte, error)
+
 	// Logger receives the server's logs. Nil discards them.
 	Logger *slog.Logger
 }

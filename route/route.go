@@ -82,6 +82,13 @@ type Service struct {
 	// Auth, when non-nil, requires HTTP basic authentication.
 	Auth *BasicAuth
 
+	// DigestAuth, when non-nil, requires HTTP digest authentication.
+	DigestAuth *DigestAuth
+
+	// ForwardAuth, when non-nil, asks an authentication server about every
+	// request first.
+	ForwardAuth *ForwardAuth
+
 	// WhiteList, when non-nil, admits only clients from its ranges.
 	WhiteList *WhiteList
 

@@ -65,7 +65,7 @@ func check(ctx context.Context, e env, w io.Writer) error {
 		p.close()
 	}
 
-	srv, err := edge.New(edge.Config{HTTPAddr: ":0", Logger: slog.New(slog.DiscardHandler)})
+	srv, err := edge.New(edge.Config{HTTPAddr: ":0", ReadFile: labelFileReader(cfg.Resolver), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}

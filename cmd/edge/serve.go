@@ -119,6 +119,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 		RedirectCode:    cfg.RedirectCode,
 		TrustedIPs:      cfg.TrustedIPs,
 		AccessLogFormat: cfg.AccessLog,
+		ReadFile:        labelFileReader(cfg.Resolver),
 		Logger:          logger.With("component", "edge"),
 	}
 	if cfg.HTTPSEnable {

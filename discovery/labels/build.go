@@ -217,12 +217,12 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 		PassHostHeader: sb.boolean(lPassHostHeader, true),
 		EntryPoints:    splitCSV(sb.ls.str(lEntryPoints)),
 		Redirect:       sb.redirect(),
-		Auth:           sb.auth(),
 		WhiteList:      sb.whiteList(),
 		Headers:        sb.headers(),
 		LoadBalancer:   sb.loadBalancer(),
 		HealthCheck:    sb.healthCheck(),
 	}
+	sb.auth(&svc)
 	scheme := sb.protocol()
 	weight := sb.weight()
 	for key := range sb.ls {

@@ -56,43 +56,6 @@ func (sb *segBuilder) redirect() *route.Redirect {
 	return &route.Redirect{Regex: regex, Replacement: replacement, Permanent: permanent}
 }
 
-// auth is Traefik 1.7 label.GetAuth for basic auth. The deprecated
-// traefik.frontend.auth.basic CSV wins over .users, as in Traefik. Values
-// are credentials: messages name labels and positions, never contents.
-func (sb *segBuilder) auth() *route.BasicAuth {
-	if !sb.ls.hasPrefix(lAuthPrefix) {
-		return nil
-	}
-	key := lAuthBasicUsers
-	if sb.ls.has(lAuthBasic) {
-		key = lAuthBasic
-		if sb.ls.has(lAuthBasicUsers) {
-			sb.warn("%s is ignored because the deprecated %s is set (Traefik gives it precedence)", sb.ls.name(lAuthBasicUsers), sb.ls.name(lAuthBasic))
-		}
-	}
-	users := splitCSV(sb.ls.str(key))
-	removeHeader := sb.boolean(lAuthBasicRemove, false)
-	headerField := sb.ls.str(lAuthHeaderField)
-	if len(users) == 0 {
-		if sb.ls.has(key) {
-			// An explicitly empty user list meant "protect this"; serving
-			// the route open would be the wrong failure.
-			sb.fail("%s lists no users", sb.ls.name(key))
-		} else if sb.ls.has(lAuthBasicRemove) || headerField != "" {
-			sb.warn("basic auth options are ignored: no %s label", lAuthBasicUsers)
-		}
-		return nil
-	}
-	for i, u := range users {
-		name, hash, ok := strings.Cut(u, ":")
-		if !ok || name == "" || hash == "" {
-			sb.fail("%s: entry %d is not user:hash", sb.ls.name(key), i+1)
-			return nil
-		}
-	}
-	return &route.BasicAuth{Users: users, RemoveHeader: removeHeader, HeaderField: headerField}
-}
-
 // whiteList is Traefik 1.7 label.GetWhiteList: the current labels win, the
 // deprecated whitelistSourceRange is used only without them and never with
 // X-Forwarded-For.

@@ -36,14 +36,25 @@ var errNoNext = errors.New("no next handler")
 // bcrypt (and the less slow MD5-crypt) checks are remembered in a bounded
 // per-handler cache keyed by a salted hash of user and password.
 func BasicAuth(cfg route.BasicAuth, next http.Handler) (http.Handler, error) {
+	return NewBasicAuth(cfg, AuthOptions{}, next)
+}
+
+// NewBasicAuth is [BasicAuth] with options: cfg.UsersFile names a file of
+// more htpasswd lines (Traefik's usersFile), read through opts.ReadFile and
+// re-read when its content changes. A users file that cannot be read or
+// parsed at construction is an error, so the route is not served
+// unprotected; one that later breaks keeps the last good users.
+func NewBasicAuth(cfg route.BasicAuth, opts AuthOptions, next http.Handler) (http.Handler, error) {
 	if next == nil {
 		return nil, fmt.Errorf("basic auth: %w", errNoNext)
 	}
-	creds, err := NewCredentials(cfg.Users, CredentialsOptions{})
+	users, err := newLiveUsers("basic auth users file", cfg.Users, cfg.UsersFile, opts, func(lines []string) (*Credentials, error) {
+		return NewCredentials(lines, CredentialsOptions{})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("basic auth: %w", err)
 	}
-	a := &basicAuth{creds: creds, removeHeader: cfg.RemoveHeader, next: next}
+	a := &basicAuth{creds: users, removeHeader: cfg.RemoveHeader, next: next}
 	if cfg.HeaderField != "" {
 		if !validHeaderName(cfg.HeaderField) {
 			return nil, fmt.Errorf("basic auth: header field %q is not a valid header name", cfg.HeaderField)
@@ -56,7 +67,7 @@ func BasicAuth(cfg route.BasicAuth, next http.Handler) (http.Handler, error) {
 // basicAuth is the compiled form of a [route.BasicAuth]. Everything but the
 // cache is immutable after construction.
 type basicAuth struct {
-	creds        *Credentials
+	creds        *liveUsers[Credentials]
 	removeHeader bool
 	headerField  string // canonical; "" for none
 	next         http.Handler
@@ -64,7 +75,7 @@ type basicAuth struct {
 
 func (a *basicAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
-	if !ok || !a.creds.Check(user, pass) {
+	if !ok || !a.creds.get().Check(user, pass) {
 		w.Header().Set("WWW-Authenticate", authChallenge)
 		http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
 		return

@@ -149,19 +149,19 @@ func TestBasicAuthCachesBcrypt(t *testing.T) {
 		t.Fatalf("BasicAuth: %v", err)
 	}
 	a := h.(*basicAuth)
-	if !a.creds.Check("bob", "bobpw") {
+	if !a.creds.get().Check("bob", "bobpw") {
 		t.Fatal("first authenticate failed")
 	}
-	if !a.creds.cache.has(a.creds.cache.key("bob", "bobpw")) {
+	if !a.creds.get().cache.has(a.creds.get().cache.key("bob", "bobpw")) {
 		t.Fatal("success was not cached")
 	}
-	if a.creds.cache.has(a.creds.cache.key("bob", "other")) || a.creds.cache.has(a.creds.cache.key("bo", "bbobpw")) {
+	if a.creds.get().cache.has(a.creds.get().cache.key("bob", "other")) || a.creds.get().cache.has(a.creds.get().cache.key("bo", "bbobpw")) {
 		t.Error("cache answers for credentials it never saw")
 	}
-	if a.creds.Check("bob", "wrong") {
+	if a.creds.get().Check("bob", "wrong") {
 		t.Error("wrong password accepted")
 	}
-	if n := len(a.creds.cache.seen); n != 1 {
+	if n := len(a.creds.get().cache.seen); n != 1 {
 		t.Errorf("cache holds %d entries, want 1", n)
 	}
 }
