@@ -3,10 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	md "github.com/rancher-edge/edge/discovery/metadata/metadatatest"
 )
 
 func TestMetadataMode(t *testing.T) {
@@ -75,3 +86,80 @@ func TestMetadataMode(t *testing.T) {
 }
 
 func envOf(m map[string]string) env { return env{getenv: mapEnv(m)} }
+
+// TestServeMetadataEndToEnd runs the edge in metadata mode against the real
+// rancher-metadata server and sends it requests: a service labelled in
+// metadata is served, and a container turning unhealthy leaves it.
+// rancher-metadata runs in a network namespace of its own (metadatatest);
+// a relay on loopback forwards the edge's requests, long polls included.
+func TestServeMetadataEndToEnd(t *testing.T) {
+	t.Parallel()
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from whoami: %s", r.Host)
+	}))
+	defer backend.Close()
+	_, bport, _ := net.SplitHostPort(strings.TrimPrefix(backend.URL, "http://"))
+	world := func(health string) md.World {
+		return md.World{Stacks: []md.Stack{{Name: "Web", Services: []md.Service{{
+			Name: "whoami", Labels: map[string]string{"traefik.port": bport, "traefik.enable": "true"},
+			Containers: []md.Container{{IP: "127.0.0.1", Health: health}},
+		}}}}}
+	}
+	s := md.Start(t, world("healthy"))
+	relay := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(&url.URL{Scheme: "http", Host: strings.TrimPrefix(s.URL, "http://")})
+		},
+		Transport: s.Transport(),
+		ErrorLog:  log.New(io.Discard, "", 0), // the long poll in flight is cancelled at the end
+	})
+	defer relay.Close()
+
+	httpPort := freePort(t)
+	stop := startEdgeProcess(t, map[string]string{
+		"TRAEFIK_RANCHER_MODE":         "metadata",
+		"TRAEFIK_RANCHER_METADATA_URL": relay.URL,
+		"TRAEFIK_RANCHER_PREFIX":       "/2016-07-29",
+		"TRAEFIK_RANCHER_DOMAIN":       "example.com",
+		"TRAEFIK_RANCHER_EXPOSED":      "false",
+		"TRAEFIK_HTTPS_ENABLE":         "false",
+		"TRAEFIK_HTTP_PORT":            strconv.Itoa(httpPort),
+		"TRAEFIK_ADMIN_PORT":           "0",
+	})
+	defer stop()
+
+	get := func() (int, string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/", httpPort), nil)
+		req.Host = "whoami.web.example.com"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor := func(what string, ok func(int, string) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			code, body := get()
+			if ok(code, body) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within 5 s: %d %s", what, code, body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("route", func(code int, body string) bool {
+		return code == 200 && body == "hello from whoami: whoami.web.example.com"
+	})
+	start := time.Now()
+	if err := s.Publish(world("unhealthy")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("503 once the only container is unhealthy", func(code int, _ string) bool { return code == http.StatusServiceUnavailable })
+	t.Logf("unhealthy container out of rotation %v after metadata reloaded", time.Since(start).Round(time.Millisecond))
+}
