@@ -13,7 +13,8 @@ import (
 // generation that routes the same service to the same URL.
 //
 // A table of 10,000 routes holds 20,000 backends, so the struct is kept
-// small (208 bytes, a size class): its fields are ordered to leave no
+// small (224 bytes, a size class; its recent traffic is allocated only
+// once it serves): its fields are ordered to leave no
 // padding, and the error window packs its counters.
 type backend struct {
 	url    string
@@ -37,6 +38,11 @@ type backend struct {
 	healthSince atomic.Int64  // unix nanoseconds of the last health change
 
 	window errorWindow
+
+	// owner is the route's state, traffic the backend's recent counts
+	// (nil until its first answer): traffic.go.
+	owner   *routeStats
+	traffic atomic.Pointer[backendTraffic]
 }
 
 // BackendInfo is a point-in-time view of a backend for the dashboard.
@@ -95,7 +101,9 @@ func (b *backend) start() {
 func (b *backend) failed() {
 	b.inflight.Add(-1)
 	b.failures.Add(1)
-	b.window.add(time.Now(), true)
+	now := time.Now()
+	b.window.add(now, true)
+	b.note(0, now)
 }
 
 func (b *backend) responded(code int) {
@@ -103,7 +111,9 @@ func (b *backend) responded(code int) {
 	if failed {
 		b.failures.Add(1)
 	}
-	b.window.add(time.Now(), failed)
+	now := time.Now()
+	b.window.add(now, failed)
+	b.note(code, now)
 }
 
 func (b *backend) finished() { b.inflight.Add(-1) }
@@ -164,6 +174,7 @@ func (r *registry) route(name string) *routeState {
 			r.routes = make(map[string]*routeState)
 		}
 		rs = new(routeState)
+		rs.stats.id = name
 		r.routes[name] = rs
 	}
 	if rs.gen != r.gen {
@@ -199,6 +210,7 @@ func (r *registry) backend(rs *routeState, pending []*backend, rawURL string, we
 		scheme: u.Scheme,
 		host:   u.Host,
 		pool:   r.pools.forBackend(u.Scheme, u.Host),
+		owner:  &rs.stats,
 	}
 	b.weight.Store(int32(weight))
 	b.healthy.Store(true)

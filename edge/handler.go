@@ -95,7 +95,7 @@ func (s *Server) served(r *http.Request, rt *Route, code int, size int64, start 
 	} else {
 		name = rt.Service.Name
 		rt.stats.inflight.Add(-1)
-		rt.stats.observe(code, time.Since(start))
+		rt.stats.observe(&s.traffic, code, start)
 	}
 	if s.access != nil {
 		s.access.log(r, code, size, name, start)

@@ -106,6 +106,12 @@ type Config struct {
 	// is not served (it would be served unprotected).
 	ReadFile func(ref string) ([]byte, error)
 
+	// DurationBuckets are the upper bounds, in seconds, of the request
+	// duration histograms, increasing, at most 30
+	// (TRAEFIK_METRICS_PROMETHEUS_BUCKETS). Empty means
+	// DefaultDurationBuckets.
+	DurationBuckets []float64
+
 	// Logger receives the server's logs. Nil discards them.
 	Logger *slog.Logger
 }
@@ -123,6 +129,9 @@ func (c Config) Validate() error {
 	case 0, http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 	default:
 		errs = append(errs, fmt.Errorf("edge: redirect code %d is not one of 301, 302, 307, 308", c.RedirectCode))
+	}
+	if err := validateBuckets(c.DurationBuckets); err != nil {
+		errs = append(errs, err)
 	}
 	switch c.AccessLogFormat {
 	case "", "common", "json":
@@ -188,6 +197,7 @@ type Server struct {
 	h2work    chan *h2stream // idle HTTP/2 stream goroutines wait here
 	registry  registry
 	access    *accessLog
+	traffic   traffic // histogram bounds and recent errors (traffic.go)
 
 	table     atomic.Pointer[Table]
 	unrouted  atomic.Uint64
@@ -238,6 +248,7 @@ func New(cfg Config) (*Server, error) {
 		s.access = newAccessLog(cfg.AccessLog, cfg.AccessLogFormat)
 	}
 	s.registry.pools = s.pools
+	s.traffic.init(cfg.DurationBuckets)
 	s.recorders.New = func() any { return new(recorder) }
 	s.h2streams.New = func() any { return new(h2stream) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())

@@ -7,33 +7,32 @@ import (
 	"time"
 )
 
-// DurationBuckets are the upper bounds, in seconds, of the request
-// duration histogram (Prometheus' default buckets).
-var DurationBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-
 // routeStats counts one route's requests. Like backends, it is kept by
 // route identity across table generations, so a swap never resets counters
 // (and /metrics never sees a counter go backwards).
 type routeStats struct {
+	id       string // provider/name: Route.ID
 	inflight atomic.Int64
 	codes    sync.Map // int status code -> *atomic.Uint64
-	buckets  [len(DurationBuckets) + 1]atomic.Uint64
 	sumNanos atomic.Uint64
 	count    atomic.Uint64
+	// traffic holds the duration histogram and the last minutes' counts;
+	// nil until the route's first request (traffic.go).
+	traffic atomic.Pointer[routeTraffic]
+	// lastFailed is the route's backend that failed last, for the
+	// recent errors.
+	lastFailed atomic.Pointer[backend]
 }
 
-func (s *routeStats) observe(code int, d time.Duration) {
+func (s *routeStats) observe(t *traffic, code int, start time.Time) {
+	now := time.Now()
+	d := now.Sub(start)
 	c, ok := s.codes.Load(code)
 	if !ok {
 		c, _ = s.codes.LoadOrStore(code, new(atomic.Uint64))
 	}
 	c.(*atomic.Uint64).Add(1)
-	sec := d.Seconds()
-	i := 0
-	for i < len(DurationBuckets) && sec > DurationBuckets[i] {
-		i++
-	}
-	s.buckets[i].Add(1)
+	s.record(t, code, d, now.UnixNano())
 	s.sumNanos.Add(uint64(d))
 	s.count.Add(1)
 }
@@ -43,9 +42,12 @@ type RouteStats struct {
 	Requests uint64         // finished requests
 	InFlight int64          // requests being served now
 	Codes    map[int]uint64 // finished requests by status code
-	// Buckets counts requests by duration: Buckets[i] are those that took
-	// at most DurationBuckets[i] (and more than the bound before); the last
-	// entry counts the slower ones. Not cumulative.
+	// Bounds are the duration buckets' upper bounds in seconds (the
+	// server's DurationBuckets). Buckets counts requests by duration:
+	// Buckets[i] are those that took at most Bounds[i] (and more than
+	// the bound before); the last entry counts the slower ones. Not
+	// cumulative; all zero before the route's first request.
+	Bounds      []float64
 	Buckets     []uint64
 	DurationSum time.Duration
 }
@@ -57,15 +59,18 @@ func (r *Route) Stats() RouteStats {
 		Requests:    s.count.Load(),
 		InFlight:    s.inflight.Load(),
 		Codes:       make(map[int]uint64),
-		Buckets:     make([]uint64, len(s.buckets)),
 		DurationSum: time.Duration(s.sumNanos.Load()),
 	}
 	s.codes.Range(func(k, v any) bool {
 		out.Codes[k.(int)] = v.(*atomic.Uint64).Load()
 		return true
 	})
-	for i := range s.buckets {
-		out.Buckets[i] = s.buckets[i].Load()
+	if rt := s.traffic.Load(); rt != nil {
+		out.Bounds = rt.bounds
+		out.Buckets = make([]uint64, len(rt.cum))
+		for i := range rt.cum {
+			out.Buckets[i] = rt.cum[i].Load()
+		}
 	}
 	return out
 }

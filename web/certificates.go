@@ -232,7 +232,7 @@ func hostRoutes(st state) map[string][]string {
 			continue
 		}
 		for _, h := range r.Hosts() {
-			out[h] = append(out[h], routeID(rt.Service))
+			out[h] = append(out[h], rt.ID())
 		}
 	}
 	return out

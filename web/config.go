@@ -37,6 +37,11 @@ type Sources struct {
 	Table func() *edge.Table
 	// Unrouted counts requests that matched no route.
 	Unrouted func() uint64
+	// RecentErrors returns the last 5xx answers on routes, newest first.
+	RecentErrors func() []edge.ErrorRecord
+	// DurationBuckets returns the bounds of the edge's duration
+	// histograms; nil means edge.DefaultDurationBuckets.
+	DurationBuckets func() []float64
 
 	// Certificates lists every certificate row: file certificates, ACME
 	// certificates, pending, failed and skipped names.
@@ -109,6 +114,10 @@ type Config struct {
 
 	// Refresh is how often pages refresh their data; zero means 5 s.
 	Refresh time.Duration
+	// MetricsMaxRoutes is how many routes (the first, in match order)
+	// get series of their own in /metrics (TRAEFIK_METRICS_MAX_ROUTES);
+	// the rest add up into route="_other". Zero means 500.
+	MetricsMaxRoutes int
 
 	Sources Sources
 	// Logger receives serving errors and the insecure warning; nil
@@ -143,6 +152,9 @@ func (c Config) Validate() error {
 				"or unset TRAEFIK_ADMIN_HOST, "+
 				"or set TRAEFIK_ADMIN_INSECURE=true to serve it to anyone who can reach it", c.PublicHost))
 		}
+	}
+	if c.MetricsMaxRoutes < 0 {
+		errs = append(errs, errors.New("admin: MetricsMaxRoutes must not be negative"))
 	}
 	if c.Refresh < 0 {
 		errs = append(errs, errors.New("admin: Refresh must not be negative"))

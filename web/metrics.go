@@ -60,6 +60,7 @@ type collector struct {
 	s *Server
 
 	info, generation, requests, duration, inflight, backendUp *prometheus.Desc
+	backendResponses                                          *prometheus.Desc
 	unrouted, syncs, syncAge, certExpiry, storageUp           *prometheus.Desc
 }
 
@@ -77,6 +78,9 @@ func newCollector(s *Server) *collector {
 			[]string{"route"}, nil),
 		backendUp: prometheus.NewDesc("edge_backend_up", "1 when the backend may receive requests (passing), 0 when failing or drained.",
 			[]string{"route", "backend"}, nil),
+		backendResponses: prometheus.NewDesc("edge_backend_responses_total",
+			"Answers by backend and status class (2xx with 1xx, 3xx, 4xx, 5xx with failures to answer), retried attempts included.",
+			[]string{"route", "backend", "class"}, nil),
 		unrouted: prometheus.NewDesc("edge_unrouted_requests_total", "Requests that matched no route.", nil, nil),
 		syncs: prometheus.NewDesc("edge_discovery_syncs_total",
 			"Discovery syncs by provider and result (ok, error): reads that saw new content or failed; an unchanged poll is no sync.",
@@ -97,7 +101,7 @@ func newCollector(s *Server) *collector {
 // scrape time.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.generation, c.requests, c.duration, c.inflight,
-		c.backendUp, c.unrouted, c.syncs, c.syncAge, c.certExpiry, c.storageUp} {
+		c.backendUp, c.backendResponses, c.unrouted, c.syncs, c.syncAge, c.certExpiry, c.storageUp} {
 		ch <- d
 	}
 }
@@ -113,14 +117,36 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if st.table != nil {
 		ch <- prometheus.MustNewConstMetric(c.generation, prometheus.GaugeValue, float64(st.table.Generation()))
 	}
+	// Routes beyond the first MetricsMaxRoutes (in match order) add up
+	// into route="_other", so a table of 10,000 routes cannot blow up
+	// the scrape.
+	bounds := edge.DefaultDurationBuckets
+	if src.DurationBuckets != nil {
+		bounds = src.DurationBuckets()
+	}
+	other := newRouteSeries(bounds)
 	seen := make(map[string]bool)
 	for _, rt := range st.routes() {
-		id := routeID(rt.Service)
+		id := rt.ID()
 		if seen[id] {
 			continue // a duplicate label set would fail the whole family
 		}
+		if len(seen) >= c.s.maxRoutes {
+			other.add(rt)
+			continue
+		}
 		seen[id] = true
-		c.collectRoute(ch, id, rt)
+		one := newRouteSeries(bounds)
+		one.add(rt)
+		c.emitRoute(ch, id, one)
+		c.emitBackends(ch, id, rt)
+	}
+	if other.routes > 0 {
+		c.emitRoute(ch, otherRoutes, other)
+		for i, n := range other.backendClasses {
+			ch <- prometheus.MustNewConstMetric(c.backendResponses, prometheus.CounterValue, float64(n),
+				otherRoutes, otherRoutes, classNames[i])
+		}
 	}
 	provSeen := make(map[string]bool)
 	for _, ps := range st.providers {
@@ -157,27 +183,69 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (c *collector) collectRoute(ch chan<- prometheus.Metric, id string, rt *edge.Route) {
+// otherRoutes is the route (and backend) label of the routes beyond
+// Config.MetricsMaxRoutes, added up.
+const otherRoutes = "_other"
+
+// routeSeries adds up the counters of one route, or of many.
+type routeSeries struct {
+	routes         int
+	bounds         []float64
+	codes          map[int]uint64
+	buckets        []uint64 // per bucket, the last for slower requests
+	sum            float64
+	inflight       int64
+	backendClasses [4]uint64
+}
+
+func newRouteSeries(bounds []float64) *routeSeries {
+	return &routeSeries{bounds: bounds, codes: make(map[int]uint64), buckets: make([]uint64, len(bounds)+1)}
+}
+
+func (r *routeSeries) add(rt *edge.Route) {
 	st := rt.Stats()
+	r.routes++
 	for code, n := range st.Codes {
+		r.codes[code] += n
+	}
+	if len(st.Buckets) == len(r.buckets) {
+		for i, n := range st.Buckets {
+			r.buckets[i] += n
+		}
+	}
+	r.sum += st.DurationSum.Seconds()
+	r.inflight += st.InFlight
+	for _, c := range rt.BackendClasses() {
+		for i, n := range c {
+			r.backendClasses[i] += n
+		}
+	}
+}
+
+func (c *collector) emitRoute(ch chan<- prometheus.Metric, id string, r *routeSeries) {
+	for code, n := range r.codes {
 		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(n), id, strconv.Itoa(code))
 	}
 	// The edge counts each bucket separately; Prometheus wants cumulative
 	// counts. The last entry (slower than every bound) is only in the
 	// total count, as the +Inf bucket.
-	buckets := make(map[float64]uint64, len(edge.DurationBuckets))
+	buckets := make(map[float64]uint64, len(r.bounds))
 	var cum, total uint64
-	for i, n := range st.Buckets {
+	for i, n := range r.buckets {
 		total += n
-		if i < len(edge.DurationBuckets) {
+		if i < len(r.bounds) {
 			cum += n
-			buckets[edge.DurationBuckets[i]] = cum
+			buckets[r.bounds[i]] = cum
 		}
 	}
-	ch <- prometheus.MustNewConstHistogram(c.duration, total, st.DurationSum.Seconds(), buckets, id)
-	ch <- prometheus.MustNewConstMetric(c.inflight, prometheus.GaugeValue, float64(st.InFlight), id)
+	ch <- prometheus.MustNewConstHistogram(c.duration, total, r.sum, buckets, id)
+	ch <- prometheus.MustNewConstMetric(c.inflight, prometheus.GaugeValue, float64(r.inflight), id)
+}
+
+func (c *collector) emitBackends(ch chan<- prometheus.Metric, id string, rt *edge.Route) {
 	backends := make(map[string]bool)
-	for _, b := range rt.Backends() {
+	classes := rt.BackendClasses()
+	for i, b := range rt.Backends() {
 		if backends[b.URL] {
 			continue
 		}
@@ -186,6 +254,10 @@ func (c *collector) collectRoute(ch chan<- prometheus.Metric, id string, rt *edg
 		if b.Health == "passing" {
 			up = 1
 		}
-		ch <- prometheus.MustNewConstMetric(c.backendUp, prometheus.GaugeValue, up, id, redactURL(b.URL))
+		url := redactURL(b.URL)
+		ch <- prometheus.MustNewConstMetric(c.backendUp, prometheus.GaugeValue, up, id, url)
+		for j, n := range classes[i] {
+			ch <- prometheus.MustNewConstMetric(c.backendResponses, prometheus.CounterValue, float64(n), id, url, classNames[j])
+		}
 	}
 }

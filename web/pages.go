@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -157,6 +158,14 @@ func funcs() template.FuncMap {
 				return "—"
 			}
 			return humanDuration(now.Sub(t).Truncate(time.Second))
+		},
+		"spark":   sparkline,
+		"latency": latency,
+		"rate":    rate,
+		// count shows a window's estimated count as a whole number.
+		"count": func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) },
+		"ms": func(sec float64) string {
+			return latency(&Quantile{Seconds: sec})
 		},
 		"health": func(h string) string {
 			if h == "unchecked" {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,6 +17,16 @@ type RoutesPage struct {
 	Routes     []RouteView `json:"routes"`
 	// Unrouted counts requests that matched no route.
 	Unrouted uint64 `json:"unrouted_requests"`
+	// RecentErrors are the last 5xx answers on any route, newest first.
+	RecentErrors []ErrorView `json:"recent_errors"`
+	// Query is the search and filters applied; Total counts the routes
+	// before them, Providers lists the providers the filter offers.
+	Query     RouteQuery `json:"query"`
+	Total     int        `json:"total"`
+	Providers []string   `json:"providers"`
+	// Skipped are the services providers skipped (bad labels), by stack,
+	// with why; the query narrows them too.
+	Skipped []SkippedStack `json:"skipped"`
 }
 
 // RouteView is one route, in the order routes are matched.
@@ -37,6 +48,7 @@ type RouteView struct {
 	Requests uint64            `json:"requests"`
 	InFlight int64             `json:"in_flight"`
 	Codes    map[string]uint64 `json:"codes"` // status code → finished requests
+	Traffic  TrafficView       `json:"traffic"`
 
 	Backends []BackendView `json:"backends"`
 	Problems []ProblemView `json:"problems"`
@@ -72,12 +84,19 @@ type BackendView struct {
 	Failures    uint64    `json:"failures"`
 	// ErrorRate is the fraction of failed requests over the last minute.
 	ErrorRate float64 `json:"error_rate"`
+	// Traffic is the backend's last 1, 5 and 15 minutes: requests and
+	// status classes (no latency).
+	Traffic TrafficView `json:"traffic"`
 }
 
-func (s *Server) routesPage(st state) RoutesPage {
-	p := RoutesPage{Now: st.now, Routes: []RouteView{}}
+func (s *Server) routesPage(st state, q RouteQuery) RoutesPage {
+	p := RoutesPage{Now: st.now, Routes: []RouteView{}, RecentErrors: []ErrorView{}, Query: q,
+		Providers: []string{}, Skipped: skippedStacks(st.problems(), q)}
 	if s.cfg.Sources.Unrouted != nil {
 		p.Unrouted = s.cfg.Sources.Unrouted()
+	}
+	if s.cfg.Sources.RecentErrors != nil {
+		p.RecentErrors = errorViews(s.cfg.Sources.RecentErrors())
 	}
 	if st.table == nil {
 		return p
@@ -88,12 +107,20 @@ func (s *Server) routesPage(st state) RoutesPage {
 		bySource[pr.Source] = append(bySource[pr.Source], problemView(pr))
 	}
 	for _, rt := range st.routes() {
+		p.Total++
+		if !slices.Contains(p.Providers, rt.Service.Source.Provider) {
+			p.Providers = append(p.Providers, rt.Service.Source.Provider)
+		}
 		rv := routeView(rt, st.now)
 		if ps := bySource[rt.Service.Source]; ps != nil {
 			rv.Problems = ps
 		}
+		if !q.matches(rv) {
+			continue
+		}
 		p.Routes = append(p.Routes, rv)
 	}
+	slices.Sort(p.Providers)
 	return p
 }
 
@@ -101,9 +128,9 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 	svc := rt.Service
 	stats := rt.Stats()
 	rv := RouteView{
-		ID:             routeID(svc),
+		ID:             rt.ID(),
 		Name:           svc.Name,
-		Anchor:         "route-" + slug(routeID(svc)),
+		Anchor:         "route-" + slug(rt.ID()),
 		Rule:           svc.Rule,
 		Priority:       rt.Priority(),
 		Source:         sourceView(svc.Source),
@@ -115,6 +142,7 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		Requests:       stats.Requests,
 		InFlight:       stats.InFlight,
 		Codes:          make(map[string]uint64, len(stats.Codes)),
+		Traffic:        trafficView(rt.Traffic(now), true),
 		Backends:       []BackendView{},
 		Problems:       []ProblemView{},
 	}
@@ -131,7 +159,8 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		}
 		rv.HealthCheck = &HealthCheckView{Path: hc.Path, Port: hc.Port, IntervalSeconds: iv.Seconds(), TimeoutSeconds: to.Seconds()}
 	}
-	for _, b := range rt.Backends() {
+	bt := rt.BackendTraffic(now)
+	for i, b := range rt.Backends() {
 		health := b.Health
 		if health == "passing" && svc.HealthCheck == nil {
 			health = "unchecked"
@@ -139,6 +168,7 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		rv.Backends = append(rv.Backends, BackendView{
 			Name: b.Name, URL: redactURL(b.URL), Weight: b.Weight, Health: health, HealthSince: b.HealthSince,
 			InFlight: b.InFlight, Requests: b.Requests, Failures: b.Failures, ErrorRate: b.ErrorRate,
+			Traffic: trafficView(bt[i], false),
 		})
 	}
 	return rv

@@ -21,9 +21,11 @@ type Server struct {
 	now    func() time.Time
 	listen string // the address Run binds
 	open   bool   // no users: anyone who reaches listen gets in
-	pages  *pages
-	reg    *prometheus.Registry
-	router http.Handler
+	// maxRoutes is Config.MetricsMaxRoutes with its default.
+	maxRoutes int
+	pages     *pages
+	reg       *prometheus.Registry
+	router    http.Handler
 
 	ready     chan struct{} // closed once Run is listening
 	stop      chan struct{} // closed by Close
@@ -46,14 +48,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Refresh == 0 {
 		cfg.Refresh = 5 * time.Second
 	}
+	if cfg.MetricsMaxRoutes == 0 {
+		cfg.MetricsMaxRoutes = 500
+	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		listen: cfg.Addr,
-		open:   len(users) == 0,
-		ready:  make(chan struct{}),
-		stop:   make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		listen:    cfg.Addr,
+		open:      len(users) == 0,
+		maxRoutes: cfg.MetricsMaxRoutes,
+		ready:     make(chan struct{}),
+		stop:      make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -98,13 +104,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	r.Get(pingPath, s.ping)
 	r.Get("/", s.page("overview", func(_ *http.Request, st state) any { return s.overviewPage(st) }))
-	r.Get("/routes", s.page("routes", func(_ *http.Request, st state) any { return s.routesPage(st) }))
+	r.Get("/routes", s.page("routes", func(r *http.Request, st state) any { return s.routesPage(st, routeQuery(r.URL.Query())) }))
 	r.Get("/certificates", s.page("certificates", func(r *http.Request, st state) any {
 		return s.certificatesPage(st, r.URL.Query().Get("state"), r.URL.Query().Get("sort"))
 	}))
 	r.Get("/discovery", s.page("discovery", func(_ *http.Request, st state) any { return s.discoveryPage(st) }))
 	r.Get("/api/overview", s.api(func(_ *http.Request, st state) any { return s.overviewPage(st) }))
-	r.Get("/api/routes", s.api(func(_ *http.Request, st state) any { return s.routesPage(st) }))
+	r.Get("/api/routes", s.api(func(r *http.Request, st state) any { return s.routesPage(st, routeQuery(r.URL.Query())) }))
 	r.Get("/api/certificates", s.api(func(r *http.Request, st state) any {
 		return s.certificatesPage(st, r.URL.Query().Get("state"), r.URL.Query().Get("sort"))
 	}))

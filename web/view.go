@@ -94,12 +94,6 @@ func problemView(p route.Problem) ProblemView {
 	}
 }
 
-// routeID names a route the way the edge keys its counters: provider and
-// service name, unique within one table.
-func routeID(svc route.Service) string {
-	return svc.Source.Provider + "/" + svc.Name
-}
-
 // slug turns s into something safe and readable as an HTML id and URL
 // fragment.
 func slug(s string) string {

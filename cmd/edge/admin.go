@@ -33,10 +33,11 @@ func newAdmin(cfg config, p *parts, started time.Time, logger *slog.Logger) (*we
 		Insecure:   a.Insecure,
 		PublicHost: a.Host,
 		// TRAEFIK_ADMIN_ENABLE and TRAEFIK_METRICS_ENABLE.
-		NoDashboard:   !a.Dashboard,
-		PublicMetrics: a.PublicMetrics,
-		Logger:        logger.With("component", "web"),
-		Sources:       sources(cfg, p, started),
+		NoDashboard:      !a.Dashboard,
+		PublicMetrics:    a.PublicMetrics,
+		Logger:           logger.With("component", "web"),
+		Sources:          sources(cfg, p, started),
+		MetricsMaxRoutes: cfg.Metrics.MaxRoutes,
 	}
 	switch {
 	case a.TLS == "true" && p.certs == nil:
@@ -65,8 +66,10 @@ func sources(cfg config, p *parts, started time.Time) web.Sources {
 				return false
 			}
 		},
-		Table:    func() *edge.Table { return p.edge.Table() },
-		Unrouted: func() uint64 { return p.edge.Unrouted() },
+		Table:           func() *edge.Table { return p.edge.Table() },
+		Unrouted:        func() uint64 { return p.edge.Unrouted() },
+		RecentErrors:    func() []edge.ErrorRecord { return p.edge.RecentErrors() },
+		DurationBuckets: func() []float64 { return p.edge.DurationBuckets() },
 		Listeners: func() []web.Listener {
 			h, s := p.edge.Addrs()
 			var out []web.Listener

@@ -66,10 +66,17 @@ func TestDashboardInABrowser(t *testing.T) {
 	if err := os.WriteFile(users, []byte("ops:"+string(hash)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A route whose only backend refuses connections, for a 502 in the
+	// recent errors.
+	routes := filepath.Join(dir, "routes.yaml")
+	if err := os.WriteFile(routes, []byte(brokenRoutes), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	adminPort := freePort(t)
 	env := rancherACMEEnv(ca, rancher, wildCert, wildKey, filepath.Join(dir, "acme"))
 	env["TRAEFIK_ADMIN_PORT"] = strconv.Itoa(adminPort)
 	env["TRAEFIK_ADMIN_USERS"] = users
+	env["TRAEFIK_FILE"] = routes
 	stop := startEdgeProcess(t, env)
 	defer stop()
 
@@ -139,6 +146,10 @@ func TestDashboardInABrowser(t *testing.T) {
 			chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
 			t.Fatal(err)
 		}
+		// Nothing makes the page itself scroll sideways on a phone.
+		if wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || wide {
+			t.Errorf("%s page is wider than a 390 px phone (%v)", p, err)
+		}
 		saveScreenshot(t, ctx, filepath.Join(shots, p+"-phone.png"))
 	}
 	// Scale whoami up in Rancher while the Routes page is open: the new
@@ -177,6 +188,203 @@ func TestDashboardInABrowser(t *testing.T) {
 	}
 	saveScreenshot(t, ctx, filepath.Join(shots, "routes-scaled.png"))
 
+	checkLiveTraffic(t, ctx, base, ca.TLSPort, wildHost)
+	saveScreenshot(t, ctx, filepath.Join(shots, "routes-traffic.png"))
+	checkSearch(t, ctx, acmeHost)
+	saveScreenshot(t, ctx, filepath.Join(shots, "routes-search.png"))
+
+	for _, m := range messages() {
+		t.Errorf("browser console: %s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text)
+	}
+}
+
+const brokenRoutes = `services:
+  - name: broken
+    labels:
+      traefik.frontend.rule: "Host:broken.web.example.test"
+      traefik.port: "1"
+    servers: ["127.0.0.1"]
+`
+
+// routeCard finds the card of the route whose rule names host.
+func routeCard(host string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("article.route")].find(a => a.querySelector("code.rule").textContent.includes(%q))`, host)
+}
+
+// checkLiveTraffic sends requests through the edge while the Routes page is
+// open: the route's numbers and sparkline grow, and a 502 shows in the
+// recent errors, without a reload.
+func checkLiveTraffic(t *testing.T, ctx context.Context, base string, httpsPort int, host string) {
+	t.Helper()
+	card := routeCard(host)
+	twoXX := card + `.querySelector("table.traffic tbody tr td:nth-child(3)").textContent`
+	spark := card + `.querySelector("svg.spark").getAttribute("aria-label")`
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/routes"),
+		chromedp.WaitVisible(chromedp.CSS("main")), chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`)); err != nil {
+		t.Fatal(err)
+	}
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](twoXX))
+	if err != nil {
+		t.Fatalf("no traffic table on the %s route: %v", host, err)
+	}
+	label, err := chromedp.Run(ctx, chromedp.Evaluate[string](spark))
+	if err != nil {
+		t.Fatalf("no sparkline on the %s route: %v", host, err)
+	}
+	n, _ := strconv.Atoi(before)
+	sendHTTPSTraffic(t, httpsPort, host, 7)
+	if code := httpsStatus(t, httpsPort, "broken.web.example.test"); code != http.StatusBadGateway {
+		t.Fatalf("the route to a closed port answered %d, want 502", code)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	want := strconv.Itoa(n + 7)
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](
+		fmt.Sprintf(`%s === %q && %s !== %q && (document.getElementById("recent-errors") || {textContent: ""}).textContent.includes("502")`,
+			twoXX, want, spark, label),
+		chromedp.WithPollingInterval(200*time.Millisecond))); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](twoXX))
+		got2, _ := chromedp.Run(ctx, chromedp.Evaluate[string](spark))
+		t.Fatalf("traffic did not appear on the Routes page: 2xx %q (want %s), sparkline %q (was %q): %v", got, want, got2, label, err)
+	}
+	errs, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("recent-errors").textContent`))
+	if err != nil || !strings.Contains(errs, "file/broken") || !strings.Contains(errs, "did not answer") {
+		t.Errorf("recent errors %q (%v)", errs, err)
+	}
+	if kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__notReloaded === true`)); err != nil || !kept {
+		t.Errorf("the page was reloaded to show the traffic (%v)", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("recent-errors").open = true`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkSearch types into the Routes search box: the list narrows without a
+// reload and the address bar keeps the query.
+func checkSearch(t *testing.T, ctx context.Context, host string) {
+	t.Helper()
+	all, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("article.route").length`))
+	if err != nil || all < 3 {
+		t.Fatalf("%d routes before searching (%v)", all, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`),
+		chromedp.SendKeys(chromedp.CSS("#q"), "mixedcase")); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](
+		fmt.Sprintf(`document.querySelectorAll("article.route").length === 1 && document.querySelector("article.route code.rule").textContent.includes(%q)`, host),
+		chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatalf("the search did not narrow the routes to %s: %v", host, err)
+	}
+	search, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.search`))
+	if err != nil || search != "?q=mixedcase" {
+		t.Errorf("address bar query %q (%v)", search, err)
+	}
+	if kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__notReloaded === true`)); err != nil || !kept {
+		t.Errorf("the search reloaded the page (%v)", err)
+	}
+}
+
+// httpsStatus makes one request to host through the edge's HTTPS port.
+func httpsStatus(t *testing.T, httpsPort int, host string) int {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: host}, //nolint:gosec // test traffic
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(httpsPort))
+		},
+	}}
+	defer c.CloseIdleConnections()
+	resp, err := c.Get("https://" + host + "/?token=s3cret")
+	if err != nil {
+		t.Fatalf("request through the edge: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestDashboardShowsTroubleInABrowser runs an edge whose Rancher never
+// answers and whose only certificate does not cover its routed host: the
+// overview, in Chromium, shows discovery red and the hosts tile amber, each
+// with its warning.
+func TestDashboardShowsTroubleInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed; `make deps-test` (part of `make test`) installs it")
+	}
+	dir := t.TempDir()
+	cert, key, _ := writeCert(t, dir, "other", "other.example.test")
+	routes := filepath.Join(dir, "routes.yaml")
+	if err := os.WriteFile(routes, []byte(strings.ReplaceAll(brokenRoutes, "broken.web.example.test", "lonely.example.test")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	adminPort := freePort(t)
+	stop := startEdgeProcess(t, map[string]string{
+		"TRAEFIK_HTTP_PORT":         strconv.Itoa(freePort(t)),
+		"TRAEFIK_HTTPS_PORT":        strconv.Itoa(freePort(t)),
+		"TRAEFIK_SSL_CERT":          cert,
+		"TRAEFIK_SSL_PRIVATE_KEY":   key,
+		"TRAEFIK_FILE":              routes,
+		"TRAEFIK_RANCHER_ENDPOINT":  "http://127.0.0.1:1/v2-beta/projects/1a5", // nothing listens
+		"TRAEFIK_RANCHER_ACCESSKEY": "access",
+		"TRAEFIK_RANCHER_SECRET":    "never-shown-secret",
+		"TRAEFIK_ADMIN_PORT":        strconv.Itoa(adminPort),
+	})
+	defer stop()
+	base := "https://127.0.0.1:" + strconv.Itoa(adminPort)
+	api := newDashAPI(base, "", "")
+	dashWait(t, 15*time.Second, "rancher to have failed", func() bool {
+		var p struct {
+			Tiles []struct{ ID, State string } `json:"tiles"`
+		}
+		if api.getJSON("/api/overview", &p) != nil {
+			return false
+		}
+		for _, tl := range p.Tiles {
+			if tl.ID == "discovery" && tl.State == "bad" {
+				return true
+			}
+		}
+		return false
+	})
+	ctx, messages := startBrowser(t, chromium, "", "")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("#tile-discovery"))); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"discovery": "bad", "hosts": "warn", "routes": "ok"} {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.getElementById("tile-%s").dataset.state`, id)))
+		if err != nil || got != want {
+			t.Errorf("tile %s is %q, want %q (%v)", id, got, want, err)
+		}
+	}
+	// Red and amber are what a person sees: the tile's left border.
+	colors, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`["tile-discovery", "tile-hosts", "tile-routes"].map(id => getComputedStyle(document.getElementById(id)).borderLeftColor)`))
+	if err != nil || len(colors) != 3 || colors[0] == colors[1] || colors[1] == colors[2] || colors[0] == colors[2] {
+		t.Errorf("tile colours red, amber, green: %v (%v)", colors, err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"has never synced", "1 never synced", "lonely.example.test", "connection refused"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("overview does not show %q", w)
+		}
+	}
+	if strings.Contains(text, "never-shown-secret") {
+		t.Error("the overview shows the Rancher secret")
+	}
+	shots := filepath.Join(moduleRoot(t), "artifacts", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, ctx, filepath.Join(shots, "overview-trouble.png"))
 	for _, m := range messages() {
 		t.Errorf("browser console: %s %s:%d %s", m.Type, m.URL, m.Line+1, m.Text)
 	}

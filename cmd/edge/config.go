@@ -36,6 +36,7 @@ type config struct {
 	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
 	ACME     acmeSettings
 	Admin    adminSettings
+	Metrics  metricsSettings
 
 	dropIn
 }
@@ -224,6 +225,7 @@ func loadConfig(e env) (config, error) {
 	c.ACME = loadACME(e, c.Resolver, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
 	loadDropIn(e, &c, &p)
+	c.Metrics = loadMetrics(e, &p)
 	return c, errors.Join(p...)
 }
 

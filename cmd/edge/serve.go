@@ -120,6 +120,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 		TrustedIPs:      cfg.TrustedIPs,
 		AccessLogFormat: cfg.AccessLog,
 		ReadFile:        labelFileReader(cfg.Resolver),
+		DurationBuckets: cfg.Metrics.Buckets,
 		Logger:          logger.With("component", "edge"),
 	}
 	if cfg.HTTPSEnable {

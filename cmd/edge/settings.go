@@ -92,6 +92,9 @@ var settings = []setting{
 	{"TRAEFIK_FILE_ENABLE", "file-enable", "", "true: read TRAEFIK_FILE (TRAEFIK_FILE_NAME); false: ignore it; empty: read it when set"},
 	{"TRAEFIK_METRICS_ENABLE", "metrics-enable", "false", "also serve /metrics (Prometheus) on every interface of the admin port, like /ping, for a scraper on another host"},
 	{"TRAEFIK_METRICS_EXPORTER", "metrics-exporter", "prometheus", "metrics exporter: prometheus (statsd, datadog and influxdb are refused)"},
+
+	{"TRAEFIK_METRICS_PROMETHEUS_BUCKETS", "metrics-prometheus-buckets", "", "request duration buckets in seconds, increasing, comma-separated or Traefik's [0.1,0.3,1.2,5.0]; used by /metrics and the dashboard's p50/p95/p99; empty: 0.005 … 10, Prometheus' defaults (alias TRAEFIK_PROMETHEUS_BUCKETS)"},
+	{"TRAEFIK_METRICS_MAX_ROUTES", "metrics-max-routes", "500", "routes (the first in match order) with /metrics series of their own; the others add up into route=\"_other\""},
 }
 
 // legacy are variables the community images read that the edge does not
@@ -105,8 +108,6 @@ var legacy = map[string]string{
 	"TRAEFIK_ADMIN_STATISTICS":               "the dashboard keeps its own live statistics",
 	"TRAEFIK_METRICS_PUSH":                   "only the Prometheus exporter exists, which is scraped",
 	"TRAEFIK_METRICS_ADDRESS":                "only the Prometheus exporter exists, which is scraped",
-	"TRAEFIK_METRICS_PROMETHEUS_BUCKETS":     "the latency histogram has fixed buckets",
-	"TRAEFIK_PROMETHEUS_BUCKETS":             "the latency histogram has fixed buckets",
 	"TRAEFIK_USAGE_ENABLE":                   "the edge sends no usage data",
 	"TRAEFIK_ACME_CHALLENGE_HTTP_ENTRYPOINT": "HTTP-01 is always answered on TRAEFIK_HTTP_PORT",
 	"TRAEFIK_DOCKER_ENDPOINT":                "there is no Docker provider",
@@ -139,6 +140,7 @@ var aliases = map[string]string{
 	"TRAEFIK_WEB":                         "TRAEFIK_ADMIN_ENABLE",
 	"TRAEFIK_FILE_NAME":                   "TRAEFIK_FILE",
 	"TRAEFIK_PROMETHEUS_ENABLE":           "TRAEFIK_METRICS_ENABLE",
+	"TRAEFIK_PROMETHEUS_BUCKETS":          "TRAEFIK_METRICS_PROMETHEUS_BUCKETS",
 }
 
 // noFileAlias are aliases whose NAME_FILE meant something else in the
