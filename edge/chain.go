@@ -45,6 +45,8 @@ var stages = [...]stage{
 	{kind: "auth", wrap: wrapBasicAuth, describe: describeBasicAuth},
 	{kind: "digest-auth", wrap: wrapDigestAuth, describe: describeDigestAuth},
 	{kind: "forward-auth", wrap: wrapForwardAuth, describe: describeForwardAuth},
+	{kind: "rate-limit", wrap: wrapRateLimit, describe: describeRateLimit},
+	{kind: "maxconn", wrap: wrapMaxConn, describe: describeMaxConn},
 	{kind: "path-rewrite", fast: true, wrap: wrapPathModifiers, describe: func(*Route) string { return "from the rule" }},
 }
 

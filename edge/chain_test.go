@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rancher-edge/edge/route"
 )
@@ -23,6 +24,10 @@ var middlewareFields = map[string]func(*route.Service){
 		s.DigestAuth = &route.DigestAuth{Users: []string{"ops:traefik:" + strings.Repeat("0", 32)}}
 	},
 	"ForwardAuth": func(s *route.Service) { s.ForwardAuth = &route.ForwardAuth{Address: "http://127.0.0.1:1/auth"} },
+	"RateLimit": func(s *route.Service) {
+		s.RateLimit = &route.RateLimit{ExtractorFunc: "client.ip", RateSets: []route.RateSet{{Period: time.Second, Average: 1, Burst: 1}}}
+	},
+	"MaxConn": func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 1} },
 }
 
 // fastPathFields lists the fields of route.Service that both proxy
@@ -126,7 +131,7 @@ func TestMiddlewaresInChainOrder(t *testing.T) {
 			t.Errorf("middleware %s has no description", m.Kind)
 		}
 	}
-	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "path-rewrite"}
+	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "rate-limit", "maxconn", "path-rewrite"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Middlewares() kinds = %v, want %v", got, want)
 	}

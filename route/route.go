@@ -102,6 +102,12 @@ type Service struct {
 	// failing server out of rotation.
 	HealthCheck *HealthCheck
 
+	// RateLimit, when non-nil, limits the request rate per client.
+	RateLimit *RateLimit
+
+	// MaxConn, when non-nil, limits the requests in flight per key.
+	MaxConn *MaxConn
+
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
 	Servers []Server

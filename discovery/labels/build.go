@@ -221,6 +221,8 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 		Headers:        sb.headers(),
 		LoadBalancer:   sb.loadBalancer(),
 		HealthCheck:    sb.healthCheck(),
+		RateLimit:      sb.rateLimit(),
+		MaxConn:        sb.maxConn(),
 	}
 	sb.auth(&svc)
 	scheme := sb.protocol()

@@ -390,9 +390,8 @@ func TestBuild(t *testing.T) {
 		// Unsupported labels.
 		{name: "unsupported labels warn", labels: kv("traefik.port", "8080",
 			"traefik.frontend.errors.network.backend", "err", "traefik.frontend.errors.network.status", "500-599",
-			"traefik.frontend.rateLimit.extractorFunc", "client.ip",
 			"traefik.backend.circuitbreaker.expression", "NetworkErrorRatio() > 0.5",
-			"traefik.backend.maxconn.amount", "10", "traefik.backend.buffering.maxRequestBodyBytes", "1",
+			"traefik.backend.buffering.maxRequestBodyBytes", "1",
 			"traefik.frontend.passTLSCert", "true", "traefik.frontend.passTLSClientCert.pem", "true",
 			"traefik.frontend.rulee", "Host:x", "traefik.frontend.headers.sslRedirect", "true",
 			"traefik.admin.domain", "x.org", "traefik.api.portIndex", "1", "traefik.api.port", "81",
@@ -402,15 +401,48 @@ func TestBuild(t *testing.T) {
 				warnp("api", "traefik.api.portIndex is not supported"),
 				warnp("", "traefik.backend.buffering.maxRequestBodyBytes is not supported"),
 				warnp("", "traefik.backend.circuitbreaker.expression is not supported"),
-				warnp("", "traefik.backend.maxconn.amount is not supported"),
 				warnp("", "traefik.frontend.errors.network.backend is not supported"),
 				warnp("", "traefik.frontend.errors.network.status is not supported"),
 				warnp("", "did you mean traefik.frontend.headers.SSLRedirect?"),
 				warnp("", "traefik.frontend.passTLSCert is not supported"),
 				warnp("", "traefik.frontend.passTLSClientCert.pem is not supported"),
-				warnp("", "traefik.frontend.rateLimit.extractorFunc is not supported"),
 				warnp("", "traefik.frontend.rulee is not supported"),
 			}},
+
+		// Rate limit (Traefik 1.7 label.GetRateLimit and oxy's limits).
+		{name: "rate limit", labels: kv("traefik.port", "8080", "traefik.frontend.rateLimit.extractorFunc", "request.header.X-Api-Key",
+			"traefik.frontend.rateLimit.rateSet.b.period", "1m", "traefik.frontend.rateLimit.rateSet.b.average", "100", "traefik.frontend.rateLimit.rateSet.b.burst", "200",
+			"traefik.frontend.rateLimit.rateSet.a.period", "3", "traefik.frontend.rateLimit.rateSet.a.average", "5", "traefik.frontend.rateLimit.rateSet.a.burst", "10"),
+			want: []route.Service{svc(func(s *route.Service) {
+				s.RateLimit = &route.RateLimit{ExtractorFunc: "request.header.X-Api-Key", RateSets: []route.RateSet{
+					{Name: "a", Period: 3 * time.Second, Average: 5, Burst: 10}, {Name: "b", Period: time.Minute, Average: 100, Burst: 200}}}
+			})}},
+		{name: "rate set without burst is not served, as in Traefik", labels: kv("traefik.port", "8080", "traefik.frontend.rateLimit.extractorFunc", "client.ip",
+			"traefik.frontend.rateLimit.rateSet.a.period", "10s", "traefik.frontend.rateLimit.rateSet.a.average", "5"),
+			problems: []wantProblem{errp("", "traefik.frontend.rateLimit.rateSet.a needs a positive period")}},
+		{name: "rate set with an unparsable average is not served", labels: kv("traefik.port", "8080", "traefik.frontend.rateLimit.extractorFunc", "client.ip",
+			"traefik.frontend.rateLimit.rateSet.a.period", "10s", "traefik.frontend.rateLimit.rateSet.a.average", "many", "traefik.frontend.rateLimit.rateSet.a.burst", "5"),
+			problems: []wantProblem{errp("", "traefik.frontend.rateLimit.rateSet.a needs a positive period")}},
+		{name: "rate limit bad extractor", labels: kv("traefik.port", "8080", "traefik.frontend.rateLimit.extractorFunc", "client.port",
+			"traefik.frontend.rateLimit.rateSet.a.period", "10s", "traefik.frontend.rateLimit.rateSet.a.average", "5", "traefik.frontend.rateLimit.rateSet.a.burst", "5"),
+			problems: []wantProblem{errp("", `traefik.frontend.rateLimit.extractorFunc "client.port" is not client.ip`)}},
+		{name: "rate sets without extractor are ignored like Traefik", labels: kv("traefik.port", "8080",
+			"traefik.frontend.rateLimit.rateSet.a.period", "10s", "traefik.frontend.rateLimit.rateSet.a.average", "5", "traefik.frontend.rateLimit.rateSet.a.burst", "5"),
+			want: []route.Service{svc()}, problems: []wantProblem{warnp("", "they need traefik.frontend.rateLimit.extractorFunc")}},
+		{name: "extractor without rate sets", labels: kv("traefik.port", "8080", "traefik.frontend.rateLimit.extractorFunc", "client.ip"),
+			want: []route.Service{svc()}, problems: []wantProblem{warnp("", "no traefik.frontend.rateLimit.rateSet.<name>.* rate set")}},
+
+		// Maxconn (Traefik 1.7 label.GetMaxConn).
+		{name: "maxconn default extractor", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "10"),
+			want: []route.Service{svc(func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 10, ExtractorFunc: "request.host"} })}},
+		{name: "maxconn by client", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "2", "traefik.backend.maxconn.extractorfunc", "client.ip"),
+			want: []route.Service{svc(func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 2, ExtractorFunc: "client.ip"} })}},
+		{name: "maxconn unparsable means no limit like Traefik", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "ten"),
+			want: []route.Service{svc()}, problems: []wantProblem{warnp("", `traefik.backend.maxconn.amount "ten" is not a number; no connection limit`)}},
+		{name: "maxconn zero means no limit", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "0"),
+			want: []route.Service{svc()}},
+		{name: "maxconn bad extractor", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "1", "traefik.backend.maxconn.extractorfunc", "x"),
+			problems: []wantProblem{errp("", `traefik.backend.maxconn.extractorfunc "x" is not`)}},
 
 		// Server address forms.
 		{name: "server address forms", labels: kv("traefik.port", "8080"), servers: []Address{
