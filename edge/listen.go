@@ -41,6 +41,7 @@ func (s *Server) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listening for HTTP: %w", err)
 		}
+		ln = s.withProxyProtocol(ln)
 		srv := s.httpServer(s.HTTPHandler())
 		if s.cfg.HTTPSAddr == "" && !s.cfg.DisableFastPath {
 			f := fastListener{ln: ln, entry: entryHTTP, hand: newHandoff(ln.Addr()), conns: newConnSet()}
@@ -60,6 +61,7 @@ func (s *Server) Run(ctx context.Context) error {
 			closeAll()
 			return fmt.Errorf("listening for HTTPS: %w", err)
 		}
+		ln = s.withProxyProtocol(ln)
 		srv := s.httpServer(s.HTTPSHandler())
 		srv.TLSConfig = s.cfg.TLS
 		if s.cfg.DisableFastPath {

@@ -47,6 +47,11 @@ type Config struct {
 	// TrustedIPs are the peers whose X-Forwarded-* headers are believed.
 	// Empty trusts nobody: those headers are replaced.
 	TrustedIPs []netip.Prefix
+	// ProxyProtocol accepts a PROXY protocol header (v1 or v2) from
+	// TrustedIPs on the HTTP and HTTPS listeners; its client becomes the
+	// request's remote address. A header from any other peer closes the
+	// connection. False reads no header.
+	ProxyProtocol bool
 
 	// BackendTLS configures connections to https:// backends. Nil means
 	// Go's defaults (verify against the system roots).

@@ -112,12 +112,15 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 	p.admin = admin
 
 	ecfg := edge.Config{
-		HTTPAddr:        ":" + strconv.Itoa(cfg.HTTPPort),
-		HTTPPort:        cfg.HTTPPort,
-		HTTPSPort:       cfg.HTTPSPort,
-		TLS:             tlsConf,
-		RedirectCode:    cfg.RedirectCode,
-		TrustedIPs:      cfg.TrustedIPs,
+		HTTPAddr:     ":" + strconv.Itoa(cfg.HTTPPort),
+		HTTPPort:     cfg.HTTPPort,
+		HTTPSPort:    cfg.HTTPSPort,
+		TLS:          tlsConf,
+		RedirectCode: cfg.RedirectCode,
+		TrustedIPs:   cfg.TrustedIPs,
+		// rawmind0's TRAEFIK_TRUSTEDIPS meant both: forwarded headers
+		// and the PROXY protocol from those addresses.
+		ProxyProtocol:   len(cfg.TrustedIPs) > 0,
 		AccessLogFormat: cfg.AccessLog,
 		ReadFile:        labelFileReader(cfg.Resolver),
 		DurationBuckets: cfg.Metrics.Buckets,

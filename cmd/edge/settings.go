@@ -31,7 +31,7 @@ var settings = []setting{
 	{"TRAEFIK_FILE", "file", "", "routes file (YAML, Traefik labels per service), watched for changes"},
 	{"TRAEFIK_LOG_LEVEL", "log-level", "INFO", "DEBUG, INFO, WARN or ERROR"},
 	{"TRAEFIK_ACCESS_LOG", "access-log", "off", "access log on stdout: off, common or json"},
-	{"TRAEFIK_TRUSTED_IPS", "trusted-ips", "", "comma-separated CIDRs whose X-Forwarded-* headers are trusted"},
+	{"TRAEFIK_TRUSTED_IPS", "trusted-ips", "", "comma-separated CIDRs (or IPs) whose X-Forwarded-* headers are trusted and that may start connections to the HTTP and HTTPS ports with a PROXY protocol header (v1 or v2, as load balancers send)"},
 	{"TRAEFIK_BACKEND_INSECURE", "backend-insecure", "false", "skip certificate verification for https:// backends"},
 
 	{"TRAEFIK_RANCHER_ENDPOINT", "rancher-endpoint", "", "Rancher API URL (…, /v1, /v2-beta, /v2-beta/projects/<id>); falls back to CATTLE_URL"},
