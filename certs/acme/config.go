@@ -93,6 +93,11 @@ type Config struct {
 	// KeyEC384, KeyRSA2048, KeyRSA4096 or KeyRSA8192.
 	KeyType string
 
+	// ImportFrom is a Traefik acme.json whose account and usable
+	// certificates are copied into Storage when Run starts, once per
+	// storage (see [ParseTraefikACME]); empty imports nothing.
+	ImportFrom string
+
 	// Covers reports whether a valid certificate from secrets already
 	// covers name; such names are never ordered. Nil covers nothing.
 	Covers func(name string) bool

@@ -24,6 +24,13 @@
 // Renewals swap the cached certificate in place, so handshakes in flight
 // and after see a valid certificate throughout.
 //
+// A stack switching from Traefik keeps what Traefik obtained:
+// [Config.ImportFrom] names its acme.json ([ParseTraefikACME] reads every
+// format), and Run, before managing any name, writes the account and the
+// usable certificates into storage under the keys certmagic reads, once
+// per storage (a marker records it), so certmagic finds them instead of
+// ordering.
+//
 // [Manager.GetCertificate] implements certs.Manager: the certificate
 // store asks it after its own files. It also answers TLS-ALPN-01
 // handshakes, which the store must pass to it before anything else.
@@ -36,5 +43,6 @@
 // last renewal, next renewal or retry, and the last error in plain words.
 //
 // The pebbletest subpackage runs Pebble, Let's Encrypt's test CA, in
-// process, which the tests here and elsewhere use.
+// process, which the tests here and elsewhere use; bindtest runs BIND 9
+// as a real authoritative DNS server for DNS-01 through RFC 2136.
 package acme

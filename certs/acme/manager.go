@@ -53,6 +53,7 @@ type Manager struct {
 	hosts    map[string]bool // exact names from the latest SetHosts
 	regexps  []string
 	ari      map[string]ariMemo // by certificate hash
+	imported map[string]string  // leaf SHA-256 -> where it was imported from
 	stopOnce sync.Once
 }
 
@@ -205,6 +206,15 @@ func (m *Manager) configForCert(c certmagic.Certificate) (*certmagic.Config, err
 // certmagic binds a challenge port itself when nothing listens there,
 // which would then keep the edge from binding it.
 func (m *Manager) Run(ctx context.Context) error {
+	m.mu.Lock()
+	idle := !m.closed && m.runCtx == nil
+	m.mu.Unlock()
+	if idle {
+		// Before runCtx is set, which is what lets SetHosts start
+		// managing names: certmagic then finds what was imported
+		// instead of ordering it.
+		m.importTraefik(ctx)
+	}
 	m.mu.Lock()
 	switch {
 	case m.closed:

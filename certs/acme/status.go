@@ -106,6 +106,11 @@ func (m *Manager) certRow(c certmagic.Certificate, e entry, now time.Time) certs
 	leaf := c.Leaf
 	st := certs.Describe(leaf, m.caURL, e.loadedAt)
 	st.Source = "acme"
+	m.mu.Lock()
+	if from, ok := m.imported[st.SHA256]; ok {
+		st.Origin += " (" + from + ")"
+	}
+	m.mu.Unlock()
 	st.State = certs.StateFor(leaf.NotBefore, leaf.NotAfter, now)
 	st.NextRenewal = m.renewAt(c, now)
 	st.LastError, st.LastErrorAt = e.lastError, e.lastErrorAt

@@ -1,12 +1,20 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"net"
+	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/rancher-edge/edge/certs/acme"
 )
+
+// traefikACMEJSON is where both community images kept Traefik's ACME
+// storage; a volume carried over from them is imported from there.
+const traefikACMEJSON = "/opt/traefik/acme/acme.json"
 
 // challengeWords maps TRAEFIK_ACME_CHALLENGE's words to challenge names:
 // ours (Traefik 2's names) and rawmind0/alpine-traefik's one-word form.
@@ -55,6 +63,48 @@ func loadACMEDNS(e env, a *acmeSettings, p *problems) {
 		p.add("TRAEFIK_ACME_KEYTYPE: %q is not one of %s", kt, strings.Join(acme.KeyTypes(), ", "))
 	}
 	a.KeyType = kt
+
+	imp := strings.TrimSpace(e.get("TRAEFIK_ACME_IMPORT"))
+	switch {
+	case !a.Enable:
+		if imp != "" && !isOff(imp) {
+			p.add("TRAEFIK_ACME_IMPORT needs TRAEFIK_ACME_ENABLE=true")
+		}
+	case isOff(imp):
+	case imp == "":
+		if _, err := os.Stat(traefikACMEJSON); err == nil {
+			a.Import = checkImport("TRAEFIK_ACME_IMPORT (default "+traefikACMEJSON+")", traefikACMEJSON, p)
+		}
+	default:
+		a.Import = checkImport("TRAEFIK_ACME_IMPORT", imp, p)
+	}
+}
+
+func isOff(v string) bool {
+	switch strings.ToLower(v) {
+	case "off", "false", "no":
+		return true
+	}
+	return false
+}
+
+// checkImport reads the acme.json to import now, so that `edge check`
+// and `edge serve` refuse a file the import could not use.
+func checkImport(setting, path string, p *problems) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			p.add("%s: %v (the image runs as uid 10001: chown 10001 the file, or set TRAEFIK_ACME_IMPORT=off)", setting, err)
+		} else {
+			p.add("%s: %v", setting, err)
+		}
+		return ""
+	}
+	if _, err := acme.ParseTraefikACME(data, time.Now()); err != nil {
+		p.add("%s: %v", setting, err)
+		return ""
+	}
+	return path
 }
 
 // applyACMEDNS passes the settings loadACMEDNS read to the manager.
@@ -62,4 +112,5 @@ func applyACMEDNS(ac *acme.Config, a acmeSettings) {
 	ac.DNSResolvers = a.DNSResolvers
 	ac.DNSPropagationDelay = a.DNSDelay
 	ac.KeyType = a.KeyType
+	ac.ImportFrom = a.Import
 }

@@ -54,6 +54,12 @@ func TestACMEDNSSettings(t *testing.T) {
 		{name: "dns without a provider", env: map[string]string{"TRAEFIK_ACME_CHALLENGE": "dns"}, err: "dns-01 needs a DNS provider"},
 		{name: "unknown challenge", env: map[string]string{"TRAEFIK_ACME_CHALLENGE": "http-01,smtp"}, err: `"smtp" is not http-01, tls-alpn-01 or dns-01`},
 		{name: "unknown key type", env: map[string]string{"TRAEFIK_ACME_KEYTYPE": "RSA1024"}, err: `TRAEFIK_ACME_KEYTYPE: "RSA1024" is not one of EC256`},
+		{name: "missing import file", env: map[string]string{"TRAEFIK_ACME_IMPORT": "/nonexistent/acme.json"}, err: "TRAEFIK_ACME_IMPORT: open /nonexistent/acme.json"},
+		{name: "import off", env: map[string]string{"TRAEFIK_ACME_IMPORT": "off"}, check: func(t *testing.T, a acmeSettings) {
+			if a.Import != "" {
+				t.Errorf("import %q, want none", a.Import)
+			}
+		}},
 		{name: "bad delay", env: map[string]string{"TRAEFIK_ACME_CHALLENGE_DNS_DELAY": "soon"}, err: "TRAEFIK_ACME_CHALLENGE_DNS_DELAY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

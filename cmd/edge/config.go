@@ -76,6 +76,7 @@ type acmeSettings struct {
 	DNSResolvers []string      // host:port
 	DNSDelay     time.Duration // before the DNS-01 propagation check
 	KeyType      string        // acme.KeyEC256, …
+	Import       string        // Traefik acme.json to import once; "" none
 }
 
 type adminSettings struct {

@@ -70,6 +70,7 @@ var settings = []setting{
 	{"TRAEFIK_ACME_DNS_RESOLVERS", "acme-dns-resolvers", "", "DNS servers (host or host:port, comma-separated) that find a DNS-01 record's zone and confirm it is visible, for split-horizon DNS (Traefik's dnsChallenge.resolvers); empty: the system's, then the zone's own"},
 	{"TRAEFIK_ACME_CHALLENGE_DNS_DELAY", "acme-challenge-dns-delay", "0", "wait this long after publishing a DNS-01 record before checking it (seconds, or a duration such as 30s; Traefik's delayBeforeCheck)"},
 	{"TRAEFIK_ACME_KEYTYPE", "acme-keytype", "EC256", "certificate key type: EC256, EC384, RSA2048, RSA4096 or RSA8192"},
+	{"TRAEFIK_ACME_IMPORT", "acme-import", "", "Traefik acme.json (1.x, or 2.x/3.x per resolver) whose account and valid certificates go into the ACME storage on first start, once; empty: /opt/traefik/acme/acme.json when that file exists; off: never"},
 
 	{"TRAEFIK_ADMIN_PORT", "admin-port", "8000", "dashboard, API and metrics port; 0 disables"},
 	{"TRAEFIK_ADMIN_BIND", "admin-bind", "", "address to bind the dashboard to; empty: every interface when users are set, 127.0.0.1 otherwise"},

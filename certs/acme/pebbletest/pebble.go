@@ -68,8 +68,9 @@ type CA struct {
 	httpLn net.Listener
 	tlsLn  net.Listener
 
-	mu     sync.Mutex
-	orders []Order
+	mu       sync.Mutex
+	orders   []Order
+	accounts int
 }
 
 // Order is one new-order request as the CA received it.
@@ -153,6 +154,14 @@ func (c *CA) Orders() int {
 	return len(c.orders)
 }
 
+// Accounts counts new-account requests received so far (registrations
+// and look-ups of an existing account by its key alike).
+func (c *CA) Accounts() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.accounts
+}
+
 // OrdersFor counts new-order requests that named name.
 func (c *CA) OrdersFor(name string) int {
 	c.mu.Lock()
@@ -188,10 +197,15 @@ func (c *CA) BlockDomain(name string) {
 // fail to connect.
 func (c *CA) StopAPI() { c.api.Close() }
 
-// countOrders records every POST to the new-order endpoint, reading the
+// countOrders counts new-account requests and records every POST to the new-order endpoint, reading the
 // identifiers from the JWS payload, before Pebble handles it.
 func (c *CA) countOrders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/sign-me-up" {
+			c.mu.Lock()
+			c.accounts++
+			c.mu.Unlock()
+		}
 		if r.Method == http.MethodPost && r.URL.Path == "/order-plz" {
 			body, err := io.ReadAll(r.Body)
 			if err == nil {
