@@ -107,6 +107,9 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 				v, err = p.client.wait(ctx, version, p.cfg.maxWait())
 			}
 			stale = err == nil && v != version
+			if err == nil && !stale {
+				p.contacted() // no change, but metadata answered
+			}
 		}
 		if ctx.Err() != nil {
 			return nil
@@ -210,6 +213,16 @@ func (p *Provider) succeeded(c cattle.Counts, problems []route.Problem, routes i
 		st.Routes = routes
 		st.Problems = problems
 	}
+}
+
+// contacted records a poll that found no change: metadata is reachable
+// and the routes are current, though nothing was read. Like an unchanged
+// routes file, it is no sync.
+func (p *Provider) contacted() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	p.status.LastSync, p.status.LastSuccess = now, now
 }
 
 func (p *Provider) failed(err error, retry time.Duration) {

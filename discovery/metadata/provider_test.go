@@ -112,6 +112,8 @@ func TestIntervalPoll(t *testing.T) {
 	time.Sleep(4 * cfg.Refresh)
 	if st := p.Status(); st.Mode != ModeIntervalPoll || st.Syncs != 2 || rec.count() != 2 {
 		t.Errorf("mode %s, %d reads, %d published; want 2 reads of /stacks", st.Mode, st.Syncs, rec.count())
+	} else if since := time.Since(st.LastSuccess); since > 3*cfg.Refresh {
+		t.Errorf("last success %v ago: polls that find no change still show metadata answers", since)
 	}
 }
 
