@@ -22,10 +22,16 @@ type ProviderStatus struct {
 	Stacks     int
 	Services   int
 	Containers int
+	Instances  int // service instances (Consul), where there are no containers
 	Routes     int
 
 	Syncs  uint64 // successful syncs
 	Errors uint64 // failed syncs
 
 	Problems []Problem
+
+	// Notes are plain statements about how the provider is set up that
+	// people should not miss, e.g. that every registered service is
+	// published. They are not errors.
+	Notes []string
 }

@@ -35,7 +35,12 @@ type ProviderView struct {
 	Stacks     int `json:"stacks"`
 	Services   int `json:"services"`
 	Containers int `json:"containers"`
+	Instances  int `json:"instances,omitempty"`
 	Routes     int `json:"routes"`
+
+	// Notes are the provider's plain statements about its setup, such as
+	// "every registered service is published".
+	Notes []string `json:"notes,omitempty"`
 
 	Syncs  uint64 `json:"syncs"`
 	Errors uint64 `json:"errors"`
@@ -98,7 +103,8 @@ func providerView(ps route.ProviderStatus) ProviderView {
 		Endpoint: redactURL(ps.Endpoint), Mode: ps.Mode, KeySource: ps.KeySource,
 		LastSync: ps.LastSync, LastSuccess: ps.LastSuccess, LastError: ps.LastError,
 		ErrorSince: ps.ErrorSince, NextAttempt: ps.NextAttempt,
-		Stacks: ps.Stacks, Services: ps.Services, Containers: ps.Containers, Routes: ps.Routes,
+		Stacks: ps.Stacks, Services: ps.Services, Containers: ps.Containers, Instances: ps.Instances, Routes: ps.Routes,
+		Notes: ps.Notes,
 		Syncs: ps.Syncs, Errors: ps.Errors, Problems: []ProblemView{},
 	}
 	switch {

@@ -85,6 +85,9 @@ func check(ctx context.Context, e env, w io.Writer) error {
 		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s); routes are discovered at run time\n",
 			redactEndpoint(cfg.Rancher.Endpoint), cfg.Rancher.EndpointSource, cfg.Rancher.KeySource)
 	}
+	if cfg.Consul != nil {
+		checkConsul(w, cfg.Consul, cfg.Constraints)
+	}
 	t := srv.Table()
 	printTable(w, t)
 	for _, p := range t.Problems() {

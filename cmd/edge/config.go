@@ -34,6 +34,7 @@ type config struct {
 
 	Rancher  *rancherConfig  // nil when no endpoint is configured, or in metadata mode
 	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
+	Consul   *consulConfig   // nil unless TRAEFIK_CONSUL_CATALOG_ENABLE
 	ACME     acmeSettings
 	Admin    adminSettings
 	Metrics  metricsSettings
@@ -223,6 +224,7 @@ func loadConfig(e env) (config, error) {
 	if c.Metadata = loadMetadata(e, &p); c.Metadata != nil {
 		c.Rancher = nil // metadata mode reads no API, even when Rancher injected CATTLE_URL
 	}
+	c.Consul = loadConsul(e, c.Resolver, &p)
 	c.ACME = loadACME(e, c.Resolver, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
 	loadDropIn(e, &c, &p)

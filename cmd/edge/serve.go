@@ -217,6 +217,14 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			out = append(out, rp)
 		}
 	}
+	if cc := cfg.Consul; cc != nil {
+		cp, err := newConsul(cc, cfg.Constraints, logger)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			out = append(out, cp)
+		}
+	}
 	return out, errors.Join(errs...)
 }
 

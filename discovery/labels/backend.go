@@ -208,7 +208,15 @@ func (sb *segBuilder) servers(scheme string, port, weight int) []route.Server {
 		if strings.TrimSpace(a.Addr) == "" {
 			continue
 		}
-		u, err := serverURL(a.Addr, scheme, port)
+		p := port
+		if p == 0 {
+			p = a.Port // Options.ServerPorts and no traefik.port label
+		}
+		if p < 1 || p > 65535 {
+			sb.warn("server %q dropped: it registers no port (%d) and there is no traefik.port label", a.Addr, a.Port)
+			continue
+		}
+		u, err := serverURL(a.Addr, scheme, p)
 		if err != nil {
 			sb.warn("server %q dropped: %v", a.Addr, err)
 			continue
@@ -217,7 +225,15 @@ func (sb *segBuilder) servers(scheme string, port, weight int) []route.Server {
 		if name == "" {
 			name = a.Addr
 		}
-		out = append(out, route.Server{URL: u, Weight: weight, Name: name})
+		w := weight
+		if a.Weight != "" {
+			if v, err := strconv.Atoi(strings.TrimSpace(a.Weight)); err == nil && v >= 0 {
+				w = v
+			} else {
+				sb.warn("server %s: traefik.weight %q is not a number of 0 or more; using %d", name, a.Weight, weight)
+			}
+		}
+		out = append(out, route.Server{URL: u, Weight: w, Name: name})
 	}
 	return out
 }

@@ -21,6 +21,17 @@ type Address struct {
 	// Name identifies the server for people: the container name in
 	// Rancher. Empty means Addr.
 	Name string
+
+	// Port is the server's own port, for providers whose instances each
+	// register one (Consul's Service.Port), used with [Options.ServerPorts]
+	// when the segment has no traefik.port label; the label overrides it.
+	// An Addr with an explicit port keeps that port.
+	Port int
+
+	// Weight is this server's own traefik.weight, for providers whose
+	// instances each carry one (a Consul instance's tag); empty means the
+	// segment's weight. A bad value falls back to it with a warning.
+	Weight string
 }
 
 // Input is one service as a provider sees it.
@@ -70,7 +81,7 @@ func Build(in Input, opts Options) ([]route.Service, []route.Problem) {
 	ports := make([]int, len(segs))
 	portsOK := true
 	for i, seg := range segs {
-		port, ok := b.port(seg)
+		port, ok := b.port(seg, opts.ServerPorts)
 		ports[i], portsOK = port, portsOK && ok
 	}
 	// Traefik's serviceFilter drops the whole service when any segment
@@ -161,8 +172,12 @@ func (b *builder) unsupported(labels map[string]string) {
 
 // port reads the segment's traefik.port, which Traefik requires on every
 // segment.
-func (b *builder) port(seg segment) (int, bool) {
+// With serverPorts the label is optional: 0 means each server's own port.
+func (b *builder) port(seg segment, serverPorts bool) (int, bool) {
 	raw, ok := seg.labels[lPort]
+	if (!ok || strings.TrimSpace(raw.v) == "") && serverPorts {
+		return 0, true // each server's own Address.Port
+	}
 	if !ok || strings.TrimSpace(raw.v) == "" {
 		b.add(seg.name, route.Error, "skipped: no traefik.port label (Traefik 1.x needs a numeric port on every segment)")
 		return 0, false

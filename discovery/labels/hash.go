@@ -31,6 +31,8 @@ func Hash(h hash.Hash64, in Input) {
 	for _, s := range in.Servers {
 		write(s.Addr)
 		write(s.Name)
+		write(strconv.Itoa(s.Port))
+		write(s.Weight)
 	}
 }
 

@@ -24,6 +24,12 @@ type Options struct {
 	// services labelled traefik.enable=true.
 	ExposedByDefault bool
 
+	// ServerPorts says the provider gives every [Address] its own Port
+	// (Consul registers a port per instance): traefik.port is then
+	// optional and, when set, overrides the instances' ports, as in
+	// Traefik's Consul catalog provider.
+	ServerPorts bool
+
 	// Constraints filter services by their traefik.tags label, as Traefik
 	// 1.x constraints: "tag==api" keeps services with a tag matching api,
 	// "tag!=internal" drops services with a tag matching internal. The

@@ -72,7 +72,7 @@ func Start(t testing.TB, opts Options) *Agent {
 		log:  &syncBuffer{},
 		args: []string{"agent",
 			"-bind=127.0.0.1", "-client=127.0.0.1", "-advertise=127.0.0.1",
-			"-http-port=" + strconv.Itoa(ports[0]), "-dns-port=-1", "-grpc-port=-1",
+			"-http-port=" + strconv.Itoa(ports[0]), "-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1",
 			"-serf-lan-port=" + strconv.Itoa(ports[1]), "-serf-wan-port=" + strconv.Itoa(ports[2]),
 			"-server-port=" + strconv.Itoa(ports[3]),
 			"-log-level=warn", "-node=edge-test",
