@@ -282,6 +282,24 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			}
 		},
 	}, {
+		name: "ACME on, importing the catalog Traefik's certificates",
+		answers: []string{"acme_enable", "true", "acme_email", "ops@example.com", "https_enable", "true",
+			"acme_import_volume", "traefik_acme_vol"},
+		check: func(t *testing.T, compose map[string]any, cfg config, out string) {
+			if v := fmt.Sprint(dig(compose, "services", "edge", "volumes")); v != "[rancher-edge-acme:/data traefik_acme_vol:/opt/traefik/acme:ro]" {
+				t.Errorf("volumes %s", v)
+			}
+			if dig(compose, "volumes", "traefik_acme_vol", "external") != "true" {
+				t.Errorf("top-level volumes %v", dig(compose, "volumes"))
+			}
+			if env := fmt.Sprint(dig(compose, "services", "edge", "environment")); strings.Contains(env, "TRAEFIK_ACME_IMPORT") {
+				t.Errorf("the import path is the edge's default, which skips a volume without acme.json: %s", env)
+			}
+			if traefikACMEJSON != "/opt/traefik/acme/acme.json" {
+				t.Errorf("the edge imports from %s, not where the volume is mounted", traefikACMEJSON)
+			}
+		},
+	}, {
 		name:    "wildcard certificate from Rancher secrets",
 		answers: []string{"cert_source", "secrets", "ssl_cert_secret", "edge_crt", "ssl_key_secret", "edge_key", "https_enable", "true"},
 		rancher: map[string]string{"TRAEFIK_SECRETS_DIR": secrets},

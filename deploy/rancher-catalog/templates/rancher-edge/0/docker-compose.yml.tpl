@@ -69,6 +69,10 @@ services:
     {{- if eq .Values.acme_enable "true" }}
     volumes:
       - {{ .Values.acme_vol_name }}:/data
+      {{- if ne .Values.acme_import_volume "" }}
+      # Traefik's acme.json, imported once (TRAEFIK_ACME_IMPORT's default path).
+      - {{ .Values.acme_import_volume }}:/opt/traefik/acme:ro
+      {{- end }}
     {{- end }}
     {{- if eq .Values.cert_source "secrets" }}
     secrets:
@@ -87,6 +91,10 @@ services:
 volumes:
   {{ .Values.acme_vol_name }}:
     driver: ${acme_vol_driver}
+  {{- if ne .Values.acme_import_volume "" }}
+  {{ .Values.acme_import_volume }}:
+    external: 'true'
+  {{- end }}
 {{- end }}
 {{- if eq .Values.cert_source "secrets" }}
 secrets:
