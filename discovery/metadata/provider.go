@@ -104,7 +104,15 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 				v, err = p.client.version(ctx)
 			} else {
 				p.setNext(time.Now())
+				start := time.Now()
 				v, err = p.client.wait(ctx, version, p.cfg.maxWait())
+				// A server (or a proxy) that does not hold the poll
+				// answers at once: pace the polls rather than spin.
+				if held := time.Since(start); err == nil && v == version && held < minPoll {
+					if !sleep(ctx, minPoll-held) {
+						return nil
+					}
+				}
 			}
 			stale = err == nil && v != version
 			if err == nil && !stale {
@@ -130,6 +138,10 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	}
 	return nil
 }
+
+// minPoll is the shortest time between two long polls that found no
+// change.
+const minPoll = time.Second
 
 // backoff is the wait before retry n (from 1): doubling from 250 ms,
 // capped at MaxBackoff.

@@ -2,7 +2,10 @@ package metadata
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,4 +219,36 @@ func bigWorld() md.World {
 		w.Stacks = append(w.Stacks, stack)
 	}
 	return w
+}
+
+// TestPollsArePaced: a server that answers a long poll at once (one that
+// ignores wait=true, or a proxy in between) is polled at most once a
+// second, not in a loop: Traefik's interval polling cost users 80 % CPU.
+func TestPollsArePaced(t *testing.T) {
+	t.Parallel()
+	var polls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/latest/version":
+			if r.URL.Query().Get("wait") == "true" {
+				polls.Add(1)
+			}
+			fmt.Fprint(w, `"1"`)
+		case "/latest/stacks":
+			fmt.Fprint(w, `[{"name":"web","uuid":"s1","services":[{"name":"whoami","uuid":"v1","kind":"service","state":"active",`+
+				`"labels":{"traefik.port":"80"},"containers":[{"name":"c1","uuid":"c1","primary_ip":"10.42.0.1","state":"running"}]}]}]`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	p, rec := run(t, Config{URL: srv.URL, ExposedByDefault: true, Refresh: time.Minute})
+	rec.waitFor(t, 5*time.Second, "the route", hasServers("whoami.web", 1))
+	time.Sleep(2500 * time.Millisecond)
+	if n := polls.Load(); n < 2 || n > 4 {
+		t.Errorf("%d long polls in 2.5 s against a server that does not hold them; want about one a second", n)
+	}
+	if st := p.Status(); st.LastError != "" || st.Syncs != 1 {
+		t.Errorf("status %+v", st)
+	}
 }
