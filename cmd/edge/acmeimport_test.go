@@ -54,7 +54,7 @@ type traefik17Cert struct {
 	Domain struct {
 		Main string
 		SANs []string
-	} //nolint:gofmt // as in Traefik's types.Domain
+	} // Traefik's types.Domain
 	Certificate []byte
 	Key         []byte
 }
@@ -69,6 +69,24 @@ type traefik17Cert struct {
 // from. The import happens once: after the edge's own storage loses the
 // certificate, a restart orders it instead of importing it again.
 func TestACMEImportFromTraefik(t *testing.T) {
+	t.Run("1.7", func(t *testing.T) { testImport(t, false) })
+	// 2.x/3.x: the same data under a certificates resolver's name, with
+	// the certificates' lower-case field names. Once is tested above.
+	t.Run("2.x", func(t *testing.T) { testImport(t, true) })
+}
+
+// traefik2Cert mirrors Traefik 2.x/3.x's CertAndStore.
+type traefik2Cert struct {
+	Domain struct {
+		Main string   `json:"main,omitempty"`
+		SANs []string `json:"sans,omitempty"`
+	} `json:"domain"`
+	Certificate []byte `json:"certificate"`
+	Key         []byte `json:"key"`
+	Store       string
+}
+
+func testImport(t *testing.T, v2 bool) {
 	ca := pebbletest.Start(t) // not parallel: Pebble reads the environment
 	ca.ReleasePorts()
 	dir := t.TempDir()
@@ -119,7 +137,17 @@ func TestACMEImportFromTraefik(t *testing.T) {
 		tc.Domain.Main, tc.Domain.SANs = c.names[0], c.names[1:]
 		store.Certificates = append(store.Certificates, tc)
 	}
-	raw, err := json.MarshalIndent(store, "", "  ") // Traefik 1.7 indents too
+	var doc any = store
+	if v2 {
+		var certs []traefik2Cert
+		for _, c := range store.Certificates {
+			var c2 traefik2Cert
+			c2.Domain.Main, c2.Domain.SANs, c2.Certificate, c2.Key, c2.Store = c.Domain.Main, c.Domain.SANs, c.Certificate, c.Key, "default"
+			certs = append(certs, c2)
+		}
+		doc = map[string]any{"letsencrypt": map[string]any{"Account": store.Account, "Certificates": certs}}
+	}
+	raw, err := json.MarshalIndent(doc, "", "  ") // Traefik indents too
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +223,9 @@ func TestACMEImportFromTraefik(t *testing.T) {
 		t.Errorf("no row for shop.example.test on the certificate page: %+v", page.Certificates)
 	}
 	stop()
+	if v2 {
+		return
+	}
 
 	// Once: with the imported certificate gone from the edge's storage
 	// (stored under each of its names), a restart orders its names rather
