@@ -114,3 +114,11 @@ func applyACMEDNS(ac *acme.Config, a acmeSettings) {
 	ac.KeyType = a.KeyType
 	ac.ImportFrom = a.Import
 }
+
+// applyChallengePorts tells the manager the ports the edge serves the
+// challenges on. Otherwise, with TRAEFIK_HTTP_PORT other than 80,
+// certmagic finds port 80 free and binds it for itself (on every
+// interface, when it may).
+func applyChallengePorts(ac *acme.Config, cfg config) {
+	ac.HTTPPort, ac.TLSALPNPort = cfg.HTTPPort, cfg.HTTPSPort
+}

@@ -367,6 +367,7 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger, chec
 		Logger: logger.With("component", "acme"),
 	}
 	applyACMEDNS(&ac, a)
+	applyChallengePorts(&ac, cfg)
 	if !a.CARoot.IsZero() {
 		ac.CARoot = a.CARoot.Bytes()
 	}
