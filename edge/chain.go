@@ -45,6 +45,7 @@ var stages = [...]stage{
 	{kind: "auth", wrap: wrapBasicAuth, describe: describeBasicAuth},
 	{kind: "digest-auth", wrap: wrapDigestAuth, describe: describeDigestAuth},
 	{kind: "forward-auth", wrap: wrapForwardAuth, describe: describeForwardAuth},
+	{kind: "error-pages", wrap: wrapErrorPages, describe: describeErrorPages},
 	{kind: "rate-limit", wrap: wrapRateLimit, describe: describeRateLimit},
 	{kind: "maxconn", wrap: wrapMaxConn, describe: describeMaxConn},
 	{kind: "path-rewrite", fast: true, wrap: wrapPathModifiers, describe: func(*Route) string { return "from the rule" }},
@@ -71,6 +72,7 @@ var fastStages = func() stageSet {
 // and says which stages wrapped it.
 func (s *Server) routeHandler(rt *Route) (http.Handler, stageSet, error) {
 	var h http.Handler = s.newReverseProxy(rt)
+	rt.proxy = h
 	var applied stageSet
 	for i := len(stages) - 1; i >= 0; i-- {
 		w, err := stages[i].wrap(s, rt, h)

@@ -28,6 +28,10 @@ var middlewareFields = map[string]func(*route.Service){
 		s.RateLimit = &route.RateLimit{ExtractorFunc: "client.ip", RateSets: []route.RateSet{{Period: time.Second, Average: 1, Burst: 1}}}
 	},
 	"MaxConn": func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 1} },
+	"ErrorPages": func(s *route.Service) {
+		s.Backend = "pages" // its own page backend, so the table has it
+		s.ErrorPages = []route.ErrorPage{{Name: "e", Status: []string{"502"}, Backend: "pages", Query: "/{status}.html"}}
+	},
 }
 
 // fastPathFields lists the fields of route.Service that both proxy
@@ -42,6 +46,7 @@ var fastPathFields = map[string]string{
 	"LoadBalancer":   "balancers and sticky cookies, shared by both designs",
 	"HealthCheck":    "checkers outside the request path",
 	"Servers":        "the backends",
+	"Backend":        "names the route for other routes' error pages",
 }
 
 func shaPassword(p string) string {
@@ -131,7 +136,7 @@ func TestMiddlewaresInChainOrder(t *testing.T) {
 			t.Errorf("middleware %s has no description", m.Kind)
 		}
 	}
-	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "rate-limit", "maxconn", "path-rewrite"}
+	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "error-pages", "rate-limit", "maxconn", "path-rewrite"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Middlewares() kinds = %v, want %v", got, want)
 	}

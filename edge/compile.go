@@ -68,7 +68,11 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		sorted[i] = t.routes[p]
 	}
 	t.routes = sorted
+	t.backends = make(map[string]*Route)
 	for i, rt := range t.routes {
+		if b := rt.Service.Backend; b != "" && t.backends[b] == nil {
+			t.backends[b] = rt
+		}
 		rt.order = i
 		if hosts := rt.rule.Hosts(); hosts != nil {
 			for _, h := range hosts {
@@ -78,6 +82,8 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			t.others = append(t.others, rt)
 		}
 	}
+
+	t.problems = append(t.problems, missingPageBackends(t)...)
 
 	// Two services claiming the same rule are both kept; the first in
 	// priority order wins and both are told.

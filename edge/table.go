@@ -28,6 +28,9 @@ type Table struct {
 	others []*Route
 	// routes is every route in priority order.
 	routes []*Route
+	// backends holds the first route in priority order of each Traefik
+	// backend name, for error pages.
+	backends map[string]*Route
 
 	problems  []route.Problem
 	snapshots []route.Snapshot
@@ -50,7 +53,10 @@ type Route struct {
 	cookieName string              // sticky cookie; empty when not sticky
 	byCookie   map[string]*backend // sticky cookie value to backend
 	handler    http.Handler
-	stats      *routeStats
+	// proxy is the innermost handler, without middlewares: what error
+	// pages of other routes fetch from.
+	proxy http.Handler
+	stats *routeStats
 
 	// The small fields last, together, so the struct has no padding: a
 	// table of 10,000 routes holds 10,000 of them.

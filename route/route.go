@@ -108,6 +108,13 @@ type Service struct {
 	// MaxConn, when non-nil, limits the requests in flight per key.
 	MaxConn *MaxConn
 
+	// Backend is the Traefik backend name (traefik.backend, else derived
+	// from the service name), which other routes' error pages refer to.
+	Backend string
+
+	// ErrorPages replace error answers with pages from another backend.
+	ErrorPages []ErrorPage
+
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
 	Servers []Server

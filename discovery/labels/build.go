@@ -238,6 +238,8 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 		HealthCheck:    sb.healthCheck(),
 		RateLimit:      sb.rateLimit(),
 		MaxConn:        sb.maxConn(),
+		Backend:        strings.TrimPrefix(sb.backendName(), "backend-"),
+		ErrorPages:     sb.errorPages(),
 	}
 	sb.auth(&svc)
 	scheme := sb.protocol()

@@ -26,6 +26,7 @@ func svc(edit ...func(*route.Service)) route.Service {
 		Name:           "web.shop",
 		Source:         route.Source{Provider: "rancher", Stack: "shop", Service: "web"},
 		Rule:           "Host:web.shop.example.com",
+		Backend:        "web-shop",
 		PassHostHeader: true,
 		LoadBalancer:   route.LoadBalancer{Method: "wrr"},
 		Servers:        []route.Server{{URL: "http://10.0.0.5:8080", Weight: 1, Name: "c1"}},
@@ -41,6 +42,7 @@ func seg(name string) func(*route.Service) {
 	return func(s *route.Service) {
 		s.Name = "web.shop." + name
 		s.Source.Segment = name
+		s.Backend = "web-shop-web-shop-" + name
 	}
 }
 
@@ -143,7 +145,9 @@ func TestBuild(t *testing.T) {
 			opts: func(o *Options) { o.Domain = "" },
 			want: []route.Service{svc(func(s *route.Service) { s.Rule = "Host:web.shop.other.org" })}},
 		{name: "mixed-case default host", labels: kv("traefik.port", "8080"), host: "Web.MyStack",
-			want: []route.Service{svc(func(s *route.Service) { s.Name = "web.mystack"; s.Rule = "Host:web.mystack.example.com" })}},
+			want: []route.Service{svc(func(s *route.Service) {
+				s.Name, s.Rule, s.Backend = "web.mystack", "Host:web.mystack.example.com", "Web-MyStack"
+			})}},
 		{name: "explicit rule", labels: kv("traefik.port", "8080", "traefik.frontend.rule", "Host:a.example.com;PathPrefix:/api"),
 			want: []route.Service{svc(func(s *route.Service) { s.Rule = "Host:a.example.com;PathPrefix:/api" })}},
 		{name: "empty rule uses default", labels: kv("traefik.port", "8080", "traefik.frontend.rule", ""),
@@ -316,7 +320,9 @@ func TestBuild(t *testing.T) {
 		{name: "stickiness default cookie", labels: kv("traefik.port", "8080", "traefik.backend.loadbalancer.stickiness", "true"),
 			want: []route.Service{svc(func(s *route.Service) { s.LoadBalancer.Sticky = true; s.LoadBalancer.CookieName = "_bcb29" })}},
 		{name: "stickiness cookie from backend label", labels: kv("traefik.port", "8080", "traefik.backend.loadbalancer.stickiness", "true", "traefik.backend", "custom"),
-			want: []route.Service{svc(func(s *route.Service) { s.LoadBalancer.Sticky = true; s.LoadBalancer.CookieName = "_12526" })}},
+			want: []route.Service{svc(func(s *route.Service) {
+				s.LoadBalancer.Sticky, s.LoadBalancer.CookieName, s.Backend = true, "_12526", "custom"
+			})}},
 		{name: "stickiness options", labels: kv("traefik.port", "8080", "traefik.backend.loadbalancer.stickiness", "true",
 			"traefik.backend.loadbalancer.stickiness.cookieName", "my cookie", "traefik.backend.loadbalancer.stickiness.secure", "true",
 			"traefik.backend.loadbalancer.stickiness.httpOnly", "true", "traefik.backend.loadbalancer.stickiness.sameSite", "Lax"),
@@ -383,13 +389,13 @@ func TestBuild(t *testing.T) {
 				s.Servers[0].URL = "http://10.0.0.5:8081"
 				s.LoadBalancer.Sticky = true
 				s.LoadBalancer.CookieName = "_dcf70"
+				s.Backend = "web-shop-api"
 			})}},
 		{name: "segment https protocol", labels: kv("traefik.port", "80", "traefik.tls.port", "443", "traefik.tls.protocol", "https"),
 			want: []route.Service{svc(seg("tls"), func(s *route.Service) { s.Servers[0].URL = "https://10.0.0.5:443" })}},
 
 		// Unsupported labels.
 		{name: "unsupported labels warn", labels: kv("traefik.port", "8080",
-			"traefik.frontend.errors.network.backend", "err", "traefik.frontend.errors.network.status", "500-599",
 			"traefik.backend.circuitbreaker.expression", "NetworkErrorRatio() > 0.5",
 			"traefik.backend.buffering.maxRequestBodyBytes", "1",
 			"traefik.frontend.passTLSCert", "true", "traefik.frontend.passTLSClientCert.pem", "true",
@@ -401,8 +407,6 @@ func TestBuild(t *testing.T) {
 				warnp("api", "traefik.api.portIndex is not supported"),
 				warnp("", "traefik.backend.buffering.maxRequestBodyBytes is not supported"),
 				warnp("", "traefik.backend.circuitbreaker.expression is not supported"),
-				warnp("", "traefik.frontend.errors.network.backend is not supported"),
-				warnp("", "traefik.frontend.errors.network.status is not supported"),
 				warnp("", "did you mean traefik.frontend.headers.SSLRedirect?"),
 				warnp("", "traefik.frontend.passTLSCert is not supported"),
 				warnp("", "traefik.frontend.passTLSClientCert.pem is not supported"),
@@ -431,6 +435,20 @@ func TestBuild(t *testing.T) {
 			want: []route.Service{svc()}, problems: []wantProblem{warnp("", "they need traefik.frontend.rateLimit.extractorFunc")}},
 		{name: "extractor without rate sets", labels: kv("traefik.port", "8080", "traefik.frontend.rateLimit.extractorFunc", "client.ip"),
 			want: []route.Service{svc()}, problems: []wantProblem{warnp("", "no traefik.frontend.rateLimit.rateSet.<name>.* rate set")}},
+
+		// Error pages (Traefik 1.7 label.ParseErrorPages).
+		{name: "error pages", labels: kv("traefik.port", "8080",
+			"traefik.frontend.errors.net.status", "500-599, 404", "traefik.frontend.errors.net.backend", "error_pages", "traefik.frontend.errors.net.query", "/{status}.html",
+			"traefik.frontend.errors.auth.status", "401", "traefik.frontend.errors.auth.backend", "login"),
+			want: []route.Service{svc(func(s *route.Service) {
+				s.ErrorPages = []route.ErrorPage{{Name: "auth", Status: []string{"401"}, Backend: "login"},
+					{Name: "net", Status: []string{"500-599", "404"}, Backend: "error-pages", Query: "/{status}.html"}}
+			})}},
+		{name: "error page without backend is dropped, route served", labels: kv("traefik.port", "8080", "traefik.frontend.errors.net.status", "502"),
+			want: []route.Service{svc()}, problems: []wantProblem{warnp("", "error page traefik.frontend.errors.net is ignored: no .backend")}},
+		{name: "error page bad status is dropped, route served", labels: kv("traefik.port", "8080",
+			"traefik.frontend.errors.net.status", "5xx", "traefik.frontend.errors.net.backend", "e"),
+			want: []route.Service{svc()}, problems: []wantProblem{warnp("", `status "5xx" is not a code`)}},
 
 		// Maxconn (Traefik 1.7 label.GetMaxConn).
 		{name: "maxconn default extractor", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "10"),
