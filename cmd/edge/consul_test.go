@@ -44,6 +44,15 @@ func TestConsulCatalogServedOverHTTPS(t *testing.T) {
 	}
 	a.Register(consultest.Service{ID: "app-node1", Name: "app", Address: "127.0.0.1", Port: node1, Check: "passing", Tags: tags(3)})
 	a.Register(consultest.Service{ID: "app-node2", Name: "app", Address: "127.0.0.1", Port: node2, Check: "passing", Tags: tags(1)})
+	// The same nodes behind a drr service: with one request at a time no
+	// backend has any in flight, so drr (least outstanding, ties round
+	// robin) alternates whatever the weights, where wrr keeps 3:1.
+	drr := func(weight int) []string {
+		return []string{"traefik.enable=true", "traefik.frontend.rule=Host:api.example.com", "traefik.tags=kubernetes",
+			"traefik.weight=" + strconv.Itoa(weight), "traefik.backend.loadbalancer.method=drr"}
+	}
+	a.Register(consultest.Service{ID: "api-node1", Name: "api", Address: "127.0.0.1", Port: node1, Check: "passing", Tags: drr(3)})
+	a.Register(consultest.Service{ID: "api-node2", Name: "api", Address: "127.0.0.1", Port: node2, Check: "passing", Tags: drr(1)})
 	a.Register(consultest.Service{ID: "metal-1", Name: "metal", Address: "127.0.0.1", Port: metal, Check: "passing",
 		Tags: []string{"traefik.enable=true", "traefik.tags=baremetal"}})
 
@@ -97,10 +106,10 @@ func TestConsulCatalogServedOverHTTPS(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	// spread sends n requests and counts the answers by backend.
-	spread := func(n int) map[string]int {
+	spreadOn := func(host string, n int) map[string]int {
 		got := map[string]int{}
 		for range n {
-			code, body := get("app.example.com")
+			code, body := get(host)
 			if code != 200 {
 				got[fmt.Sprint(code)]++
 				continue
@@ -109,6 +118,7 @@ func TestConsulCatalogServedOverHTTPS(t *testing.T) {
 		}
 		return got
 	}
+	spread := func(n int) map[string]int { return spreadOn("app.example.com", n) }
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -127,6 +137,10 @@ func TestConsulCatalogServedOverHTTPS(t *testing.T) {
 	// wrr with weights 3 and 1.
 	if g := spread(40); g["node1"] != 30 || g["node2"] != 10 {
 		t.Errorf("weights 3:1 gave %v over 40 requests", g)
+	}
+	waitFor("api.example.com served", func() bool { return spreadOn("api.example.com", 2)["node1"] > 0 })
+	if g := spreadOn("api.example.com", 40); g["node1"] != 20 || g["node2"] != 20 {
+		t.Errorf("drr with weights 3:1 and one request at a time gave %v over 40 requests, want 20:20", g)
 	}
 	// The constraint keeps the bare-metal service out.
 	if code, _ := get("metal.example.com"); code != http.StatusNotFound {
@@ -163,7 +177,7 @@ func TestConsulCatalogServedOverHTTPS(t *testing.T) {
 			continue
 		}
 		found = true
-		if p.State != "ok" || p.Services != 2 || p.Instances != 3 || p.Routes != 1 ||
+		if p.State != "ok" || p.Services != 3 || p.Instances != 5 || p.Routes != 2 ||
 			len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "every service registered in Consul is published") {
 			t.Errorf("discovery page: %+v", p)
 		}
