@@ -8,7 +8,8 @@
 #                         [--version v1.2.3] [--name rancher-edge] [--out dir]
 #
 # It expects <bin-dir>/edge-linux-<arch> for each arch (`make image` builds
-# them) and tags <name>:<version>-<arch>. With --out it also writes
+# them) and tags <name>:<version>-<arch>, plus, with buildah or podman, the
+# manifest list <name>:<version> naming them all. With --out it also writes
 # <out>/<name>-<version>-<arch>.tar, which `docker load` and `podman load`
 # read. It uses buildah when installed (storage options from the usual
 # buildah environment, e.g. STORAGE_DRIVER=vfs), else podman, else docker;
@@ -86,3 +87,17 @@ for arch in $archs; do
 		echo "wrote $archive (docker load -i $archive)"
 	fi
 done
+
+# One name for every architecture: a manifest list, which `buildah
+# manifest push --all <name>:<version> docker://registry/...` publishes.
+case $tool in
+buildah | podman)
+	list="$name:$version"
+	"$tool" manifest rm "$list" >/dev/null 2>&1 || true
+	"$tool" manifest create "$list" >/dev/null
+	for arch in $archs; do
+		"$tool" manifest add "$list" "containers-storage:localhost/$name:$version-$arch" >/dev/null
+	done
+	echo "manifest list $list: linux/{${archs// /,}}"
+	;;
+esac

@@ -53,6 +53,23 @@ func TestImage(t *testing.T) {
 	b.run(t, "bash", "build.sh", "--archs", strings.Join(archs, " "), "--bin-dir", binDir,
 		"--version", "image-test", "--name", "edge-image-test")
 
+	// One name for both: the manifest list lists each platform.
+	var list struct {
+		Manifests []struct {
+			Platform struct{ Architecture, OS string }
+		}
+	}
+	if err := json.Unmarshal([]byte(b.run(t, "buildah", "manifest", "inspect", "edge-image-test:image-test")), &list); err != nil {
+		t.Fatalf("manifest list: %v", err)
+	}
+	var platforms []string
+	for _, m := range list.Manifests {
+		platforms = append(platforms, m.Platform.OS+"/"+m.Platform.Architecture)
+	}
+	if strings.Join(platforms, " ") != "linux/amd64 linux/arm64" {
+		t.Errorf("manifest list platforms %v, want linux/amd64 linux/arm64", platforms)
+	}
+
 	for _, arch := range archs {
 		t.Run(arch, func(t *testing.T) {
 			ref := "edge-image-test:image-test-" + arch
