@@ -180,12 +180,16 @@ func (s *Server) overviewPage(st state) OverviewPage {
 	}
 
 	views := providerViews(st)
-	neverSynced, failing := 0, 0
+	// A provider that has never synced is red once an attempt failed (no
+	// routes from it, none coming); before that it is starting: amber.
+	neverSynced, starting, failing := 0, 0, 0
 	for _, v := range views {
 		p.Discovery = append(p.Discovery, ProviderSummary{Name: v.Name, Mode: v.Mode, State: v.State,
 			LastSuccess: v.LastSuccess, LastError: v.LastError, Link: "/discovery#" + v.Anchor})
 		c.Providers++
 		switch {
+		case v.LastSuccess.IsZero() && v.State == "starting":
+			starting++
 		case v.LastSuccess.IsZero() && v.State != "unknown":
 			neverSynced++
 		case v.State == "error":
@@ -224,12 +228,14 @@ func (s *Server) overviewPage(st state) OverviewPage {
 		more = "no provider is configured"
 	case neverSynced > 0:
 		more = strconv.Itoa(neverSynced) + " never synced"
+	case starting > 0:
+		more = strconv.Itoa(starting) + " starting"
 	case failing > 0:
 		more = strconv.Itoa(failing) + " failing, serving their last good routes"
 	}
 	tile(Tile{ID: "discovery", Value: strconv.Itoa(c.ProvidersSynced), Of: "/" + strconv.Itoa(c.Providers),
 		Label: noun(c.Providers, "provider") + " synced", More: more, Link: "/discovery"},
-		neverSynced > 0, failing > 0 || c.Providers == 0)
+		neverSynced > 0, starting > 0 || failing > 0 || c.Providers == 0)
 	tile(Tile{ID: "routes", Value: strconv.Itoa(c.Routes), Label: noun(c.Routes, "route"),
 		More: plural(c.Services, "service") + " · " + plural(c.UnroutedRequests, "unrouted request"), Link: "/routes"},
 		c.Routes == 0 && neverSynced > 0, c.Routes == 0)
@@ -267,11 +273,11 @@ func warnings(st state, providers []ProviderView, uncovered []UncoveredHost, bac
 	for _, v := range providers {
 		switch {
 		case v.LastSuccess.IsZero() && v.State != "unknown":
-			msg := "has never synced: no routes from it yet"
+			msg := "has not synced yet: no routes from it yet"
 			sev := "warning"
 			if v.LastError != "" {
 				sev = "error"
-				msg += "; the last attempt failed: " + v.LastError
+				msg = "has never synced: no routes from it; the last attempt failed: " + v.LastError
 				if !v.ErrorSince.IsZero() {
 					msg += " (failing for " + humanDuration(st.now.Sub(v.ErrorSince)) + ")"
 				}

@@ -132,8 +132,8 @@ func TestTileNeverSyncedProviderIsRed(t *testing.T) {
 	// Starting, no error yet: amber, and said so.
 	f.providers[1].LastError, f.providers[1].ErrorSince = "", time.Time{}
 	got, ws = tiles(t, h)
-	wantTiles(t, got, map[string]string{"discovery": "bad"})
-	if w := findWarning(ws, "discovery", "rancher"); w == nil || w.Severity != "warning" {
+	wantTiles(t, got, map[string]string{"discovery": "warn"})
+	if w := findWarning(ws, "discovery", "rancher"); w == nil || w.Severity != "warning" || !strings.Contains(w.Message, "not synced yet") {
 		t.Errorf("starting provider warning %+v", w)
 	}
 }

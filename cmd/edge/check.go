@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/discovery"
 	"github.com/rancher-edge/edge/discovery/file"
 	"github.com/rancher-edge/edge/discovery/labels"
 	"github.com/rancher-edge/edge/edge"
@@ -59,10 +60,12 @@ func check(ctx context.Context, e env, w io.Writer) error {
 
 	// The same construction serve runs, binding nothing: what it refuses,
 	// check reports.
+	var providers []discovery.Provider
 	if p, err := build(cfg, slog.New(slog.DiscardHandler), io.Discard, true); err != nil {
 		errs = append(errs, unjoin(err)...)
 	} else {
-		p.close()
+		defer p.close()
+		providers = p.providers
 	}
 
 	srv, err := edge.New(edge.Config{HTTPAddr: ":0", ReadFile: labelFileReader(cfg.Resolver), Logger: slog.New(slog.DiscardHandler)})
@@ -82,8 +85,11 @@ func check(ctx context.Context, e env, w io.Writer) error {
 		fmt.Fprintf(w, "\n%s\n", describeMetadata(cfg.Metadata))
 	}
 	if cfg.Rancher != nil {
-		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s); routes are discovered at run time\n",
+		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s)\n",
 			redactEndpoint(cfg.Rancher.Endpoint), cfg.Rancher.EndpointSource, cfg.Rancher.KeySource)
+		if snap, ok := checkRancher(ctx, w, providers); ok {
+			srv.Update(snap)
+		}
 	}
 	if cfg.Consul != nil {
 		checkConsul(w, cfg.Consul, cfg.Constraints)

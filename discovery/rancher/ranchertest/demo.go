@@ -24,6 +24,17 @@ type DemoConfig struct {
 	// UnhealthyIP is the address of the unhealthy container, which
 	// discovery must leave out; empty means 127.0.0.250.
 	UnhealthyIP string
+
+	// MixedIP is the address of the MixedCase/Api container; empty means
+	// the first whoami address.
+	MixedIP string
+
+	// HealthCheckPath, when set, gives whoami the edge's active health
+	// check (traefik.backend.healthcheck.path, every 2 s) and makes the
+	// unhealthy container one Rancher believes healthy: discovery routes
+	// it, and the edge's own check takes it out of rotation, as with a
+	// container whose process hangs while Rancher's check still passes.
+	HealthCheckPath string
 }
 
 // Demo names the resources [NewDemo] created.
@@ -35,7 +46,7 @@ type Demo struct {
 	MixedStack   string // stack "MixedCase"
 	MixedService string // service MixedCase/Api, routed as api.mixedcase.<domain>
 	SystemStack  string // system stack "healthcheck", never routed
-	ScaleCommand string // a curl command that scales whoami to 4 through the API
+	ScaleCommand string // a curl command that scales whoami to 5 through the API, printing one line
 }
 
 // NewDemo starts a server with the demo environment:
@@ -43,8 +54,8 @@ type Demo struct {
 //   - stack web, service whoami with traefik.port and traefik.enable, three
 //     healthy containers at cfg.WhoamiIP(1..3) and one unhealthy one;
 //   - service web/nolabels without any labels (skipped by discovery);
-//   - stack MixedCase with service Api on the first whoami address, to show
-//     that mixed-case names route in lower case;
+//   - stack MixedCase with service Api (on cfg.MixedIP), to show that
+//     mixed-case names route in lower case;
 //   - the system stack healthcheck (skipped).
 func NewDemo(cfg DemoConfig) (*Server, *Demo, error) {
 	if cfg.WhoamiIP == nil {
@@ -65,19 +76,29 @@ func NewDemo(cfg DemoConfig) (*Server, *Demo, error) {
 	d.SystemStack = s.AddStack(StackSpec{Name: "healthcheck", System: true})
 	s.AddService(d.SystemStack, ServiceSpec{Name: "healthcheck", HealthCheck: true, Scale: 2})
 	d.WebStack = s.AddStack(StackSpec{Name: "web"})
+	whoamiLabels := map[string]string{"traefik.enable": "true", "traefik.port": port}
+	unhealthy := "unhealthy"
+	if cfg.HealthCheckPath != "" {
+		whoamiLabels["traefik.backend.healthcheck.path"] = cfg.HealthCheckPath
+		whoamiLabels["traefik.backend.healthcheck.interval"] = "2s"
+		unhealthy = "healthy"
+	}
 	d.Whoami = s.AddService(d.WebStack, ServiceSpec{
 		Name:        "whoami",
-		Labels:      map[string]string{"traefik.enable": "true", "traefik.port": port},
+		Labels:      whoamiLabels,
 		HealthCheck: true,
 		Scale:       3,
 		IP:          cfg.WhoamiIP,
 	})
 	// Like in Rancher, the unhealthy container counts towards the scale.
-	d.Unhealthy = s.AddContainer(d.Whoami, ContainerSpec{IP: cfg.UnhealthyIP, Health: "unhealthy"})
+	d.Unhealthy = s.AddContainer(d.Whoami, ContainerSpec{IP: cfg.UnhealthyIP, Health: unhealthy})
 	s.setScale(d.Whoami, 4)
 	d.NoLabels = s.AddService(d.WebStack, ServiceSpec{Name: "nolabels", Scale: 1})
 	d.MixedStack = s.AddStack(StackSpec{Name: "MixedCase"})
 	first := cfg.WhoamiIP(1)
+	if cfg.MixedIP != "" {
+		first = cfg.MixedIP
+	}
 	d.MixedService = s.AddService(d.MixedStack, ServiceSpec{
 		Name:   "Api",
 		Labels: map[string]string{"traefik.port": port},
@@ -85,7 +106,7 @@ func NewDemo(cfg DemoConfig) (*Server, *Demo, error) {
 		IP:     func(int) string { return first },
 	})
 	access, secret := s.EnvironmentKey()
-	d.ScaleCommand = fmt.Sprintf(`curl -s -u %s:%s -X PUT -H 'Content-Type: application/json' -d '{"scale":5}' %s/services/%s`,
+	d.ScaleCommand = fmt.Sprintf(`curl -s -o /dev/null -w 'whoami scaled to 5: HTTP %%{http_code}\n' -u %s:%s -X PUT -H 'Content-Type: application/json' -d '{"scale":5}' %s/services/%s`,
 		access, secret, s.ProjectURL(), d.Whoami)
 	return s, d, nil
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rancher-edge/edge/discovery"
+	"github.com/rancher-edge/edge/route"
+)
+
+// rancherCheckWait bounds how long `edge check` waits for Rancher's first
+// answer.
+const rancherCheckWait = 10 * time.Second
+
+// checkRancher reads Rancher once through the provider serve would run, so
+// that `edge check` lists the routes Rancher gives and what it skipped. A
+// Rancher that cannot be read is reported, not fatal: serve would start,
+// keep retrying and serve the other routes meanwhile.
+func checkRancher(ctx context.Context, w io.Writer, providers []discovery.Provider) (route.Snapshot, bool) {
+	for _, p := range providers {
+		if p.Name() != "rancher" {
+			continue
+		}
+		snap, err := firstSnapshot(ctx, p, rancherCheckWait)
+		if err != nil {
+			st := p.Status()
+			if st.LastError != "" {
+				err = errors.New(st.LastError)
+			}
+			fmt.Fprintf(w, "rancher: not read now (%v); serve would keep retrying and serve the other routes meanwhile\n", err)
+			return route.Snapshot{}, false
+		}
+		st := p.Status()
+		fmt.Fprintf(w, "rancher: read %s, %s, %s: %s\n", plural(st.Stacks, "stack"), plural(st.Services, "service"),
+			plural(st.Containers, "container"), plural(len(snap.Services), "route"))
+		return snap, true
+	}
+	return route.Snapshot{}, false
+}
+
+// firstSnapshot runs p until it publishes, at most wait.
+func firstSnapshot(ctx context.Context, p discovery.Provider, wait time.Duration) (route.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	got := make(chan route.Snapshot, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- p.Run(ctx, func(s route.Snapshot) {
+			select {
+			case got <- s:
+			default:
+			}
+			cancel()
+		})
+	}()
+	select {
+	case s := <-got:
+		<-done
+		return s, nil
+	case <-ctx.Done():
+		<-done
+		select {
+		case s := <-got:
+			return s, nil
+		default:
+		}
+		return route.Snapshot{}, fmt.Errorf("no answer within %v", wait)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
