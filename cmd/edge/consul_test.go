@@ -229,3 +229,59 @@ func TestConsulSettings(t *testing.T) {
 		t.Errorf("bad template: %v", err)
 	}
 }
+
+// TestConsulOverTLS reads an agent that serves its API over HTTPS and
+// requires a client certificate, with the CA, certificate and key given
+// as paths through the secrets rules.
+func TestConsulOverTLS(t *testing.T) {
+	a := consultest.Start(t, consultest.Options{HTTPS: true})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "over tls") }))
+	defer backend.Close()
+	_, port, _ := net.SplitHostPort(backend.Listener.Addr().String())
+	bport, _ := strconv.Atoi(port)
+	a.Register(consultest.Service{ID: "web-1", Name: "web", Address: "127.0.0.1", Port: bport, Check: "passing", Tags: []string{"traefik.enable=true"}})
+
+	httpPort := freePort(t)
+	env := map[string]string{
+		"TRAEFIK_HTTP_PORT":               strconv.Itoa(httpPort),
+		"TRAEFIK_HTTPS_ENABLE":            "false",
+		"TRAEFIK_ADMIN_PORT":              "0",
+		"TRAEFIK_CONSUL_CATALOG_ENABLE":   "true",
+		"TRAEFIK_CONSUL_CATALOG_EXPOSED":  "false",
+		"TRAEFIK_CONSUL_CATALOG_ENDPOINT": "https://" + a.HTTPSAddr,
+		"TRAEFIK_CONSUL_CATALOG_DOMAIN":   "example.com",
+		"TRAEFIK_CONSUL_CATALOG_TLS_CA":   a.TLS.CA,
+		"TRAEFIK_CONSUL_CATALOG_TLS_CERT": a.TLS.ClientCert,
+		"TRAEFIK_CONSUL_CATALOG_TLS_KEY":  a.TLS.ClientKey,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &syncWriter{w: &strings.Builder{}}
+	go func() { done <- run(ctx, nil, mapEnv(env), io.Discard, logs) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("edge log:\n%s", logs.w.(*strings.Builder).String())
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/", httpPort), nil)
+		req.Host = "web.example.com"
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && string(b) == "over tls" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("web.example.com never served from the catalog read over TLS: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

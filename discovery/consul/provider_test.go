@@ -1,7 +1,10 @@
 package consul
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -188,4 +191,28 @@ node_prefix "" { policy = "read" }`)
 		_, rec := run(t, cfg)
 		rec.waitFor(t, live, "web with 1 server", hasServers("web", 1))
 	})
+}
+
+// TestHTTPSWithoutClientCertificate: an agent that requires a client
+// certificate refuses the edge without one, and the status says so.
+func TestHTTPSWithoutClientCertificate(t *testing.T) {
+	t.Parallel()
+	a := consultest.Start(t, consultest.Options{HTTPS: true})
+	ca, err := os.ReadFile(a.TLS.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	cfg := testConfig(t, a)
+	cfg.Endpoint = "https://" + a.HTTPSAddr
+	cfg.TLS = &tls.Config{RootCAs: roots}
+	p, rec := run(t, cfg)
+	st := waitStatus(t, p, "a TLS error", func(st route.ProviderStatus) bool { return st.LastError != "" })
+	if !strings.Contains(st.LastError, a.HTTPSAddr) || !strings.Contains(st.LastError, "certificate") {
+		t.Errorf("error %q", st.LastError)
+	}
+	if n := len(rec.all()); n != 0 {
+		t.Errorf("published %d snapshots", n)
+	}
 }

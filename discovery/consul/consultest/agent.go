@@ -37,6 +37,11 @@ type Options struct {
 	// the initial management token, as a locked-down production cluster.
 	ACL bool
 
+	// HTTPS also serves the HTTP API over TLS on [Agent.HTTPSAddr], with
+	// a certificate from a test CA ([Agent.TLS]), and requires a client
+	// certificate from the same CA there.
+	HTTPS bool
+
 	// Persist runs a single-server cluster that keeps its catalog in the
 	// data directory, instead of -dev mode's memory, so that the catalog
 	// survives [Agent.Stop] and [Agent.Start]. Its leader takes a second or
@@ -48,6 +53,10 @@ type Options struct {
 type Agent struct {
 	// Addr is the HTTP API address, 127.0.0.1:<port>.
 	Addr string
+
+	// HTTPSAddr and TLS are set with [Options.HTTPS].
+	HTTPSAddr string
+	TLS       *TLSFiles
 
 	t      testing.TB
 	bin    string
@@ -64,7 +73,7 @@ type Agent struct {
 func Start(t testing.TB, opts Options) *Agent {
 	t.Helper()
 	bin := testtools.Binary(t, "consul", "consul")
-	ports := freePorts(t, 4)
+	ports := freePorts(t, 5)
 	a := &Agent{
 		Addr: "127.0.0.1:" + strconv.Itoa(ports[0]),
 		t:    t,
@@ -77,6 +86,16 @@ func Start(t testing.TB, opts Options) *Agent {
 			"-server-port=" + strconv.Itoa(ports[3]),
 			"-log-level=warn", "-node=edge-test",
 		},
+	}
+	if opts.HTTPS {
+		a.TLS = newTLSFiles(t, t.TempDir())
+		a.HTTPSAddr = "127.0.0.1:" + strconv.Itoa(ports[4])
+		a.args = append(a.args, "-https-port="+strconv.Itoa(ports[4]), fmt.Sprintf(`-hcl=tls {
+  defaults { ca_file = %q
+    cert_file = %q
+    key_file = %q }
+  https { verify_incoming = true }
+}`, a.TLS.CA, a.TLS.serverCert, a.TLS.serverKey))
 	}
 	if opts.Persist {
 		a.args = append(a.args, "-server", "-bootstrap-expect=1", "-data-dir="+t.TempDir(),
