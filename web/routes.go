@@ -17,7 +17,8 @@ type RoutesPage struct {
 	Routes     []RouteView `json:"routes"`
 	// Unrouted counts requests that matched no route.
 	Unrouted uint64 `json:"unrouted_requests"`
-	// RecentErrors are the last 5xx answers on any route, newest first.
+	// RecentErrors are the last 5xx answers on any route (on the routes
+	// the query keeps, when there is one), newest first.
 	RecentErrors []ErrorView `json:"recent_errors"`
 	// Query is the search and filters applied; Total counts the routes
 	// before them, Providers lists the providers the filter offers.
@@ -121,6 +122,14 @@ func (s *Server) routesPage(st state, q RouteQuery) RoutesPage {
 		p.Routes = append(p.Routes, rv)
 	}
 	slices.Sort(p.Providers)
+	if q.Active() {
+		// The errors of the routes shown, whose anchors are on the page.
+		shown := make(map[string]bool, len(p.Routes))
+		for _, rv := range p.Routes {
+			shown[rv.ID] = true
+		}
+		p.RecentErrors = slices.DeleteFunc(p.RecentErrors, func(e ErrorView) bool { return !shown[e.Route] })
+	}
 	return p
 }
 

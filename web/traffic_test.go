@@ -79,6 +79,13 @@ func TestRoutesShowTraffic(t *testing.T) {
 	if !strings.Contains(body, `<rect class="err"`) {
 		t.Error("the failing route's sparkline has no error bar")
 	}
+	// A search keeps the errors of the routes it shows.
+	if err := json.Unmarshal(get(t, h, "/api/routes?q=whoami").Body.Bytes(), &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.RecentErrors) != 0 {
+		t.Errorf("q=whoami keeps the errors of other routes: %+v", page.RecentErrors)
+	}
 }
 
 // The search narrows the routes on the server (a GET form that works
