@@ -235,7 +235,10 @@ func (p *Provider) sync(ctx context.Context, l *loop) time.Duration {
 	}
 	if l.ambiguous && !l.healthMoved {
 		// The catalog moved and neither its tags nor any check explain it:
-		// an instance without checks came or went. Read everything.
+		// an instance without checks came or went. Read everything. (When
+		// a check changed in the same debounce window it is taken as the
+		// explanation; an instance without checks registered in that
+		// same window waits for the next change of its service.)
 		l.all = true
 	}
 	l.ambiguous, l.healthMoved = false, false
