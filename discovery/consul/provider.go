@@ -412,10 +412,17 @@ func (p *Provider) updateError(l *loop, synced bool) {
 		p.log.Info("consul reachable again", "down_for", now.Sub(st.ErrorSince).Round(time.Millisecond))
 	}
 	st.LastSuccess = now
-	st.LastError, st.ErrorSince = "", time.Time{}
+	st.LastError, st.ErrorSince, st.NextAttempt = "", time.Time{}, time.Time{}
 	if synced {
 		st.Syncs++
 	}
+}
+
+// setNext records when a failed read is retried, for the dashboard.
+func (p *Provider) setNext(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status.NextAttempt = t
 }
 
 // String describes the provider for logs, without the token.

@@ -140,7 +140,7 @@ func TestAgentDownKeepsRoutes(t *testing.T) {
 	if n := len(rec.all()); n != before {
 		t.Fatalf("published %d snapshots while the agent was down", n-before)
 	}
-	if st := p.Status(); st.Errors == 0 || st.ErrorSince.IsZero() || st.LastError == "" {
+	if st := p.Status(); st.Errors == 0 || st.ErrorSince.IsZero() || st.LastError == "" || st.NextAttempt.IsZero() {
 		t.Errorf("status during the outage %+v", st)
 	}
 

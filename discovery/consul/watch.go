@@ -61,7 +61,9 @@ func (p *Provider) watch(ctx context.Context, health bool, r reader, events chan
 			return
 		}
 		if failures > 0 {
-			sleep(ctx, p.backoff(failures))
+			d := p.backoff(failures)
+			p.setNext(time.Now().Add(d))
+			sleep(ctx, d)
 		}
 	}
 }
