@@ -184,6 +184,18 @@ func TestACLTokenWithoutReadPermission(t *testing.T) {
 			t.Errorf("error %q", st.LastError)
 		}
 	})
+	t.Run("a token that may read services but not nodes", func(t *testing.T) {
+		cfg := testConfig(t, a)
+		cfg.Token, cfg.TokenSource = a.Token(`service_prefix "" { policy = "read" }`), "TRAEFIK_CONSUL_CATALOG_TOKEN"
+		p, rec := run(t, cfg)
+		st := waitStatus(t, p, "an ACL error", func(st route.ProviderStatus) bool { return st.LastError != "" })
+		if !strings.Contains(st.LastError, "node:read") || !strings.Contains(st.LastError, "TRAEFIK_CONSUL_CATALOG_TOKEN") {
+			t.Errorf("error %q", st.LastError)
+		}
+		if n := len(rec.all()); n != 0 {
+			t.Errorf("published %d snapshots without node:read", n)
+		}
+	})
 	t.Run("a token that may read", func(t *testing.T) {
 		cfg := testConfig(t, a)
 		cfg.Token = a.Token(`service_prefix "" { policy = "read" }
