@@ -148,7 +148,7 @@ func errACLFiltered(cfg Config) error {
 func tokenFrom(cfg Config) string {
 	switch {
 	case cfg.Token == "":
-		return " (none set: anonymous)"
+		return " (none configured)"
 	case cfg.TokenSource != "":
 		return " from " + cfg.TokenSource
 	}
