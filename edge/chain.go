@@ -33,12 +33,13 @@ type stage struct {
 	describe func(rt *Route) string
 }
 
-// stages is the chain, outermost first, in Traefik 1.7's order:
-// whitelist, redirect, headers, basic auth, then the rule's path
+// stages is the chain, outermost first, in Traefik 1.7's order: the
+// entry point's compression, then whitelist, redirect, headers, basic auth, then the rule's path
 // modifiers in front of the proxy. The redirect passes requests it does
 // not apply to (already on its entry point, regex not matching) on, and
 // comes before auth so nobody is asked for credentials over plain HTTP.
 var stages = [...]stage{
+	{kind: "compress", wrap: wrapCompress, describe: describeCompress},
 	{kind: "whitelist", wrap: wrapWhiteList, describe: describeWhiteList},
 	{kind: "redirect", wrap: wrapRedirect, describe: describeRedirect},
 	{kind: "headers", wrap: wrapHeaders, describe: func(rt *Route) string { return headersDetail(rt.Service.Headers) }},

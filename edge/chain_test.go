@@ -34,6 +34,12 @@ var middlewareFields = map[string]func(*route.Service){
 	},
 }
 
+// configStages maps the stages the server's configuration turns on, for
+// every route, to a change of Config that does.
+var configStages = map[string]func(*Config){
+	"compress": func(c *Config) { c.CompressHTTP = true },
+}
+
 // fastPathFields lists the fields of route.Service that both proxy
 // designs honour without the handler chain, and where.
 var fastPathFields = map[string]string{
@@ -107,7 +113,25 @@ func TestEveryMiddlewareFieldTurnsFastPathOff(t *testing.T) {
 				"or to fastPathFields if both fast paths honour it themselves", name)
 		}
 	}
-	// Every stage the fast paths do not apply is reachable from a field.
+	// Stages the server's configuration turns on for every route.
+	for kind, on := range configStages {
+		t.Run(kind, func(t *testing.T) {
+			cfg := Config{HTTPAddr: "127.0.0.1:0"}
+			on(&cfg)
+			cs, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			rt := cs.Update(snapshot(base)).Routes()[0]
+			if mws := rt.Middlewares(); rt.fast || len(mws) != 1 || mws[0].Kind != kind {
+				t.Errorf("with %s on: fast=%v middlewares=%v", kind, rt.fast, mws)
+			}
+			kinds[kind] = true
+		})
+	}
+	// Every stage the fast paths do not apply is reachable from a field
+	// or the configuration.
 	for _, st := range stages {
 		if !st.fast && !kinds[st.kind] {
 			t.Errorf("stage %q is turned on by no field in middlewareFields", st.kind)

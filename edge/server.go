@@ -47,6 +47,13 @@ type Config struct {
 	// TrustedIPs are the peers whose X-Forwarded-* headers are believed.
 	// Empty trusts nobody: those headers are replaced.
 	TrustedIPs []netip.Prefix
+	// CompressHTTP and CompressHTTPS gzip compressible responses of at
+	// least 1 KiB on the HTTP and the HTTPS listener (Traefik 1.x's entry
+	// point compress). Routes are then served by the net/http handler
+	// chain. False, the default, passes bodies on as the backend sent
+	// them.
+	CompressHTTP, CompressHTTPS bool
+
 	// ProxyProtocol accepts a PROXY protocol header (v1 or v2) from
 	// TrustedIPs on the HTTP and HTTPS listeners; its client becomes the
 	// request's remote address. A header from any other peer closes the

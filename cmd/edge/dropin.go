@@ -27,6 +27,9 @@ type dropIn struct {
 	// provider's own.
 	Constraints []string
 	MinTLS      uint16 // tls.VersionTLS12 or tls.VersionTLS13
+	// CompressHTTP and CompressHTTPS are TRAEFIK_HTTP_COMPRESSION and
+	// TRAEFIK_HTTPS_COMPRESSION.
+	CompressHTTP, CompressHTTPS bool
 
 	// Warnings are settings accepted but worth a word: check prints them,
 	// serve logs them once.
@@ -89,6 +92,8 @@ func loadDropIn(e env, c *config, p *problems) {
 		p.add("TRAEFIK_HTTPS_MIN_TLS: %q is not VersionTLS12 or VersionTLS13", e.get("TRAEFIK_HTTPS_MIN_TLS"))
 	}
 
+	c.CompressHTTP = e.boolSetting("TRAEFIK_HTTP_COMPRESSION", p)
+	c.CompressHTTPS = e.boolSetting("TRAEFIK_HTTPS_COMPRESSION", p)
 	loadSSLPath(e, c, p)
 	loadFileEnable(e, c, p)
 	loadRancherDropIn(e, c, p)

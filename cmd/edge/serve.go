@@ -121,6 +121,8 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 		// rawmind0's TRAEFIK_TRUSTEDIPS meant both: forwarded headers
 		// and the PROXY protocol from those addresses.
 		ProxyProtocol:   len(cfg.TrustedIPs) > 0,
+		CompressHTTP:    cfg.CompressHTTP,
+		CompressHTTPS:   cfg.CompressHTTPS,
 		AccessLogFormat: cfg.AccessLog,
 		ReadFile:        labelFileReader(cfg.Resolver),
 		DurationBuckets: cfg.Metrics.Buckets,

@@ -103,6 +103,8 @@ var settings = []setting{
 	{"TRAEFIK_ADMIN_ENABLE", "admin-enable", "true", "serve the dashboard, API and metrics on TRAEFIK_ADMIN_PORT; false keeps only /ping there"},
 	{"TRAEFIK_ADMIN_AUTH_METHOD", "admin-auth-method", "basic", "dashboard authentication: basic (digest is refused: it needs the password or an MD5 of it stored)"},
 	{"TRAEFIK_ADMIN_READ_ONLY", "admin-read-only", "true", "the dashboard and API are always read-only; false is accepted with a warning"},
+	{"TRAEFIK_HTTP_COMPRESSION", "http-compression", "false", "gzip compressible responses of 1 KiB or more on the HTTP port (streams stay streams); routes then leave the fast path"},
+	{"TRAEFIK_HTTPS_COMPRESSION", "https-compression", "false", "the same on the HTTPS port"},
 	{"TRAEFIK_HTTPS_MIN_TLS", "https-min-tls", "VersionTLS12", "oldest TLS version served: VersionTLS12 or VersionTLS13 (1.0 and 1.1 are refused)"},
 	{"TRAEFIK_SSL_PATH", "ssl-path", "", "directory whose every *.crt with a matching *.key is served (SNI), next to TRAEFIK_SSL_CERT"},
 	{"TRAEFIK_FILE_ENABLE", "file-enable", "", "true: read TRAEFIK_FILE (TRAEFIK_FILE_NAME); false: ignore it; empty: read it when set"},
@@ -129,15 +131,13 @@ var legacy = map[string]string{
 	"TRAEFIK_DOCKER_ENDPOINT":                "there is no Docker provider",
 	// Until the settings that honour them land; a setting of the same
 	// name always wins over this list.
-	"TRAEFIK_HTTP_COMPRESSION":  "not yet honoured: responses are passed on as the backend sent them",
-	"TRAEFIK_HTTPS_COMPRESSION": "not yet honoured: responses are passed on as the backend sent them",
-	"TRAEFIK_TIMEOUT_READ":      "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_WRITE":     "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_IDLE":      "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_DIAL":      "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_HEADER":    "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_GRACE":     "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_ACCEPT":    "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_READ":   "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_WRITE":  "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_IDLE":   "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_DIAL":   "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_HEADER": "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_GRACE":  "not yet honoured: the edge's own bounded timeouts apply",
+	"TRAEFIK_TIMEOUT_ACCEPT": "not yet honoured: the edge's own bounded timeouts apply",
 }
 
 // aliases maps other names the images used to the canonical setting.

@@ -1,0 +1,172 @@
+package edge
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCompression: with the HTTPS entry point compressing, compressible
+// responses of 1 KiB or more are gzipped for clients that accept it;
+// small, already encoded, media and range responses pass as the backend
+// sent them; a streaming response keeps arriving flush by flush.
+func TestCompression(t *testing.T) {
+	big := strings.Repeat(`{"name":"edge","ok":true},`, 200)
+	release := make(chan struct{})
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/big":
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("ETag", `"v1"`)
+			io.WriteString(w, big)
+		case "/big-length":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			io.WriteString(w, big)
+		case "/small":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"ok":true}`)
+		case "/encoded":
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Set("Content-Encoding", "br")
+			io.WriteString(w, big)
+		case "/image":
+			w.Header().Set("Content-Type", "image/png")
+			io.WriteString(w, big)
+		case "/stream":
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: first\n\n")
+			w.(http.Flusher).Flush()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			io.WriteString(w, "data: second\n\n")
+		}
+	}))
+	t.Cleanup(b.Close)
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		te := startEdge(t, mode, func(c *Config) { c.CompressHTTPS = true })
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
+		c := te.client(false)
+		for _, tc := range []struct {
+			path, accept string
+			gzipped      bool
+		}{
+			{"/big", "gzip, deflate, br", true},
+			{"/big-length", "br;q=1, gzip;q=0.5", true},
+			{"/big", "", false},
+			{"/big", "gzip;q=0", false},
+			{"/small", "gzip", false},
+			{"/encoded", "gzip", false},
+			{"/image", "gzip", false},
+		} {
+			resp, body := get(t, c, hostURL(te, "app.test.local", tc.path), "Accept-Encoding", tc.accept)
+			if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.gzipped {
+				t.Errorf("%s (Accept-Encoding %q): gzipped %v, want %v (%q)", tc.path, tc.accept, got, tc.gzipped, resp.Header.Get("Content-Encoding"))
+				continue
+			}
+			if !tc.gzipped {
+				continue
+			}
+			zr, err := gzip.NewReader(strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil || string(plain) != big {
+				t.Errorf("%s: body does not decompress to the backend's (%v)", tc.path, err)
+			}
+			if resp.Header.Get("Content-Length") != "" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("%s: headers %v", tc.path, resp.Header)
+			}
+			if et := resp.Header.Get("ETag"); tc.path == "/big" && et != `W/"v1"` {
+				t.Errorf("ETag %q is not weakened", et)
+			}
+			if len(body) >= len(big)/4 {
+				t.Errorf("%s: %d bytes compressed to %d", tc.path, len(big), len(body))
+			}
+		}
+
+		// Streaming: the first event arrives while the backend still
+		// holds the second.
+		req, _ := http.NewRequest(http.MethodGet, hostURL(te, "app.test.local", "/stream"), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("stream not compressed: %v", resp.Header)
+		}
+		got := make(chan string, 1)
+		go func() {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			line, _ := bufio.NewReader(zr).ReadString('\n')
+			got <- line
+		}()
+		select {
+		case line := <-got:
+			if line != "data: first\n" {
+				t.Errorf("first event %q", line)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("the first event did not arrive while the stream was open")
+		}
+	})
+}
+
+// TestCompressionPerEntryPoint: the HTTP entry point compresses only with
+// CompressHTTP.
+func TestCompressionPerEntryPoint(t *testing.T) {
+	big := strings.Repeat("hello edge ", 300)
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, big)
+	}))
+	t.Cleanup(b.Close)
+	for _, on := range []bool{false, true} {
+		te := startEdge(t, func(c *Config) {
+			c.HTTPSAddr, c.TLS = "", nil
+			c.CompressHTTP, c.CompressHTTPS = on, true
+		})
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
+		resp, _ := get(t, te.client(false), te.httpURL+"/", "Host", "app.test.local", "Accept-Encoding", "gzip")
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != on {
+			t.Errorf("CompressHTTP=%v: gzipped %v", on, got)
+		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for v, want := range map[string]bool{
+		"gzip": true, "GZIP": true, "deflate, gzip;q=0.8": true, "*": true, "gzip;q=0": false, "gzip; q=0.0": false,
+		"br": false, "": false, "x-gzip": false,
+	} {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Accept-Encoding", v)
+		}
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
