@@ -80,6 +80,8 @@ var communityVars = []communityVar{
 	{name: "TRAEFIK_ADMIN_AUTH_METHOD", images: raw},
 	{name: "TRAEFIK_ADMIN_AUTH_USERS", images: raw, note: "bcrypt, apr1 and {SHA} htpasswd lines, one per line or comma-separated"},
 	{name: "TRAEFIK_ADMIN_READ_ONLY", images: raw},
+	{name: "TRAEFIK_ADMIN_BASIC_AUTH_USERS", images: raw},
+	{name: "TRAEFIK_ADMIN_DIGEST_AUTH_USERS", images: raw},
 	{name: "TRAEFIK_CONSTRAINTS", images: raw},
 	{name: "TRAEFIK_DEBUG", images: both, def: map[string]string{imageMch1307: "true"}},
 	{name: "TRAEFIK_INSECURE_SKIP", images: raw},
@@ -124,8 +126,9 @@ var communityVars = []communityVar{
 // a value that asks for it, the edge refuses to start rather than serve
 // something else. loadCompat enforces them; the text is for the docs.
 var refused = map[string]string{
-	"TRAEFIK_DOCKER_ENABLE":   "`true` is refused: there is no Docker provider (describe the services in TRAEFIK_FILE, or use Rancher discovery)",
-	"TRAEFIK_DOCKER_ENDPOINT": "refused with TRAEFIK_DOCKER_ENABLE=true; ignored with a warning otherwise",
+	"TRAEFIK_DOCKER_ENABLE":           "`true` is refused: there is no Docker provider (describe the services in TRAEFIK_FILE, or use Rancher discovery)",
+	"TRAEFIK_DOCKER_ENDPOINT":         "refused with TRAEFIK_DOCKER_ENABLE=true; ignored with a warning otherwise",
+	"TRAEFIK_ADMIN_DIGEST_AUTH_USERS": "refused: digest authentication stores the password or its MD5; use bcrypt users in TRAEFIK_ADMIN_USERS",
 }
 
 // disposition says, for the migration table, what the edge does with a

@@ -80,12 +80,12 @@ func loadDropIn(e env, c *config, p *problems) {
 		}
 	}
 
-	switch v := strings.ToLower(strings.TrimPrefix(strings.ToLower(e.value(lookupSetting("TRAEFIK_HTTPS_MIN_TLS"))), "versiontls")); v {
+	switch v := strings.TrimPrefix(strings.ToLower(e.value(lookupSetting("TRAEFIK_HTTPS_MIN_TLS"))), "versiontls"); v {
 	case "12", "1.2":
 		c.MinTLS = tls.VersionTLS12
 	case "13", "1.3":
 		c.MinTLS = tls.VersionTLS13
-	case "10", "11", "1.0", "1.1":
+	case "10", "11", "1.0", "1.1", "versionssl30", "ssl30":
 		c.MinTLS = tls.VersionTLS12
 		c.warn("TRAEFIK_HTTPS_MIN_TLS=%s: TLS 1.0 and 1.1 are not offered (RFC 8996); serving TLS 1.2 and 1.3", e.get("TRAEFIK_HTTPS_MIN_TLS"))
 	default:
@@ -99,6 +99,10 @@ func loadDropIn(e env, c *config, p *problems) {
 	loadRancherDropIn(e, c, p)
 	loadAdminDropIn(e, c, p)
 
+	if strings.TrimSpace(e.getenv("TRAEFIK_ADMIN_DIGEST_AUTH_USERS")) != "" {
+		p.add("TRAEFIK_ADMIN_DIGEST_AUTH_USERS is refused: digest authentication stores the password or its MD5; " +
+			"create basic-auth users with `htpasswd -nbB user password` and set TRAEFIK_ADMIN_USERS")
+	}
 	if on, _ := strconv.ParseBool(strings.TrimSpace(e.getenv("TRAEFIK_DOCKER_ENABLE"))); on {
 		p.add("TRAEFIK_DOCKER_ENABLE=true: there is no Docker provider; describe the services in TRAEFIK_FILE or use Rancher discovery, and unset TRAEFIK_DOCKER_ENABLE")
 	}

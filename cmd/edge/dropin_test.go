@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -481,5 +482,27 @@ func TestEveryCommunityVariableHasAnAnswer(t *testing.T) {
 	}
 	if !strings.HasSuffix(string(doc), table.String()) {
 		t.Error("docs/migrating.md does not end with the current table; regenerate it with `go run ./cmd/edge help migrating`")
+	}
+}
+
+// TestMinTLSAndDigest: the catalog's older TLS choices serve TLS 1.2 with
+// a warning; digest users are refused with the way out.
+func TestMinTLSAndDigest(t *testing.T) {
+	for _, v := range []string{"VersionTLS10", "VersionTLS11", "VersionSSL30"} {
+		cfg, err := loadConfig(env2(map[string]string{"TRAEFIK_HTTPS_MIN_TLS": v}))
+		if err != nil || cfg.MinTLS != tls.VersionTLS12 || len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], v) {
+			t.Errorf("%s: %v %x %q", v, err, cfg.MinTLS, cfg.Warnings)
+		}
+	}
+	if cfg, err := loadConfig(env2(map[string]string{"TRAEFIK_HTTPS_MIN_TLS": "VersionTLS13"})); err != nil || cfg.MinTLS != tls.VersionTLS13 {
+		t.Errorf("VersionTLS13: %v %x", err, cfg.MinTLS)
+	}
+	for name, env := range map[string]map[string]string{
+		"method": {"TRAEFIK_ADMIN_AUTH_METHOD": "digest"},
+		"users":  {"TRAEFIK_ADMIN_DIGEST_AUTH_USERS": "admin:traefik:0123"},
+	} {
+		if _, err := loadConfig(env2(env)); err == nil || !strings.Contains(err.Error(), "htpasswd -nbB") {
+			t.Errorf("digest %s: %v", name, err)
+		}
 	}
 }
