@@ -15,6 +15,8 @@ import (
 	"text/template"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rancher-edge/edge/discovery/rancher/ranchertest"
 )
 
 // The Rancher 1.6 catalog entry (deploy/rancher-catalog) is rendered here
@@ -207,6 +209,20 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 	certPEM, _ := os.ReadFile(certPath)
 	keyPEM, _ := os.ReadFile(keyPath)
 
+	// check reads Rancher once: the real rancher-metadata (through a
+	// loopback relay, as its address inside a container cannot be reached
+	// here) in metadata mode, the fake Rancher API in api mode.
+	_, metadataURL := metadataRelay(t, labelledWhoami("80", "10.42.0.1"))
+	api, err := ranchertest.New(ranchertest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	api.AddService(api.AddStack(ranchertest.StackSpec{Name: "web"}), ranchertest.ServiceSpec{
+		Name: "whoami", Labels: map[string]string{"traefik.port": "80", "traefik.tags": "api"}, HealthCheck: true, Scale: 2,
+	})
+	accessKey, secretKey := api.EnvironmentKey()
+
 	tests := []struct {
 		name    string
 		answers []string
@@ -222,7 +238,7 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 				cfg.MinTLS != tls.VersionTLS12 || cfg.Admin.PublicMetrics || len(cfg.TrustedIPs) != 0 {
 				t.Errorf("config %+v", cfg)
 			}
-			if !strings.Contains(out, "rancher-metadata: http://rancher-metadata.rancher.internal/2016-07-29 (long-polling") {
+			if !strings.Contains(out, "/2016-07-29 (long-polling") || !strings.Contains(out, "rancher-metadata: read 1 stack, 1 service, 1 container: 1 route") {
 				t.Errorf("check output:\n%s", out)
 			}
 			labels := dig(compose, "services", "edge", "labels").(map[string]any)
@@ -244,7 +260,7 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 		name: "api mode, https, constraints, health filter",
 		answers: []string{"rancher_integration", "api", "https_enable", "true", "constraints", "tag==api", "rancher_healthcheck", "true", "rancher_domain", "example.com", "rancher_exposed", "true",
 			"https_min_tls", "VersionTLS13", "metrics_enable", "true", "trusted_ips", "10.0.0.0/8"},
-		rancher: map[string]string{"CATTLE_URL": "http://rancher:8080/v1", "CATTLE_ACCESS_KEY": "AK", "CATTLE_SECRET_KEY": "SK-secret"},
+		rancher: map[string]string{"CATTLE_URL": api.URL() + "/v1", "CATTLE_ACCESS_KEY": accessKey, "CATTLE_SECRET_KEY": secretKey},
 		check: func(t *testing.T, compose map[string]any, cfg config, out string) {
 			rc := cfg.Rancher
 			if rc == nil || cfg.Metadata != nil || rc.EndpointSource != "CATTLE_URL" || rc.KeySource != "CATTLE_ACCESS_KEY" ||
@@ -261,7 +277,10 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			if cfg.MinTLS != tls.VersionTLS13 || !cfg.Admin.PublicMetrics || fmt.Sprint(cfg.TrustedIPs) != "[10.0.0.0/8]" {
 				t.Errorf("min TLS %x, public metrics %v, trusted %v", cfg.MinTLS, cfg.Admin.PublicMetrics, cfg.TrustedIPs)
 			}
-			if strings.Contains(out, "SK-secret") {
+			if !strings.Contains(out, "rancher: read 1 stack, 1 service, 2 containers: 1 route") || !strings.Contains(out, "Host:whoami.web.example.com") {
+				t.Errorf("check did not read the API:\n%s", out)
+			}
+			if strings.Contains(out, secretKey) {
 				t.Error("check printed the secret key")
 			}
 		},
@@ -329,6 +348,12 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			env := map[string]string{}
 			for k, v := range dig(compose, "services", "edge", "environment").(map[string]any) {
 				env[k] = fmt.Sprint(v)
+			}
+			if env["TRAEFIK_RANCHER_METADATA_URL"] != "" {
+				t.Fatal("the template sets the metadata URL; it is Rancher's own")
+			}
+			if env["TRAEFIK_RANCHER_MODE"] == "metadata" {
+				env["TRAEFIK_RANCHER_METADATA_URL"] = metadataURL
 			}
 			for k, v := range tc.rancher {
 				env[k] = v

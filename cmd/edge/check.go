@@ -83,6 +83,9 @@ func check(ctx context.Context, e env, w io.Writer) error {
 	}
 	if cfg.Metadata != nil {
 		fmt.Fprintf(w, "\n%s\n", describeMetadata(cfg.Metadata))
+		if snap, ok := checkRancher(ctx, w, providers); ok {
+			srv.Update(snap)
+		}
 	}
 	if cfg.Rancher != nil {
 		fmt.Fprintf(w, "\nrancher: %s (endpoint from %s, keys from %s)\n",

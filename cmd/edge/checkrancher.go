@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/discovery"
+	"github.com/rancher-edge/edge/discovery/metadata"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -15,13 +16,14 @@ import (
 // answer.
 const rancherCheckWait = 10 * time.Second
 
-// checkRancher reads Rancher once through the provider serve would run, so
-// that `edge check` lists the routes Rancher gives and what it skipped. A
-// Rancher that cannot be read is reported, not fatal: serve would start,
-// keep retrying and serve the other routes meanwhile.
+// checkRancher reads Rancher once through the provider serve would run
+// (the API's, or rancher-metadata's in metadata mode), so that `edge
+// check` lists the routes Rancher gives and what it skipped. A Rancher
+// that cannot be read is reported, not fatal: serve would start, keep
+// retrying and serve the other routes meanwhile.
 func checkRancher(ctx context.Context, w io.Writer, providers []discovery.Provider) (route.Snapshot, bool) {
 	for _, p := range providers {
-		if p.Name() != "rancher" {
+		if p.Name() != "rancher" && p.Name() != metadata.ProviderName {
 			continue
 		}
 		snap, err := firstSnapshot(ctx, p, rancherCheckWait)
@@ -30,11 +32,11 @@ func checkRancher(ctx context.Context, w io.Writer, providers []discovery.Provid
 			if st.LastError != "" {
 				err = errors.New(st.LastError)
 			}
-			fmt.Fprintf(w, "rancher: not read now (%v); serve would keep retrying and serve the other routes meanwhile\n", err)
+			fmt.Fprintf(w, "%s: not read now (%v); serve would keep retrying and serve the other routes meanwhile\n", p.Name(), err)
 			return route.Snapshot{}, false
 		}
 		st := p.Status()
-		fmt.Fprintf(w, "rancher: read %s, %s, %s: %s\n", plural(st.Stacks, "stack"), plural(st.Services, "service"),
+		fmt.Fprintf(w, "%s: read %s, %s, %s: %s\n", p.Name(), plural(st.Stacks, "stack"), plural(st.Services, "service"),
 			plural(st.Containers, "container"), plural(len(snap.Services), "route"))
 		return snap, true
 	}

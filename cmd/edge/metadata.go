@@ -84,6 +84,6 @@ func describeMetadata(mc *metadataConfig) string {
 	if mc.IntervalPoll {
 		how = fmt.Sprintf("polling /version every %v", mc.Refresh)
 	}
-	return fmt.Sprintf("rancher-metadata: %s/%s (%s); routes are discovered at run time",
+	return fmt.Sprintf("rancher-metadata: %s/%s (%s)",
 		strings.TrimRight(mc.URL, "/"), strings.Trim(mc.Prefix, "/"), how)
 }

@@ -35,17 +35,24 @@ func TestMetadataMode(t *testing.T) {
 	}
 
 	// The catalog's environment: metadata mode, the prefix with its slash,
-	// and the CATTLE_* Rancher injects anyway.
-	env := with("TRAEFIK_RANCHER_PREFIX", "/2016-07-29", "TRAEFIK_RANCHER_DOMAIN", "example.com",
+	// and the CATTLE_* Rancher injects anyway (never read in metadata mode).
+	_, relay := metadataRelay(t, labelledWhoami("8080", "10.42.0.1"))
+	env := with("TRAEFIK_RANCHER_PREFIX", "/2016-07-29", "TRAEFIK_RANCHER_DOMAIN", "example.com", "TRAEFIK_RANCHER_METADATA_URL", relay,
 		"CATTLE_URL", "http://rancher:8080/v1", "CATTLE_ACCESS_KEY", "ak", "CATTLE_SECRET_KEY", "sk")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"check"}, mapEnv(env), &out, io.Discard); err != nil {
 		t.Fatalf("check: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "rancher-metadata: http://rancher-metadata.rancher.internal/2016-07-29 (long-polling /version") ||
-		strings.Contains(out.String(), "rancher: http://rancher:8080") {
-		t.Errorf("check output:\n%s", out.String())
+	for _, want := range []string{
+		"rancher-metadata: " + relay + "/2016-07-29 (long-polling /version",
+		"rancher-metadata: read 1 stack, 1 service, 1 container: 1 route",
+		"Host:whoami.web.example.com",
+	} {
+		if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "rancher: http://rancher:8080") {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
 	}
+	delete(env, "TRAEFIK_RANCHER_METADATA_URL")
 	cfg, err := loadConfig(envOf(env))
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +94,33 @@ func TestMetadataMode(t *testing.T) {
 
 func envOf(m map[string]string) env { return env{getenv: mapEnv(m)} }
 
+// metadataRelay runs the real rancher-metadata server with w and returns
+// it with the URL of a relay on loopback that forwards to it (long polls
+// included): the server lives in a network namespace of its own
+// (metadatatest), which an edge in this process cannot reach directly.
+func metadataRelay(t *testing.T, w md.World) (*md.Server, string) {
+	t.Helper()
+	s := md.Start(t, w)
+	relay := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(&url.URL{Scheme: "http", Host: strings.TrimPrefix(s.URL, "http://")})
+		},
+		Transport: s.Transport(),
+		ErrorLog:  log.New(io.Discard, "", 0), // a long poll in flight is cancelled at the end
+	})
+	t.Cleanup(relay.Close)
+	return s, relay.URL
+}
+
+// labelledWhoami is stack web with service whoami (traefik.enable=true,
+// tags api) and one healthy container at ip.
+func labelledWhoami(port, ip string) md.World {
+	return md.World{Stacks: []md.Stack{{Name: "web", Services: []md.Service{{
+		Name: "whoami", Labels: map[string]string{"traefik.port": port, "traefik.enable": "true", "traefik.tags": "api"},
+		Containers: []md.Container{{IP: ip, Health: "healthy"}},
+	}}}}}
+}
+
 // TestServeMetadataEndToEnd runs the edge in metadata mode against the real
 // rancher-metadata server and sends it requests: a service labelled in
 // metadata is served, and a container turning unhealthy leaves it.
@@ -105,20 +139,12 @@ func TestServeMetadataEndToEnd(t *testing.T) {
 			Containers: []md.Container{{IP: "127.0.0.1", Health: health}},
 		}}}}}
 	}
-	s := md.Start(t, world("healthy"))
-	relay := httptest.NewServer(&httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(&url.URL{Scheme: "http", Host: strings.TrimPrefix(s.URL, "http://")})
-		},
-		Transport: s.Transport(),
-		ErrorLog:  log.New(io.Discard, "", 0), // the long poll in flight is cancelled at the end
-	})
-	defer relay.Close()
+	s, relay := metadataRelay(t, world("healthy"))
 
 	httpPort := freePort(t)
 	stop := startEdgeProcess(t, map[string]string{
 		"TRAEFIK_RANCHER_MODE":         "metadata",
-		"TRAEFIK_RANCHER_METADATA_URL": relay.URL,
+		"TRAEFIK_RANCHER_METADATA_URL": relay,
 		"TRAEFIK_RANCHER_PREFIX":       "/2016-07-29",
 		"TRAEFIK_RANCHER_DOMAIN":       "example.com",
 		"TRAEFIK_RANCHER_EXPOSED":      "false",
