@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/rancher-edge/edge/edge/middleware"
 )
@@ -61,4 +62,21 @@ func describeForwardAuth(rt *Route) string {
 		d += ", trusts X-Forwarded-*"
 	}
 	return d
+}
+
+func wrapPassClientCert(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {
+	if rt.Service.PassTLSClientCert == nil {
+		return nil, nil
+	}
+	return middleware.PassTLSClientCert(*rt.Service.PassTLSClientCert, next)
+}
+
+func describePassClientCert(rt *Route) string {
+	p := rt.Service.PassTLSClientCert
+	var parts []string
+	if p.PEM {
+		parts = append(parts, "PEM")
+	}
+	parts = append(parts, p.Infos...)
+	return strings.Join(parts, ", ")
 }

@@ -46,6 +46,7 @@ var stages = [...]stage{
 	{kind: "auth", wrap: wrapBasicAuth, describe: describeBasicAuth},
 	{kind: "digest-auth", wrap: wrapDigestAuth, describe: describeDigestAuth},
 	{kind: "forward-auth", wrap: wrapForwardAuth, describe: describeForwardAuth},
+	{kind: "pass-client-cert", wrap: wrapPassClientCert, describe: describePassClientCert},
 	{kind: "error-pages", wrap: wrapErrorPages, describe: describeErrorPages},
 	{kind: "rate-limit", wrap: wrapRateLimit, describe: describeRateLimit},
 	{kind: "maxconn", wrap: wrapMaxConn, describe: describeMaxConn},

@@ -27,7 +27,8 @@ var middlewareFields = map[string]func(*route.Service){
 	"RateLimit": func(s *route.Service) {
 		s.RateLimit = &route.RateLimit{ExtractorFunc: "client.ip", RateSets: []route.RateSet{{Period: time.Second, Average: 1, Burst: 1}}}
 	},
-	"MaxConn": func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 1} },
+	"MaxConn":           func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 1} },
+	"PassTLSClientCert": func(s *route.Service) { s.PassTLSClientCert = &route.PassTLSClientCert{PEM: true} },
 	"ErrorPages": func(s *route.Service) {
 		s.Backend = "pages" // its own page backend, so the table has it
 		s.ErrorPages = []route.ErrorPage{{Name: "e", Status: []string{"502"}, Backend: "pages", Query: "/{status}.html"}}
@@ -160,7 +161,7 @@ func TestMiddlewaresInChainOrder(t *testing.T) {
 			t.Errorf("middleware %s has no description", m.Kind)
 		}
 	}
-	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "error-pages", "rate-limit", "maxconn", "path-rewrite"}
+	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "pass-client-cert", "error-pages", "rate-limit", "maxconn", "path-rewrite"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Middlewares() kinds = %v, want %v", got, want)
 	}

@@ -115,6 +115,10 @@ type Service struct {
 	// ErrorPages replace error answers with pages from another backend.
 	ErrorPages []ErrorPage
 
+	// PassTLSClientCert, when non-nil, passes the client certificate of
+	// the TLS connection to the backend in request headers.
+	PassTLSClientCert *PassTLSClientCert
+
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
 	Servers []Server

@@ -31,6 +31,7 @@ type config struct {
 	AccessLog       string // "", "common", "json"
 	TrustedIPs      []netip.Prefix
 	BackendInsecure bool
+	ClientCA        clientCASettings
 
 	Rancher  *rancherConfig  // nil when no endpoint is configured, or in metadata mode
 	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
@@ -228,6 +229,7 @@ func loadConfig(e env) (config, error) {
 	c.ACME = loadACME(e, c.Resolver, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
 	loadDropIn(e, &c, &p)
+	loadClientCA(e, &c, &p)
 	c.Metrics = loadMetrics(e, &p)
 	return c, errors.Join(p...)
 }

@@ -102,6 +102,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 			}
 			tlsConf = store.TLSConfig()
 			tlsConf.MinVersion = cfg.MinTLS
+			applyClientCA(cfg.ClientCA, tlsConf)
 		}
 	}
 

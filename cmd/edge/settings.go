@@ -111,6 +111,9 @@ var settings = []setting{
 	{"TRAEFIK_METRICS_ENABLE", "metrics-enable", "false", "also serve /metrics (Prometheus) on every interface of the admin port, like /ping, for a scraper on another host"},
 	{"TRAEFIK_METRICS_EXPORTER", "metrics-exporter", "prometheus", "metrics exporter: prometheus (statsd, datadog and influxdb are refused)"},
 
+	{"TRAEFIK_SSL_CLIENT_CA", "ssl-client-ca", "", "CA certificate(s) whose client certificates HTTPS asks for and verifies (Traefik's entry point clientCA, for traefik.frontend.passTLSClientCert.*): path, secret alias or PEM, comma-separated; empty asks for none"},
+	{"TRAEFIK_SSL_CLIENT_CA_OPTIONAL", "ssl-client-ca-optional", "false", "true: clients without a certificate are served too (a given one is still verified); false: a certificate is required"},
+
 	{"TRAEFIK_METRICS_PROMETHEUS_BUCKETS", "metrics-prometheus-buckets", "", "request duration buckets in seconds, increasing, comma-separated or Traefik's [0.1,0.3,1.2,5.0]; used by /metrics and the dashboard's p50/p95/p99; empty: 0.005 … 10, Prometheus' defaults (alias TRAEFIK_PROMETHEUS_BUCKETS)"},
 	{"TRAEFIK_METRICS_MAX_ROUTES", "metrics-max-routes", "500", "routes (the first in match order) with /metrics series of their own; the others add up into route=\"_other\""},
 }

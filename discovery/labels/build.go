@@ -225,21 +225,22 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 	src := sb.src
 	src.Segment = sb.seg
 	svc := route.Service{
-		Name:           name,
-		Source:         src,
-		Rule:           sb.rule(),
-		Priority:       sb.priority(),
-		PassHostHeader: sb.boolean(lPassHostHeader, true),
-		EntryPoints:    splitCSV(sb.ls.str(lEntryPoints)),
-		Redirect:       sb.redirect(),
-		WhiteList:      sb.whiteList(),
-		Headers:        sb.headers(),
-		LoadBalancer:   sb.loadBalancer(),
-		HealthCheck:    sb.healthCheck(),
-		RateLimit:      sb.rateLimit(),
-		MaxConn:        sb.maxConn(),
-		Backend:        strings.TrimPrefix(sb.backendName(), "backend-"),
-		ErrorPages:     sb.errorPages(),
+		Name:              name,
+		Source:            src,
+		Rule:              sb.rule(),
+		Priority:          sb.priority(),
+		PassHostHeader:    sb.boolean(lPassHostHeader, true),
+		EntryPoints:       splitCSV(sb.ls.str(lEntryPoints)),
+		Redirect:          sb.redirect(),
+		WhiteList:         sb.whiteList(),
+		Headers:           sb.headers(),
+		LoadBalancer:      sb.loadBalancer(),
+		HealthCheck:       sb.healthCheck(),
+		RateLimit:         sb.rateLimit(),
+		MaxConn:           sb.maxConn(),
+		Backend:           strings.TrimPrefix(sb.backendName(), "backend-"),
+		ErrorPages:        sb.errorPages(),
+		PassTLSClientCert: sb.passTLSClientCert(),
 	}
 	sb.auth(&svc)
 	scheme := sb.protocol()

@@ -398,7 +398,6 @@ func TestBuild(t *testing.T) {
 		{name: "unsupported labels warn", labels: kv("traefik.port", "8080",
 			"traefik.backend.circuitbreaker.expression", "NetworkErrorRatio() > 0.5",
 			"traefik.backend.buffering.maxRequestBodyBytes", "1",
-			"traefik.frontend.passTLSCert", "true", "traefik.frontend.passTLSClientCert.pem", "true",
 			"traefik.frontend.rulee", "Host:x", "traefik.frontend.headers.sslRedirect", "true",
 			"traefik.admin.domain", "x.org", "traefik.api.portIndex", "1", "traefik.api.port", "81",
 		), want: []route.Service{svc(seg("api"), func(s *route.Service) { s.Servers[0].URL = "http://10.0.0.5:81" })},
@@ -408,8 +407,6 @@ func TestBuild(t *testing.T) {
 				warnp("", "traefik.backend.buffering.maxRequestBodyBytes is not supported"),
 				warnp("", "traefik.backend.circuitbreaker.expression is not supported"),
 				warnp("", "did you mean traefik.frontend.headers.SSLRedirect?"),
-				warnp("", "traefik.frontend.passTLSCert is not supported"),
-				warnp("", "traefik.frontend.passTLSClientCert.pem is not supported"),
 				warnp("", "traefik.frontend.rulee is not supported"),
 			}},
 
@@ -449,6 +446,18 @@ func TestBuild(t *testing.T) {
 		{name: "error page bad status is dropped, route served", labels: kv("traefik.port", "8080",
 			"traefik.frontend.errors.net.status", "5xx", "traefik.frontend.errors.net.backend", "e"),
 			want: []route.Service{svc()}, problems: []wantProblem{warnp("", `status "5xx" is not a code`)}},
+
+		// passTLSClientCert (Traefik 1.7 label.GetTLSClientCert).
+		{name: "pass client cert", labels: kv("traefik.port", "8080", "traefik.frontend.passTLSClientCert.pem", "true",
+			"traefik.frontend.passTLSClientCert.infos.subject.commonName", "true", "traefik.frontend.passTLSClientCert.infos.notAfter", "true",
+			"traefik.frontend.passTLSClientCert.infos.sans", "false"),
+			want: []route.Service{svc(func(s *route.Service) {
+				s.PassTLSClientCert = &route.PassTLSClientCert{PEM: true, Infos: []string{"notAfter", "subject.commonName"}}
+			})}},
+		{name: "deprecated passTLSCert", labels: kv("traefik.port", "8080", "traefik.frontend.passTLSCert", "true"),
+			want: []route.Service{svc(func(s *route.Service) { s.PassTLSClientCert = &route.PassTLSClientCert{PEM: true} })}},
+		{name: "unknown client cert info warns", labels: kv("traefik.port", "8080", "traefik.frontend.passTLSClientCert.infos.subject.email", "true"),
+			want: []route.Service{svc()}, problems: []wantProblem{warnp("", "traefik.frontend.passTLSClientCert.infos.subject.email is not supported")}},
 
 		// Maxconn (Traefik 1.7 label.GetMaxConn).
 		{name: "maxconn default extractor", labels: kv("traefik.port", "8080", "traefik.backend.maxconn.amount", "10"),

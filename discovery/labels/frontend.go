@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -175,4 +176,26 @@ func (sb *segBuilder) headerMap(key string) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// passTLSClientCert is Traefik 1.7 label.GetTLSClientCert: .pem and the
+// .infos.* booleans; the deprecated traefik.frontend.passTLSCert means .pem.
+func (sb *segBuilder) passTLSClientCert() *route.PassTLSClientCert {
+	p := &route.PassTLSClientCert{PEM: sb.boolean(lPassClientCertPEM, false) || sb.boolean(lPassTLSCert, false)}
+	var keys []string
+	for key := range sb.ls {
+		if strings.HasPrefix(key, lPassClientCertInfos) {
+			keys = append(keys, key)
+		}
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		if Lookup(key) != nil && sb.boolean(key, false) {
+			p.Infos = append(p.Infos, strings.TrimPrefix(key, lPassClientCertInfos))
+		}
+	}
+	if !p.PEM && len(p.Infos) == 0 {
+		return nil
+	}
+	return p
 }

@@ -106,8 +106,9 @@ const (
 	lErrorsBackend      = "traefik.frontend.errors.<name>.backend"
 	lErrorsQuery        = "traefik.frontend.errors.<name>.query"
 
-	lPassClientCertPEM   = "traefik.frontend.passTLSClientCert.pem"
-	lPassClientCertInfos = "traefik.frontend.passTLSClientCert.infos.<name>"
+	lPassClientCertPrefix = "traefik.frontend.passTLSClientCert."
+	lPassClientCertPEM    = "traefik.frontend.passTLSClientCert.pem"
+	lPassClientCertInfos  = "traefik.frontend.passTLSClientCert.infos."
 
 	lCircuitBreaker       = "traefik.backend.circuitbreaker.expression"
 	lMaxConnAmount        = "traefik.backend.maxconn.amount"
