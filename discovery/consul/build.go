@@ -49,7 +49,7 @@ type settings struct {
 
 func (c Config) settings() (settings, error) {
 	c = c.withDefaults()
-	t, err := parseRule(c.FrontendRule)
+	t, err := parseRule(c.FrontendRule, c.Prefix)
 	if err != nil {
 		return settings{}, err
 	}
@@ -205,7 +205,7 @@ func (s settings) tagLabel(tag string) (key, value string, ok bool) {
 // trailing dot, which is trimmed, as Traefik ≥ 1.7.4 did.
 func (s settings) defaultRule(name string, attributes []string) (string, error) {
 	var b strings.Builder
-	data := ruleData{ServiceName: name, Domain: s.domain, Attributes: attributes, prefix: s.prefix}
+	data := ruleData{ServiceName: name, Domain: s.domain, Attributes: attributes}
 	if err := s.rule.Execute(&b, data); err != nil {
 		return "", err
 	}

@@ -161,6 +161,12 @@ func TestBuild(t *testing.T) {
 			want: []string{"web Host:shop.d;PathPrefix:/api wrr"},
 		},
 		{
+			name: "getAttribute reads under the configured prefix",
+			cfg:  Config{ExposedByDefault: true, Prefix: "Edge", FrontendRule: `Host:{{getAttribute "host" .Attributes "none"}}.x`},
+			w:    world{"web": {inst("w", 80, "edge.host=shop", "traefik.host=wrong")}},
+			want: []string{"web Host:shop.x wrr"},
+		},
+		{
 			name: "a bad per-instance port warns and keeps the registered one",
 			cfg:  explicit,
 			w:    world{"web": {inst("w", 80, "traefik.enable=true", "traefik.port=http")}},

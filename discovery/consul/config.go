@@ -98,7 +98,8 @@ func (c Config) Validate() error {
 	if c.Prefix != "" && (strings.ContainsAny(c.Prefix, " =.,\t") || c.Prefix != strings.TrimSpace(c.Prefix)) {
 		errs = append(errs, fmt.Errorf("consul: prefix %q must be one word without dots, commas, spaces or =", c.Prefix))
 	}
-	if _, err := parseRule(c.withDefaults().FrontendRule); err != nil {
+	d := c.withDefaults()
+	if _, err := parseRule(d.FrontendRule, d.Prefix); err != nil {
 		errs = append(errs, err)
 	}
 	for name, d := range map[string]time.Duration{"wait": c.Wait, "backoff": c.Backoff, "max backoff": c.MaxBackoff, "debounce": c.Debounce, "timeout": c.Timeout} {

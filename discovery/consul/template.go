@@ -12,21 +12,19 @@ type ruleData struct {
 	ServiceName string
 	Domain      string
 	Attributes  []string
-	prefix      string
 }
 
-// GetAttribute is Traefik's getAttribute: the value of the tag
-// <prefix>.<name>=value, or def.
-func (d ruleData) GetAttribute(name string, tags []string, def string) string {
-	return getTag(d.prefix+name, tags, def)
-}
-
-// ruleFuncs are Traefik 1.7's template functions for the rule.
-var ruleFuncs = template.FuncMap{
-	"getTag": getTag,
-	"hasTag": hasTag,
-	// getAttribute needs the prefix: {{getAttribute "x" .Attributes "d"}}
-	// is rewritten by parseRule to the method form.
+// ruleFuncs are Traefik 1.7's template functions for the rule; prefix is
+// the tag prefix (lower-cased, with its dot) that getAttribute prepends.
+func ruleFuncs(prefix string) template.FuncMap {
+	return template.FuncMap{
+		"getTag": getTag,
+		"hasTag": hasTag,
+		// getAttribute "x" .Attributes "d" is the value of <prefix>.x=…
+		"getAttribute": func(name string, tags []string, def string) string {
+			return getTag(prefix+name, tags, def)
+		},
+	}
 }
 
 // getTag returns the value of the first tag name=value (name matched
@@ -51,11 +49,9 @@ func hasTag(name string, tags []string) bool {
 	return false
 }
 
-// parseRule parses the frontend rule template. Traefik's getAttribute
-// function becomes the data's method, which knows the tag prefix.
-func parseRule(text string) (*template.Template, error) {
-	text = strings.ReplaceAll(text, "getAttribute ", ".GetAttribute ")
-	t, err := template.New("frontend rule").Funcs(ruleFuncs).Option("missingkey=error").Parse(text)
+// parseRule parses the frontend rule template for a tag prefix.
+func parseRule(text, prefix string) (*template.Template, error) {
+	t, err := template.New("frontend rule").Funcs(ruleFuncs(strings.ToLower(prefix) + ".")).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("consul: frontend rule template: %w", err)
 	}
