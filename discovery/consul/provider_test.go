@@ -228,3 +228,26 @@ func TestHTTPSWithoutClientCertificate(t *testing.T) {
 		t.Errorf("published %d snapshots", n)
 	}
 }
+
+// TestDatacenterAndStale: the configured datacenter is read (stale reads
+// allowed), and an unknown one is a plain error, not an empty catalog.
+func TestDatacenterAndStale(t *testing.T) {
+	t.Parallel()
+	a := consultest.Start(t, consultest.Options{})
+	a.Register(consultest.Service{ID: "web-1", Name: "web", Address: "127.0.0.1", Port: 80, Check: "passing", Tags: []string{"traefik.enable=true"}})
+	cfg := testConfig(t, a)
+	cfg.Datacenter, cfg.Stale = "dc1", true
+	_, rec := run(t, cfg)
+	rec.waitFor(t, live, "web with 1 server", hasServers("web", 1))
+
+	cfg = testConfig(t, a)
+	cfg.Datacenter = "elsewhere"
+	p, rec := run(t, cfg)
+	st := waitStatus(t, p, "an error", func(st route.ProviderStatus) bool { return st.LastError != "" })
+	if !strings.Contains(st.LastError, "datacenter") {
+		t.Errorf("error %q", st.LastError)
+	}
+	if n := len(rec.all()); n != 0 {
+		t.Errorf("published %d snapshots for an unknown datacenter", n)
+	}
+}
