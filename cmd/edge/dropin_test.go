@@ -506,3 +506,32 @@ func TestMinTLSAndDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestSSLPath: every *.crt with a matching *.key in TRAEFIK_SSL_PATH is
+// served, as rawmind0's image did; a lone certificate is warned about and
+// a missing directory refused.
+func TestSSLPath(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b"} {
+		c, k, err := certs.SelfSigned([]string{n + ".example.com"}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, n+".crt"), c, 0o600)
+		if n == "a" {
+			os.WriteFile(filepath.Join(dir, n+".key"), k, 0o600)
+		}
+	}
+	env := quietPorts(t, map[string]string{"TRAEFIK_SSL_PATH": dir})
+	cfg, err := loadConfig(env2(env))
+	if err != nil || len(cfg.Pairs) != 1 || len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "b.crt has no matching b.key") {
+		t.Fatalf("%v pairs=%d warnings=%q", err, len(cfg.Pairs), cfg.Warnings)
+	}
+	out, err := checkOnly(env)
+	if err != nil || !strings.Contains(out, "a.example.com") {
+		t.Errorf("check: %v\n%s", err, out)
+	}
+	if _, err := loadConfig(env2(map[string]string{"TRAEFIK_SSL_PATH": filepath.Join(dir, "nope")})); err == nil || !strings.Contains(err.Error(), "TRAEFIK_SSL_PATH") {
+		t.Errorf("missing directory: %v", err)
+	}
+}

@@ -88,7 +88,7 @@ var settings = []setting{
 	{"TRAEFIK_ACME_IMPORT", "acme-import", "", "Traefik acme.json (1.x, or 2.x/3.x per resolver) whose account and valid certificates go into the ACME storage on first start, once; empty: /opt/traefik/acme/acme.json when that file exists; off: never"},
 
 	{"TRAEFIK_ADMIN_PORT", "admin-port", "8000", "dashboard, API and metrics port; 0 disables"},
-	{"TRAEFIK_ADMIN_BIND", "admin-bind", "", "address to bind the dashboard to; empty: every interface when users are set, 127.0.0.1 otherwise"},
+	{"TRAEFIK_ADMIN_BIND", "admin-bind", "", "address to bind the admin port to; empty: every interface, where without TRAEFIK_ADMIN_USERS only /ping (and /metrics with TRAEFIK_METRICS_ENABLE) answers connections not made to a loopback address"},
 	{"TRAEFIK_ADMIN_TLS", "admin-tls", "", "serve the dashboard over HTTPS; default true when certificates are configured"},
 	{"TRAEFIK_ADMIN_USERS", "admin-users", "", "htpasswd lines (bcrypt) for the dashboard: value, path or alias"},
 	{"TRAEFIK_ADMIN_INSECURE", "admin-insecure", "false", "allow the dashboard on all interfaces without users"},

@@ -396,7 +396,11 @@ func (p *Provider) updateError(l *loop, synced bool) {
 	st.LastSync = now
 	if err != nil {
 		if st.LastError != err.Error() {
-			p.log.Warn("consul read failed; keeping the last routes", "err", err)
+			msg := "consul read failed; keeping the last routes"
+			if st.Syncs == 0 || st.Routes == 0 {
+				msg = "consul read failed; no routes from it yet"
+			}
+			p.log.Warn(msg, "err", err)
 			st.Errors++
 		}
 		if st.LastError == "" {

@@ -252,7 +252,11 @@ func (p *Provider) failed(err error, retry time.Duration) {
 	}
 	st.Errors++
 	st.NextAttempt = now.Add(retry)
-	p.log.Warn("rancher-metadata read failed; keeping the last routes", "err", err, "retry_in", retry.Round(time.Millisecond),
+	msg := "rancher-metadata read failed; keeping the last routes"
+	if st.Syncs == 0 || st.Routes == 0 {
+		msg = "rancher-metadata read failed; no routes from it yet"
+	}
+	p.log.Warn(msg, "err", err, "retry_in", retry.Round(time.Millisecond),
 		"failing_since", st.ErrorSince.Format(time.RFC3339))
 }
 
