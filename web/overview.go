@@ -245,7 +245,7 @@ func (s *Server) overviewPage(st state) OverviewPage {
 	}
 	bmore = append(bmore, strconv.Itoa(c.BackendsDrained)+" drained")
 	tile(Tile{ID: "backends", Value: strconv.Itoa(c.BackendsAvailable), Of: "/" + strconv.Itoa(c.Backends),
-		Label: noun(c.Backends, "backend") + " available", More: strings.Join(bmore, " · "), Link: "/routes"},
+		Label: noun(c.Backends, "backend") + " available", More: strings.Join(bmore, " · "), Link: backendsLink(c.BackendsDown)},
 		routesDown > 0, c.BackendsDown > 0)
 	tile(Tile{ID: "certificates", Value: strconv.Itoa(c.CertificatesOK), Of: "/" + strconv.Itoa(c.Certificates),
 		Label: noun(c.Certificates, "certificate") + " ok",
@@ -369,4 +369,12 @@ func noun(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// backendsLink opens the routes with failing backends when there are any.
+func backendsLink(down int) string {
+	if down > 0 {
+		return "/routes?failing=1"
+	}
+	return "/routes"
 }
