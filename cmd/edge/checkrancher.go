@@ -43,7 +43,8 @@ func checkRancher(ctx context.Context, w io.Writer, providers []discovery.Provid
 	return route.Snapshot{}, false
 }
 
-// firstSnapshot runs p until it publishes, at most wait.
+// firstSnapshot runs p until it publishes or its first attempt fails, at
+// most wait.
 func firstSnapshot(ctx context.Context, p discovery.Provider, wait time.Duration) (route.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -58,18 +59,28 @@ func firstSnapshot(ctx context.Context, p discovery.Provider, wait time.Duration
 			cancel()
 		})
 	}()
-	select {
-	case s := <-got:
-		<-done
-		return s, nil
-	case <-ctx.Done():
-		<-done
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
 		select {
 		case s := <-got:
+			<-done
 			return s, nil
-		default:
+		case <-tick.C:
+			if st := p.Status(); st.LastError != "" {
+				cancel()
+				<-done
+				return route.Snapshot{}, errors.New(st.LastError)
+			}
+		case <-ctx.Done():
+			<-done
+			select {
+			case s := <-got:
+				return s, nil
+			default:
+			}
+			return route.Snapshot{}, fmt.Errorf("no answer within %v", wait)
 		}
-		return route.Snapshot{}, fmt.Errorf("no answer within %v", wait)
 	}
 }
 

@@ -153,3 +153,31 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 	}
 	return out
 }
+
+// A Rancher that cannot be read now is reported by check, quickly, and
+// does not fail it: serve would keep retrying.
+func TestCheckReportsUnreachableRancher(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := writeCert(t, dir, "c", "example.test")
+	var out bytes.Buffer
+	start := time.Now()
+	err := check(context.Background(), env{getenv: mapEnv(map[string]string{
+		"TRAEFIK_SSL_CERT":          cert,
+		"TRAEFIK_SSL_PRIVATE_KEY":   key,
+		"TRAEFIK_RANCHER_ENDPOINT":  "http://127.0.0.1:1/v2-beta/projects/1a5",
+		"TRAEFIK_RANCHER_ACCESSKEY": "access",
+		"TRAEFIK_RANCHER_SECRET":    "check-secret-value",
+	})}, &out)
+	if err != nil {
+		t.Fatalf("check failed on an unreachable Rancher: %v\n%s", err, out.String())
+	}
+	if took := time.Since(start); took > rancherCheckWait/2 {
+		t.Errorf("check took %v to give up on a refused connection", took)
+	}
+	if !strings.Contains(out.String(), "rancher: not read now") || !strings.Contains(out.String(), "connection refused") {
+		t.Errorf("check output:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "check-secret-value") {
+		t.Error("check printed the Rancher secret")
+	}
+}
