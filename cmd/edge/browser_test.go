@@ -217,7 +217,9 @@ func routeCard(host string) string {
 func checkLiveTraffic(t *testing.T, ctx context.Context, base string, httpsPort int, host string) {
 	t.Helper()
 	card := routeCard(host)
-	twoXX := card + `.querySelector("table.traffic tbody tr td:nth-child(3)").textContent`
+	// The 15-minute row: the 1-minute one may already drop the earliest
+	// requests of a slow run.
+	twoXX := card + `.querySelector("table.traffic tbody tr:nth-child(3) td:nth-child(3)").textContent`
 	spark := card + `.querySelector("svg.spark").getAttribute("aria-label")`
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/routes"),
 		chromedp.WaitVisible(chromedp.CSS("main")), chromedp.Evaluate[chromedp.Void](`window.__notReloaded = true`)); err != nil {
