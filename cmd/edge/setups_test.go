@@ -45,6 +45,9 @@ func TestDocumentedSetups(t *testing.T) {
 		Labels: map[string]string{"traefik.enable": "true", "traefik.port": bport, "traefik.frontend.rule": "Host:whoami.domain.com"},
 	})
 	access, secret := rancher.EnvironmentKey()
+	// check reads rancher-metadata once in metadata mode: the real server,
+	// through a loopback relay, stands in for rancher-metadata.rancher.internal.
+	_, metadataURL := metadataRelay(t, labelledWhoami(bport, "127.0.0.1"))
 
 	dir := t.TempDir()
 	certPEM, keyPEM, err := certs.SelfSigned([]string{"*.domain.com"}, time.Hour)
@@ -123,8 +126,8 @@ func TestDocumentedSetups(t *testing.T) {
 	}, {
 		name: "community catalog, metadata mode (the default)",
 		env:  with(catalog, map[string]string{"TRAEFIK_RANCHER_MODE": "metadata", "TRAEFIK_CONSTRAINTS": `"tag==web"`}),
-		checkSays: []string{"rancher-metadata: http://rancher-metadata.rancher.internal/latest", "TRAEFIK_RANCHER_PREFIX unset: rawmind0's default was /2016-07-29",
-			"configuration OK"},
+		checkSays: []string{"rancher-metadata: " + metadataURL + "/latest", "TRAEFIK_RANCHER_PREFIX unset: rawmind0's default was /2016-07-29",
+			"rancher-metadata: read 1 stack, 1 service, 1 container", "configuration OK"},
 		effective: func(t *testing.T, cfg config) {
 			mc := cfg.Metadata
 			if cfg.Rancher != nil || mc == nil || mc.URL != "http://rancher-metadata.rancher.internal" || strings.Join(mc.Constraints, ",") != "tag==web" {
@@ -152,8 +155,12 @@ func TestDocumentedSetups(t *testing.T) {
 		serveOn: "https",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
+			checkEnv := tc.env
+			if tc.env["TRAEFIK_RANCHER_MODE"] == "metadata" {
+				checkEnv = with(tc.env, map[string]string{"TRAEFIK_RANCHER_METADATA_URL": metadataURL})
+			}
 			var out bytes.Buffer
-			if err := run(context.Background(), []string{"check"}, mapEnv(tc.env), &out, io.Discard); err != nil {
+			if err := run(context.Background(), []string{"check"}, mapEnv(checkEnv), &out, io.Discard); err != nil {
 				t.Fatalf("check: %v\n%s", err, out.String())
 			}
 			for _, want := range tc.checkSays {
