@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rancher-edge/edge/route"
@@ -67,19 +69,14 @@ func ForwardAuth(cfg route.ForwardAuth, opts ForwardOptions, next http.Handler) 
 	if dial <= 0 {
 		dial = 10 * time.Second
 	}
-	tr := &http.Transport{
-		DialContext:           (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   dial,
-		ResponseHeaderTimeout: timeout,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	var conf *tls.Config
+	var material [][]byte
 	if cfg.TLS != nil {
-		if tr.TLSClientConfig, err = clientTLS(*cfg.TLS, opts.ReadFile); err != nil {
+		if conf, material, err = clientTLS(*cfg.TLS, opts.ReadFile); err != nil {
 			return nil, fmt.Errorf("forward auth: %w", err)
 		}
 	}
+	tr := sharedTransport(u.Scheme+"://"+u.Host, cfg.TLS, material, dial, timeout, conf)
 	f.client = &http.Client{
 		Transport: tr,
 		Timeout:   timeout,
@@ -199,11 +196,13 @@ func plainStatus(w http.ResponseWriter, code int) {
 // clientTLS is Traefik's ClientTLS.CreateTLSConfig: a CA to verify the
 // server with (the system roots when none; with CAOptional, an unverified
 // server is accepted), and a client certificate.
-func clientTLS(c route.ClientTLS, read FileReader) (*tls.Config, error) {
+func clientTLS(c route.ClientTLS, read FileReader) (_ *tls.Config, material [][]byte, _ error) {
 	conf := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify}
-	material := func(what, v string) ([]byte, error) {
+	load := func(what, v string) ([]byte, error) {
 		if strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN") {
-			return []byte(strings.ReplaceAll(v, `\n`, "\n")), nil
+			b := []byte(strings.ReplaceAll(v, `\n`, "\n"))
+			material = append(material, b)
+			return b, nil
 		}
 		if read == nil {
 			return nil, fmt.Errorf("tls.%s: %w", what, errNoReader)
@@ -212,16 +211,17 @@ func clientTLS(c route.ClientTLS, read FileReader) (*tls.Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tls.%s: %w", what, err)
 		}
+		material = append(material, b)
 		return b, nil
 	}
 	if c.CA != "" {
-		pem, err := material("ca", c.CA)
+		pem, err := load("ca", c.CA)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("tls.ca holds no PEM certificate")
+			return nil, nil, errors.New("tls.ca holds no PEM certificate")
 		}
 		conf.RootCAs = pool
 		if c.CAOptional {
@@ -232,22 +232,53 @@ func clientTLS(c route.ClientTLS, read FileReader) (*tls.Config, error) {
 	}
 	if c.Cert != "" || c.Key != "" {
 		if c.Cert == "" || c.Key == "" {
-			return nil, errors.New("tls.cert and tls.key go together")
+			return nil, nil, errors.New("tls.cert and tls.key go together")
 		}
-		certPEM, err := material("cert", c.Cert)
+		certPEM, err := load("cert", c.Cert)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		keyPEM, err := material("key", c.Key)
+		keyPEM, err := load("key", c.Key)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			// Not wrapped: the parser's error may quote key bytes.
-			return nil, errors.New("tls.cert and tls.key are not a valid PEM certificate and key pair")
+			return nil, nil, errors.New("tls.cert and tls.key are not a valid PEM certificate and key pair")
 		}
 		conf.Certificates = []tls.Certificate{pair}
 	}
-	return conf, nil
+	return conf, material, nil
+}
+
+// transports keeps one transport per authentication server and TLS
+// material for the life of the process: every table generation builds its
+// handlers anew, and a transport per generation would leave idle
+// connections behind at each change. New material (a rotated client
+// certificate) is a new key. Keys are few: one per distinct label set.
+var transports sync.Map // string → *http.Transport
+
+func sharedTransport(origin string, c *route.ClientTLS, material [][]byte, dial, timeout time.Duration, conf *tls.Config) *http.Transport {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%v|%v|%+v|", origin, dial, timeout, c)
+	for _, m := range material {
+		h.Write(m)
+		h.Write([]byte{0})
+	}
+	key := string(h.Sum(nil))
+	if tr, ok := transports.Load(key); ok {
+		return tr.(*http.Transport)
+	}
+	tr := &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       conf,
+		TLSHandshakeTimeout:   dial,
+		ResponseHeaderTimeout: timeout,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	got, _ := transports.LoadOrStore(key, tr)
+	return got.(*http.Transport)
 }

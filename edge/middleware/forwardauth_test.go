@@ -153,3 +153,24 @@ func testCertPEM(t *testing.T) (certPEM, keyPEM []byte) {
 	kder, _ := x509.MarshalECPrivateKey(key)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
+
+// TestForwardAuthSharesTransports: each table generation builds its
+// handlers anew; they reuse one transport (and its idle connections) per
+// server and TLS material instead of leaving one behind per generation.
+func TestForwardAuthSharesTransports(t *testing.T) {
+	next := http.NotFoundHandler()
+	build := func(addr string) *http.Transport {
+		h, err := ForwardAuth(route.ForwardAuth{Address: addr}, ForwardOptions{}, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.(*forwardAuth).client.Transport.(*http.Transport)
+	}
+	a, b := build("http://auth.test:9000/check"), build("http://auth.test:9000/other?x=1")
+	if a != b {
+		t.Error("two generations of one auth server got two transports")
+	}
+	if build("http://other.test:9000/check") == a {
+		t.Error("two auth servers share a transport")
+	}
+}
