@@ -323,3 +323,47 @@ func TestForwardAuthEndToEnd(t *testing.T) {
 		t.Errorf("unreachable auth server let the request through: %q", body)
 	}
 }
+
+// TestCheckNumbersLikeTraefik: edge check serves what Traefik served — a
+// weight of "kls" is 1 and a priority of "bar" the rule's length — and
+// says so on the service; a protecting label it cannot honour (a users
+// file that does not exist) fails the check.
+func TestCheckNumbersLikeTraefik(t *testing.T) {
+	dir := t.TempDir()
+	routes := filepath.Join(dir, "routes.yaml")
+	os.WriteFile(routes, []byte(`services:
+  - name: loose
+    labels:
+      traefik.frontend.rule: "Host:loose.example.com"
+      traefik.port: "8080"
+      traefik.weight: "kls"
+      traefik.frontend.priority: "bar"
+    servers: ["10.0.0.5"]
+`), 0o644)
+	env := map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_FILE": routes, "TRAEFIK_SECRETS_DIR": dir}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check"}, mapEnv(env), &out, io.Discard); err != nil {
+		t.Fatalf("check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"Host:loose.example.com", "http://10.0.0.5:8080",
+		`traefik.weight "kls" is not a number; using 1`, `traefik.frontend.priority "bar" is not a number; using the rule's length`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	os.WriteFile(routes, []byte(`services:
+  - name: closed
+    labels:
+      traefik.frontend.rule: "Host:closed.example.com"
+      traefik.port: "8080"
+      traefik.frontend.auth.basic.usersFile: "no_such_secret"
+    servers: ["10.0.0.5"]
+`), 0o644)
+	out.Reset()
+	if err := run(context.Background(), []string{"check"}, mapEnv(env), &out, io.Discard); err == nil {
+		t.Errorf("check passed a route whose users file does not exist:\n%s", out.String())
+	} else if !strings.Contains(out.String()+err.Error(), "basic auth") {
+		t.Errorf("check did not say why: %v\n%s", err, out.String())
+	}
+}

@@ -1,8 +1,11 @@
 // Package middleware implements the per-route handlers that Traefik 1.x
 // frontend labels switch on: redirects (traefik.frontend.redirect.*), HTTP
-// basic authentication (traefik.frontend.auth.basic.*), IP white lists
-// (traefik.frontend.whiteList.*) and custom and security headers
-// (traefik.frontend.headers.*).
+// basic, digest and forward authentication (traefik.frontend.auth.*), IP
+// white lists (traefik.frontend.whiteList.*), custom and security headers
+// (traefik.frontend.headers.*), client certificate headers
+// (traefik.frontend.passTLSClientCert.*), error pages from another backend
+// (traefik.frontend.errors.*), rate limits (traefik.frontend.rateLimit.*)
+// and limits on requests in flight (traefik.backend.maxconn.*).
 //
 // # Overview
 //
@@ -15,9 +18,14 @@
 // into one construction error for that route rather than a failure per
 // request, and so that the request path allocates little or nothing.
 //
-// The handlers are immutable once built and safe for concurrent use. The
-// only mutable state is the bounded cache of successful bcrypt checks inside
-// a [BasicAuth] handler, which dies with the generation that built it.
+// The handlers are immutable once built and safe for concurrent use. Their
+// mutable state is bounded and dies with the generation that built them:
+// the cache of successful bcrypt checks, the users re-read from a users
+// file (at most once a second, on a request), the rate limiter's buckets
+// (65,536 keys per route at most) and the maxconn counters (only keys with
+// requests in flight). Forward authentication's transports outlive
+// generations on purpose, one per server and TLS material, so that their
+// idle connections are reused rather than abandoned.
 //
 // # Trust
 //
