@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,6 +13,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/rancher-edge/edge/certs/storagetest"
 )
 
 // testEtcd is a real single-member etcd server inside the test process,
@@ -99,14 +100,9 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// testLogger discards unless ETCDSTORE_TEST_LOG is set: certmagic and
-// the store may log after a test has ended.
-func testLogger() *slog.Logger {
-	if os.Getenv("ETCDSTORE_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.DiscardHandler)
-}
+// testLogger is the shared suite's: it discards unless
+// EDGE_STORAGE_TEST_LOG is set.
+func testLogger() *slog.Logger { return storagetest.Logger() }
 
 // testConfig is a store config with short timings for te.
 func testConfig(te *testEtcd, replica string) Config {
@@ -131,18 +127,6 @@ func newStore(t testing.TB, te *testEtcd, replica string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// eventually polls cond every 50 ms until it holds or timeout passes.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // lockKeys counts the lock keys left under te's test prefix.
@@ -173,5 +157,35 @@ func crash(s *Store) {
 	s.wg.Wait()
 	if cli != nil {
 		cli.Close()
+	}
+}
+
+// etcdBackend describes stores on te to the shared conformance suite;
+// their lock sessions have lockTTL.
+func etcdBackend(te *testEtcd, lockTTL time.Duration) storagetest.Backend {
+	return storagetest.Backend{
+		Open: func(t testing.TB, replica string) storagetest.Store {
+			t.Helper()
+			cfg := testConfig(te, replica)
+			cfg.LockTTL = lockTTL
+			s, err := New(cfg)
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		Crash:        func(s storagetest.Store) { crash(s.(*Store)) },
+		LockTTL:      lockTTL,
+		MaxValueSize: MaxValueSize,
+		ErrTooLarge:  ErrTooLarge,
+		ErrNotLocked: ErrNotLocked,
+		ErrClosed:    ErrClosed,
+		Holder: func(s storagetest.Store, subject string) (storagetest.Lock, bool) {
+			l, ok := s.(*Store).Status().Holder(subject)
+			return storagetest.Lock{Replica: l.Replica, Held: l.Held, Released: l.Released}, ok
+		},
+		Healthy:   func(s storagetest.Store) bool { return s.(*Store).Status().Healthy },
+		LocksLeft: func(t testing.TB, s storagetest.Store) int { return lockKeys(t, s.(*Store)) },
 	}
 }

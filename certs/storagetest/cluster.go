@@ -1,4 +1,4 @@
-package etcdstore
+package storagetest
 
 import (
 	"context"
@@ -18,86 +18,76 @@ import (
 	"github.com/rancher-edge/edge/certs/acme/pebbletest"
 )
 
-// clusterLockTTL is the lock lease TTL of cluster replicas.
-const clusterLockTTL = 4 * time.Second
-
-// cluster is several edges (ACME managers, each with its own etcd store,
-// client and lock session) sharing one etcd and one Pebble, as replicas
-// of a Rancher global service behind DNS round robin.
-type cluster struct {
+// Cluster is several edges (ACME managers, each with its own store,
+// client and lock identity) sharing one storage backend and one Pebble,
+// as replicas of a global service behind DNS round robin.
+type Cluster struct {
 	t  *testing.T
-	ca *pebbletest.CA
-	te *testEtcd
+	CA *pebbletest.CA
+	b  Backend
 
 	mu       sync.Mutex
-	replicas []*replica
+	replicas []*Replica
 	next     atomic.Uint64
 
-	// intercept, when set, sees HTTP-01 requests before any replica.
-	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
+	// Intercept, when set, sees HTTP-01 requests before any replica.
+	Intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
-// replica is one edge instance.
-type replica struct {
-	name  string
-	store *Store
-	m     *acme.Manager
-	addr  string // its own HTTPS listener, for clients
+// Replica is one edge instance.
+type Replica struct {
+	Name  string
+	Store Store
+	M     *acme.Manager
+	Addr  string // its own HTTPS listener, for clients
 	stop  func() // clean shutdown; also run at test end
+	crash func(Store)
 	dead  atomic.Bool
 }
 
-// newCluster starts n replicas. The challenge ports Pebble validates on
+// NewCluster starts n replicas on b; tune, if set, adjusts each
+// replica's ACME configuration. The challenge ports Pebble validates on
 // go to the live replicas in turn, as DNS round robin would; any replica
 // can answer since challenge data lives in the shared storage.
-func newCluster(t *testing.T, n int, tune func(*acme.Config)) *cluster {
+func NewCluster(t *testing.T, n int, b Backend, tune func(*acme.Config)) *Cluster {
 	t.Helper()
-	c := &cluster{t: t, ca: pebbletest.Start(t), te: startEtcd(t)}
+	c := &Cluster{t: t, CA: pebbletest.Start(t), b: b}
 	getCert := func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
 		if r := c.pick(); r != nil {
-			return r.m.GetCertificate(h)
+			return r.M.GetCertificate(h)
 		}
 		return nil, nil
 	}
 	handle := func(w http.ResponseWriter, req *http.Request) bool {
-		if f := c.intercept.Load(); f != nil && (*f)(w, req) {
+		if f := c.Intercept.Load(); f != nil && (*f)(w, req) {
 			return true
 		}
 		if r := c.pick(); r != nil {
-			return r.m.HandleHTTPChallenge(w, req)
+			return r.M.HandleHTTPChallenge(w, req)
 		}
 		return false
 	}
-	c.ca.ServeChallenges(t, getCert, handle)
+	c.CA.ServeChallenges(t, getCert, handle)
 	for i := range n {
 		c.add(fmt.Sprintf("edge-%d", i), tune)
 	}
 	return c
 }
 
-func (c *cluster) add(name string, tune func(*acme.Config)) *replica {
+func (c *Cluster) add(name string, tune func(*acme.Config)) *Replica {
 	t := c.t
 	t.Helper()
-	scfg := testConfig(c.te, name)
-	// Longer than the conformance tests' 2 s: under -race on two cores
-	// etcd can stall for a second or two, and a lease that expires in a
-	// stall hands a held lock to another replica (a duplicate order).
-	scfg.LockTTL = clusterLockTTL
-	store, err := New(scfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := c.b.Open(t, name)
 	cfg := acme.Config{
 		Email:       "ops@example.test",
-		CA:          c.ca.DirectoryURL,
-		CARoot:      c.ca.APIRootPEM,
+		CA:          c.CA.DirectoryURL,
+		CARoot:      c.CA.APIRootPEM,
 		Storage:     store,
 		OnHostRule:  true,
 		Profile:     "default",
-		HTTPPort:    c.ca.HTTPPort,
-		TLSALPNPort: c.ca.TLSPort,
-		Logger:      testLogger(),
+		HTTPPort:    c.CA.HTTPPort,
+		TLSALPNPort: c.CA.TLSPort,
+		Logger:      Logger(),
 	}
 	if tune != nil {
 		tune(&cfg)
@@ -109,7 +99,7 @@ func (c *cluster) add(name string, tune func(*acme.Config)) *replica {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	r := &replica{name: name, store: store, m: m, addr: serveHTTPS(t, m)}
+	r := &Replica{Name: name, Store: store, M: m, Addr: serveHTTPS(t, m), crash: c.b.Crash}
 	var once sync.Once
 	r.stop = func() {
 		once.Do(func() {
@@ -129,19 +119,20 @@ func (c *cluster) add(name string, tune func(*acme.Config)) *replica {
 	return r
 }
 
-// kill ends r as a crash would: its etcd connection and keep-alives stop
-// first, so nothing it holds is released; then its manager stops.
-func (r *replica) kill() {
+// Kill ends r as a crash would: its store's connection and lock
+// renewals stop first, so nothing it holds is released; then its
+// manager stops.
+func (r *Replica) Kill() {
 	r.dead.Store(true)
-	crash(r.store)
+	r.crash(r.Store)
 	r.stop()
 }
 
-// live returns the replicas still running.
-func (c *cluster) live() []*replica {
+// Live returns the replicas still running.
+func (c *Cluster) Live() []*Replica {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []*replica
+	var out []*Replica
 	for _, r := range c.replicas {
 		if !r.dead.Load() {
 			out = append(out, r)
@@ -150,20 +141,20 @@ func (c *cluster) live() []*replica {
 	return out
 }
 
-func (c *cluster) pick() *replica {
-	live := c.live()
+func (c *Cluster) pick() *Replica {
+	live := c.Live()
 	if len(live) == 0 {
 		return nil
 	}
 	return live[c.next.Add(1)%uint64(len(live))]
 }
 
-// setHosts gives every live replica the same routes at once, as Rancher
+// SetHosts gives every live replica the same routes at once, as Rancher
 // metadata reaches all hosts at about the same time.
-func (c *cluster) setHosts(hosts []string) {
+func (c *Cluster) SetHosts(hosts []string) {
 	var wg sync.WaitGroup
-	for _, r := range c.live() {
-		wg.Go(func() { r.m.SetHosts(hosts, nil) })
+	for _, r := range c.Live() {
+		wg.Go(func() { r.M.SetHosts(hosts, nil) })
 	}
 	wg.Wait()
 }
@@ -187,11 +178,11 @@ func serveHTTPS(t *testing.T, m *acme.Manager) string {
 	return ln.Addr().String()
 }
 
-// get sends one HTTPS request for name to addr on a fresh connection
+// Get sends one HTTPS request for name to addr on a fresh connection
 // (so every request is a handshake) and returns the verified leaf.
-func (c *cluster) get(addr, name string) (*x509.Certificate, error) {
+func (c *Cluster) Get(addr, name string) (*x509.Certificate, error) {
 	tr := &http.Transport{
-		TLSClientConfig:   c.ca.ClientConfig(name),
+		TLSClientConfig:   c.CA.ClientConfig(name),
 		DisableKeepAlives: true,
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
@@ -211,23 +202,23 @@ func (c *cluster) get(addr, name string) (*x509.Certificate, error) {
 	return resp.TLS.PeerCertificates[0], nil
 }
 
-// waitServed waits until every live replica serves every name, and
+// WaitServed waits until every live replica serves every name, and
 // returns the serial each one serves, by replica and name.
-func (c *cluster) waitServed(names []string, timeout time.Duration) map[string]map[string]string {
+func (c *Cluster) WaitServed(names []string, timeout time.Duration) map[string]map[string]string {
 	c.t.Helper()
 	serials := map[string]map[string]string{}
 	deadline := time.Now().Add(timeout)
-	for _, r := range c.live() {
-		serials[r.name] = map[string]string{}
+	for _, r := range c.Live() {
+		serials[r.Name] = map[string]string{}
 		for _, name := range names {
 			for {
-				leaf, err := c.get(r.addr, name)
+				leaf, err := c.Get(r.Addr, name)
 				if err == nil {
-					serials[r.name][name] = leaf.SerialNumber.Text(16)
+					serials[r.Name][name] = leaf.SerialNumber.Text(16)
 					break
 				}
 				if time.Now().After(deadline) {
-					c.t.Fatalf("%s does not serve %s after %v: %v", r.name, name, timeout, err)
+					c.t.Fatalf("%s does not serve %s after %v: %v", r.Name, name, timeout, err)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
@@ -236,8 +227,8 @@ func (c *cluster) waitServed(names []string, timeout time.Duration) map[string]m
 	return serials
 }
 
-// sameSerials checks that all replicas serve one certificate per name.
-func sameSerials(t *testing.T, serials map[string]map[string]string, names []string) {
+// SameSerials checks that all replicas serve one certificate per name.
+func SameSerials(t *testing.T, serials map[string]map[string]string, names []string) {
 	t.Helper()
 	for _, name := range names {
 		var first, firstBy string
