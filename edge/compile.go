@@ -2,6 +2,7 @@ package edge
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -138,8 +139,8 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	rt.backends = make([]*backend, 0, len(svc.Servers))
 	weights := make([]int, 0, len(svc.Servers))
 	for _, srv := range svc.Servers {
-		if srv.Weight < 0 {
-			return nil, fmt.Errorf("server %s: negative weight %d", srv.Name, srv.Weight)
+		if srv.Weight < 0 || srv.Weight > math.MaxInt32 {
+			return nil, fmt.Errorf("server %s: weight %d is not from 0 to %d", srv.Name, srv.Weight, math.MaxInt32)
 		}
 		b, err := s.registry.backend(rs, rt.backends, srv.URL, srv.Weight, now)
 		if err != nil {

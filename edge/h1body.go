@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -175,7 +176,8 @@ func readChunkSize(src *bufio.Reader) (uint64, error) {
 		}
 		size = size<<4 | uint64(d)
 	}
-	if i == 0 {
+	if i == 0 || size > math.MaxInt64 {
+		// A size of 2^63 or more would be a negative length to relay.
 		return 0, errBadChunk
 	}
 	rest := trimOWS(line[i:])

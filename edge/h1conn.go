@@ -204,14 +204,26 @@ func (c *h1conn) waitRequest(first bool) bool {
 	return err == nil
 }
 
+// maxLeadingBlankLines is how many empty lines may precede a request line;
+// more are handed to net/http, which refuses them.
+const maxLeadingBlankLines = 4
+
 // readHead waits until a whole request head is buffered and returns its
 // length. A head too big for the buffer is net/http's to read (it applies
 // MaxHeaderBytes), unless it already exceeds MaxHeaderBytes.
 func (c *h1conn) readHead() (int, error) {
 	deadline := false
 	max := c.s.cfg.MaxHeaderBytes
+	blank := 0
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
+		if len(buf) >= 2 && buf[0] == '\r' && buf[1] == '\n' && blank < maxLeadingBlankLines {
+			// RFC 9112 §2.2: empty lines before the request line (a
+			// client's stray CRLF after a body) are ignored.
+			c.br.Discard(2)
+			blank++
+			continue
+		}
 		n := scanHead(buf)
 		switch {
 		case n > max || (n == 0 && len(buf) > max):
@@ -241,7 +253,7 @@ func (c *h1conn) parse(n int) error {
 		return err
 	}
 	h := &c.head
-	if err := h.parse(string(c.raw)); err != nil {
+	if err := h.parse(string(c.raw), c.s.cfg.KeepUnderscoreHeaders); err != nil {
 		return err
 	}
 	if h.special {

@@ -120,7 +120,12 @@ func canonicalizeNames(raw []byte) error {
 // parse fills h from the head s (names already canonical), reusing h's
 // slices. It returns a *headError for a head to refuse and errHandOver
 // for one net/http should answer.
-func (h *reqHead) parse(s string) error {
+//
+// Fields whose name holds an underscore are dropped unless keepUnderscore:
+// CGI, WSGI and PHP backends map "-" and "_" to the same variable, so
+// X_Forwarded_For would pass for the X-Forwarded-For the edge controls
+// (nginx's underscores_in_headers off).
+func (h *reqHead) parse(s string, keepUnderscore bool) error {
 	*h = reqHead{length: -1, connNames: h.connNames[:0], fields: h.fields[:0]}
 	eol := strings.IndexByte(s, '\n')
 	if err := h.parseRequestLine(s[:eol-1]); err != nil {
@@ -138,6 +143,9 @@ func (h *reqHead) parse(s string) error {
 		name, value := line[:colon], trimOWS(line[colon+1:])
 		if !validFieldValue(value) {
 			return badHead("invalid field value")
+		}
+		if !keepUnderscore && strings.IndexByte(name, '_') >= 0 {
+			continue
 		}
 		switch name {
 		case "Host":

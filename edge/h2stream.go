@@ -192,6 +192,12 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 	if st.method == "" || scheme == "" || !validToken(st.method) || !validTarget(st.path) {
 		return false
 	}
+	if st.method == http.MethodConnect {
+		// A CONNECT with :scheme and :path is malformed (RFC 9113
+		// §8.5); a well-formed one has neither and failed above. The
+		// edge tunnels nothing.
+		return false
+	}
 	if st.path == "*" && st.method != http.MethodOptions {
 		return false
 	}
@@ -227,6 +233,9 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 				st.expect = true
 				continue
 			}
+		}
+		if !st.c.s.cfg.KeepUnderscoreHeaders && strings.IndexByte(hf.Name, '_') >= 0 {
+			continue // as on HTTP/1.1 (reqHead.parse)
 		}
 		st.fields = append(st.fields, field{name: canonicalH2(hf.Name), value: hf.Value})
 	}
@@ -329,20 +338,18 @@ func (st *h2stream) run() {
 	if st.isReset() {
 		return // reset before it started: no backend work for it
 	}
-	if st.method != http.MethodConnect {
-		host := canonicalHost(r.Host)
-		if s.hostHandler(host, st.c.entry) == nil {
-			rt := s.table.Load().lookup(r, host, st.c.entry)
-			if rt == nil {
-				code := http.StatusNotFound
-				size := st.reply(code)
-				s.served(r, nil, code, size, start)
-				return
-			}
-			if rt.fast {
-				st.serve(rt, start)
-				return
-			}
+	host := canonicalHost(r.Host)
+	if s.hostHandler(host, st.c.entry) == nil {
+		rt := s.table.Load().lookup(r, host, st.c.entry)
+		if rt == nil {
+			code := http.StatusNotFound
+			size := st.reply(code)
+			s.served(r, nil, code, size, start)
+			return
+		}
+		if rt.fast {
+			st.serve(rt, start)
+			return
 		}
 	}
 	pooled = false

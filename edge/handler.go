@@ -68,6 +68,14 @@ func (s *Server) routes(entry uint8) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		if r.Method == http.MethodConnect {
+			// The edge tunnels nothing: CONNECT never reaches a backend.
+			w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+			plainError(w, http.StatusMethodNotAllowed)
+			s.served(r, nil, http.StatusMethodNotAllowed, int64(len(statusBodies[http.StatusMethodNotAllowed])), start)
+			return
+		}
+		s.sanitize(r)
 		rec := s.recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
 		t := s.table.Load()

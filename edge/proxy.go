@@ -141,7 +141,10 @@ func (rt *Route) retryDial(attempt int, err error, bodyRead bool) bool {
 }
 
 // errAllFailed marks a request whose every attempt failed to connect.
+// It unwraps to errNoBackend, so the answer is 503.
 type errAllFailed struct{ error }
+
+func (e errAllFailed) Unwrap() error { return e.error }
 
 func isDialError(err error) bool {
 	var op *net.OpError
@@ -252,11 +255,14 @@ func plainError(w http.ResponseWriter, code int) {
 }
 
 var statusBodies = map[int]string{
-	http.StatusNotFound:           "404 page not found\n",
-	http.StatusBadGateway:         "502 Bad Gateway\n",
-	http.StatusServiceUnavailable: "503 Service Unavailable\n",
-	http.StatusGatewayTimeout:     "504 Gateway Timeout\n",
-	http.StatusBadRequest:         "400 Bad Request\n",
+	http.StatusNotFound:              "404 page not found\n",
+	http.StatusBadGateway:            "502 Bad Gateway\n",
+	http.StatusServiceUnavailable:    "503 Service Unavailable\n",
+	http.StatusGatewayTimeout:        "504 Gateway Timeout\n",
+	http.StatusBadRequest:            "400 Bad Request\n",
+	http.StatusMethodNotAllowed:      "405 Method Not Allowed\n",
+	http.StatusRequestTimeout:        "408 Request Timeout\n",
+	http.StatusRequestEntityTooLarge: "413 Request Entity Too Large\n",
 
 	http.StatusRequestHeaderFieldsTooLarge: "431 Request Header Fields Too Large\n",
 }

@@ -72,14 +72,15 @@ type Config struct {
 	// MaxIdleConnsPerHost is the upstream keep-alive pool per backend.
 	// Zero means 256.
 	MaxIdleConnsPerHost int
-	// DialTimeout bounds connecting to a backend. Zero means 10s.
+	// DialTimeout bounds connecting to a backend. Zero means 30s.
 	DialTimeout time.Duration
 	// ResponseHeaderTimeout bounds the wait for a backend's response
-	// headers. Zero means no limit (long polls are legitimate).
+	// head; when it passes the client gets 504. Zero means 180s, so that
+	// long polls of up to two minutes (rancher-metadata's) pass.
 	ResponseHeaderTimeout time.Duration
 
 	// ReadHeaderTimeout, IdleTimeout and MaxHeaderBytes protect against
-	// slow or greedy clients. Zero means 10s, 120s and 1 MiB.
+	// slow or greedy clients. Zero means 10s, 180s and 1 MiB.
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
@@ -93,6 +94,12 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain when the context ends.
 	// Zero means 10s.
 	ShutdownTimeout time.Duration
+
+	// KeepUnderscoreHeaders forwards request header fields whose name
+	// holds an underscore. By default (false) they are dropped, as nginx
+	// does: CGI, WSGI and PHP backends read X_Forwarded_For as the
+	// X-Forwarded-For the edge sets (TRAEFIK_UNDERSCORE_HEADERS=keep).
+	KeepUnderscoreHeaders bool
 
 	// DisableFastPath serves every request through net/http's server and
 	// httputil.ReverseProxy. By default (false) the listener that serves
@@ -175,13 +182,16 @@ func (c *Config) setDefaults() {
 		c.MaxIdleConnsPerHost = 256
 	}
 	if c.DialTimeout == 0 {
-		c.DialTimeout = 10 * time.Second
+		c.DialTimeout = 30 * time.Second
+	}
+	if c.ResponseHeaderTimeout == 0 {
+		c.ResponseHeaderTimeout = 180 * time.Second
 	}
 	if c.ReadHeaderTimeout == 0 {
 		c.ReadHeaderTimeout = 10 * time.Second
 	}
 	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 120 * time.Second
+		c.IdleTimeout = 180 * time.Second
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 60 * time.Second

@@ -32,6 +32,7 @@ type config struct {
 	TrustedIPs      []netip.Prefix
 	BackendInsecure bool
 	ClientCA        clientCASettings
+	Limits          limits
 
 	Rancher  *rancherConfig  // nil when no endpoint is configured, or in metadata mode
 	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
@@ -221,6 +222,7 @@ func loadConfig(e env) (config, error) {
 		c.TrustedIPs = append(c.TrustedIPs, pfx.Masked())
 	}
 	c.BackendInsecure = e.boolSetting("TRAEFIK_BACKEND_INSECURE", &p)
+	c.Limits = loadLimits(e, &p)
 	c.Rancher = loadRancher(e, c.Resolver, &p)
 	if c.Metadata = loadMetadata(e, &p); c.Metadata != nil {
 		c.Rancher = nil // metadata mode reads no API, even when Rancher injected CATTLE_URL

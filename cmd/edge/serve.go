@@ -129,6 +129,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 		DurationBuckets: cfg.Metrics.Buckets,
 		Logger:          logger.With("component", "edge"),
 	}
+	cfg.Limits.apply(&ecfg, logger)
 	if cfg.HTTPSEnable {
 		ecfg.HTTPSAddr = ":" + strconv.Itoa(cfg.HTTPSPort)
 	}

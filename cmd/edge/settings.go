@@ -34,6 +34,13 @@ var settings = []setting{
 	{"TRAEFIK_TRUSTED_IPS", "trusted-ips", "", "comma-separated CIDRs (or IPs) whose X-Forwarded-* headers are trusted and that may start connections to the HTTP and HTTPS ports with a PROXY protocol header (v1 or v2, as load balancers send)"},
 	{"TRAEFIK_BACKEND_INSECURE", "backend-insecure", "false", "skip certificate verification for https:// backends"},
 
+	{"TRAEFIK_TIMEOUT_DIAL", "timeout-dial", "30s", "bound on connecting to a backend (a bare number means seconds; 0, Traefik's \"no limit\", keeps the default)"},
+	{"TRAEFIK_TIMEOUT_HEADER", "timeout-header", "180s", "bound on a backend's response head, answered 504 (long polls up to it pass; per route: traefik.backend.responseHeaderTimeout)"},
+	{"TRAEFIK_TIMEOUT_WRITE", "timeout-write", "60s", "a client that reads nothing of a response for this long is cut off, freeing the backend"},
+	{"TRAEFIK_TIMEOUT_IDLE", "timeout-idle", "180s", "keep-alive: an idle client connection is closed after this long"},
+	{"TRAEFIK_TIMEOUT_GRACE", "timeout-grace", "10s", "on SIGTERM, how long requests in flight may finish before connections are closed"},
+	{"TRAEFIK_UNDERSCORE_HEADERS", "underscore-headers", "drop", "request header fields named with _ (X_Forwarded_For): drop (like nginx) or keep (like Traefik)"},
+
 	{"TRAEFIK_RANCHER_ENDPOINT", "rancher-endpoint", "", "Rancher API URL (…, /v1, /v2-beta, /v2-beta/projects/<id>); falls back to CATTLE_URL"},
 	{"TRAEFIK_RANCHER_ACCESSKEY", "rancher-accesskey", "", "API access key: value, file path or secret alias; falls back to CATTLE_ACCESS_KEY"},
 	{"TRAEFIK_RANCHER_SECRET", "rancher-secret", "", "API secret key: value, file path or secret alias; falls back to CATTLE_SECRET_KEY"},

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rancher-edge/edge/edge"
+)
+
+// limits are the timeouts and request limits (TRAEFIK_TIMEOUT_*,
+// TRAEFIK_UNDERSCORE_HEADERS): every wait the edge makes has a bound.
+type limits struct {
+	Dial, Header, Read, Write, Idle, Grace time.Duration
+	KeepUnderscores                        bool
+
+	// notes are what the operator should know about the values, logged
+	// at start: a 0 that meant "unlimited" to Traefik.
+	notes []string
+}
+
+// loadLimits reads the limit settings. A timeout of 0 meant "no limit"
+// to Traefik 1.x (and the community images wrote it by default); the edge
+// bounds every wait, so 0 keeps the edge's default and says so.
+func loadLimits(e env, p *problems) limits {
+	var l limits
+	for _, t := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"TRAEFIK_TIMEOUT_DIAL", &l.Dial},
+		{"TRAEFIK_TIMEOUT_HEADER", &l.Header},
+		{"TRAEFIK_TIMEOUT_WRITE", &l.Write},
+		{"TRAEFIK_TIMEOUT_IDLE", &l.Idle},
+		{"TRAEFIK_TIMEOUT_GRACE", &l.Grace},
+	} {
+		s := lookupSetting(t.name)
+		raw := e.value(s)
+		d, err := parseSeconds(raw)
+		switch {
+		case err != nil || d < 0:
+			p.add("%s: %q is not a duration such as 30s or a number of seconds", t.name, raw)
+		case d == 0:
+			d, _ = parseSeconds(s.def)
+			l.notes = append(l.notes, fmt.Sprintf("%s=0 meant no limit to Traefik; the edge keeps a bound of %s", t.name, d))
+		}
+		*t.dst = d
+	}
+	switch v := strings.ToLower(e.value(lookupSetting("TRAEFIK_UNDERSCORE_HEADERS"))); v {
+	case "drop":
+	case "keep":
+		l.KeepUnderscores = true
+	default:
+		p.add("TRAEFIK_UNDERSCORE_HEADERS: %q is not drop or keep", v)
+	}
+	return l
+}
+
+// parseSeconds reads a Go duration, or a bare number of seconds as the
+// community images wrote them.
+func parseSeconds(raw string) (time.Duration, error) {
+	if n, err := strconv.ParseFloat(raw, 64); err == nil {
+		return time.Duration(n * float64(time.Second)), nil
+	}
+	return time.ParseDuration(raw)
+}
+
+// apply sets the edge's limits and logs the notes.
+func (l limits) apply(c *edge.Config, log *slog.Logger) {
+	c.DialTimeout = l.Dial
+	c.ResponseHeaderTimeout = l.Header
+	c.WriteTimeout = l.Write
+	c.IdleTimeout = l.Idle
+	c.ShutdownTimeout = l.Grace
+	c.KeepUnderscoreHeaders = l.KeepUnderscores
+	for _, n := range l.notes {
+		log.Warn(n)
+	}
+}
