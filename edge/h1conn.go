@@ -31,6 +31,7 @@ type h1conn struct {
 	br    *bufio.Reader
 	bw    *bufio.Writer
 	out   progressWriter // what bw writes to
+	in    progressReader // what br reads from
 
 	head     reqHead
 	resp     respHead
@@ -59,8 +60,9 @@ func newH1Bufs() *h1Bufs {
 // closed it.
 func (s *Server) serveH1(conn net.Conn, tr *tracked, entry uint8) net.Conn {
 	c := &h1conn{s: s, conn: conn, track: tr, entry: entry, hdr: make(http.Header, 16)}
+	c.in = progressReader{conn: conn, readDeadline: readDeadline{timeout: s.cfg.ReadTimeout}}
 	c.br = s.h1bufs.r.Get().(*bufio.Reader)
-	c.br.Reset(conn)
+	c.br.Reset(&c.in)
 	c.bw = s.h1bufs.w.Get().(*bufio.Writer)
 	c.out = progressWriter{conn: conn, writeDeadline: writeDeadline{timeout: s.cfg.WriteTimeout}}
 	c.bw.Reset(&c.out)
@@ -168,10 +170,13 @@ func (c *h1conn) loop() bool {
 		}
 		c.br.Discard(n)
 		if c.head.hasBody() {
-			// Bodies are read without a deadline, as net/http does.
-			c.conn.SetReadDeadline(time.Time{})
+			// A body may take long, but not stall: each read that
+			// makes progress moves the deadline (ReadTimeout).
+			c.in.body(true)
 		}
-		if !c.serve(rt, start) || c.track.closing() {
+		ok := c.serve(rt, start)
+		c.in.body(false)
+		if !ok || c.track.closing() {
 			c.bw.Flush()
 			return false
 		}

@@ -15,13 +15,6 @@ import (
 // retry, stickiness, accounting, error statuses) are the ones the net/http
 // design uses; only the wire work is done here.
 
-// clientError is a failure on the client's side of an exchange: a
-// malformed or interrupted request body. It is not the backend's fault.
-type clientError struct{ err error }
-
-func (e clientError) Error() string { return "reading the request body: " + e.err.Error() }
-func (e clientError) Unwrap() error { return e.err }
-
 // exchange proxies the current request to a backend of rt and relays the
 // answer. It returns the status and body size for the counters, and
 // whether the client connection may carry another request.
@@ -44,11 +37,15 @@ func (c *h1conn) exchange(rt *Route) (code int, size int64, keep bool) {
 		}
 		var ce clientError
 		if errors.As(err, &ce) {
+			// The client's fault: the backend is not charged, and its
+			// connection was closed (roundTrip), which frees it.
 			b.finished()
-			if errors.Is(err, errBadChunk) {
-				c.reply(http.StatusBadRequest, false)
+			code := clientStatus(err)
+			if code == statusClientClosed {
+				return code, 0, false
 			}
-			return http.StatusBadRequest, 0, false
+			c.reply(code, false)
+			return code, int64(len(statusBodies[code])), false
 		}
 		b.failed()
 		if rt.retryDial(attempt, err, c.bodyRead) {
@@ -314,7 +311,8 @@ func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried
 		keep = false
 	}
 	if d.werr != nil {
-		keep = false
+		// The client went away (or stopped reading) mid-answer.
+		code, keep = statusClientClosed, false
 	}
 	return code, d.n, keep
 }

@@ -109,7 +109,7 @@ func (s *Server) serveH2(tc *tls.Conn, t *tracked, entry uint8) {
 	c.enc = hpack.NewEncoder(&c.hbuf)
 	t.onShutdown(c.shutdown)
 	go c.writeLoop()
-	c.idle = time.AfterFunc(s.cfg.IdleTimeout, c.idleCheck)
+	c.idle = time.AfterFunc(c.sweepEvery(), c.idleCheck)
 	err := c.readLoop()
 	c.teardown(err)
 }
@@ -430,25 +430,70 @@ func (c *h2conn) shutdown() {
 	}
 }
 
-// idleCheck closes the connection once it has had no stream for
-// IdleTimeout.
+// sweepEvery is how often a connection's timer looks at it: waits are
+// ended between their bound and their bound plus this.
+func (c *h2conn) sweepEvery() time.Duration {
+	cfg := &c.s.cfg
+	return min(cfg.IdleTimeout, cfg.ReadTimeout/2, cfg.WriteTimeout/2)
+}
+
+// idleCheck runs on the connection's timer: it ends the waits on the
+// client that last too long (sweepLocked), and closes the connection once
+// it has had no stream for IdleTimeout.
 func (c *h2conn) idleCheck() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead || c.stopping {
 		return
 	}
+	every := c.sweepEvery()
 	if len(c.streams) > 0 {
-		c.idle.Reset(c.s.cfg.IdleTimeout)
+		c.sweepLocked(time.Now())
+		c.idle.Reset(every)
 		return
 	}
 	if left := c.s.cfg.IdleTimeout - time.Since(c.idleSince); left > 0 {
-		c.idle.Reset(left)
+		c.idle.Reset(min(left, every))
 		return
 	}
 	c.draining = true
 	c.goAwayLocked(http2.ErrCodeNo)
 	c.conn.SetReadDeadline(time.Unix(1, 0))
+}
+
+// sweepLocked ends, with c.mu held, the waits on the client that lasted
+// too long. A stream whose body made no progress for ReadTimeout has its
+// reads fail (the exchange answers 408 when it can) and its backend
+// connection cut. A stream the client gave no window to send for
+// WriteTimeout is reset and its backend exchange released; when every
+// stream of the connection is stalled so, the connection is closed.
+func (c *h2conn) sweepLocked(now time.Time) {
+	cfg := &c.s.cfg
+	stalledWrites := 0
+	for _, st := range c.streams {
+		if st.waitSince.IsZero() || st.reset {
+			continue
+		}
+		waited := now.Sub(st.waitSince)
+		switch {
+		case st.waitWrite && waited >= cfg.WriteTimeout:
+			stalledWrites++
+			c.resetLocked(st, http2.ErrCodeCancel)
+			c.abortLocked(st)
+		case !st.waitWrite && waited >= cfg.ReadTimeout && !st.stalled:
+			st.stalled = true
+			if st.up != nil {
+				st.up.conn.SetDeadline(time.Unix(1, 0))
+			}
+			st.readable.Broadcast()
+		}
+	}
+	if stalledWrites > 0 && stalledWrites == len(c.streams) {
+		c.s.log.Debug("HTTP/2 client gave no flow-control window for the write timeout; closing", "remote", c.remote, "streams", stalledWrites)
+		c.draining = true
+		c.goAwayLocked(http2.ErrCodeNo)
+		c.conn.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 // teardown ends the connection after the read loop: a GOAWAY saying why

@@ -56,11 +56,23 @@ func (st *h2stream) exchange(rt *Route) (int, int64) {
 			return st.respond(rt, b, uc, consume, tried != nil)
 		}
 		var ce clientError
-		if errors.As(err, &ce) || st.isReset() {
-			// The client reset the stream or broke its body: the
-			// backend did nothing wrong, and nobody waits for an answer.
+		if errors.As(err, &ce) || st.isReset() || st.bodyStalled() {
+			// The client reset the stream, broke its body or let it
+			// stall: the backend did nothing wrong (its connection
+			// was closed, which frees it).
 			b.finished()
-			return http.StatusBadRequest, 0
+			code := statusClientClosed
+			switch {
+			case st.isReset():
+			case st.bodyStalled():
+				code = http.StatusRequestTimeout
+			default:
+				code = clientStatus(err)
+			}
+			if code == statusClientClosed {
+				return code, 0
+			}
+			return code, st.reply(code)
 		}
 		b.failed()
 		if rt.retryDial(attempt, err, bodyRead) {
@@ -342,6 +354,10 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 		}
 	}
 	st.bw.Reset(nil)
+	if werr != nil || d.werr != nil || st.isReset() {
+		// The client reset the stream or went away mid-answer.
+		code = statusClientClosed
+	}
 	return code, d.n
 }
 

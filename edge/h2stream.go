@@ -39,6 +39,13 @@ type h2stream struct {
 	up         *upConn            // the backend exchange in progress
 	cancel     context.CancelFunc // the handler's context
 	readable   sync.Cond
+	// waitSince is when the stream's goroutine began to wait for the
+	// client (a DATA frame of the body, or, with waitWrite, flow-control
+	// window to send); zero when it does not wait. The connection's
+	// sweep ends waits that last too long.
+	waitSince time.Time
+	waitWrite bool
+	stalled   bool // the body made no progress for ReadTimeout
 
 	// the stream's goroutine
 	early   int // a status to answer without routing (431)
@@ -400,8 +407,12 @@ func (st *h2stream) Read(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st.continueLocked()
-	for st.off == len(st.body) && !st.remoteDone && !st.discard {
-		st.readable.Wait()
+	if st.off == len(st.body) && !st.remoteDone && !st.discard && !st.stalled {
+		st.waitSince, st.waitWrite = time.Now(), false
+		for st.off == len(st.body) && !st.remoteDone && !st.discard && !st.stalled {
+			st.readable.Wait()
+		}
+		st.waitSince = time.Time{}
 	}
 	if st.off < len(st.body) {
 		n := copy(p, st.body[st.off:])
@@ -421,8 +432,18 @@ func (st *h2stream) Read(p []byte) (int, error) {
 		return 0, errStreamReset
 	case st.discard:
 		return 0, io.ErrClosedPipe
+	case st.stalled:
+		return 0, errBodyTimeout
 	}
 	return 0, io.EOF
+}
+
+// bodyStalled reports whether the sweep ended the body for lack of
+// progress.
+func (st *h2stream) bodyStalled() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.stalled
 }
 
 // continueLocked sends 100 Continue, once, when the client asked for it

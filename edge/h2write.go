@@ -173,8 +173,15 @@ func (c *h2conn) writeData(st *h2stream, p []byte, end bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
-		for !st.reset && !c.dead && (len(c.out) >= h2MaxPending || (len(p) > 0 && (st.sendWin <= 0 || c.sendWin <= 0))) {
-			c.space.Wait()
+		if !st.reset && !c.dead && (len(c.out) >= h2MaxPending || (len(p) > 0 && (st.sendWin <= 0 || c.sendWin <= 0))) {
+			// A client that never opens the window would hold the
+			// stream (and its backend connection) forever: the sweep
+			// resets it after WriteTimeout.
+			st.waitSince, st.waitWrite = time.Now(), true
+			for !st.reset && !c.dead && (len(c.out) >= h2MaxPending || (len(p) > 0 && (st.sendWin <= 0 || c.sendWin <= 0))) {
+				c.space.Wait()
+			}
+			st.waitSince = time.Time{}
 		}
 		if err := st.alive(); err != nil {
 			return err

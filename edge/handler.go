@@ -76,20 +76,44 @@ func (s *Server) routes(entry uint8) http.Handler {
 			return
 		}
 		s.sanitize(r)
+		if r.Body != nil && r.Body != http.NoBody {
+			// A body may take long but not stall (ReadTimeout); its
+			// errors are the client's (routeTransport).
+			r.Body = &watchedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.ReadTimeout}
+		}
 		rec := s.recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
 		t := s.table.Load()
 		rt := t.lookup(r, host, entry)
+		// Deferred so that a client that goes away mid-answer, which
+		// makes ReverseProxy panic with http.ErrAbortHandler, is still
+		// counted (as 499) and logged, and the in-flight count drops.
+		defer func() {
+			p := recover()
+			switch {
+			case p == http.ErrAbortHandler,
+				// An HTTP/2 request's context ends while its handler
+				// runs only when the client resets the stream or
+				// leaves; an HTTP/1 request's, when the client leaves.
+				r.Context().Err() != nil && (r.ProtoMajor == 2 || rec.status == 0):
+				rec.status = statusClientClosed
+			case p != nil:
+				rec.status = http.StatusInternalServerError
+			}
+			s.served(r, rt, rec.code(), rec.size, start)
+			rec.ResponseWriter = nil
+			s.recorders.Put(rec)
+			if p != nil {
+				panic(p) // net/http closes the connection; it logs other panics
+			}
+		}()
 		if rt == nil {
 			plainError(rec, http.StatusNotFound)
-		} else {
-			rt.stats.inflight.Add(1)
-			s.trust.scrub(r)
-			rt.handler.ServeHTTP(rec, r)
+			return
 		}
-		s.served(r, rt, rec.code(), rec.size, start)
-		rec.ResponseWriter = nil
-		s.recorders.Put(rec)
+		rt.stats.inflight.Add(1)
+		s.trust.scrub(r)
+		rt.handler.ServeHTTP(rec, r)
 	})
 }
 

@@ -61,13 +61,15 @@ type routeTransport struct {
 func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	rt := t.rt
 	var tried *backend
-	var body *retryBody
-	if len(rt.backends) > 1 && out.Body != nil && out.Body != http.NoBody {
-		// http.Transport closes the body on failure; keep it open for a
-		// retry and close it ourselves.
-		body = &retryBody{ReadCloser: out.Body}
+	// The body's read errors are the client's, and a retry needs to
+	// know whether any was read. routes() watched it already unless a
+	// middleware replaced it. Its Close is a no-op, so a transport that
+	// gives up does not close it under a retry: the server that read the
+	// request closes it when the handler returns.
+	body, _ := out.Body.(*watchedBody)
+	if body == nil && out.Body != nil && out.Body != http.NoBody {
+		body = &watchedBody{ReadCloser: out.Body}
 		out.Body = body
-		defer body.ReadCloser.Close()
 	}
 	var sticky *backend
 	if rt.Service.LoadBalancer.Sticky {
@@ -84,6 +86,11 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		b.start()
 		resp, err := t.send(out, b)
 		if err != nil {
+			if body != nil && body.err != nil {
+				// The client's body failed, not the backend.
+				b.finished()
+				return nil, clientError{body.err}
+			}
 			b.failed()
 			if rt.retryDial(attempt, err, body != nil && body.read) {
 				tried = b
@@ -151,19 +158,6 @@ func isDialError(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// retryBody remembers whether the transport read any of the body.
-type retryBody struct {
-	io.ReadCloser
-	read bool
-}
-
-func (b *retryBody) Read(p []byte) (int, error) {
-	b.read = true
-	return b.ReadCloser.Read(p)
-}
-
-func (b *retryBody) Close() error { return nil }
-
 // doneBody ends the backend's in-flight count when the response body is
 // closed, which is when the proxy has finished copying it.
 type doneBody struct {
@@ -220,11 +214,23 @@ func (s *Server) routeTransport(rt *Route) *routeTransport {
 
 // proxyError turns a failed round trip into the answer the client sees.
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		// The client went away: nobody to answer.
+	code := 0
+	var ce clientError
+	switch {
+	case errors.As(err, &ce):
+		// Before the context: a body that timed out also ends it.
+		code = clientStatus(err)
+	case r.Context().Err() != nil:
+		code = statusClientClosed
+	default:
+		code = s.failureStatus(r, err)
+	}
+	if code == statusClientClosed {
+		// Nobody to answer; the counters and the log say 499.
+		recordStatus(w, code)
 		return
 	}
-	plainError(w, s.failureStatus(r, err))
+	plainError(w, code)
 }
 
 // failureStatus maps a failed exchange to its status for both proxy

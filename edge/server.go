@@ -84,6 +84,12 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
 	MaxHeaderBytes    int
+	// ReadTimeout bounds the wait for a request body to make progress
+	// (nginx's client_body_timeout): a body that sends nothing for that
+	// long ends the request, answered 408 when nothing of the answer was
+	// sent, and the backend connection it held is closed. A long upload
+	// that keeps moving is not limited. Zero means 60s.
+	ReadTimeout time.Duration
 	// WriteTimeout bounds the writes to a client on the fast path: a
 	// client that stops reading for between half of it and all of it is
 	// disconnected, freeing its backend connections. It limits stalls,
@@ -192,6 +198,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 180 * time.Second
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 60 * time.Second
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 60 * time.Second

@@ -111,6 +111,23 @@ func (l *recorder) Flush() {
 	}
 }
 
+// recordStatus sets the status the counters and the access log record
+// for a request answered without a response (499), through the
+// middlewares' writers down to the recorder.
+func recordStatus(w http.ResponseWriter, code int) {
+	for {
+		switch x := w.(type) {
+		case *recorder:
+			x.status = code
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return
+		}
+	}
+}
+
 func (l *recorder) code() int {
 	if l.status == 0 {
 		// A handler that wrote nothing answered 200; a hijacked

@@ -32,6 +32,7 @@ func loadLimits(e env, p *problems) limits {
 	}{
 		{"TRAEFIK_TIMEOUT_DIAL", &l.Dial},
 		{"TRAEFIK_TIMEOUT_HEADER", &l.Header},
+		{"TRAEFIK_TIMEOUT_READ", &l.Read},
 		{"TRAEFIK_TIMEOUT_WRITE", &l.Write},
 		{"TRAEFIK_TIMEOUT_IDLE", &l.Idle},
 		{"TRAEFIK_TIMEOUT_GRACE", &l.Grace},
@@ -71,6 +72,7 @@ func parseSeconds(raw string) (time.Duration, error) {
 func (l limits) apply(c *edge.Config, log *slog.Logger) {
 	c.DialTimeout = l.Dial
 	c.ResponseHeaderTimeout = l.Header
+	c.ReadTimeout = l.Read
 	c.WriteTimeout = l.Write
 	c.IdleTimeout = l.Idle
 	c.ShutdownTimeout = l.Grace

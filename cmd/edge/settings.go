@@ -36,6 +36,7 @@ var settings = []setting{
 
 	{"TRAEFIK_TIMEOUT_DIAL", "timeout-dial", "30s", "bound on connecting to a backend (a bare number means seconds; 0, Traefik's \"no limit\", keeps the default)"},
 	{"TRAEFIK_TIMEOUT_HEADER", "timeout-header", "180s", "bound on a backend's response head, answered 504 (long polls up to it pass; per route: traefik.backend.responseHeaderTimeout)"},
+	{"TRAEFIK_TIMEOUT_READ", "timeout-read", "60s", "a request body that makes no progress for this long ends the request (408) and frees the backend; uploads that keep moving are not limited"},
 	{"TRAEFIK_TIMEOUT_WRITE", "timeout-write", "60s", "a client that reads nothing of a response for this long is cut off, freeing the backend"},
 	{"TRAEFIK_TIMEOUT_IDLE", "timeout-idle", "180s", "keep-alive: an idle client connection is closed after this long"},
 	{"TRAEFIK_TIMEOUT_GRACE", "timeout-grace", "10s", "on SIGTERM, how long requests in flight may finish before connections are closed"},

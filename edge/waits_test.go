@@ -1,0 +1,288 @@
+package edge
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/rancher-edge/edge/route"
+)
+
+// Waits that must end (issue #13). Timeouts are shortened; each test
+// bounds its own wait well below the client's 10 s deadline.
+
+// syncBuffer is an access log the test can read while the edge writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// eventually polls cond every 20 ms for up to d.
+func eventually(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); ; {
+		if cond() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// bodyBackend reads request bodies; active counts handlers still running.
+type bodyBackend struct {
+	*httptestServer
+	active atomic.Int64
+}
+
+func newBodyBackend(t *testing.T) *bodyBackend {
+	bb := &bodyBackend{}
+	bb.httptestServer = newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
+		bb.active.Add(1)
+		defer bb.active.Add(-1)
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			return
+		}
+		io.WriteString(w, "read "+strconv.FormatInt(n, 10))
+	})
+	return bb
+}
+
+// A request body that stops arriving ends the request within
+// ReadTimeout (408) and frees the backend, on every path.
+func TestSlowRequestBodyEnds(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		bb := newBodyBackend(t)
+		te := startEdge(t, mode, func(c *Config) { c.ReadTimeout = 300 * time.Millisecond })
+		mw := svc("mw", "Host:mw.test.local", bb.URL)
+		mw.Headers = &route.Headers{CustomRequestHeaders: map[string]string{"X-Mw": "1"}}
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", bb.URL), mw))
+		for _, host := range []string{"app.test.local", "mw.test.local"} {
+			t.Run("h1 "+host, func(t *testing.T) {
+				conn, br := te.dialRaw(t)
+				io.WriteString(conn, "POST / HTTP/1.1\r\nHost: "+host+"\r\nContent-Length: 1000000\r\n\r\n0123456789")
+				start := time.Now()
+				resp, _ := readResp(t, br, http.MethodPost)
+				if resp.StatusCode != http.StatusRequestTimeout {
+					t.Errorf("status %d, want 408", resp.StatusCode)
+				}
+				if d := time.Since(start); d > 5*time.Second {
+					t.Errorf("answered after %v", d)
+				}
+				if !eventually(5*time.Second, func() bool { return bb.active.Load() == 0 }) {
+					t.Errorf("the backend still serves %d requests", bb.active.Load())
+				}
+			})
+			t.Run("h2 "+host, func(t *testing.T) {
+				r := dialRawH2(t, te)
+				r.authority = host
+				r.request(1, "POST", "/", false, "content-length", "1000000")
+				if err := r.fr.WriteData(1, false, []byte("0123456789")); err != nil {
+					t.Fatal(err)
+				}
+				for {
+					switch f := r.next(1).(type) {
+					case *http2.MetaHeadersFrame:
+						if st := f.PseudoValue("status"); st != "408" {
+							t.Errorf("status %s, want 408", st)
+						}
+					case *http2.RSTStreamFrame:
+						t.Logf("reset %v", f.ErrCode)
+					default:
+						continue
+					}
+					break
+				}
+				if !eventually(5*time.Second, func() bool { return bb.active.Load() == 0 }) {
+					t.Errorf("the backend still serves %d requests", bb.active.Load())
+				}
+			})
+		}
+	})
+}
+
+// An HTTP/2 client that gives no flow-control window (and never opens
+// it) has its stream reset within WriteTimeout, the backend exchange
+// released, and, all its streams being stalled, its connection closed.
+func TestH2ZeroWindowStallReleased(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 200<<10)
+	backend := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, big) })
+	te := startEdge(t, func(c *Config) { c.WriteTimeout = 300 * time.Millisecond })
+	te.srv.Update(snapshot(svc("app", "Host:app.test.local", backend.URL)))
+	r := dialRawH2(t, te, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+	for id := uint32(1); id <= 7; id += 2 {
+		r.request(id, "GET", "/", true)
+	}
+	start := time.Now()
+	resets, goaway := 0, false
+	for !goaway {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			break // closed
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				r.fr.WriteSettingsAck()
+			}
+		case *http2.RSTStreamFrame:
+			resets++
+		case *http2.GoAwayFrame:
+			goaway = true
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("released after %v", d)
+	}
+	if resets != 4 || !goaway {
+		t.Errorf("%d streams reset, GOAWAY %v; want 4 and the connection closed", resets, goaway)
+	}
+	rt := te.srv.Table().Routes()[0]
+	if !eventually(3*time.Second, func() bool { return rt.Backends()[0].InFlight == 0 && rt.Stats().InFlight == 0 }) {
+		t.Errorf("backend in flight %d, route in flight %d", rt.Backends()[0].InFlight, rt.Stats().InFlight)
+	}
+}
+
+// hangingBackend accepts connections and reads, but never answers.
+func hangingBackend(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String()
+}
+
+// A backend that accepts and never answers costs the client at most the
+// header timeout: 504.
+func TestHangingBackendAnswers504(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		te := startEdge(t, mode, func(c *Config) { c.ResponseHeaderTimeout = 300 * time.Millisecond })
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", hangingBackend(t))))
+		for _, h2 := range []bool{false, true} {
+			start := time.Now()
+			resp, _ := get(t, te.client(h2), hostURL(te, "app.test.local", "/"))
+			if resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("h2=%v: status %d, want 504", h2, resp.StatusCode)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("h2=%v: answered after %v", h2, d)
+			}
+		}
+	})
+}
+
+// A client that goes away mid-answer is logged and counted as 499, and
+// the route's in-flight count returns to zero, on every path.
+func TestClientAbortCountedAndLogged(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		backend := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
+			chunk := []byte(strings.Repeat("y", 4<<10))
+			for {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		})
+		log := &syncBuffer{}
+		te := startEdge(t, mode, func(c *Config) { c.AccessLog = log })
+		mw := svc("mw", "Host:mw.test.local", backend.URL)
+		mw.Headers = &route.Headers{CustomResponseHeaders: map[string]string{"X-Mw": "1"}}
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", backend.URL), mw))
+		const aborts = 3
+		for _, host := range []string{"app.test.local", "mw.test.local"} {
+			for _, h2 := range []bool{false, true} {
+				for range aborts {
+					c := te.client(h2)
+					resp, err := c.Get(hostURL(te, host, "/stream"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					io.ReadFull(resp.Body, make([]byte, 1000))
+					resp.Body.Close()
+					c.CloseIdleConnections()
+				}
+			}
+		}
+		for _, rt := range te.srv.Table().Routes() {
+			if !eventually(5*time.Second, func() bool { return rt.Stats().InFlight == 0 && rt.Stats().Codes[statusClientClosed] == 2*aborts }) {
+				t.Errorf("%s: in flight %d, codes %v; want 0 and %d × 499", rt.Service.Name, rt.Stats().InFlight, rt.Stats().Codes, 2*aborts)
+			}
+		}
+		if !eventually(5*time.Second, func() bool { return strings.Count(log.String(), `" 499 `) == 4*aborts }) {
+			n := strings.Count(log.String(), `" 499 `)
+			t.Errorf("%d access-log lines with 499, want %d:\n%s", n, 4*aborts, log.String())
+		}
+	})
+}
+
+// A malformed chunked body on a route net/http serves (middlewares) is
+// the client's fault: 400, and the backend is not charged.
+func TestMalformedChunkedBodyIs400(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		bb := newBodyBackend(t)
+		te := startEdge(t, mode)
+		mw := svc("mw", "Host:mw.test.local", bb.URL)
+		mw.Headers = &route.Headers{CustomRequestHeaders: map[string]string{"X-Mw": "1"}}
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", bb.URL), mw))
+		for _, host := range []string{"app.test.local", "mw.test.local"} {
+			conn, br := te.dialRaw(t)
+			io.WriteString(conn, "POST / HTTP/1.1\r\nHost: "+host+"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n")
+			resp, _ := readResp(t, br, http.MethodPost)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s: status %d, want 400", host, resp.StatusCode)
+			}
+		}
+		for _, rt := range te.srv.Table().Routes() {
+			if b := rt.Backends()[0]; b.Failures != 0 || b.ErrorRate != 0 {
+				t.Errorf("%s: backend charged: %d failures, error rate %v", rt.Service.Name, b.Failures, b.ErrorRate)
+			}
+		}
+	})
+}
