@@ -142,12 +142,6 @@ var legacy = map[string]string{
 	"TRAEFIK_DOCKER_ENDPOINT":                "there is no Docker provider",
 	// Until the settings that honour them land; a setting of the same
 	// name always wins over this list.
-	"TRAEFIK_TIMEOUT_READ":   "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_WRITE":  "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_IDLE":   "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_DIAL":   "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_HEADER": "not yet honoured: the edge's own bounded timeouts apply",
-	"TRAEFIK_TIMEOUT_GRACE":  "not yet honoured: the edge's own bounded timeouts apply",
 	"TRAEFIK_TIMEOUT_ACCEPT": "not yet honoured: the edge's own bounded timeouts apply",
 }
 
