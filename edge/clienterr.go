@@ -19,6 +19,9 @@ import (
 // record it.
 const statusClientClosed = 499
 
+// errBodyTooLarge is a request body beyond the route's limit.
+var errBodyTooLarge = errors.New("request body larger than the limit")
+
 // errBodyTimeout is a request body that made no progress for
 // ReadTimeout. It is a timeout (net.Error), like a deadline passing.
 var errBodyTimeout error = bodyTimeout{}
@@ -43,6 +46,8 @@ func (e clientError) Unwrap() error { return e.err }
 func clientStatus(err error) int {
 	var ne net.Error
 	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errBodyTimeout), errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return http.StatusRequestTimeout
 	case errors.Is(err, errBadChunk):
@@ -114,6 +119,8 @@ type watchedBody struct {
 	rc      *http.ResponseController // nil: the server bounds reads itself
 	timeout time.Duration
 	at      time.Time
+	limit   int64 // when positive, more is errBodyTooLarge
+	n       int64
 	read    bool
 	err     error
 }
@@ -130,6 +137,10 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if n > 0 {
 		b.read = true
+		if b.n += int64(n); b.limit > 0 && b.n > b.limit {
+			b.err = errBodyTooLarge
+			return 0, b.err
+		}
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {

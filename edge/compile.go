@@ -132,6 +132,15 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 		}
 	}
 
+	rt.headerTimeout = s.cfg.ResponseHeaderTimeout
+	if svc.ResponseHeaderTimeout > 0 {
+		rt.headerTimeout = svc.ResponseHeaderTimeout
+	}
+	rt.maxBody = s.cfg.MaxBodySize
+	if svc.MaxRequestBodyBytes > 0 {
+		rt.maxBody = svc.MaxRequestBodyBytes
+	}
+
 	rs := s.registry.route(svc.Source.Provider + "/" + svc.Name)
 	rt.stats = &rs.stats
 	// rt.backends stays parallel to svc.Servers: Backends names them from

@@ -97,7 +97,10 @@ func (s *Server) relay(dst *bufio.Writer, src *bufio.Reader, n int64) relayed {
 // stream, and the trailer lines (CRLF included) are appended to trailers
 // when it is not nil. Chunk extensions are dropped: no parser downstream
 // gets to disagree on them.
-func (s *Server) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool, trailers *[]byte) relayed {
+//
+// limit, when positive, bounds the data: a chunk that would cross it
+// ends the relay with errBodyTooLarge before any of it is written.
+func (s *Server) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool, trailers *[]byte, limit int64) relayed {
 	var r relayed
 	for {
 		if src.Buffered() == 0 {
@@ -109,6 +112,10 @@ func (s *Server) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool, t
 		size, err := readChunkSize(src)
 		if err != nil {
 			r.rerr = err
+			return r
+		}
+		if limit > 0 && size > uint64(limit-r.n) {
+			r.rerr = errBodyTooLarge
 			return r
 		}
 		if pass {

@@ -329,9 +329,15 @@ func (c *h1conn) serve(rt *Route, start time.Time) bool {
 	var code int
 	var size int64
 	keep := false
-	if rt.rule.Modify(r) {
+	switch {
+	case rt.maxBody > 0 && c.head.length > rt.maxBody:
+		// Refused before a backend is involved; the body is not read.
+		code = http.StatusRequestEntityTooLarge
+		size = int64(len(statusBodies[code]))
+		keep = c.reply(code, false)
+	case rt.rule.Modify(r):
 		code, size, keep = c.exchange(rt)
-	} else {
+	default:
 		code = http.StatusNotFound
 		size = int64(len(statusBodies[code]))
 		keep = c.reply(code, true)

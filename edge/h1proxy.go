@@ -76,7 +76,7 @@ func (c *h1conn) roundTrip(rt *Route, b *backend) (*upConn, int, error) {
 		err = c.send(uc, rt, b)
 		var consume int
 		if err == nil {
-			consume, err = c.readResponse(uc)
+			consume, err = c.readResponse(uc, rt.headerTimeout)
 		}
 		if err == nil {
 			return uc, consume, nil
@@ -111,7 +111,7 @@ func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 	switch {
 	case h.chunked:
 		c.bodyRead = true
-		d = c.s.relayChunked(w, c.br, true, nil)
+		d = c.s.relayChunked(w, c.br, true, nil, rt.maxBody)
 	case h.length > 0:
 		c.bodyRead = true
 		d = c.s.relay(w, c.br, h.length)
@@ -246,11 +246,9 @@ func (s wireSink) keep(key string, prior []string, def string) {
 // readResponse reads the final response head into c.resp, relaying
 // interim (1xx) responses to the client on the way. It returns how many
 // bytes of uc's buffer the head occupies, to discard once written out.
-func (c *h1conn) readResponse(uc *upConn) (int, error) {
-	if t := c.s.cfg.ResponseHeaderTimeout; t > 0 {
-		uc.conn.SetReadDeadline(time.Now().Add(t))
-		defer uc.conn.SetReadDeadline(time.Time{})
-	}
+func (c *h1conn) readResponse(uc *upConn, timeout time.Duration) (int, error) {
+	uc.conn.SetReadDeadline(time.Now().Add(timeout))
+	defer uc.conn.SetReadDeadline(time.Time{})
 	for {
 		head, consume, err := readRespHead(uc.br, &c.scratch)
 		if err != nil {
@@ -294,7 +292,7 @@ func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried
 	switch {
 	case noBody:
 	case h.chunked:
-		d = c.s.relayChunked(c.bw, uc.br, chunkedOut, nil)
+		d = c.s.relayChunked(c.bw, uc.br, chunkedOut, nil, 0)
 	default:
 		d = c.s.relay(c.bw, uc.br, h.length) // -1: until the backend closes
 	}

@@ -482,9 +482,7 @@ func (c *h2conn) sweepLocked(now time.Time) {
 			c.abortLocked(st)
 		case !st.waitWrite && waited >= cfg.ReadTimeout && !st.stalled:
 			st.stalled = true
-			if st.up != nil {
-				st.up.conn.SetDeadline(time.Unix(1, 0))
-			}
+			st.bodyFailedLocked(errBodyTimeout)
 			st.readable.Broadcast()
 		}
 	}

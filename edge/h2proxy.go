@@ -40,6 +40,9 @@ const h2BodyProbe = 200 * time.Millisecond
 
 func (st *h2stream) exchange(rt *Route) (int, int64) {
 	length := st.bodyLength(h2BodyProbe)
+	if rt.maxBody > 0 && length > rt.maxBody {
+		return http.StatusRequestEntityTooLarge, st.reply(http.StatusRequestEntityTooLarge)
+	}
 	var sticky, tried *backend
 	if rt.cookieName != "" {
 		sticky = rt.stickyBackend(&st.req)
@@ -56,16 +59,16 @@ func (st *h2stream) exchange(rt *Route) (int, int64) {
 			return st.respond(rt, b, uc, consume, tried != nil)
 		}
 		var ce clientError
-		if errors.As(err, &ce) || st.isReset() || st.bodyStalled() {
+		if errors.As(err, &ce) || st.isReset() || st.bodyError() != nil {
 			// The client reset the stream, broke its body or let it
 			// stall: the backend did nothing wrong (its connection
 			// was closed, which frees it).
 			b.finished()
 			code := statusClientClosed
-			switch {
+			switch be := st.bodyError(); {
 			case st.isReset():
-			case st.bodyStalled():
-				code = http.StatusRequestTimeout
+			case be != nil:
+				code = clientStatus(be)
 			default:
 				code = clientStatus(err)
 			}
@@ -129,7 +132,7 @@ func (st *h2stream) roundTrip(rt *Route, b *backend, length int64) (uc *upConn, 
 		}
 		bodyRead, err = st.send(uc, rt, b, length)
 		if err == nil {
-			consume, err = st.readResponse(uc)
+			consume, err = st.readResponse(uc, rt.headerTimeout)
 		}
 		if err == nil {
 			return uc, consume, bodyRead, nil
@@ -173,7 +176,7 @@ func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyR
 		return false, w.Flush()
 	}
 	if st.bodyBuffered() {
-		read, err := st.sendBody(w, chunked)
+		read, err := st.sendBody(w, chunked, rt.maxBody)
 		if err != nil {
 			return read, err
 		}
@@ -188,9 +191,15 @@ func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyR
 	done := make(chan error, 1)
 	st.sending = done
 	go func() {
-		_, err := st.sendBody(w, chunked)
+		_, err := st.sendBody(w, chunked, rt.maxBody)
 		if err == nil {
 			err = w.Flush()
+		}
+		var ce clientError
+		if errors.As(err, &ce) {
+			st.c.mu.Lock()
+			st.bodyFailedLocked(ce.err)
+			st.c.mu.Unlock()
 		}
 		done <- err
 	}()
@@ -237,9 +246,12 @@ func writeBodyPart(w *bufio.Writer, p []byte, chunked bool) {
 // sendBody streams the request body to the backend. What is written is
 // flushed before waiting for the client, so the backend sees the head
 // (and may answer) whatever the client does next.
-func (st *h2stream) sendBody(w *bufio.Writer, chunked bool) (read bool, err error) {
+//
+// limit, when positive, bounds the body: crossing it is errBodyTooLarge.
+func (st *h2stream) sendBody(w *bufio.Writer, chunked bool, limit int64) (read bool, err error) {
 	buf := st.c.s.buffers.Get()
 	defer st.c.s.buffers.Put(buf)
+	var total int64
 	for {
 		if !st.hasData() {
 			if err := w.Flush(); err != nil {
@@ -247,6 +259,9 @@ func (st *h2stream) sendBody(w *bufio.Writer, chunked bool) (read bool, err erro
 			}
 		}
 		n, err := st.Read(buf)
+		if total += int64(n); limit > 0 && total > limit {
+			return read, clientError{errBodyTooLarge}
+		}
 		if n > 0 {
 			read = true
 			writeBodyPart(w, buf[:n], chunked)
@@ -266,11 +281,9 @@ func (st *h2stream) sendBody(w *bufio.Writer, chunked bool) (read bool, err erro
 
 // readResponse reads the final response head into st.resp; interim
 // responses are dropped (the edge answers Expect itself).
-func (st *h2stream) readResponse(uc *upConn) (int, error) {
-	if t := st.c.s.cfg.ResponseHeaderTimeout; t > 0 {
-		uc.conn.SetReadDeadline(time.Now().Add(t))
-		defer uc.conn.SetReadDeadline(time.Time{})
-	}
+func (st *h2stream) readResponse(uc *upConn, timeout time.Duration) (int, error) {
+	uc.conn.SetReadDeadline(time.Now().Add(timeout))
+	defer uc.conn.SetReadDeadline(time.Time{})
 	for {
 		head, consume, err := readRespHead(uc.br, &st.scratch)
 		if err != nil {
@@ -324,7 +337,7 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 	switch {
 	case empty || werr != nil:
 	case h.chunked:
-		d = s.relayChunked(st.bw, uc.br, false, &trailers)
+		d = s.relayChunked(st.bw, uc.br, false, &trailers, 0)
 	default:
 		d = s.relay(st.bw, uc.br, h.length)
 	}

@@ -45,7 +45,8 @@ type h2stream struct {
 	// sweep ends waits that last too long.
 	waitSince time.Time
 	waitWrite bool
-	stalled   bool // the body made no progress for ReadTimeout
+	stalled   bool  // the body made no progress for ReadTimeout
+	bodyErr   error // why the client's body ended the exchange (stalled, too large)
 
 	// the stream's goroutine
 	early   int // a status to answer without routing (431)
@@ -438,12 +439,23 @@ func (st *h2stream) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// bodyStalled reports whether the sweep ended the body for lack of
-// progress.
-func (st *h2stream) bodyStalled() bool {
+// bodyError is why the client's body ended the exchange, if it did: it
+// stalled (the sweep) or grew beyond the limit (the body's goroutine).
+func (st *h2stream) bodyError() error {
 	st.c.mu.Lock()
 	defer st.c.mu.Unlock()
-	return st.stalled
+	return st.bodyErr
+}
+
+// bodyFailedLocked records, with c.mu held, that the client's body ended
+// the exchange, and cuts the backend connection waiting for it.
+func (st *h2stream) bodyFailedLocked(err error) {
+	if st.bodyErr == nil {
+		st.bodyErr = err
+	}
+	if st.up != nil {
+		st.up.conn.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 // continueLocked sends 100 Continue, once, when the client asked for it

@@ -76,11 +76,6 @@ func (s *Server) routes(entry uint8) http.Handler {
 			return
 		}
 		s.sanitize(r)
-		if r.Body != nil && r.Body != http.NoBody {
-			// A body may take long but not stall (ReadTimeout); its
-			// errors are the client's (routeTransport).
-			r.Body = &watchedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.ReadTimeout}
-		}
 		rec := s.recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w}
 		t := s.table.Load()
@@ -112,6 +107,16 @@ func (s *Server) routes(entry uint8) http.Handler {
 			return
 		}
 		rt.stats.inflight.Add(1)
+		if r.Body != nil && r.Body != http.NoBody {
+			if rt.maxBody > 0 && r.ContentLength > rt.maxBody {
+				plainError(rec, http.StatusRequestEntityTooLarge)
+				return
+			}
+			// A body may take long but not stall (ReadTimeout), nor
+			// grow beyond the limit; its errors are the client's
+			// (routeTransport).
+			r.Body = &watchedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.ReadTimeout, limit: rt.maxBody}
+		}
 		s.trust.scrub(r)
 		rt.handler.ServeHTTP(rec, r)
 	})

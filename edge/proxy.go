@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"sync"
 	"time"
 )
 
@@ -20,6 +21,13 @@ var (
 type upstream struct {
 	plain  *http.Transport
 	secure *http.Transport
+
+	cfg Config
+	mu  sync.Mutex
+	// byHeader holds the transports of routes whose response-header
+	// timeout differs from the default, one pair per timeout: they
+	// outlive generations like the default pair.
+	byHeader map[time.Duration]*upstream
 }
 
 func newUpstream(cfg Config) *upstream {
@@ -39,14 +47,40 @@ func newUpstream(cfg Config) *upstream {
 			DisableCompression: true,
 		}
 	}
-	u := &upstream{plain: mk(), secure: mk()}
+	u := &upstream{plain: mk(), secure: mk(), cfg: cfg}
 	u.secure.TLSClientConfig = cfg.BackendTLS
 	return u
+}
+
+// withHeaderTimeout returns the transports that wait d for a response
+// head (a route's traefik.backend.responseHeaderTimeout).
+func (u *upstream) withHeaderTimeout(d time.Duration) *upstream {
+	if d == u.cfg.ResponseHeaderTimeout {
+		return u
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if p := u.byHeader[d]; p != nil {
+		return p
+	}
+	if u.byHeader == nil {
+		u.byHeader = make(map[time.Duration]*upstream)
+	}
+	cfg := u.cfg
+	cfg.ResponseHeaderTimeout = d
+	p := newUpstream(cfg)
+	u.byHeader[d] = p
+	return p
 }
 
 func (u *upstream) close() {
 	u.plain.CloseIdleConnections()
 	u.secure.CloseIdleConnections()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, p := range u.byHeader {
+		p.close()
+	}
 }
 
 // routeTransport picks a backend for each outgoing request, and retries on
@@ -205,9 +239,9 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 }
 
 func (s *Server) routeTransport(rt *Route) *routeTransport {
-	t := &routeTransport{rt: rt, up: s.upstream}
+	t := &routeTransport{rt: rt, up: s.upstream.withHeaderTimeout(rt.headerTimeout)}
 	if !s.cfg.DisableFastPath {
-		t.pool = &poolTransport{pools: s.pools, header: s.cfg.ResponseHeaderTimeout}
+		t.pool = &poolTransport{pools: s.pools, header: rt.headerTimeout}
 	}
 	return t
 }

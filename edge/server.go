@@ -79,6 +79,13 @@ type Config struct {
 	// long polls of up to two minutes (rancher-metadata's) pass.
 	ResponseHeaderTimeout time.Duration
 
+	// MaxBodySize, when positive, answers request bodies larger than it
+	// 413 (TRAEFIK_MAX_BODY_SIZE); a route's MaxRequestBodyBytes replaces
+	// it. Bodies are streamed, never buffered: a declared length is
+	// refused at once, a chunked body when it crosses the limit. Zero
+	// means no limit, as in Traefik.
+	MaxBodySize int64
+
 	// ReadHeaderTimeout, IdleTimeout and MaxHeaderBytes protect against
 	// slow or greedy clients. Zero means 10s, 180s and 1 MiB.
 	ReadHeaderTimeout time.Duration

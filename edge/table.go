@@ -50,6 +50,11 @@ type Route struct {
 	backends []*backend
 	balancer balancer
 
+	// headerTimeout bounds the wait for a backend's response head;
+	// maxBody, when positive, the request body (413 beyond).
+	headerTimeout time.Duration
+	maxBody       int64
+
 	cookieName string              // sticky cookie; empty when not sticky
 	byCookie   map[string]*backend // sticky cookie value to backend
 	handler    http.Handler

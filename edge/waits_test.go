@@ -191,20 +191,89 @@ func hangingBackend(t *testing.T) string {
 }
 
 // A backend that accepts and never answers costs the client at most the
-// header timeout: 504.
+// header timeout, which a route lowers or raises: 504.
 func TestHangingBackendAnswers504(t *testing.T) {
 	t.Parallel()
 	inModes(t, func(t *testing.T, mode func(*Config)) {
-		te := startEdge(t, mode, func(c *Config) { c.ResponseHeaderTimeout = 300 * time.Millisecond })
-		te.srv.Update(snapshot(svc("app", "Host:app.test.local", hangingBackend(t))))
+		te := startEdge(t, mode, func(c *Config) { c.ResponseHeaderTimeout = 400 * time.Millisecond })
+		slow := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(600 * time.Millisecond) // a long poll
+			io.WriteString(w, "polled")
+		})
+		hang := svc("hang", "Host:hang.test.local", hangingBackend(t))
+		hang.ResponseHeaderTimeout = 200 * time.Millisecond
+		poll := svc("poll", "Host:poll.test.local", slow.URL)
+		poll.ResponseHeaderTimeout = 5 * time.Second
+		mw := svc("mw", "Host:mw.test.local", hangingBackend(t))
+		mw.ResponseHeaderTimeout = 200 * time.Millisecond
+		mw.Headers = &route.Headers{CustomRequestHeaders: map[string]string{"X-Mw": "1"}}
+		te.srv.Update(snapshot(hang, poll, mw))
 		for _, h2 := range []bool{false, true} {
-			start := time.Now()
-			resp, _ := get(t, te.client(h2), hostURL(te, "app.test.local", "/"))
-			if resp.StatusCode != http.StatusGatewayTimeout {
-				t.Errorf("h2=%v: status %d, want 504", h2, resp.StatusCode)
+			for _, host := range []string{"hang.test.local", "mw.test.local"} {
+				start := time.Now()
+				resp, _ := get(t, te.client(h2), hostURL(te, host, "/"))
+				if resp.StatusCode != http.StatusGatewayTimeout {
+					t.Errorf("%s h2=%v: status %d, want 504", host, h2, resp.StatusCode)
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("%s h2=%v: answered after %v", host, h2, d)
+				}
 			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("h2=%v: answered after %v", h2, d)
+			if resp, body := get(t, te.client(h2), hostURL(te, "poll.test.local", "/")); resp.StatusCode != http.StatusOK || body != "polled" {
+				t.Errorf("long poll on a route that raised the timeout: %d %q", resp.StatusCode, body)
+			}
+		}
+	})
+}
+
+// A request body beyond the route's limit (or the global one) is
+// answered 413 without buffering, on every path; the backend is not
+// charged.
+func TestBodyLimit413(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		bb := newBodyBackend(t)
+		te := startEdge(t, mode, func(c *Config) { c.MaxBodySize = 20 })
+		small := svc("small", "Host:small.test.local", bb.URL)
+		small.MaxRequestBodyBytes = 10
+		mw := svc("mw", "Host:mw.test.local", bb.URL)
+		mw.MaxRequestBodyBytes = 10
+		mw.Headers = &route.Headers{CustomRequestHeaders: map[string]string{"X-Mw": "1"}}
+		te.srv.Update(snapshot(small, mw, svc("global", "Host:global.test.local", bb.URL)))
+		for _, tc := range []struct {
+			host, body string
+			chunked    bool
+			want       int
+		}{
+			{"small.test.local", "0123456789", false, 200},
+			{"small.test.local", "0123456789A", false, 413},
+			{"small.test.local", "0123456789A", true, 413},
+			{"mw.test.local", "0123456789A", false, 413},
+			{"mw.test.local", "0123456789A", true, 413},
+			{"global.test.local", "0123456789A", false, 200},
+			{"global.test.local", strings.Repeat("x", 21), false, 413},
+			{"global.test.local", strings.Repeat("x", 21), true, 413},
+		} {
+			for _, h2 := range []bool{false, true} {
+				var body io.Reader = strings.NewReader(tc.body)
+				if tc.chunked {
+					body = io.MultiReader(strings.NewReader(tc.body)) // no length: chunked, or HTTP/2 DATA without content-length
+				}
+				req, _ := http.NewRequest(http.MethodPost, hostURL(te, tc.host, "/"), body)
+				resp, err := te.client(h2).Do(req)
+				if err != nil {
+					t.Fatalf("%s: %v", tc.host, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tc.want {
+					t.Errorf("%s, %d bytes, chunked %v, h2 %v: status %d, want %d", tc.host, len(tc.body), tc.chunked, h2, resp.StatusCode, tc.want)
+				}
+			}
+		}
+		for _, rt := range te.srv.Table().Routes() {
+			if b := rt.Backends()[0]; b.Failures != 0 {
+				t.Errorf("%s: backend charged %d failures", rt.Service.Name, b.Failures)
 			}
 		}
 	})

@@ -119,6 +119,16 @@ type Service struct {
 	// the TLS connection to the backend in request headers.
 	PassTLSClientCert *PassTLSClientCert
 
+	// ResponseHeaderTimeout, when positive, replaces the edge's bound on
+	// the wait for a backend's response head (TRAEFIK_TIMEOUT_HEADER) on
+	// this route: traefik.backend.responseHeaderTimeout.
+	ResponseHeaderTimeout time.Duration
+
+	// MaxRequestBodyBytes, when positive, answers larger request bodies
+	// 413 (traefik.backend.buffering.maxRequestBodyBytes); zero applies
+	// TRAEFIK_MAX_BODY_SIZE.
+	MaxRequestBodyBytes int64
+
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
 	Servers []Server

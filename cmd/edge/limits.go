@@ -14,6 +14,7 @@ import (
 // TRAEFIK_UNDERSCORE_HEADERS): every wait the edge makes has a bound.
 type limits struct {
 	Dial, Header, Read, Write, Idle, Grace time.Duration
+	MaxBody                                int64
 	KeepUnderscores                        bool
 
 	// notes are what the operator should know about the values, logged
@@ -49,6 +50,12 @@ func loadLimits(e env, p *problems) limits {
 		}
 		*t.dst = d
 	}
+	raw := e.value(lookupSetting("TRAEFIK_MAX_BODY_SIZE"))
+	if n, ok := parseSize(raw); ok {
+		l.MaxBody = n
+	} else {
+		p.add("TRAEFIK_MAX_BODY_SIZE: %q is not a size in bytes such as 1048576 or 10m", raw)
+	}
 	switch v := strings.ToLower(e.value(lookupSetting("TRAEFIK_UNDERSCORE_HEADERS"))); v {
 	case "drop":
 	case "keep":
@@ -68,6 +75,29 @@ func parseSeconds(raw string) (time.Duration, error) {
 	return time.ParseDuration(raw)
 }
 
+// parseSize reads a byte count with an optional k, m or g suffix (powers
+// of 1024, as nginx's client_max_body_size).
+func parseSize(raw string) (int64, bool) {
+	s := strings.ToLower(strings.TrimSpace(raw))
+	shift := 0
+	switch {
+	case strings.HasSuffix(s, "k"):
+		shift = 10
+	case strings.HasSuffix(s, "m"):
+		shift = 20
+	case strings.HasSuffix(s, "g"):
+		shift = 30
+	}
+	if shift > 0 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, false
+	}
+	return n << shift, true
+}
+
 // apply sets the edge's limits and logs the notes.
 func (l limits) apply(c *edge.Config, log *slog.Logger) {
 	c.DialTimeout = l.Dial
@@ -77,6 +107,7 @@ func (l limits) apply(c *edge.Config, log *slog.Logger) {
 	c.IdleTimeout = l.Idle
 	c.ShutdownTimeout = l.Grace
 	c.KeepUnderscoreHeaders = l.KeepUnderscores
+	c.MaxBodySize = l.MaxBody
 	for _, n := range l.notes {
 		log.Warn(n)
 	}

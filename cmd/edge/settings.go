@@ -40,6 +40,7 @@ var settings = []setting{
 	{"TRAEFIK_TIMEOUT_WRITE", "timeout-write", "60s", "a client that reads nothing of a response for this long is cut off, freeing the backend"},
 	{"TRAEFIK_TIMEOUT_IDLE", "timeout-idle", "180s", "keep-alive: an idle client connection is closed after this long"},
 	{"TRAEFIK_TIMEOUT_GRACE", "timeout-grace", "10s", "on SIGTERM, how long requests in flight may finish before connections are closed"},
+	{"TRAEFIK_MAX_BODY_SIZE", "max-body-size", "0", "largest request body in bytes (suffixes k, m, g: 10m), answered 413 beyond; 0: no limit, as Traefik (per route: traefik.backend.buffering.maxRequestBodyBytes)"},
 	{"TRAEFIK_UNDERSCORE_HEADERS", "underscore-headers", "drop", "request header fields named with _ (X_Forwarded_For): drop (like nginx) or keep (like Traefik)"},
 
 	{"TRAEFIK_RANCHER_ENDPOINT", "rancher-endpoint", "", "Rancher API URL (…, /v1, /v2-beta, /v2-beta/projects/<id>); falls back to CATTLE_URL"},

@@ -20,15 +20,16 @@ func TestLimitSettings(t *testing.T) {
 	// The community images' bare seconds, and their 0 meaning "no
 	// limit", which keeps the edge's bound and says so.
 	l, p = load(map[string]string{"TRAEFIK_TIMEOUT_DIAL": "5", "TRAEFIK_TIMEOUT_HEADER": "0", "TRAEFIK_TIMEOUT_GRACE": "1.5",
-		"TRAEFIK_UNDERSCORE_HEADERS": "keep"})
-	if len(p) > 0 || l.Dial != 5*time.Second || l.Header != 180*time.Second || l.Grace != 1500*time.Millisecond || !l.KeepUnderscores {
+		"TRAEFIK_UNDERSCORE_HEADERS": "keep", "TRAEFIK_MAX_BODY_SIZE": "10m"})
+	if len(p) > 0 || l.MaxBody != 10<<20 || l.Dial != 5*time.Second || l.Header != 180*time.Second || l.Grace != 1500*time.Millisecond || !l.KeepUnderscores {
 		t.Errorf("%+v, problems %v", l, p)
 	}
 	if len(l.notes) != 1 || !strings.Contains(l.notes[0], "TRAEFIK_TIMEOUT_HEADER=0") || !strings.Contains(l.notes[0], "3m0s") {
 		t.Errorf("notes %q", l.notes)
 	}
-	_, p = load(map[string]string{"TRAEFIK_TIMEOUT_IDLE": "soon", "TRAEFIK_TIMEOUT_WRITE": "-1s", "TRAEFIK_UNDERSCORE_HEADERS": "maybe"})
-	if len(p) != 3 {
-		t.Errorf("problems %v, want 3 (every one at once)", p)
+	_, p = load(map[string]string{"TRAEFIK_TIMEOUT_IDLE": "soon", "TRAEFIK_TIMEOUT_WRITE": "-1s", "TRAEFIK_UNDERSCORE_HEADERS": "maybe",
+		"TRAEFIK_MAX_BODY_SIZE": "big"})
+	if len(p) != 4 {
+		t.Errorf("problems %v, want 4 (every one at once)", p)
 	}
 }

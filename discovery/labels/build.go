@@ -243,6 +243,8 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 		PassTLSClientCert: sb.passTLSClientCert(),
 	}
 	sb.auth(&svc)
+	svc.ResponseHeaderTimeout = sb.duration(lResponseHeaderTimeout)
+	svc.MaxRequestBodyBytes = sb.int64(lBufferingMaxRequest)
 	scheme := sb.protocol()
 	weight := sb.weight()
 	for key := range sb.ls {

@@ -394,17 +394,29 @@ func TestBuild(t *testing.T) {
 		{name: "segment https protocol", labels: kv("traefik.port", "80", "traefik.tls.port", "443", "traefik.tls.protocol", "https"),
 			want: []route.Service{svc(seg("tls"), func(s *route.Service) { s.Servers[0].URL = "https://10.0.0.5:443" })}},
 
+		// Limits (issue #13).
+		{name: "body limit and header timeout", labels: kv("traefik.port", "8080",
+			"traefik.backend.buffering.maxRequestBodyBytes", "1048576", "traefik.backend.responseHeaderTimeout", "5m"),
+			want: []route.Service{svc(func(s *route.Service) { s.MaxRequestBodyBytes, s.ResponseHeaderTimeout = 1<<20, 5*time.Minute })}},
+		{name: "header timeout in bare seconds", labels: kv("traefik.port", "8080", "traefik.backend.responseHeaderTimeout", "2"),
+			want: []route.Service{svc(func(s *route.Service) { s.ResponseHeaderTimeout = 2 * time.Second })}},
+		{name: "bad limits warn", labels: kv("traefik.port", "8080",
+			"traefik.backend.buffering.maxRequestBodyBytes", "lots", "traefik.backend.responseHeaderTimeout", "never"),
+			want: []route.Service{svc()},
+			problems: []wantProblem{
+				warnp("", `traefik.backend.responseHeaderTimeout "never" is not a positive duration`),
+				warnp("", `traefik.backend.buffering.maxRequestBodyBytes "lots" is not a non-negative number`),
+			}},
+
 		// Unsupported labels.
 		{name: "unsupported labels warn", labels: kv("traefik.port", "8080",
 			"traefik.backend.circuitbreaker.expression", "NetworkErrorRatio() > 0.5",
-			"traefik.backend.buffering.maxRequestBodyBytes", "1",
 			"traefik.frontend.rulee", "Host:x", "traefik.frontend.headers.sslRedirect", "true",
 			"traefik.admin.domain", "x.org", "traefik.api.portIndex", "1", "traefik.api.port", "81",
 		), want: []route.Service{svc(seg("api"), func(s *route.Service) { s.Servers[0].URL = "http://10.0.0.5:81" })},
 			problems: []wantProblem{
 				warnp("", "traefik.admin.domain is not supported and was ignored (only port, weight, protocol, backend and frontend.* can be set per segment)"),
 				warnp("api", "traefik.api.portIndex is not supported"),
-				warnp("", "traefik.backend.buffering.maxRequestBodyBytes is not supported"),
 				warnp("", "traefik.backend.circuitbreaker.expression is not supported"),
 				warnp("", "did you mean traefik.frontend.headers.SSLRedirect?"),
 				warnp("", "traefik.frontend.rulee is not supported"),

@@ -119,6 +119,9 @@ const (
 	lBufferingMemResponse = "traefik.backend.buffering.memResponseBodyBytes"
 	lBufferingRetry       = "traefik.backend.buffering.retryExpression"
 	lFlushInterval        = "traefik.backend.responseForwarding.flushInterval"
+
+	// The edge's own.
+	lResponseHeaderTimeout = "traefik.backend.responseHeaderTimeout"
 )
 
 // supportedFold maps lower-cased names to their spelling, to suggest the

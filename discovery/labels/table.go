@@ -163,11 +163,12 @@ var Table = []Label{
 	{Key: lCircuitBreaker, Support: Refused, Note: "not honoured yet: the label is reported and ignored; traefik.backend.healthcheck.* takes a failing server out of rotation meanwhile"},
 	{Key: lMaxConnAmount, Field: "MaxConn.Amount", Support: Supported, Note: "requests in flight per key; one more is refused at once with 429 (it does not wait), as in Traefik; unparsable means no limit, with a warning"},
 	{Key: lMaxConnExtractor, Field: "MaxConn.ExtractorFunc", Support: Supported, Note: "default `request.host`"},
-	{Key: lBufferingMaxRequest, Support: Refused, Note: "not enforced yet: the label is reported and ignored; limit request bodies in the backend meanwhile"},
+	{Key: lBufferingMaxRequest, Field: "MaxRequestBodyBytes", Support: Differently, Note: "a limit without buffering: a larger declared length is answered 413 at once, a chunked body when it crosses the limit (the backend's connection is closed then)"},
 	{Key: lBufferingMemRequest, Support: Refused, Note: "the edge streams request bodies to the backend and never buffers them in memory or on disk, so there is no threshold to tune; remove the label"},
 	{Key: lBufferingMaxResponse, Support: Refused, Note: "the edge streams responses and never buffers them, so it cannot answer 500 for a response that turns out too large; limit it in the backend"},
 	{Key: lBufferingMemResponse, Support: Refused, Note: "the edge streams responses to the client and never buffers them, so there is no threshold to tune; remove the label"},
 	{Key: lBufferingRetry, Support: Refused, Note: "oxy's retry expressions (`IsNetworkError() && Attempts() < 2`) replay a buffered request; the edge does not buffer, and retries once on another backend only when the connection failed before the request was sent; remove the label"},
+	{Key: lResponseHeaderTimeout, Field: "ResponseHeaderTimeout", Support: Supported, Note: "the edge's own (Traefik 1.7 had none): the wait for a backend's response head on this route, raising or lowering TRAEFIK_TIMEOUT_HEADER; past it the client gets 504"},
 	{Key: lFlushInterval, Support: Differently, Note: "the edge writes response bytes to the client as they arrive, so every interval is already met"},
 
 	// The rawmind0/rancher-traefik sidekick's own labels.
