@@ -53,8 +53,8 @@
   var form = document.getElementById("route-search");
   if (form && window.URLSearchParams && window.FormData && history.replaceState) {
     var search = function () {
-      var params = new URLSearchParams(new FormData(form));
-      params.forEach(function (v, k) { if (v === "") { params.delete(k); } });
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (v, k) { if (v !== "") { params.append(k, v); } });
       var qs = params.toString();
       history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
       refresh();
