@@ -535,3 +535,38 @@ func TestSSLPath(t *testing.T) {
 		t.Errorf("missing directory: %v", err)
 	}
 }
+
+// TestServeHonoursMinTLSAndAccessFile: TRAEFIK_HTTPS_MIN_TLS=VersionTLS13
+// refuses a TLS 1.2 client, and a TRAEFIK_ACCESS_FILE path receives the
+// access log.
+func TestServeHonoursMinTLSAndAccessFile(t *testing.T) {
+	dir := t.TempDir()
+	access := filepath.Join(dir, "access.log")
+	env := quietPorts(t, map[string]string{"TRAEFIK_HTTPS_MIN_TLS": "VersionTLS13", "TRAEFIK_ACCESS_FILE": access})
+	stop := startEdgeProcess(t, env)
+	addr := "127.0.0.1:" + env["TRAEFIK_HTTPS_PORT"]
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var c *tls.Conn
+		if c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13}); err == nil {
+			c.Close()
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("TLS 1.3 refused: %v", err)
+	}
+	if c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12}); err == nil {
+		c.Close()
+		t.Error("a TLS 1.2 client was served with TRAEFIK_HTTPS_MIN_TLS=VersionTLS13")
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := hc.Get("https://" + addr + "/x")
+	if err == nil {
+		resp.Body.Close()
+	}
+	stop()
+	if b, _ := os.ReadFile(access); !strings.Contains(string(b), "GET /x") {
+		t.Errorf("access file %q", b)
+	}
+}
