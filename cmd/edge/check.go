@@ -22,7 +22,11 @@ import (
 // check validates the configuration, loads the certificates and the routes
 // the edge would serve, prints them and returns an error when anything is
 // wrong. It binds no port and never prints a secret.
-func check(ctx context.Context, e env, w io.Writer) error {
+func check(ctx context.Context, e env, w io.Writer) error { return checkWith(ctx, e, w, false) }
+
+// checkWith is check; online also contacts Rancher and the ACME CA
+// (`edge check --online`).
+func checkWith(ctx context.Context, e env, w io.Writer, online bool) error {
 	cfg, err := loadConfig(e)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", indent(err))
@@ -105,6 +109,9 @@ func check(ctx context.Context, e env, w io.Writer) error {
 		}
 	}
 	printDropIn(w, e, cfg)
+	if online && len(errs) == 0 {
+		errs = append(errs, checkOnline(ctx, cfg, w)...)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("check failed:\n%w", indent(errors.Join(errs...)))
 	}

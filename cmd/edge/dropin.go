@@ -94,6 +94,16 @@ func loadDropIn(e env, c *config, p *problems) {
 
 	c.CompressHTTP = e.boolSetting("TRAEFIK_HTTP_COMPRESSION", p)
 	c.CompressHTTPS = e.boolSetting("TRAEFIK_HTTPS_COMPRESSION", p)
+	// Let's Encrypt's ACME v1 (the catalog's default CA) is gone; v2 at
+	// the same CA is what the stack needs.
+	switch {
+	case strings.Contains(c.ACME.CA, "acme-v01.api.letsencrypt.org"):
+		c.warn("TRAEFIK_ACME_CASERVER=%s is Let's Encrypt's retired ACME v1; using its v2 directory (production)", c.ACME.CA)
+		c.ACME.CA = "production"
+	case strings.Contains(c.ACME.CA, "acme-staging.api.letsencrypt.org"):
+		c.warn("TRAEFIK_ACME_CASERVER=%s is Let's Encrypt's retired ACME v1 staging; using its v2 staging directory", c.ACME.CA)
+		c.ACME.CA = "staging"
+	}
 	loadSSLPath(e, c, p)
 	loadFileEnable(e, c, p)
 	loadRancherDropIn(e, c, p)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/discovery/rancher/ranchertest"
 )
 
 // checkAndServe runs `edge check` and `edge serve` on the same
@@ -568,5 +569,38 @@ func TestServeHonoursMinTLSAndAccessFile(t *testing.T) {
 	stop()
 	if b, _ := os.ReadFile(access); !strings.Contains(string(b), "GET /x") {
 		t.Errorf("access file %q", b)
+	}
+}
+
+// TestCheckOnline: `edge check --online` contacts Rancher with the key and
+// the ACME directory, and fails, in plain words, when either is wrong
+// (plain `edge check` reads Rancher too, but reports a failure as what
+// serve would retry).
+func TestCheckOnline(t *testing.T) {
+	rancher, err := ranchertest.New(ranchertest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rancher.Close()
+	access, secret := rancher.EnvironmentKey()
+	base := map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_RANCHER_ENDPOINT": rancher.ProjectURL(), "TRAEFIK_RANCHER_ACCESSKEY": access}
+	good := quietPorts(t, base)
+	good["TRAEFIK_RANCHER_SECRET"] = secret
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check", "--online"}, mapEnv(good), &out, io.Discard); err != nil || !strings.Contains(out.String(), ": OK") {
+		t.Errorf("good key: %v\n%s", err, out.String())
+	}
+	bad := quietPorts(t, base)
+	bad["TRAEFIK_RANCHER_SECRET"] = "wrong-secret"
+	out.Reset()
+	err = run(context.Background(), []string{"check", "--online"}, mapEnv(bad), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "rancher rejected the API key (from TRAEFIK_RANCHER_ACCESSKEY) (401)") || strings.Contains(err.Error(), "wrong-secret") {
+		t.Errorf("wrong key: %v\n%s", err, out.String())
+	}
+	acmeEnv := quietPorts(t, map[string]string{"TRAEFIK_ACME_ENABLE": "true", "TRAEFIK_ACME_EMAIL": "ops@example.com",
+		"TRAEFIK_ACME_STORAGE": t.TempDir(), "TRAEFIK_ACME_CASERVER": "https://127.0.0.1:1/dir"})
+	err = run(context.Background(), []string{"check", "--online"}, mapEnv(acmeEnv), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the CA's directory https://127.0.0.1:1/dir") {
+		t.Errorf("unreachable CA: %v", err)
 	}
 }

@@ -67,6 +67,10 @@ func runEnv(ctx context.Context, args []string, base env, stdout, stderr io.Writ
 	default:
 		return fmt.Errorf("unknown command %q (want serve, check, demo, version or help)", cmd)
 	}
+	online := false
+	if cmd == "check" {
+		args, online = takeOnline(args)
+	}
 	flags, rest, err := parseFlags("edge "+cmd, args, stderr)
 	if err != nil {
 		return err
@@ -78,7 +82,7 @@ func runEnv(ctx context.Context, args []string, base env, stdout, stderr io.Writ
 	e.flags = flags
 	switch cmd {
 	case "check":
-		return check(ctx, e, stdout)
+		return checkWith(ctx, e, stdout, online)
 	case "demo":
 		return demo(ctx, e, stdout, stderr)
 	}
