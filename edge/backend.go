@@ -13,8 +13,8 @@ import (
 // generation that routes the same service to the same URL.
 //
 // A table of 10,000 routes holds 20,000 backends, so the struct is kept
-// small (224 bytes, a size class; its recent traffic is allocated only
-// once it serves): its fields are ordered to leave no
+// small (240 bytes, a size class; its recent traffic is allocated only
+// once it serves, its passive-health policy is its route's): its fields are ordered to leave no
 // padding, and the error window packs its counters.
 type backend struct {
 	url    string
@@ -31,6 +31,11 @@ type backend struct {
 	weight atomic.Int32
 	// healthy is the active health check's verdict; true without a check.
 	healthy atomic.Bool
+	// fails counts connection failures in a row (passive health).
+	fails atomic.Int32
+	// ejectedUntil, unix nanoseconds, keeps the backend out of rotation
+	// while in the future: passive health took it out.
+	ejectedUntil atomic.Int64
 
 	inflight    atomic.Int64
 	total       atomic.Uint64
@@ -50,26 +55,35 @@ type BackendInfo struct {
 	URL         string
 	Name        string
 	Weight      int
-	Health      string // "passing", "failing", "drained"
+	Health      string // "passing", "failing", "drained", "ejected"
 	HealthSince time.Time
 	InFlight    int64
 	Requests    uint64
 	Failures    uint64
 	// ErrorRate is the fraction of failed requests over the last minute.
 	ErrorRate float64
+	// ConsecutiveFailures counts the connection failures in a row;
+	// EjectedUntil, when set, is when passive health lets the backend
+	// back into rotation.
+	ConsecutiveFailures int
+	EjectedUntil        time.Time
 }
 
 func (b *backend) info(name string) BackendInfo {
 	h := "passing"
+	var since, until time.Time
+	if ns := b.healthSince.Load(); ns != 0 {
+		since = time.Unix(0, ns)
+	}
 	switch {
 	case b.weight.Load() == 0:
 		h = "drained"
 	case !b.healthy.Load():
 		h = "failing"
-	}
-	var since time.Time
-	if ns := b.healthSince.Load(); ns != 0 {
-		since = time.Unix(0, ns)
+	case b.ejected(time.Now()):
+		h = "ejected"
+		until = time.Unix(0, b.ejectedUntil.Load())
+		since = until.Add(-b.owner.passive.failTimeout)
 	}
 	return BackendInfo{
 		URL:         b.url,
@@ -81,12 +95,58 @@ func (b *backend) info(name string) BackendInfo {
 		Requests:    b.total.Load(),
 		Failures:    b.failures.Load(),
 		ErrorRate:   b.window.rate(time.Now()),
+
+		ConsecutiveFailures: int(b.fails.Load()),
+		EjectedUntil:        until,
 	}
 }
 
-// available reports whether the balancer may pick b.
+// available reports whether the balancer may pick b: weighted, passing
+// its active check, and not taken out by passive health.
 func (b *backend) available() bool {
+	return b.usable() && (b.ejectedUntil.Load() == 0 || !b.ejected(time.Now()))
+}
+
+// usable reports whether b may take requests when passive health has
+// taken every backend of a route out: then all are tried rather than
+// none (nginx does the same).
+func (b *backend) usable() bool {
 	return b.weight.Load() > 0 && b.healthy.Load()
+}
+
+// passivePolicy is nginx's max_fails/fail_timeout: a backend whose
+// connections fail maxFails times in a row (dial errors, timeouts,
+// resets; not 4xx or 5xx answers, nor clients that leave) is out of
+// rotation for failTimeout, then tried again — one more failure takes it
+// out again.
+type passivePolicy struct {
+	maxFails    int32
+	failTimeout time.Duration
+}
+
+// passivePolicy is the policy of b's route, nil when passive health is
+// off.
+func (b *backend) passivePolicy() *passivePolicy {
+	if b.owner == nil {
+		return nil
+	}
+	return b.owner.passive
+}
+
+// ejected reports whether passive health keeps b out at now; once the
+// time is over it lets b back, one failure away from out again.
+func (b *backend) ejected(now time.Time) bool {
+	until := b.ejectedUntil.Load()
+	if until == 0 {
+		return false
+	}
+	if now.UnixNano() < until {
+		return true
+	}
+	if b.ejectedUntil.CompareAndSwap(until, 0) {
+		b.fails.Store(b.owner.passive.maxFails - 1)
+	}
+	return false
 }
 
 // The accounting of one attempt, shared by both proxy designs: start when
@@ -98,12 +158,17 @@ func (b *backend) start() {
 	b.total.Add(1)
 }
 
+// failed ends an attempt whose connection failed (no response): it
+// counts towards passive health.
 func (b *backend) failed() {
 	b.inflight.Add(-1)
 	b.failures.Add(1)
 	now := time.Now()
 	b.window.add(now, true)
 	b.note(0, now)
+	if p := b.passivePolicy(); p != nil && b.fails.Add(1) >= p.maxFails && b.ejectedUntil.Load() == 0 {
+		b.ejectedUntil.Store(now.Add(p.failTimeout).UnixNano())
+	}
 }
 
 func (b *backend) responded(code int) {
@@ -114,6 +179,10 @@ func (b *backend) responded(code int) {
 	now := time.Now()
 	b.window.add(now, failed)
 	b.note(code, now)
+	if b.fails.Load() != 0 {
+		// An answer, whatever its status, ends a run of failures.
+		b.fails.Store(0)
+	}
 }
 
 func (b *backend) finished() { b.inflight.Add(-1) }
@@ -130,10 +199,11 @@ func (b *backend) setHealthy(ok bool, now time.Time) bool {
 // name: its counters and its backends. Only compiles touch it, under the
 // server's compile lock.
 type registry struct {
-	pools  *upPools // set by New; every backend gets its address's pool
-	mu     sync.Mutex
-	gen    uint64 // the compile in progress, or the last one
-	routes map[string]*routeState
+	pools   *upPools       // set by New; every backend gets its address's pool
+	passive *passivePolicy // set by New; nil when passive health is off
+	mu      sync.Mutex
+	gen     uint64 // the compile in progress, or the last one
+	routes  map[string]*routeState
 }
 
 // routeState is what a route keeps between generations. Backends are kept
@@ -175,6 +245,7 @@ func (r *registry) route(name string) *routeState {
 		}
 		rs = new(routeState)
 		rs.stats.id = name
+		rs.stats.passive = r.passive
 		r.routes[name] = rs
 	}
 	if rs.gen != r.gen {

@@ -94,6 +94,13 @@ func (b *wrr) pick(skip *backend) *backend {
 			return c
 		}
 	}
+	// Passive health took every one out: try them all rather than none.
+	for i := range n {
+		c := b.seq[(start+i)%n]
+		if c != skip && c.usable() {
+			return c
+		}
+	}
 	return nil
 }
 
@@ -113,14 +120,18 @@ func (b *leastOutstanding) pick(skip *backend) *backend {
 	start := b.next.Add(1) - 1
 	var best *backend
 	var bestLoad float64
-	for i := range n {
-		c := b.backends[(start+i)%n]
-		if c == skip || !c.available() {
-			continue
-		}
-		load := float64(c.inflight.Load()) / float64(c.weight.Load())
-		if best == nil || load < bestLoad {
-			best, bestLoad = c, load
+	for pass := 0; pass < 2 && best == nil; pass++ {
+		for i := range n {
+			c := b.backends[(start+i)%n]
+			// The second pass is for when passive health took every
+			// backend out: all are tried rather than none.
+			if c == skip || (pass == 0 && !c.available()) || (pass == 1 && !c.usable()) {
+				continue
+			}
+			load := float64(c.inflight.Load()) / float64(c.weight.Load())
+			if best == nil || load < bestLoad {
+				best, bestLoad = c, load
+			}
 		}
 	}
 	return best

@@ -125,6 +125,12 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 				b.finished()
 				return nil, clientError{body.err}
 			}
+			if out.Context().Err() != nil {
+				// The client left (an HTTP/2 reset): not the backend's
+				// failure, and nobody to retry for.
+				b.finished()
+				return nil, err
+			}
 			b.failed()
 			if rt.retryDial(attempt, err, body != nil && body.read) {
 				tried = b

@@ -86,6 +86,15 @@ type Config struct {
 	// means no limit, as in Traefik.
 	MaxBodySize int64
 
+	// MaxFails and FailTimeout are passive health, nginx's max_fails and
+	// fail_timeout: a backend whose connections fail MaxFails times in a
+	// row (dial errors, timeouts, resets — not 4xx or 5xx answers, nor
+	// clients that leave) is out of rotation for FailTimeout, then tried
+	// again; when every backend of a route is out, all are tried. Zero
+	// means 3 and 10s; a negative MaxFails turns passive health off.
+	MaxFails    int
+	FailTimeout time.Duration
+
 	// ReadHeaderTimeout, IdleTimeout and MaxHeaderBytes protect against
 	// slow or greedy clients. Zero means 10s, 180s and 1 MiB.
 	ReadHeaderTimeout time.Duration
@@ -206,6 +215,12 @@ func (c *Config) setDefaults() {
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = 180 * time.Second
 	}
+	if c.MaxFails == 0 {
+		c.MaxFails = 3
+	}
+	if c.FailTimeout == 0 {
+		c.FailTimeout = 10 * time.Second
+	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 60 * time.Second
 	}
@@ -287,6 +302,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.registry.pools = s.pools
 	s.traffic.init(cfg.DurationBuckets)
+	if cfg.MaxFails > 0 {
+		s.registry.passive = &passivePolicy{maxFails: int32(min(cfg.MaxFails, 1<<30)), failTimeout: cfg.FailTimeout}
+	}
 	s.recorders.New = func() any { return new(recorder) }
 	s.h2streams.New = func() any { return new(h2stream) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())

@@ -22,6 +22,8 @@ type routeStats struct {
 	// lastFailed is the route's backend that failed last, for the
 	// recent errors.
 	lastFailed atomic.Pointer[backend]
+	// passive is the server's passive-health policy; nil when off.
+	passive *passivePolicy
 }
 
 func (s *routeStats) observe(t *traffic, code int, start time.Time) {

@@ -355,3 +355,54 @@ func TestMalformedChunkedBodyIs400(t *testing.T) {
 		}
 	})
 }
+
+// Passive health: a backend whose connections fail (here: it never
+// answers) several times in a row gets no more traffic for a while; 4xx
+// answers do not count; the last backends are never all taken out.
+func TestPassiveHealthEjectsFailingBackend(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		te := startEdge(t, mode, func(c *Config) { c.MaxFails, c.FailTimeout = 2, time.Minute })
+		good := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "good") })
+		notFound := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+		pair := svc("pair", "Host:pair.test.local", hangingBackend(t), good.URL)
+		pair.ResponseHeaderTimeout = 150 * time.Millisecond
+		alone := svc("alone", "Host:alone.test.local", hangingBackend(t))
+		alone.ResponseHeaderTimeout = 150 * time.Millisecond
+		te.srv.Update(snapshot(pair, alone, svc("nf", "Host:nf.test.local", notFound.URL)))
+		c := te.client(false)
+		timeouts := 0
+		for range 12 {
+			resp, _ := get(t, c, hostURL(te, "pair.test.local", "/"))
+			if resp.StatusCode == http.StatusGatewayTimeout {
+				timeouts++
+			} else if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+		if timeouts != 2 {
+			t.Errorf("%d requests went to the hanging backend, want 2 (then it is out)", timeouts)
+		}
+		var byName = map[string]BackendInfo{}
+		for _, rt := range te.srv.Table().Routes() {
+			byName[rt.Service.Name] = rt.Backends()[0]
+		}
+		if b := byName["pair"]; b.Health != "ejected" || b.EjectedUntil.IsZero() || b.ConsecutiveFailures < 2 {
+			t.Errorf("hanging backend: %+v, want ejected", b)
+		}
+		// The only backend of a route is tried even when out: 504, not 503.
+		for range 3 {
+			if resp, _ := get(t, c, hostURL(te, "alone.test.local", "/")); resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("alone: status %d, want 504", resp.StatusCode)
+			}
+		}
+		for range 5 {
+			get(t, c, hostURL(te, "nf.test.local", "/"))
+		}
+		for _, rt := range te.srv.Table().Routes() {
+			if b := rt.Backends()[0]; rt.Service.Name == "nf" && b.Health != "passing" {
+				t.Errorf("4xx answers took the backend out: %+v", b)
+			}
+		}
+	})
+}

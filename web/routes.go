@@ -77,7 +77,9 @@ type BackendView struct {
 	Weight int    `json:"weight"`
 	// Health is "passing" (its health check passes), "unchecked" (the
 	// route has no health check: it gets requests), "failing" or
-	// "drained" (weight 0).
+	// "drained" (weight 0), or "ejected": its connections failed
+	// several times in a row (passive health, nginx's max_fails) and it
+	// gets no requests until EjectedUntil.
 	Health      string    `json:"health"`
 	HealthSince time.Time `json:"health_since,omitzero"`
 	InFlight    int64     `json:"in_flight"`
@@ -88,6 +90,10 @@ type BackendView struct {
 	// Traffic is the backend's last 1, 5 and 15 minutes: requests and
 	// status classes (no latency).
 	Traffic TrafficView `json:"traffic"`
+	// ConsecutiveFailures counts connection failures in a row (passive
+	// health); EjectedUntil is set while it keeps the backend out.
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	EjectedUntil        time.Time `json:"ejected_until,omitzero"`
 }
 
 func (s *Server) routesPage(st state, q RouteQuery) RoutesPage {
@@ -177,7 +183,8 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		rv.Backends = append(rv.Backends, BackendView{
 			Name: b.Name, URL: redactURL(b.URL), Weight: b.Weight, Health: health, HealthSince: b.HealthSince,
 			InFlight: b.InFlight, Requests: b.Requests, Failures: b.Failures, ErrorRate: b.ErrorRate,
-			Traffic: trafficView(bt[i], false),
+			Traffic:             trafficView(bt[i], false),
+			ConsecutiveFailures: b.ConsecutiveFailures, EjectedUntil: b.EjectedUntil,
 		})
 	}
 	return rv

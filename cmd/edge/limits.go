@@ -15,6 +15,8 @@ import (
 type limits struct {
 	Dial, Header, Read, Write, Idle, Grace time.Duration
 	MaxBody                                int64
+	MaxFails                               int // -1: passive health off
+	FailTimeout                            time.Duration
 	KeepUnderscores                        bool
 
 	// notes are what the operator should know about the values, logged
@@ -50,7 +52,17 @@ func loadLimits(e env, p *problems) limits {
 		}
 		*t.dst = d
 	}
-	raw := e.value(lookupSetting("TRAEFIK_MAX_BODY_SIZE"))
+	l.MaxFails = e.intSetting("TRAEFIK_BACKEND_MAX_FAILS", p, 0, 1000)
+	if l.MaxFails == 0 {
+		l.MaxFails = -1
+	}
+	raw := e.value(lookupSetting("TRAEFIK_BACKEND_FAIL_TIMEOUT"))
+	if d, err := parseSeconds(raw); err != nil || d <= 0 {
+		p.add("TRAEFIK_BACKEND_FAIL_TIMEOUT: %q is not a positive duration such as 10s", raw)
+	} else {
+		l.FailTimeout = d
+	}
+	raw = e.value(lookupSetting("TRAEFIK_MAX_BODY_SIZE"))
 	if n, ok := parseSize(raw); ok {
 		l.MaxBody = n
 	} else {
@@ -108,6 +120,7 @@ func (l limits) apply(c *edge.Config, log *slog.Logger) {
 	c.ShutdownTimeout = l.Grace
 	c.KeepUnderscoreHeaders = l.KeepUnderscores
 	c.MaxBodySize = l.MaxBody
+	c.MaxFails, c.FailTimeout = l.MaxFails, l.FailTimeout
 	for _, n := range l.notes {
 		log.Warn(n)
 	}

@@ -40,6 +40,8 @@ var settings = []setting{
 	{"TRAEFIK_TIMEOUT_WRITE", "timeout-write", "60s", "a client that reads nothing of a response for this long is cut off, freeing the backend"},
 	{"TRAEFIK_TIMEOUT_IDLE", "timeout-idle", "180s", "keep-alive: an idle client connection is closed after this long"},
 	{"TRAEFIK_TIMEOUT_GRACE", "timeout-grace", "10s", "on SIGTERM, how long requests in flight may finish before connections are closed"},
+	{"TRAEFIK_BACKEND_MAX_FAILS", "backend-max-fails", "3", "passive health (nginx's max_fails): a backend whose connections fail this many times in a row is out of rotation for TRAEFIK_BACKEND_FAIL_TIMEOUT; 0 turns it off"},
+	{"TRAEFIK_BACKEND_FAIL_TIMEOUT", "backend-fail-timeout", "10s", "how long passive health keeps a failing backend out before trying it again (nginx's fail_timeout)"},
 	{"TRAEFIK_MAX_BODY_SIZE", "max-body-size", "0", "largest request body in bytes (suffixes k, m, g: 10m), answered 413 beyond; 0: no limit, as Traefik (per route: traefik.backend.buffering.maxRequestBodyBytes)"},
 	{"TRAEFIK_UNDERSCORE_HEADERS", "underscore-headers", "drop", "request header fields named with _ (X_Forwarded_For): drop (like nginx) or keep (like Traefik)"},
 

@@ -13,7 +13,7 @@ func TestLimitSettings(t *testing.T) {
 		return l, p
 	}
 	l, p := load(nil)
-	if len(p) > 0 || l.Dial != 30*time.Second || l.Header != 180*time.Second || l.Read != time.Minute || l.Write != time.Minute ||
+	if len(p) > 0 || l.MaxFails != 3 || l.FailTimeout != 10*time.Second || l.Dial != 30*time.Second || l.Header != 180*time.Second || l.Read != time.Minute || l.Write != time.Minute ||
 		l.Idle != 180*time.Second || l.Grace != 10*time.Second || l.KeepUnderscores || len(l.notes) > 0 {
 		t.Errorf("defaults: %+v, problems %v", l, p)
 	}

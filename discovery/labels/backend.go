@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -180,6 +181,21 @@ func (sb *segBuilder) healthCheck() *route.HealthCheck {
 		sb.warn("%s %q is not http or https; using the server's scheme", sb.ls.name(lHealthCheckScheme), raw)
 	}
 	return hc
+}
+
+// networkErrorRatio is the one circuit-breaker expression passive health
+// stands for.
+var networkErrorRatio = regexp.MustCompile(`^\s*NetworkErrorRatio\(\)\s*>=?\s*(0(\.\d+)?|1(\.0+)?|\.\d+)\s*$`)
+
+// circuitBreaker checks traefik.backend.circuitbreaker.expression: the
+// edge's passive health (on for every route) takes out backends whose
+// connections keep failing, which is what NetworkErrorRatio() > x asked
+// for; anything else cannot be expressed and is reported.
+func (sb *segBuilder) circuitBreaker() {
+	raw := sb.ls.str(lCircuitBreaker)
+	if raw != "" && !networkErrorRatio.MatchString(raw) {
+		sb.warn("%s %q is ignored: only NetworkErrorRatio() > x maps onto the edge's passive health (TRAEFIK_BACKEND_MAX_FAILS), which applies", sb.ls.name(lCircuitBreaker), raw)
+	}
 }
 
 // duration parses a health-check duration: a Go duration ("10s", "1m30s")

@@ -243,6 +243,7 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 		PassTLSClientCert: sb.passTLSClientCert(),
 	}
 	sb.auth(&svc)
+	sb.circuitBreaker()
 	svc.ResponseHeaderTimeout = sb.duration(lResponseHeaderTimeout)
 	svc.MaxRequestBodyBytes = sb.int64(lBufferingMaxRequest)
 	scheme := sb.protocol()

@@ -408,16 +408,20 @@ func TestBuild(t *testing.T) {
 				warnp("", `traefik.backend.buffering.maxRequestBodyBytes "lots" is not a non-negative number`),
 			}},
 
+		{name: "circuit breaker served by passive health", labels: kv("traefik.port", "8080", "traefik.backend.circuitbreaker.expression", "NetworkErrorRatio() > 0.5"),
+			want: []route.Service{svc()}},
+		{name: "circuit breaker it cannot express", labels: kv("traefik.port", "8080", "traefik.backend.circuitbreaker.expression", "LatencyAtQuantileMS(50.0) > 50"),
+			want:     []route.Service{svc()},
+			problems: []wantProblem{warnp("", `traefik.backend.circuitbreaker.expression "LatencyAtQuantileMS(50.0) > 50" is ignored`)}},
+
 		// Unsupported labels.
 		{name: "unsupported labels warn", labels: kv("traefik.port", "8080",
-			"traefik.backend.circuitbreaker.expression", "NetworkErrorRatio() > 0.5",
 			"traefik.frontend.rulee", "Host:x", "traefik.frontend.headers.sslRedirect", "true",
 			"traefik.admin.domain", "x.org", "traefik.api.portIndex", "1", "traefik.api.port", "81",
 		), want: []route.Service{svc(seg("api"), func(s *route.Service) { s.Servers[0].URL = "http://10.0.0.5:81" })},
 			problems: []wantProblem{
 				warnp("", "traefik.admin.domain is not supported and was ignored (only port, weight, protocol, backend and frontend.* can be set per segment)"),
 				warnp("api", "traefik.api.portIndex is not supported"),
-				warnp("", "traefik.backend.circuitbreaker.expression is not supported"),
 				warnp("", "did you mean traefik.frontend.headers.SSLRedirect?"),
 				warnp("", "traefik.frontend.rulee is not supported"),
 			}},

@@ -160,7 +160,7 @@ var Table = []Label{
 	{Key: lHealthCheckScheme, Field: "HealthCheck.Scheme", Support: Supported},
 	{Key: lHealthCheckHostname, Field: "HealthCheck.Hostname", Support: Supported},
 	{Key: lHealthCheckHeaders, Field: "HealthCheck.Headers", Support: Supported},
-	{Key: lCircuitBreaker, Support: Refused, Note: "not honoured yet: the label is reported and ignored; traefik.backend.healthcheck.* takes a failing server out of rotation meanwhile"},
+	{Key: lCircuitBreaker, Support: Differently, Note: "`NetworkErrorRatio() > x` (which rawmind0's sidekick set on every service) is served by the edge's passive health, on for every route: a backend whose connections fail TRAEFIK_BACKEND_MAX_FAILS times in a row is out for TRAEFIK_BACKEND_FAIL_TIMEOUT, and never the last ones; other expressions (latency, response codes) are reported and ignored"},
 	{Key: lMaxConnAmount, Field: "MaxConn.Amount", Support: Supported, Note: "requests in flight per key; one more is refused at once with 429 (it does not wait), as in Traefik; unparsable means no limit, with a warning"},
 	{Key: lMaxConnExtractor, Field: "MaxConn.ExtractorFunc", Support: Supported, Note: "default `request.host`"},
 	{Key: lBufferingMaxRequest, Field: "MaxRequestBodyBytes", Support: Differently, Note: "a limit without buffering: a larger declared length is answered 413 at once, a chunked body when it crosses the limit (the backend's connection is closed then)"},
