@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -255,6 +256,15 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			if dig(compose, "volumes") != nil || dig(compose, "secrets") != nil {
 				t.Error("volumes or secrets without ACME or secrets")
 			}
+			// 0, the questions' default, keeps the edge's bounds without
+			// passing a 0 that Traefik read as "no limit".
+			if env := fmt.Sprint(dig(compose, "services", "edge", "environment")); strings.Contains(env, "TRAEFIK_TIMEOUT") {
+				t.Errorf("timeouts passed by default: %s", env)
+			}
+			def, _ := loadConfig(envOf(nil))
+			if cfg.Limits.Read != def.Limits.Read || cfg.Limits.Header != def.Limits.Header || cfg.Limits.Read == 0 {
+				t.Errorf("limits %+v, want the edge's defaults %+v", cfg.Limits, def.Limits)
+			}
 		},
 	}, {
 		name: "api mode, https, constraints, health filter",
@@ -316,6 +326,15 @@ func TestCatalogRendersAndChecks(t *testing.T) {
 			}
 			if traefikACMEJSON != "/opt/traefik/acme/acme.json" {
 				t.Errorf("the edge imports from %s, not where the volume is mounted", traefikACMEJSON)
+			}
+		},
+	}, {
+		name:    "timeouts",
+		answers: []string{"timeout_read", "30", "timeout_write", "45", "timeout_idle", "120", "timeout_dial", "5", "timeout_header", "90"},
+		check: func(t *testing.T, compose map[string]any, cfg config, out string) {
+			l := cfg.Limits
+			if l.Read != 30*time.Second || l.Write != 45*time.Second || l.Idle != 120*time.Second || l.Dial != 5*time.Second || l.Header != 90*time.Second {
+				t.Errorf("limits %+v", l)
 			}
 		},
 	}, {
