@@ -87,7 +87,7 @@ var Table = []Label{
 	{Key: lAuthForwardTrust, Field: "ForwardAuth.TrustForwardHeader", Support: Supported, Note: "only headers the edge kept: X-Forwarded-* from peers outside TRAEFIK_TRUSTED_IPS are dropped before", Protects: true},
 	{Key: lAuthForwardResponseHeaders, Field: "ForwardAuth.AuthResponseHeaders", Support: Supported, Protects: true},
 	{Key: lAuthForwardTLSCA, Field: "ForwardAuth.TLS.CA", Support: Supported, Note: "PEM, a path or a secret alias", Protects: true},
-	{Key: lAuthForwardTLSCAOptional, Field: "ForwardAuth.TLS.CAOptional", Support: Supported, Protects: true},
+	{Key: lAuthForwardTLSCAOptional, Field: "ForwardAuth.TLS.CAOptional", Support: Supported, Note: "accepted and, as in Traefik (where it only set a server-side option), without effect: the auth server's certificate is always verified unless insecureSkipVerify", Protects: true},
 	{Key: lAuthForwardTLSCert, Field: "ForwardAuth.TLS.Cert", Support: Supported, Note: "PEM, a path or a secret alias", Protects: true},
 	{Key: lAuthForwardTLSKey, Field: "ForwardAuth.TLS.Key", Support: Supported, Note: "PEM, a path or a secret alias", Protects: true},
 	{Key: lAuthForwardTLSInsecure, Field: "ForwardAuth.TLS.InsecureSkipVerify", Support: Supported, Protects: true},

@@ -194,8 +194,7 @@ func plainStatus(w http.ResponseWriter, code int) {
 }
 
 // clientTLS is Traefik's ClientTLS.CreateTLSConfig: a CA to verify the
-// server with (the system roots when none; with CAOptional, an unverified
-// server is accepted), and a client certificate.
+// server with (the system roots when none) and a client certificate.
 func clientTLS(c route.ClientTLS, read FileReader) (_ *tls.Config, material [][]byte, _ error) {
 	conf := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify}
 	load := func(what, v string) ([]byte, error) {
@@ -223,12 +222,10 @@ func clientTLS(c route.ClientTLS, read FileReader) (_ *tls.Config, material [][]
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, nil, errors.New("tls.ca holds no PEM certificate")
 		}
+		// CAOptional is ignored: in Traefik it set ClientAuth, which only
+		// a server reads, so it never weakened the check of the auth
+		// server's certificate, and it does not here.
 		conf.RootCAs = pool
-		if c.CAOptional {
-			// Traefik let the connection through when the server's
-			// certificate did not verify against the CA.
-			conf.InsecureSkipVerify = true
-		}
 	}
 	if c.Cert != "" || c.Key != "" {
 		if c.Cert == "" || c.Key == "" {
