@@ -229,6 +229,11 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%q: %v", ep, err)
 		}
 	}
+	for ep, want := range map[string]string{"consul": "http consul:8500", "https://consul": "https consul:8501", "10.0.0.1:9500": "http 10.0.0.1:9500"} {
+		if scheme, host, err := splitEndpoint(ep); err != nil || scheme+" "+host != want {
+			t.Errorf("%q: %s %s %v, want %s", ep, scheme, host, err, want)
+		}
+	}
 	err := Config{Endpoint: "http://u:secret@x"}.Validate()
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("credentials in the endpoint: %v", err)

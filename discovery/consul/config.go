@@ -138,7 +138,11 @@ func splitEndpoint(ep string) (scheme, hostport string, err error) {
 	}
 	host := u.Host
 	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "8500")
+		port := "8500" // Consul's HTTP port; 8501 is its usual HTTPS port
+		if u.Scheme == "https" {
+			port = "8501"
+		}
+		host = net.JoinHostPort(u.Hostname(), port)
 	}
 	return u.Scheme, host, nil
 }
