@@ -92,3 +92,39 @@ func TestProxyProtocol(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkProxiedHTTPSRequestRawProxyProtocol is
+// BenchmarkProxiedHTTPSRequestRaw on a connection that began with a PROXY
+// v2 header from a trusted peer: the header costs once per connection, so
+// allocs/op and B/op should match the run without it.
+func BenchmarkProxiedHTTPSRequestRawProxyProtocol(b *testing.B) {
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			addr := rawBackend(b)
+			te := startEdge(b, m.set, func(c *Config) {
+				c.ProxyProtocol = true
+				c.TrustedIPs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+			})
+			te.srv.Update(snapshot(svc("app", "Host:app.test.local", "http://"+addr)))
+			raw, err := net.Dial("tcp", te.httpsHost)
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw.Write(proxyproto.AppendV2(nil, netip.MustParseAddrPort("203.0.113.7:5000"), netip.MustParseAddrPort("10.0.0.1:443"), nil))
+			conn := tls.Client(raw, &tls.Config{RootCAs: te.roots, ServerName: "app.test.local", NextProtos: []string{"http/1.1"}})
+			b.Cleanup(func() { conn.Close() })
+			br := bufio.NewReader(conn)
+			req := []byte("GET / HTTP/1.1\r\nHost: app.test.local\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+			b.ReportAllocs()
+			b.SetBytes(1024)
+			for b.Loop() {
+				if _, err := conn.Write(req); err != nil {
+					b.Fatal(err)
+				}
+				if err := readRawResponse(br); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

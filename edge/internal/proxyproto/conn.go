@@ -2,6 +2,7 @@ package proxyproto
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -121,4 +122,22 @@ func (c *Conn) readHeader(ownDeadline bool) {
 // 400 to an error it does not recognise as the network's).
 func (c *Conn) readError(err error) error {
 	return &net.OpError{Op: "read", Net: "tcp", Source: c.Conn.LocalAddr(), Addr: c.Conn.RemoteAddr(), Err: err}
+}
+
+// CloseWrite half-closes the connection when the underlying one can (a
+// lingering close sends FIN and still drains what the client sends).
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// ReadFrom writes r to the connection, keeping the underlying one's
+// zero-copy path (splice, sendfile): writes never see the header.
+func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
 }

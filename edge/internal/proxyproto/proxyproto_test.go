@@ -180,3 +180,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestConnKeepsTCPAbilities: the wrapper half-closes and writes with the
+// TCP connection's own methods.
+func TestConnKeepsTCPAbilities(t *testing.T) {
+	server, client := pipeConn(t, AppendV1(nil, client4, front4))
+	c := NewConn(server, true, time.Second)
+	if c.RemoteAddr().String() != client4.String() {
+		t.Fatalf("RemoteAddr %v", c.RemoteAddr())
+	}
+	if n, err := c.ReadFrom(bytes.NewReader([]byte("pong"))); err != nil || n != 4 {
+		t.Fatalf("ReadFrom: %d %v", n, err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(client) // ends at the FIN
+	if err != nil || string(got) != "pong" {
+		t.Errorf("client read %q, %v", got, err)
+	}
+}
