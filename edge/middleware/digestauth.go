@@ -11,7 +11,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rancher-edge/edge/route"
@@ -64,8 +66,9 @@ func parseDigestUsers(lines []string) (*digestUsers, error) {
 // A correct answer to a nonce that is not (or no longer) ours — older than
 // five minutes, or issued by another replica — gets 401 with a fresh nonce
 // and stale=true, and clients retry without asking the user again. Within
-// its life a nonce may be reused; the method and URI are bound into every
-// answer, so a captured answer opens only the request it was made for.
+// its life a nonce is reused with increasing counts (qop=auth); each count
+// opens one request, so a captured answer cannot be replayed (an RFC 2069
+// answer, without a count, can be within the nonce's five minutes).
 func DigestAuth(cfg route.DigestAuth, opts AuthOptions, next http.Handler) (http.Handler, error) {
 	if next == nil {
 		return nil, fmt.Errorf("digest auth: %w", errNoNext)
@@ -204,7 +207,82 @@ func (d *digestAuth) check(r *http.Request) (user string, ok, stale bool) {
 	if valid, fresh := d.nonceState(p["nonce"]); !valid || !fresh {
 		return "", false, true
 	}
+	if p["qop"] == "auth" && !counts.fresh(p["nonce"], p["nc"]) {
+		// A replayed answer: the count was used with this nonce.
+		return "", false, false
+	}
 	return user, true, false
+}
+
+// nonceCounts remembers which nonce counts (nc) each live nonce has
+// used, as go-http-auth did for Traefik, so that a captured answer cannot
+// be replayed. A window of 64 below the highest count admits requests
+// that overtake each other (parallel requests of a browser) exactly once.
+// At most maxNonces nonces are remembered; past that, expired ones go
+// first, then arbitrary ones.
+type nonceCounts struct {
+	mu sync.Mutex
+	m  map[string]ncWindow // guarded by mu
+}
+
+type ncWindow struct {
+	max  uint64
+	seen uint64 // bit i: max-i was used
+}
+
+const maxNonces = 1 << 16
+
+var counts = &nonceCounts{m: make(map[string]ncWindow)}
+
+func (c *nonceCounts) fresh(nonce, ncHex string) bool {
+	nc, err := strconv.ParseUint(ncHex, 16, 64)
+	if err != nil || nc == 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, ok := c.m[nonce]
+	if !ok && len(c.m) >= maxNonces {
+		c.evict()
+	}
+	switch {
+	case nc > w.max:
+		shift := nc - w.max
+		if shift >= 64 {
+			w.seen = 0
+		} else {
+			w.seen <<= shift
+		}
+		w.seen |= 1
+		w.max = nc
+	case w.max-nc >= 64:
+		return false
+	default:
+		bit := uint64(1) << (w.max - nc)
+		if w.seen&bit != 0 {
+			return false
+		}
+		w.seen |= bit
+	}
+	c.m[nonce] = w
+	return true
+}
+
+// evict runs with mu held.
+func (c *nonceCounts) evict() {
+	var d digestAuth
+	d.now = time.Now
+	for n := range c.m {
+		if _, fresh := d.nonceState(n); !fresh {
+			delete(c.m, n)
+		}
+	}
+	for n := range c.m {
+		if len(c.m) < maxNonces*7/8 {
+			break
+		}
+		delete(c.m, n)
+	}
 }
 
 func md5hex(s string) string {

@@ -145,3 +145,31 @@ func TestUsersFileReload(t *testing.T) {
 		t.Fatal("a vanished file replaced the last good users")
 	}
 }
+
+// TestDigestReplay: an answer (nonce and count) opens one request only;
+// counts that overtake each other are each accepted once.
+func TestDigestReplay(t *testing.T) {
+	h, err := DigestAuth(route.DigestAuth{Users: []string{ha1Line("ann", "traefik", "pw")}}, AuthOptions{},
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := h.(*digestAuth).nonce()
+	answer := func(nc string) string {
+		ha1, ha2 := md5hex("ann:traefik:pw"), md5hex("GET:/")
+		return fmt.Sprintf(`Digest username="ann", realm="traefik", nonce="%s", uri="/", qop=auth, nc=%s, cnonce="c", response="%s"`,
+			nonce, nc, md5hex(ha1+":"+nonce+":"+nc+":c:auth:"+ha2))
+	}
+	for _, tc := range []struct {
+		nc   string
+		code int
+	}{{"00000001", 200}, {"00000001", 401}, {"00000003", 200}, {"00000002", 200}, {"00000002", 401}, {"00000003", 401}, {"00000040", 200}, {"00000004", 200}, {"00000050", 200}, {"00000005", 401}, {"00000000", 401}} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", answer(tc.nc))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.code {
+			t.Errorf("nc %s: %d, want %d", tc.nc, w.Code, tc.code)
+		}
+	}
+}
