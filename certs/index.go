@@ -24,9 +24,22 @@ type index struct {
 // and the error of the last attempt when that failed. Immutable.
 type slot struct {
 	pair      int
-	cur       *loaded // nil only when the pair never loaded (Inspect)
+	cur       *loaded // nil only when the pair never loaded (Inspect, a broken provided one)
 	lastErr   string
 	lastErrAt time.Time
+
+	// provided is the ID of a provider certificate (SetProvided), empty
+	// for a file pair; serve are the names it is served for.
+	provided string
+	serve    []string
+}
+
+// names are the names the slot is served for.
+func (sl *slot) names() []string {
+	if sl.provided != "" {
+		return sl.serve
+	}
+	return sl.cur.names
 }
 
 // buildIndex indexes slots. def is the index of the default pair.
@@ -44,7 +57,7 @@ func buildIndex(gen uint64, slots []*slot, def int) *index {
 		if sl.cur == nil {
 			continue
 		}
-		for _, n := range sl.cur.names {
+		for _, n := range sl.names() {
 			if parent, ok := strings.CutPrefix(n, "*."); ok {
 				ix.wild[parent] = appendOnce(ix.wild[parent], sl)
 			} else if !strings.Contains(n, "*") {
@@ -116,6 +129,9 @@ func (ix *index) status(sl *slot, now time.Time) Status {
 	}
 	st.Default = sl == ix.def
 	st.LastError, st.LastErrorAt = sl.lastErr, sl.lastErrAt
+	if sl.provided != "" {
+		describeProvided(&st, sl)
+	}
 	return st
 }
 

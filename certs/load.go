@@ -32,24 +32,30 @@ type loaded struct {
 // loadPair parses and checks one pair. Errors name the pair and the value's
 // origin, never the material.
 func loadPair(p Pair, now time.Time) (*loaded, error) {
-	chain, err := parseChain(p.Cert.Bytes())
+	return loadPEM(p.Name, p.Cert.String(), p.Key.String(), p.Cert.Bytes(), p.Key.Bytes(), now)
+}
+
+// loadPEM parses and checks one pair given as PEM; name, certFrom and
+// keyFrom say where it came from in errors.
+func loadPEM(name, certFrom, keyFrom string, certPEM, keyPEM []byte, now time.Time) (*loaded, error) {
+	chain, err := parseChain(certPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s: certificate (%s): %w", p.Name, p.Cert, err)
+		return nil, fmt.Errorf("%s: certificate (%s): %w", name, certFrom, err)
 	}
-	key, err := parseKey(p.Key.Bytes())
+	key, err := parseKey(keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s: private key (%s): %w", p.Name, p.Key, err)
+		return nil, fmt.Errorf("%s: private key (%s): %w", name, keyFrom, err)
 	}
 	leaf := chain[0]
 	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(leaf.PublicKey) {
-		return nil, fmt.Errorf("%s: private key (%s) does not match the certificate", p.Name, p.Key)
+		return nil, fmt.Errorf("%s: private key (%s) does not match the certificate", name, keyFrom)
 	}
 	c := &tls.Certificate{PrivateKey: key, Leaf: leaf}
 	for _, x := range chain {
 		c.Certificate = append(c.Certificate, x.Raw)
 	}
-	return &loaded{cert: c, names: lookupNames(leaf), status: Describe(leaf, p.Name, now)}, nil
+	return &loaded{cert: c, names: lookupNames(leaf), status: Describe(leaf, name, now)}, nil
 }
 
 // parseChain returns the certificates in data, leaf first, and checks that

@@ -98,6 +98,8 @@ type Store struct {
 	// writers take it.
 	mu    sync.Mutex
 	pairs []Pair // current values, for reloading; guarded by mu
+	// provided caches the loaded provider certificates; guarded by mu.
+	provided providedCache
 
 	idx atomic.Pointer[index]
 	mgr atomic.Pointer[managerBox]

@@ -75,6 +75,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			t.backends[b] = rt
 		}
 		rt.order = i
+		t.plain = t.plain || rt.entry&entryPlain != 0
 		if hosts := rt.rule.Hosts(); hosts != nil {
 			for _, h := range hosts {
 				t.hosts[h] = append(t.hosts[h], rt)
@@ -139,6 +140,9 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	rt.maxBody = s.cfg.MaxBodySize
 	if svc.MaxRequestBodyBytes > 0 {
 		rt.maxBody = svc.MaxRequestBodyBytes
+	}
+	if svc.TLS != nil && svc.TLS.PlainHTTP {
+		rt.entry |= entryPlain
 	}
 
 	rs := s.registry.route(svc.Source.Provider + "/" + svc.Name)

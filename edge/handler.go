@@ -12,14 +12,22 @@ func (s *Server) HTTPSHandler() http.Handler {
 	return s.routes(entryHTTPS)
 }
 
-// HTTPHandler serves the plain HTTP listener: ACME challenges, then a
-// redirect to HTTPS — or, with HTTPS off, every route.
+// HTTPHandler serves the plain HTTP listener: ACME challenges, then the
+// routes whose own TLS policy serves plain HTTP (route.TLS.PlainHTTP), then
+// a redirect to HTTPS — or, with HTTPS off, every route.
 func (s *Server) HTTPHandler() http.Handler {
 	if s.cfg.HTTPSAddr == "" {
 		return s.routes(entryHTTP)
 	}
+	plain := s.routes(entryPlain)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.HTTPChallenge != nil && s.cfg.HTTPChallenge(w, r) {
+			return
+		}
+		// Only tables with such routes cost a lookup here. A table swapped
+		// between this lookup and plain's answers 404 at worst.
+		if t := s.table.Load(); t.plain && t.lookup(r, canonicalHost(r.Host), entryPlain) != nil {
+			plain.ServeHTTP(w, r)
 			return
 		}
 		s.redirect(w, r)

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/rancher-edge/edge/route"
@@ -12,6 +13,9 @@ import (
 const (
 	entryHTTP  uint8 = 1 << iota // the plain HTTP listener (only when HTTPS is off)
 	entryHTTPS                   // the HTTPS listener
+	// entryPlain marks routes served on plain HTTP even when HTTPS is on
+	// (route.TLS.PlainHTTP); every other request there is redirected.
+	entryPlain
 )
 
 // Table is one compiled generation of the routing table. After it has been
@@ -34,6 +38,10 @@ type Table struct {
 
 	problems  []route.Problem
 	snapshots []route.Snapshot
+
+	// plain is set when some route has entryPlain: only then does the
+	// plain HTTP listener look at the table before redirecting.
+	plain bool
 }
 
 // Route is one compiled frontend: its rule, its backends and the handler
@@ -98,6 +106,34 @@ func (t *Table) Hosts() []string {
 	for h := range t.hosts {
 		out = append(out, h)
 	}
+	return out
+}
+
+// ACMEHosts lists the names ACME may order with TRAEFIK_ACME_ONHOSTRULE:
+// the exact hosts of every route without a TLS policy of its own, and the
+// ACMEHosts of the routes that have one (route.TLS).
+func (t *Table) ACMEHosts() []string {
+	set := make(map[string]bool, len(t.hosts))
+	for h, rts := range t.hosts {
+		for _, rt := range rts {
+			if rt.Service.TLS == nil {
+				set[h] = true
+				break
+			}
+		}
+	}
+	for _, rt := range t.routes {
+		if rt.Service.TLS != nil {
+			for _, h := range rt.Service.TLS.ACMEHosts {
+				set[canonicalHost(h)] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for h := range set {
+		out = append(out, h)
+	}
+	slices.Sort(out)
 	return out
 }
 

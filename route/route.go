@@ -26,7 +26,33 @@ type Snapshot struct {
 
 	// Built is when the snapshot was built.
 	Built time.Time
+
+	// Certificates are TLS certificates the provider found for its routes
+	// (Kubernetes Secrets named by an Ingress's spec.tls), each with the
+	// hosts it is to be served for. The certificate store serves them by
+	// SNI next to the file certificates.
+	Certificates []Certificate
 }
+
+// Certificate is one certificate and key a provider found, and the hosts
+// it is served for. KeyPEM is secret: it is never printed, logged or shown.
+type Certificate struct {
+	// Source names where it came from, e.g. kubernetes:shop/web-tls
+	// (Stack = namespace, Service = Secret name).
+	Source Source
+	// Hosts are the names to serve it for; "*.example.com" covers one
+	// label. Empty means the certificate's own names.
+	Hosts []string
+	// CertPEM is the chain, leaf first; KeyPEM its private key.
+	CertPEM []byte
+	KeyPEM  []byte `json:"-"`
+}
+
+// String names the certificate without its key.
+func (c Certificate) String() string { return "certificate " + c.Source.String() }
+
+// GoString keeps %#v from printing the key.
+func (c Certificate) GoString() string { return c.String() }
 
 // Source says where a service came from.
 type Source struct {
@@ -132,6 +158,24 @@ type Service struct {
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
 	Servers []Server
+
+	// TLS, when non-nil, is the route's own HTTPS policy, as a Kubernetes
+	// Ingress's spec.tls states it. Nil keeps the edge-wide policy: with
+	// HTTPS on, plain HTTP is redirected, and ACME (TRAEFIK_ACME_ONHOSTRULE)
+	// orders a certificate for every exact host of the rule.
+	TLS *TLS
+}
+
+// TLS is a route's own HTTPS policy.
+type TLS struct {
+	// PlainHTTP serves the route on the plain HTTP port too, instead of
+	// redirecting to HTTPS (an Ingress host not listed in its spec.tls).
+	PlainHTTP bool
+
+	// ACMEHosts are the only names ACME may order for this route (an
+	// Ingress's spec.tls hosts without a secretName, within
+	// TRAEFIK_ACME_DOMAINS_ALLOWED); none means none.
+	ACMEHosts []string
 }
 
 // Server is one backend address.

@@ -21,6 +21,7 @@ import (
 type config struct {
 	HTTPPort        int
 	HTTPSPort       int
+	HTTPSPublicPort int // for redirects; TRAEFIK_HTTPS_PUBLIC_PORT, else HTTPSPort
 	HTTPSEnable     bool
 	RedirectCode    int
 	Resolver        secrets.Resolver
@@ -34,12 +35,13 @@ type config struct {
 	ClientCA        clientCASettings
 	Limits          limits
 
-	Rancher  *rancherConfig  // nil when no endpoint is configured, or in metadata mode
-	Metadata *metadataConfig // TRAEFIK_RANCHER_MODE=metadata
-	Consul   *consulConfig   // nil unless TRAEFIK_CONSUL_CATALOG_ENABLE
-	ACME     acmeSettings
-	Admin    adminSettings
-	Metrics  metricsSettings
+	Rancher    *rancherConfig    // nil when no endpoint is configured, or in metadata mode
+	Metadata   *metadataConfig   // TRAEFIK_RANCHER_MODE=metadata
+	Consul     *consulConfig     // nil unless TRAEFIK_CONSUL_CATALOG_ENABLE
+	Kubernetes *kubernetesConfig // nil unless TRAEFIK_KUBERNETES_ENABLE
+	ACME       acmeSettings
+	Admin      adminSettings
+	Metrics    metricsSettings
 
 	dropIn
 }
@@ -155,6 +157,7 @@ func loadConfig(e env) (config, error) {
 	var c config
 	c.HTTPPort = e.intSetting("TRAEFIK_HTTP_PORT", &p, 1, 65535)
 	c.HTTPSPort = e.intSetting("TRAEFIK_HTTPS_PORT", &p, 1, 65535)
+	c.HTTPSPublicPort = publicHTTPSPort(e, c.HTTPSPort, &p)
 	switch v := strings.ToLower(e.value(lookupSetting("TRAEFIK_HTTPS_ENABLE"))); v {
 	case "true", "only", "1", "yes":
 		c.HTTPSEnable = true
@@ -228,6 +231,7 @@ func loadConfig(e env) (config, error) {
 		c.Rancher = nil // metadata mode reads no API, even when Rancher injected CATTLE_URL
 	}
 	c.Consul = loadConsul(e, c.Resolver, &p)
+	c.Kubernetes = loadKubernetes(e, c.Resolver, &p)
 	c.ACME = loadACME(e, c.Resolver, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
 	loadDropIn(e, &c, &p)

@@ -115,7 +115,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 	ecfg := edge.Config{
 		HTTPAddr:     ":" + strconv.Itoa(cfg.HTTPPort),
 		HTTPPort:     cfg.HTTPPort,
-		HTTPSPort:    cfg.HTTPSPort,
+		HTTPSPort:    cfg.HTTPSPublicPort,
 		TLS:          tlsConf,
 		RedirectCode: cfg.RedirectCode,
 		TrustedIPs:   cfg.TrustedIPs,
@@ -140,10 +140,9 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 		ecfg.HostHandlers = map[string]http.Handler{cfg.Admin.Host: admin.Handler()}
 	}
 	if p.acme != nil {
-		m := p.acme
-		ecfg.HTTPChallenge = m.HandleHTTPChallenge
-		ecfg.OnTable = func(t *edge.Table) { m.SetHosts(t.Hosts(), hostRegexpRules(t)) }
+		ecfg.HTTPChallenge = p.acme.HandleHTTPChallenge
 	}
+	ecfg.OnTable = p.onTable
 	if cfg.BackendInsecure {
 		ecfg.BackendTLS = &tls.Config{InsecureSkipVerify: true}
 	}
@@ -227,6 +226,14 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			errs = append(errs, err)
 		} else {
 			out = append(out, cp)
+		}
+	}
+	if cfg.Kubernetes != nil {
+		kp, err := newKubernetes(cfg, logger)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("kubernetes: %w", err))
+		} else {
+			out = append(out, kp)
 		}
 	}
 	return out, errors.Join(errs...)

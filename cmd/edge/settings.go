@@ -75,6 +75,20 @@ var settings = []setting{
 	{"TRAEFIK_CONSUL_CATALOG_STALE", "consul-catalog-stale", "false", "let any Consul server answer, not only the leader"},
 	{"TRAEFIK_CONSUL_CATALOG_FRONTEND_RULE", "consul-catalog-frontend-rule", "Host:{{.ServiceName}}.{{.Domain}}", "default rule template (.ServiceName, .Domain, .Attributes; getTag, hasTag, getAttribute)"},
 
+	{"TRAEFIK_KUBERNETES_ENABLE", "kubernetes-enable", "false", "serve the cluster's Ingresses (alias TRAEFIK_K8S_ENABLE)"},
+	{"TRAEFIK_KUBERNETES_ENDPOINT", "kubernetes-endpoint", "", "apiserver URL; empty: TRAEFIK_KUBERNETES_KUBECONFIG/KUBECONFIG, else the in-cluster service account"},
+	{"TRAEFIK_KUBERNETES_TOKEN", "kubernetes-token", "", "bearer token for TRAEFIK_KUBERNETES_ENDPOINT: value, path or secret alias"},
+	{"TRAEFIK_KUBERNETES_CA", "kubernetes-ca", "", "PEM roots to verify TRAEFIK_KUBERNETES_ENDPOINT: path, alias or PEM"},
+	{"TRAEFIK_KUBERNETES_KUBECONFIG", "kubernetes-kubeconfig", "", "kubeconfig file; falls back to KUBECONFIG"},
+	{"TRAEFIK_KUBERNETES_NAMESPACES", "kubernetes-namespaces", "", "comma-separated namespaces to watch; empty: all"},
+	{"TRAEFIK_KUBERNETES_LABELSELECTOR", "kubernetes-labelselector", "", "label selector for the Ingresses, e.g. team=web"},
+	{"TRAEFIK_KUBERNETES_INGRESSCLASS", "kubernetes-ingressclass", "rancher-edge", "IngressClass served (its spec.controller: rancher-edge.io/ingress-controller)"},
+	{"TRAEFIK_KUBERNETES_PUBLISHED_SERVICE", "kubernetes-published-service", "", "namespace/name of the Service whose load-balancer addresses go into Ingress status"},
+	{"TRAEFIK_KUBERNETES_INGRESS_ADDRESS", "kubernetes-ingress-address", "", "fixed IP or host name for Ingress status"},
+	{"TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", "kubernetes-allow-externalname", "false", "let Ingresses route to ExternalName Services"},
+	{"TRAEFIK_ACME_DOMAINS_ALLOWED", "acme-domains-allowed", "", "comma-separated domain suffixes ACME may order for Ingress tls hosts; empty: any"},
+	{"TRAEFIK_HTTPS_PUBLIC_PORT", "https-public-port", "", "HTTPS port clients use, for redirects (443 behind a Service); empty: TRAEFIK_HTTPS_PORT"},
+
 	{"TRAEFIK_ACME_ENABLE", "acme-enable", "false", "obtain certificates from an ACME CA (Let's Encrypt)"},
 	{"TRAEFIK_ACME_EMAIL", "acme-email", "", "ACME account e-mail"},
 	{"TRAEFIK_ACME_CASERVER", "acme-caserver", "production", "ACME directory URL, or production / staging for Let's Encrypt"},
@@ -133,8 +147,7 @@ var settings = []setting{
 // need. They are accepted (a stack switching images keeps working) and
 // logged once as ignored.
 var legacy = map[string]string{
-	"TRAEFIK_K8S_ENABLE":                     "there is no Kubernetes provider",
-	"TRAEFIK_K8S_OPTS":                       "there is no Kubernetes provider",
+	"TRAEFIK_K8S_OPTS":                       "use the TRAEFIK_KUBERNETES_* settings",
 	"TRAEFIK_SSL_CRT_FILE":                   "rawmind0's output path for TRAEFIK_SSL_CRT: the edge serves TRAEFIK_SSL_CRT itself and writes no file",
 	"TRAEFIK_SSL_KEY_FILE":                   "rawmind0's output path for TRAEFIK_SSL_KEY: the edge serves TRAEFIK_SSL_KEY itself and writes no file",
 	"TRAEFIK_ADMIN_STATISTICS":               "the dashboard keeps its own live statistics",
@@ -166,6 +179,8 @@ var aliases = map[string]string{
 	"TRAEFIK_FILE_NAME":                   "TRAEFIK_FILE",
 	"TRAEFIK_PROMETHEUS_ENABLE":           "TRAEFIK_METRICS_ENABLE",
 	"TRAEFIK_PROMETHEUS_BUCKETS":          "TRAEFIK_METRICS_PROMETHEUS_BUCKETS",
+
+	"TRAEFIK_K8S_ENABLE": "TRAEFIK_KUBERNETES_ENABLE",
 }
 
 // noFileAlias are aliases whose NAME_FILE meant something else in the

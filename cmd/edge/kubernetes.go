@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/discovery"
+	"github.com/rancher-edge/edge/discovery/kubernetes"
+	"github.com/rancher-edge/edge/edge"
+	"github.com/rancher-edge/edge/secrets"
+)
+
+// kubernetesConfig holds the Kubernetes settings; the token stays in a
+// secrets.Value so that printing the config cannot leak it.
+type kubernetesConfig struct {
+	Endpoint          string
+	Token             secrets.Value
+	CA                secrets.Value
+	Kubeconfig        string
+	Namespaces        []string
+	LabelSelector     string
+	IngressClass      string
+	PublishedService  string
+	IngressAddress    string
+	AllowExternalName bool
+	DomainsAllowed    []string
+}
+
+// loadKubernetes reads the TRAEFIK_KUBERNETES_* settings; nil unless the
+// provider is enabled.
+func loadKubernetes(e env, r secrets.Resolver, p *problems) *kubernetesConfig {
+	if !e.boolSetting("TRAEFIK_KUBERNETES_ENABLE", p) {
+		return nil
+	}
+	kc := &kubernetesConfig{
+		Endpoint:          strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_ENDPOINT")),
+		Kubeconfig:        strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_KUBECONFIG")),
+		Namespaces:        splitList(e.get("TRAEFIK_KUBERNETES_NAMESPACES")),
+		LabelSelector:     strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_LABELSELECTOR")),
+		IngressClass:      e.value(lookupSetting("TRAEFIK_KUBERNETES_INGRESSCLASS")),
+		PublishedService:  strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE")),
+		IngressAddress:    strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_INGRESS_ADDRESS")),
+		AllowExternalName: e.boolSetting("TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", p),
+		DomainsAllowed:    splitList(strings.ToLower(e.get("TRAEFIK_ACME_DOMAINS_ALLOWED"))),
+	}
+	if kc.Kubeconfig == "" {
+		kc.Kubeconfig = strings.TrimSpace(e.getenv("KUBECONFIG"))
+	}
+	var err error
+	kc.Token, err = r.Lookup("TRAEFIK_KUBERNETES_TOKEN", false)
+	p.addErr(err)
+	kc.CA, err = r.Lookup("TRAEFIK_KUBERNETES_CA", true)
+	p.addErr(err)
+	if kc.Endpoint == "" && (!kc.Token.IsZero() || !kc.CA.IsZero()) {
+		p.add("TRAEFIK_KUBERNETES_TOKEN and TRAEFIK_KUBERNETES_CA need TRAEFIK_KUBERNETES_ENDPOINT")
+	}
+	if _, _, err := kc.rest(); err != nil && kc.Endpoint != "" {
+		p.addErr(err)
+	}
+	kp := kubernetes.Config{Rest: &rest.Config{}, LabelSelector: kc.LabelSelector, PublishedService: kc.PublishedService, IngressAddress: kc.IngressAddress}
+	p.addErr(kp.Validate())
+	return kc
+}
+
+// publicHTTPSPort is the HTTPS port redirects name: TRAEFIK_HTTPS_PUBLIC_PORT
+// (443 behind a Service or NodePort), else the listen port.
+func publicHTTPSPort(e env, listen int, p *problems) int {
+	raw := strings.TrimSpace(e.get("TRAEFIK_HTTPS_PUBLIC_PORT"))
+	if raw == "" {
+		return listen
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > 65535 {
+		p.add("TRAEFIK_HTTPS_PUBLIC_PORT: %q is not a number from 1 to 65535", raw)
+		return listen
+	}
+	return n
+}
+
+// rest builds the client configuration and says where it came from:
+// endpoint + token + CA, else a kubeconfig, else the in-cluster service
+// account.
+func (kc *kubernetesConfig) rest() (*rest.Config, string, error) {
+	switch {
+	case kc.Endpoint != "":
+		rc := &rest.Config{Host: kc.Endpoint}
+		if !kc.Token.IsZero() {
+			rc.BearerToken = strings.TrimSpace(string(kc.Token.Bytes()))
+		}
+		if !kc.CA.IsZero() {
+			rc.TLSClientConfig.CAData = kc.CA.Bytes()
+		}
+		return rc, "TRAEFIK_KUBERNETES_ENDPOINT", nil
+	case kc.Kubeconfig != "":
+		rc, err := clientcmd.BuildConfigFromFlags("", kc.Kubeconfig)
+		if err != nil {
+			return nil, "", fmt.Errorf("kubeconfig %s: %w", kc.Kubeconfig, err)
+		}
+		return rc, "kubeconfig " + kc.Kubeconfig, nil
+	}
+	rc, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, "", fmt.Errorf("in-cluster configuration (set TRAEFIK_KUBERNETES_ENDPOINT or TRAEFIK_KUBERNETES_KUBECONFIG outside a cluster): %w", err)
+	}
+	return rc, "in-cluster service account", nil
+}
+
+// newKubernetes makes the provider; the Lease lives in the pod's namespace
+// (POD_NAMESPACE, else the service account's).
+func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) {
+	kc := cfg.Kubernetes
+	rc, source, err := kc.rest()
+	if err != nil {
+		return nil, err
+	}
+	ns := os.Getenv("POD_NAMESPACE")
+	if ns == "" {
+		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+			ns = strings.TrimSpace(string(b))
+		}
+	}
+	return kubernetes.New(kubernetes.Config{
+		Rest:               rc,
+		Source:             source,
+		Namespaces:         kc.Namespaces,
+		LabelSelector:      kc.LabelSelector,
+		IngressClass:       kc.IngressClass,
+		AllowExternalName:  kc.AllowExternalName,
+		ACME:               cfg.ACME.Enable,
+		ACMEDomainsAllowed: kc.DomainsAllowed,
+		PublishedService:   kc.PublishedService,
+		IngressAddress:     kc.IngressAddress,
+		LeaseNamespace:     ns,
+		Identity:           os.Getenv("POD_NAME"),
+		Logger:             logger,
+	})
+}
+
+// onTable tells the certificates about a new routing table: the
+// certificates providers found (Ingress TLS Secrets) and the names ACME
+// may order.
+func (p *parts) onTable(t *edge.Table) {
+	if p.certs != nil {
+		var list []certs.Provided
+		for _, s := range t.Snapshots() {
+			for _, c := range s.Certificates {
+				list = append(list, certs.Provided{ID: c.Source.String(), Hosts: c.Hosts, Cert: c.CertPEM, Key: c.KeyPEM})
+			}
+		}
+		p.certs.SetProvided(list)
+	}
+	if p.acme != nil {
+		p.acme.SetHosts(t.ACMEHosts(), hostRegexpRules(t))
+	}
+}

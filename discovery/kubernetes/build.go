@@ -1,0 +1,642 @@
+package kubernetes
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/route"
+)
+
+// Names the edge answers to in the cluster.
+const (
+	// Controller is the spec.controller of the edge's IngressClass.
+	Controller = "rancher-edge.io/ingress-controller"
+	// DefaultClass is the IngressClass name the edge serves by default.
+	DefaultClass = "rancher-edge"
+
+	annotationClass        = "kubernetes.io/ingress.class"
+	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
+	labelServiceName       = discoveryv1.LabelServiceName
+)
+
+// world is everything build reads: the informers' caches at one moment.
+type world struct {
+	Ingresses []*networkingv1.Ingress
+	Classes   []*networkingv1.IngressClass
+	Services  map[string]*corev1.Service // by namespace/name
+	// Slices are the EndpointSlices of each Service, by namespace/name.
+	Slices  map[string][]*discoveryv1.EndpointSlice
+	Secrets map[string]*corev1.Secret // kubernetes.io/tls only, by namespace/name
+}
+
+// settings are the parts of Config that shape a snapshot.
+type settings struct {
+	class             string
+	allowExternalName bool
+	acme              bool     // ACME is on: tls hosts without a Secret are ordered
+	acmeAllowed       []string // domain suffixes ACME may order; empty: any
+	labels            labels.Options
+}
+
+// checker validates TLS Secrets once per content; the provider keeps one
+// for its lifetime so a rebuild does not parse every key again.
+type checker struct {
+	m map[[32]byte]checked
+}
+
+type checked struct {
+	names []string
+	err   error
+}
+
+func (c *checker) check(certPEM, keyPEM []byte) ([]string, error) {
+	h := sha256.New()
+	h.Write(certPEM)
+	h.Write([]byte{0})
+	h.Write(keyPEM)
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	if r, ok := c.m[sum]; ok {
+		return r.names, r.err
+	}
+	names, _, err := certs.Check(certPEM, keyPEM)
+	if c.m == nil {
+		c.m = map[[32]byte]checked{}
+	}
+	c.m[sum] = checked{names, err}
+	return names, err
+}
+
+// counts are what the status page shows.
+type counts struct{ ingresses, services, endpoints int }
+
+// builder collects one build's output.
+type builder struct {
+	w        *world
+	s        settings
+	chk      *checker
+	services []route.Service
+	problems []route.Problem
+	certs    map[string]*route.Certificate // by Secret namespace/name
+	claimed  map[string]claim              // host+path key → first claimant
+	counts   counts
+}
+
+type claim struct {
+	ing *networkingv1.Ingress
+	idx int // index in services; -1 when the claimant's path was skipped
+}
+
+// build turns the caches into routes; pure apart from chk's memo.
+func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
+	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, claimed: map[string]claim{}}
+	ings := slices.Clone(w.Ingresses)
+	// Oldest first: it wins conflicts, as the Ingress spec suggests.
+	slices.SortFunc(ings, func(a, c *networkingv1.Ingress) int {
+		return cmp.Or(a.CreationTimestamp.Time.Compare(c.CreationTimestamp.Time),
+			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
+	})
+	for _, ing := range ings {
+		if b.ours(ing) {
+			b.counts.ingresses++
+			b.ingress(ing)
+		}
+	}
+	slices.SortStableFunc(b.services, func(a, c route.Service) int { return cmp.Compare(a.Name, c.Name) })
+	var certList []route.Certificate
+	for _, c := range b.certs {
+		slices.Sort(c.Hosts)
+		c.Hosts = slices.Compact(c.Hosts)
+		certList = append(certList, *c)
+	}
+	slices.SortFunc(certList, func(a, c route.Certificate) int { return cmp.Compare(a.Source.String(), c.Source.String()) })
+	snap := route.Snapshot{Provider: "kubernetes", Services: b.services, Problems: b.problems, Certificates: certList}
+	snap.Fingerprint = fingerprint(snap)
+	return snap, b.counts
+}
+
+// ours reports whether the Ingress belongs to this edge: its
+// spec.ingressClassName names our IngressClass (whose controller is ours),
+// else its legacy kubernetes.io/ingress.class annotation names our class,
+// else — neither set — our IngressClass is the cluster's default.
+func (b *builder) ours(ing *networkingv1.Ingress) bool {
+	var class *networkingv1.IngressClass
+	for _, c := range b.w.Classes {
+		if c.Name == b.s.class && c.Spec.Controller == Controller {
+			class = c
+		}
+	}
+	if n := ing.Spec.IngressClassName; n != nil {
+		return *n == b.s.class && class != nil
+	}
+	if v, ok := ing.Annotations[annotationClass]; ok {
+		return v == b.s.class
+	}
+	return class != nil && class.Annotations[annotationDefaultClass] == "true"
+}
+
+func src(ing *networkingv1.Ingress, seg string) route.Source {
+	return route.Source{Provider: "kubernetes", Stack: ing.Namespace, Service: ing.Name, Segment: seg}
+}
+
+func (b *builder) problem(s route.Source, sev route.Severity, format string, args ...any) {
+	b.problems = append(b.problems, route.Problem{Source: s, Severity: sev, Message: fmt.Sprintf(format, args...)})
+}
+
+// ingressTLS is what an Ingress's spec.tls says about its hosts.
+type ingressTLS struct {
+	hosts     []string // every host listed in spec.tls: redirected to HTTPS
+	acmeHosts []string // listed without a secretName, allowed for ACME
+}
+
+// covers reports whether host (a rule host, maybe a wildcard) is listed
+// in spec.tls, exactly or under a listed wildcard.
+func (t ingressTLS) covers(host string) bool {
+	if host == "" {
+		return false
+	}
+	if slices.Contains(t.hosts, host) {
+		return true
+	}
+	return !strings.HasPrefix(host, "*.") && certs.NamesCover(t.hosts, host)
+}
+
+// tls reads spec.tls: Secrets become certificates (or problems), hosts
+// without a Secret become ACME names when allowed.
+func (b *builder) tls(ing *networkingv1.Ingress) ingressTLS {
+	var t ingressTLS
+	for _, e := range ing.Spec.TLS {
+		hosts := make([]string, 0, len(e.Hosts))
+		for _, h := range e.Hosts {
+			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+				hosts = append(hosts, h)
+			}
+		}
+		t.hosts = append(t.hosts, hosts...)
+		if e.SecretName == "" {
+			b.acme(ing, hosts, &t)
+			continue
+		}
+		b.secret(ing, e.SecretName, hosts)
+	}
+	return t
+}
+
+func (b *builder) acme(ing *networkingv1.Ingress, hosts []string, t *ingressTLS) {
+	if !b.s.acme {
+		if len(hosts) > 0 {
+			b.problem(src(ing, ""), route.Warning, "spec.tls lists %s without a secretName and ACME is off: the default certificate is served", strings.Join(hosts, ", "))
+		}
+		return
+	}
+	for _, h := range hosts {
+		if !allowed(h, b.s.acmeAllowed) {
+			b.problem(src(ing, ""), route.Warning, "no ACME certificate for %s: it is not within TRAEFIK_ACME_DOMAINS_ALLOWED; the default certificate is served", h)
+			continue
+		}
+		t.acmeHosts = append(t.acmeHosts, h)
+	}
+}
+
+// allowed reports whether host is within one of the suffixes: equal to
+// one, or a subdomain of it. No suffixes allow any host.
+func allowed(host string, suffixes []string) bool {
+	if len(suffixes) == 0 {
+		return true
+	}
+	host = strings.TrimPrefix(host, "*.")
+	for _, s := range suffixes {
+		s = strings.ToLower(strings.Trim(s, ". "))
+		if host == s || strings.HasSuffix(host, "."+s) {
+			return true
+		}
+	}
+	return false
+}
+
+// secret adds the certificate of a TLS Secret for hosts, or reports why
+// those hosts get the default certificate.
+func (b *builder) secret(ing *networkingv1.Ingress, name string, hosts []string) {
+	key := ing.Namespace + "/" + name
+	sec := b.w.Secrets[key]
+	what := "its hosts"
+	if len(hosts) > 0 {
+		what = strings.Join(hosts, ", ")
+	}
+	if sec == nil {
+		b.problem(src(ing, ""), route.Error, "TLS Secret %s not found (or not of type kubernetes.io/tls): %s get the default certificate", key, what)
+		return
+	}
+	crt, k := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
+	if len(crt) == 0 || len(k) == 0 {
+		b.problem(src(ing, ""), route.Error, "TLS Secret %s has no tls.crt or tls.key: %s get the default certificate", key, what)
+		return
+	}
+	names, err := b.chk.check(crt, k)
+	if err != nil {
+		b.problem(src(ing, ""), route.Error, "TLS Secret %s: %v: %s get the default certificate", key, err, what)
+		return
+	}
+	var uncovered []string
+	for _, h := range hosts {
+		if !(slices.Contains(names, h) || (!strings.HasPrefix(h, "*.") && certs.NamesCover(names, h))) {
+			uncovered = append(uncovered, h)
+		}
+	}
+	if len(uncovered) > 0 {
+		b.problem(src(ing, ""), route.Warning, "TLS Secret %s does not cover %s: the default certificate is served for them", key, strings.Join(uncovered, ", "))
+	}
+	c := b.certs[key]
+	if c == nil {
+		c = &route.Certificate{Source: route.Source{Provider: "kubernetes", Stack: ing.Namespace, Service: name}, CertPEM: crt, KeyPEM: k}
+		b.certs[key] = c
+	}
+	c.Hosts = append(c.Hosts, hosts...)
+	if len(hosts) == 0 {
+		c.Hosts = append(c.Hosts, names...)
+	}
+}
+
+// ingress turns one Ingress into routes.
+func (b *builder) ingress(ing *networkingv1.Ingress) {
+	lbls, prov, unknown := labels.FromAnnotations(ing.Annotations)
+	for _, name := range unknown {
+		b.problem(src(ing, ""), route.Warning, "annotation %s is not supported by the edge and was ignored", name)
+	}
+	t := b.tls(ing)
+	if len(ing.Spec.Rules) == 0 {
+		if ing.Spec.DefaultBackend == nil {
+			b.problem(src(ing, ""), route.Warning, "no rules and no defaultBackend: nothing to route")
+			return
+		}
+		b.path(ing, t, lbls, prov, "", nil, *ing.Spec.DefaultBackend)
+		return
+	}
+	if ing.Spec.DefaultBackend != nil {
+		b.problem(src(ing, ""), route.Warning, "spec.defaultBackend is used only by an Ingress without rules; ignored")
+	}
+	for _, r := range ing.Spec.Rules {
+		host := strings.ToLower(strings.TrimSpace(r.Host))
+		if r.HTTP == nil {
+			continue
+		}
+		for i := range r.HTTP.Paths {
+			p := &r.HTTP.Paths[i]
+			b.path(ing, t, lbls, prov, host, p, p.Backend)
+		}
+	}
+}
+
+// pathKind is the element-wise matching kind of a path.
+type pathKind int
+
+const (
+	kindCatchAll pathKind = iota // defaultBackend
+	kindPrefix                   // Prefix and ImplementationSpecific
+	kindExact
+)
+
+// path builds the route of one host and path; p is nil for a
+// defaultBackend.
+func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[string]string, host string, p *networkingv1.HTTPIngressPath, be networkingv1.IngressBackend) {
+	kind, pathStr := kindCatchAll, ""
+	if p != nil {
+		kind, pathStr = kindPrefix, p.Path
+		if p.PathType != nil && *p.PathType == networkingv1.PathTypeExact {
+			kind = kindExact
+		}
+		if pathStr == "" {
+			pathStr = "/"
+		}
+	}
+	seg := hostOrAny(host) + pathStr
+	if kind == kindExact {
+		seg += " (exact)"
+	}
+	source := src(ing, seg)
+	if pathStr != "" && (!strings.HasPrefix(pathStr, "/") || strings.ContainsAny(pathStr, ",;{} \t")) {
+		b.problem(source, route.Error, "skipped: path %q must start with / and contain none of , ; { } or spaces", pathStr)
+		return
+	}
+	if host != "" && !validHost(host) {
+		b.problem(source, route.Error, "skipped: host %q is not a DNS name or a *.wildcard", host)
+		return
+	}
+	matchPath := pathStr
+	if kind == kindPrefix {
+		matchPath = strings.TrimRight(pathStr, "/")
+	}
+	key := host + "\x00" + strconv.Itoa(int(kind)) + "\x00" + matchPath
+	if first, ok := b.claimed[key]; ok {
+		who := first.ing.Namespace + "/" + first.ing.Name
+		if first.ing == ing {
+			b.problem(source, route.Error, "skipped: the same host and path appear twice in this Ingress")
+			return
+		}
+		b.problem(source, route.Error, "skipped: host and path are also claimed by Ingress %s, which is older and wins", who)
+		b.problem(src(first.ing, seg), route.Warning, "host and path are also claimed by Ingress %s/%s, which is newer and not served", ing.Namespace, ing.Name)
+		return
+	}
+	b.claimed[key] = claim{ing: ing}
+
+	servers, scheme, ok := b.backend(ing, source, be)
+	if !ok {
+		return
+	}
+	ls := make(map[string]string, len(lbls)+4)
+	for k, v := range lbls {
+		ls[k] = v
+	}
+	r, ok := b.rule(source, host, kind, matchPath, prov)
+	if !ok {
+		return
+	}
+	ls["traefik.frontend.rule"] = r
+	ls["traefik.port"] = "80" // every server carries its own port
+	ls["traefik.protocol"] = scheme
+	if _, set := ls["traefik.frontend.priority"]; !set {
+		ls["traefik.frontend.priority"] = strconv.Itoa(priority(host, kind, matchPath))
+	}
+	if root := prov[labels.AnnotationPrefix+"app-root"]; root != "" && kind != kindExact && matchPath == "" {
+		ls["traefik.frontend.redirect.regex"] = `^(https?://[^/]+)/$`
+		ls["traefik.frontend.redirect.replacement"] = "$1" + root
+	}
+	if !b.auth(source, prov, ls) {
+		return
+	}
+	name := ing.Namespace + "/" + ing.Name + "/" + seg
+	svcs, probs := labels.Build(labels.Input{Stack: ing.Namespace, Service: ing.Name, DefaultHost: name, Labels: ls, Servers: servers}, b.s.labels)
+	for _, pr := range probs {
+		pr.Source = source
+		pr.Message = annotationNames(pr.Message)
+		b.problems = append(b.problems, pr)
+	}
+	for _, svc := range svcs {
+		svc.Name = name
+		svc.Source = source
+		svc.TLS = &route.TLS{PlainHTTP: !t.covers(host), ACMEHosts: t.acmeHosts}
+		b.services = append(b.services, svc)
+	}
+}
+
+func hostOrAny(h string) string {
+	if h == "" {
+		return "*"
+	}
+	return h
+}
+
+// validHost accepts a lower-case DNS name, optionally "*." and a name.
+func validHost(h string) bool {
+	h = strings.TrimPrefix(h, "*.")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(h, ".") {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		for _, c := range l {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// priority orders the Ingress routes as the spec says: an exact host
+// before a wildcard before none, then the longest path, Exact before
+// Prefix at equal length. The defaultBackend comes last.
+func priority(host string, kind pathKind, path string) int {
+	hostRank := 0
+	switch {
+	case host == "":
+	case strings.HasPrefix(host, "*."):
+		hostRank = 1
+	default:
+		hostRank = 2
+	}
+	if kind == kindCatchAll {
+		return 1
+	}
+	p := 10 + hostRank*1_000_000 + min(len(path), 100_000)*4
+	if kind == kindExact {
+		p += 2
+	}
+	return p
+}
+
+// rule writes the Traefik rule of a host and path. A rule-type annotation
+// chooses the path matcher as in Traefik 1.7; rewrite-target replaces the
+// matched prefix.
+func (b *builder) rule(source route.Source, host string, kind pathKind, path string, prov map[string]string) (string, bool) {
+	var parts []string
+	switch {
+	case host == "":
+	case strings.HasPrefix(host, "*."):
+		parts = append(parts, "HostRegexp:{subdomain:[^.]+}."+strings.TrimPrefix(host, "*."))
+	default:
+		parts = append(parts, "Host:"+host)
+	}
+	ruleType := prov[labels.AnnotationPrefix+"rule-type"]
+	switch {
+	case kind == kindCatchAll:
+		parts = append(parts, "PathPrefix:/")
+	case ruleType != "":
+		switch ruleType {
+		case "Path", "PathPrefix", "PathStrip", "PathPrefixStrip":
+		default:
+			b.problem(source, route.Error, "skipped: annotation %srule-type %q is not Path, PathPrefix, PathStrip or PathPrefixStrip", labels.AnnotationPrefix, ruleType)
+			return "", false
+		}
+		p := path
+		if p == "" {
+			p = "/"
+		}
+		parts = append(parts, ruleType+":"+p)
+	case kind == kindExact:
+		parts = append(parts, "Path:"+path)
+	case path == "":
+		parts = append(parts, "PathPrefix:/")
+	default:
+		// Element-wise: /foo matches /foo and /foo/…, never /foobar.
+		parts = append(parts, "Path:"+path+","+path+"/{rest:.*}")
+	}
+	if target := prov[labels.AnnotationPrefix+"rewrite-target"]; target != "" && kind != kindCatchAll {
+		if strings.ContainsAny(target, " ;") {
+			b.problem(source, route.Error, "skipped: annotation %srewrite-target %q must not contain spaces or ;", labels.AnnotationPrefix, target)
+			return "", false
+		}
+		if path == "" {
+			parts = append(parts, "ReplacePathRegex:^/(.*) "+strings.TrimSuffix(target, "/")+"/$1")
+		} else {
+			parts = append(parts, "ReplacePathRegex:^"+regexpQuote(path)+"(.*) "+strings.TrimSuffix(target, "/")+"$1")
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "PathPrefix:/")
+	}
+	return strings.Join(parts, ";"), true
+}
+
+func regexpQuote(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if strings.ContainsRune(`\.+*?()|[]{}^$`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// auth applies auth-type: basic needs the users of auth-secret; any other
+// type would leave the path open, so the path is skipped instead.
+func (b *builder) auth(source route.Source, prov map[string]string, ls map[string]string) bool {
+	typ := prov[labels.AnnotationLegacyPrefix+"auth-type"]
+	if typ == "" {
+		return true
+	}
+	if typ != "basic" {
+		b.problem(source, route.Error, "skipped: auth-type %q is not supported (only basic); the path is not served without the protection it asks for", typ)
+		return false
+	}
+	b.problem(source, route.Error, "skipped: auth-type basic needs auth-secret, which this edge cannot read yet (it watches only kubernetes.io/tls Secrets); the path is not served unprotected")
+	return false
+}
+
+// annotationNames rewrites the Traefik label names in a message into the
+// annotations that set them.
+func annotationNames(msg string) string {
+	for _, a := range labels.Annotations {
+		if a.Label != "" && strings.Contains(msg, a.Label) {
+			msg = strings.ReplaceAll(msg, a.Label, "annotation "+a.Name)
+		}
+	}
+	return msg
+}
+
+// backend resolves an Ingress backend to its ready endpoints. ok is false
+// when the path must be skipped.
+func (b *builder) backend(ing *networkingv1.Ingress, source route.Source, be networkingv1.IngressBackend) ([]labels.Address, string, bool) {
+	if be.Service == nil {
+		b.problem(source, route.Error, "skipped: only Service backends are supported")
+		return nil, "", false
+	}
+	key := ing.Namespace + "/" + be.Service.Name
+	svc := b.w.Services[key]
+	if svc == nil {
+		b.problem(source, route.Error, "skipped: Service %s not found", key)
+		return nil, "", false
+	}
+	var sp *corev1.ServicePort
+	for i := range svc.Spec.Ports {
+		q := &svc.Spec.Ports[i]
+		if (be.Service.Port.Name != "" && q.Name == be.Service.Port.Name) || (be.Service.Port.Name == "" && q.Port == be.Service.Port.Number) {
+			sp = q
+			break
+		}
+	}
+	portDesc := be.Service.Port.Name
+	if portDesc == "" {
+		portDesc = strconv.Itoa(int(be.Service.Port.Number))
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		if !b.s.allowExternalName {
+			b.problem(source, route.Error, "skipped: Service %s is of type ExternalName, allowed only with TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME=true", key)
+			return nil, "", false
+		}
+		port := int(be.Service.Port.Number)
+		if sp != nil {
+			port = int(sp.Port)
+		}
+		if port == 0 {
+			b.problem(source, route.Error, "skipped: ExternalName Service %s has no port %s", key, portDesc)
+			return nil, "", false
+		}
+		scheme := schemeFor(sp, port)
+		return []labels.Address{{Addr: scheme + "://" + net.JoinHostPort(svc.Spec.ExternalName, strconv.Itoa(port)), Name: svc.Spec.ExternalName}}, scheme, true
+	}
+	if sp == nil {
+		b.problem(source, route.Error, "skipped: Service %s has no port %s", key, portDesc)
+		return nil, "", false
+	}
+	b.counts.services++
+	scheme := schemeFor(sp, int(sp.Port))
+	var out []labels.Address
+	seen := map[string]bool{}
+	for _, sl := range b.w.Slices[key] {
+		port := slicePort(sl, sp)
+		if port == 0 {
+			continue
+		}
+		for _, ep := range sl.Endpoints {
+			if !serving(ep.Conditions) {
+				continue
+			}
+			for _, a := range ep.Addresses {
+				addr := scheme + "://" + net.JoinHostPort(a, strconv.Itoa(port))
+				if seen[addr] {
+					continue
+				}
+				seen[addr] = true
+				name := a
+				if ep.TargetRef != nil && ep.TargetRef.Name != "" {
+					name = ep.TargetRef.Name
+				}
+				out = append(out, labels.Address{Addr: addr, Name: name})
+				b.counts.endpoints++
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y labels.Address) int { return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Addr, y.Addr)) })
+	if len(out) == 0 {
+		b.problem(source, route.Warning, "Service %s has no ready endpoint for port %s: requests get 503", key, portDesc)
+	}
+	return out, scheme, true
+}
+
+// slicePort is the endpoint port of an EndpointSlice for a Service port:
+// the slice's port of the same name (which resolves named target ports).
+func slicePort(sl *discoveryv1.EndpointSlice, sp *corev1.ServicePort) int {
+	for _, p := range sl.Ports {
+		name := ""
+		if p.Name != nil {
+			name = *p.Name
+		}
+		if name == sp.Name && p.Port != nil && (p.Protocol == nil || *p.Protocol == corev1.ProtocolTCP) {
+			return int(*p.Port)
+		}
+	}
+	return 0
+}
+
+// serving reports an endpoint that takes new requests: ready (nil means
+// ready), or serving and not terminating.
+func serving(c discoveryv1.EndpointConditions) bool {
+	if c.Ready == nil || *c.Ready {
+		return true
+	}
+	return c.Serving != nil && *c.Serving && (c.Terminating == nil || !*c.Terminating)
+}
+
+// schemeFor is Traefik 1.7's rule: port 443 or a port named https* speaks
+// TLS.
+func schemeFor(sp *corev1.ServicePort, port int) string {
+	if port == 443 || (sp != nil && strings.HasPrefix(sp.Name, "https")) {
+		return "https"
+	}
+	return "http"
+}

@@ -1,0 +1,63 @@
+// Package kubernetes is an Ingress controller: it discovers routes from a
+// Kubernetes cluster's networking.k8s.io/v1 Ingresses, as the Rancher
+// provider does from Cattle, and publishes them as one [route.Snapshot].
+//
+// # Overview
+//
+// [Provider.Run] starts client-go informers over Ingresses (filtered by
+// Config.LabelSelector), IngressClasses, Services, EndpointSlices and
+// Secrets — only type kubernetes.io/tls, as a field selector, so the edge
+// never caches every Secret of the cluster. Each change pokes a debounced
+// rebuild (Config.Debounce); build is pure: it reads the caches' objects
+// and returns routes, certificates and problems, and the snapshot is
+// published only when its fingerprint (a hash of what it says) changed.
+// While the apiserver is unreachable the informers keep their caches and
+// retry; nothing is published, so the last routes keep serving, and
+// [Provider.Status] says why until a probe succeeds.
+//
+// # Which Ingresses
+//
+// An Ingress is served when spec.ingressClassName names Config.IngressClass
+// and that IngressClass's spec.controller is [Controller]; else when its
+// legacy kubernetes.io/ingress.class annotation names the class; an Ingress
+// with neither is served only when our IngressClass is the cluster default
+// (ingressclass.kubernetes.io/is-default-class: "true"). Others are never
+// touched, status included.
+//
+// # Rules
+//
+// Hosts are exact or "*.example.com" (one label). Paths are Exact or Prefix
+// (element-wise: /foo matches /foo and /foo/bar, not /foobar);
+// ImplementationSpecific is Prefix. The routes get priorities that order
+// them as the Ingress spec says: an exact host before a wildcard before
+// none, then the longest path, Exact before Prefix at equal length, a
+// defaultBackend (of an Ingress without rules) last. Two Ingresses claiming
+// the same host and path: the oldest (creationTimestamp) wins and both get
+// a problem.
+//
+// Backends are Service ports by number or name, resolved through the
+// EndpointSlices' ports, so named target ports work; only ready endpoints
+// (or serving and not terminating) get requests. A missing Service or port
+// skips that path with a problem. ExternalName Services need
+// Config.AllowExternalName.
+//
+// Annotations (traefik.ingress.kubernetes.io/*, ingress.kubernetes.io/*)
+// become Traefik labels through the one table in discovery/labels
+// ([labels.Annotations]) and go through [labels.Build] like labels do.
+//
+// # TLS
+//
+// spec.tls Secrets become [route.Certificate] values served by SNI for the
+// listed hosts they cover; a missing or broken Secret leaves its hosts to
+// the default certificate and is a problem on the Ingress. Hosts listed in
+// spec.tls are redirected from HTTP to HTTPS; other hosts are served on
+// both ([route.TLS]). Hosts listed without a secretName are the only ones
+// ACME may order for an Ingress, and only within Config.ACMEDomainsAllowed.
+//
+// # Status
+//
+// With Config.PublishedService or Config.IngressAddress, one replica at a
+// time — the holder of a coordination.k8s.io Lease (client-go leader
+// election) — writes status.loadBalancer.ingress of the served Ingresses.
+// Every replica serves.
+package kubernetes
