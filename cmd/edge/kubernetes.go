@@ -31,6 +31,10 @@ type kubernetesConfig struct {
 	IngressAddress    string
 	AllowExternalName bool
 	DomainsAllowed    []string
+	// LeaseNamespace is the pod's namespace (POD_NAMESPACE, else the
+	// service account's); Identity the pod's name (POD_NAME).
+	LeaseNamespace string
+	Identity       string
 }
 
 // loadKubernetes reads the TRAEFIK_KUBERNETES_* settings; nil unless the
@@ -52,6 +56,12 @@ func loadKubernetes(e env, r secrets.Resolver, p *problems) *kubernetesConfig {
 	}
 	if kc.Kubeconfig == "" {
 		kc.Kubeconfig = strings.TrimSpace(e.getenv("KUBECONFIG"))
+	}
+	kc.LeaseNamespace, kc.Identity = strings.TrimSpace(e.getenv("POD_NAMESPACE")), strings.TrimSpace(e.getenv("POD_NAME"))
+	if kc.LeaseNamespace == "" {
+		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+			kc.LeaseNamespace = strings.TrimSpace(string(b))
+		}
 	}
 	var err error
 	kc.Token, err = r.Lookup("TRAEFIK_KUBERNETES_TOKEN", false)
@@ -120,12 +130,6 @@ func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) 
 	if err != nil {
 		return nil, err
 	}
-	ns := os.Getenv("POD_NAMESPACE")
-	if ns == "" {
-		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
-			ns = strings.TrimSpace(string(b))
-		}
-	}
 	return kubernetes.New(kubernetes.Config{
 		Rest:               rc,
 		Source:             source,
@@ -137,8 +141,8 @@ func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) 
 		ACMEDomainsAllowed: kc.DomainsAllowed,
 		PublishedService:   kc.PublishedService,
 		IngressAddress:     kc.IngressAddress,
-		LeaseNamespace:     ns,
-		Identity:           os.Getenv("POD_NAME"),
+		LeaseNamespace:     kc.LeaseNamespace,
+		Identity:           kc.Identity,
 		Logger:             logger,
 	})
 }

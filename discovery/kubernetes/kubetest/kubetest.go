@@ -1,0 +1,262 @@
+// Package kubetest runs a real kube-apiserver (built by tools/build.sh from
+// tools/kube-apiserver) over an etcd embedded in the test process, for the
+// Kubernetes provider's tests. It binds loopback only.
+package kubetest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/yaml"
+	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/rancher-edge/edge/internal/testtools"
+)
+
+// Tokens of the two users the apiserver knows: an administrator
+// (system:masters) and the edge, which has only what RBAC grants it.
+const (
+	AdminToken = "admin-token-for-tests"
+	EdgeToken  = "edge-token-for-tests"
+	EdgeUser   = "rancher-edge"
+)
+
+// Cluster is a running apiserver with its etcd.
+type Cluster struct {
+	t    testing.TB
+	dir  string
+	port int
+	bin  string
+	etcd string
+
+	// URL is the apiserver's https URL; CA its serving certificate (PEM).
+	URL string
+	CA  []byte
+	// Admin is a client with every permission.
+	Admin *k8s.Clientset
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has exited
+	e      *embed.Etcd
+}
+
+// Start runs etcd and the apiserver and waits until /readyz answers.
+func Start(t testing.TB) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, dir: t.TempDir(), bin: testtools.Binary(t, "kube-apiserver", "kube-apiserver")}
+	c.startEtcd()
+	c.writeFiles()
+	c.port = freePort(t)
+	c.URL = "https://127.0.0.1:" + strconv.Itoa(c.port)
+	c.StartAPIServer()
+	t.Cleanup(func() {
+		c.StopAPIServer()
+		c.e.Close()
+	})
+	ca, err := os.ReadFile(filepath.Join(c.dir, "certs", "apiserver.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CA = ca
+	c.Admin = k8s.NewForConfigOrDie(c.Rest(AdminToken))
+	return c
+}
+
+// Rest is a client configuration with a user's token.
+func (c *Cluster) Rest(token string) *rest.Config {
+	return &rest.Config{Host: c.URL, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: c.CA}, QPS: 200, Burst: 400}
+}
+
+func (c *Cluster) startEtcd() {
+	cfg := embed.NewConfig()
+	cfg.Name = "kube-test"
+	cfg.Dir = filepath.Join(c.dir, "etcd")
+	cu, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(freePort(c.t)))
+	pu, _ := url.Parse("http://127.0.0.1:" + strconv.Itoa(freePort(c.t)))
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{*cu}, []url.URL{*cu}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{*pu}, []url.URL{*pu}
+	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
+	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
+	cfg.UnsafeNoFsync = true
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		c.t.Fatalf("starting etcd: %v", err)
+	}
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(30 * time.Second):
+		e.Close()
+		c.t.Fatal("etcd did not become ready")
+	}
+	c.e, c.etcd = e, cu.String()
+}
+
+// writeFiles writes the token file and a service-account key pair.
+func (c *Cluster) writeFiles() {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(c.dir, name), data, 0o600); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	write("sa.key", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	write("sa.pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))
+	write("tokens.csv", []byte(fmt.Sprintf("%s,admin,1,\"system:masters\"\n%s,%s,2\n", AdminToken, EdgeToken, EdgeUser)))
+}
+
+// StartAPIServer starts the apiserver (again, on the same port and data)
+// and waits until it is ready.
+func (c *Cluster) StartAPIServer() {
+	c.t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd != nil {
+		return
+	}
+	cmd := exec.Command(c.bin,
+		"--etcd-servers="+c.etcd,
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--secure-port="+strconv.Itoa(c.port),
+		"--cert-dir="+filepath.Join(c.dir, "certs"),
+		"--service-account-issuer=https://kubernetes.default.svc",
+		"--service-account-key-file="+filepath.Join(c.dir, "sa.pub"),
+		"--service-account-signing-key-file="+filepath.Join(c.dir, "sa.key"),
+		"--token-auth-file="+filepath.Join(c.dir, "tokens.csv"),
+		"--authorization-mode=RBAC",
+		"--service-cluster-ip-range=10.96.0.0/24",
+		"--enable-priority-and-fairness=false",
+	)
+	logf, err := os.OpenFile(filepath.Join(c.dir, "apiserver.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		c.t.Fatalf("starting kube-apiserver: %v", err)
+	}
+	c.cmd = cmd
+	exited := make(chan struct{})
+	c.exited = exited
+	go func() { _ = cmd.Wait(); logf.Close(); close(exited) }()
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // readiness only
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", "https://127.0.0.1:"+strconv.Itoa(c.port)+"/readyz", nil)
+		req.Header.Set("Authorization", "Bearer "+AdminToken)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(c.dir, "apiserver.log"))
+			if len(log) > 4000 {
+				log = log[len(log)-4000:]
+			}
+			c.t.Fatalf("kube-apiserver not ready after 90 s: %v\n%s", err, log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// StopAPIServer stops the apiserver; etcd keeps the data.
+func (c *Cluster) StopAPIServer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+	c.cmd = nil
+}
+
+// GrantEdge applies the ClusterRole and Role of deploy/kubernetes/rbac.yaml
+// (the chart's rules) and binds them to the edge's user; leaseNS is where
+// the Role for Leases goes.
+func (c *Cluster) GrantEdge(ctx context.Context, rbacYAML []byte, leaseNS string) error {
+	dec := yaml.NewYAMLOrJSONDecoder(bytesReader(rbacYAML), 4096)
+	for {
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			break
+		}
+		switch obj["kind"] {
+		case "ClusterRole":
+			var cr rbacv1.ClusterRole
+			if err := convert(obj, &cr); err != nil {
+				return err
+			}
+			if _, err := c.Admin.RbacV1().ClusterRoles().Create(ctx, &cr, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+			crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: cr.Name},
+				RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name},
+				Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: EdgeUser}}}
+			if _, err := c.Admin.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+		case "Role":
+			var r rbacv1.Role
+			if err := convert(obj, &r); err != nil {
+				return err
+			}
+			r.Namespace = leaseNS
+			if _, err := c.Admin.RbacV1().Roles(leaseNS).Create(ctx, &r, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+			rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: r.Name, Namespace: leaseNS},
+				RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: r.Name},
+				Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: EdgeUser}}}
+			if _, err := c.Admin.RbacV1().RoleBindings(leaseNS).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
