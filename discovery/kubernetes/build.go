@@ -365,6 +365,15 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 	ls["traefik.frontend.rule"] = r
 	ls["traefik.port"] = "80" // every server carries its own port
 	ls["traefik.protocol"] = scheme
+	if raw, set := ls["traefik.frontend.priority"]; set {
+		if _, err := strconv.Atoi(strings.TrimSpace(raw)); err != nil {
+			b.problem(source, route.Warning, "annotation %spriority %q is not a number; using the Ingress precedence", labels.AnnotationPrefix, raw)
+			set = false
+		}
+		if !set {
+			delete(ls, "traefik.frontend.priority")
+		}
+	}
 	if _, set := ls["traefik.frontend.priority"]; !set {
 		ls["traefik.frontend.priority"] = strconv.Itoa(priority(host, kind, matchPath))
 	}

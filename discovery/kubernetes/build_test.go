@@ -310,8 +310,9 @@ func TestAnnotations(t *testing.T) {
 	// A bad value names the annotation, not the label it became.
 	i.Annotations = map[string]string{"traefik.ingress.kubernetes.io/priority": "high"}
 	snap = run(t, defaultSettings(), objs(ourClass(false), i, web("shop", "web", "10.0.0.1"))...)
-	if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "annotation traefik.ingress.kubernetes.io/priority") {
-		t.Errorf("bad priority:%s", problemList(snap))
+	if len(snap.Services) != 1 || snap.Services[0].Priority != priority("a.example.com", kindPrefix, "/api") ||
+		!hasProblem(snap, "kubernetes:shop/i", route.Warning, "annotation traefik.ingress.kubernetes.io/priority \"high\" is not a number") {
+		t.Errorf("bad priority: %v%s", snap.Services, problemList(snap))
 	}
 	// auth-type basic cannot be honoured: never served open.
 	i.Annotations = map[string]string{"ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "users"}
