@@ -57,6 +57,7 @@ var fastPathFields = map[string]string{
 
 	"ResponseHeaderTimeout": "every proxy path's wait for the response head (Route.headerTimeout)",
 	"MaxRequestBodyBytes":   "every proxy path counts the body (Route.maxBody)",
+	"TLS":                   "the table's lookup on the plain HTTP listener, and the names offered to ACME",
 }
 
 func shaPassword(p string) string {
