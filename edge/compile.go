@@ -45,7 +45,8 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			}
 			t.routes = append(t.routes, rt)
 			sources = append(sources, svc.Source.String())
-			byRule[rt.rule.String()] = append(byRule[rt.rule.String()], rt)
+			key := clashKey(rt.rule.String())
+			byRule[key] = append(byRule[key], rt)
 		}
 	}
 	s.registry.retain()
@@ -88,8 +89,9 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	t.problems = append(t.problems, missingPageBackends(t)...)
 
 	// Two services claiming the same rule are both kept; the first in
-	// priority order wins and both are told.
-	for r, rts := range byRule {
+	// priority order wins and both are told. This is the one place rule
+	// clashes are found, across providers.
+	for _, rts := range byRule {
 		if len(rts) < 2 {
 			continue
 		}
@@ -102,7 +104,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			t.problems = append(t.problems, route.Problem{
 				Source:   rt.Service.Source,
 				Severity: route.Warning,
-				Message:  fmt.Sprintf("rule %q is claimed by %s; requests go to the first by priority", r, strings.Join(names, ", ")),
+				Message:  fmt.Sprintf("rule %q is claimed by %s; requests go to the first by priority", rts[0].Service.Rule, strings.Join(names, ", ")),
 			})
 		}
 	}
@@ -194,4 +196,17 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	rt.handler, rt.stages = h, applied
 	rt.fast = applied&^fastStages == 0
 	return rt, nil
+}
+
+// clashKey is what makes two rules the same claim: spaces do not count,
+// nor the case of host names ("Host: Shop.example.com" claims what
+// "Host:shop.example.com" does); paths keep their case.
+func clashKey(rule string) string {
+	parts := strings.Split(strings.Join(strings.Fields(rule), ""), ";")
+	for i, p := range parts {
+		if name, _, ok := strings.Cut(p, ":"); ok && strings.HasPrefix(strings.ToLower(name), "host") {
+			parts[i] = strings.ToLower(p)
+		}
+	}
+	return strings.Join(parts, ";")
 }

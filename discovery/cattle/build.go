@@ -169,38 +169,7 @@ func Assemble(p Prepared, s Settings) ([]route.Service, []route.Problem) {
 	services, dups := labels.Dedupe(services)
 	problems = append(problems, dups...)
 	slices.SortStableFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) })
-	problems = append(problems, ruleClashes(services)...)
 	return services, problems
-}
-
-// ruleClashes warns about every service whose rule another Rancher service
-// also claims. Both stay in the snapshot: Traefik silently kept one of
-// them, and which one depended on map order.
-func ruleClashes(services []route.Service) []route.Problem {
-	byRule := map[string][]int{}
-	for i, s := range services {
-		key := strings.ToLower(strings.Join(strings.Fields(s.Rule), ""))
-		byRule[key] = append(byRule[key], i)
-	}
-	var out []route.Problem
-	for i, s := range services {
-		key := strings.ToLower(strings.Join(strings.Fields(s.Rule), ""))
-		var others []string
-		for _, j := range byRule[key] {
-			o := services[j].Source
-			if j != i && (o.Stack != s.Source.Stack || o.Service != s.Source.Service) {
-				others = append(others, o.String())
-			}
-		}
-		if len(others) > 0 {
-			out = append(out, route.Problem{
-				Source:   s.Source,
-				Severity: route.Warning,
-				Message:  "rule " + s.Rule + " is also claimed by " + strings.Join(others, ", ") + "; both are kept",
-			})
-		}
-	}
-	return out
 }
 
 // Build turns one read into a snapshot; Built is left for the caller.

@@ -155,16 +155,13 @@ func TestBuildCases(t *testing.T) {
 			func(s *md.Service) { s.Containers = []md.Container{ctr("a", "10.0.0.1", "running", "healthy")} })),
 		want: "app.web.admin Host:admin.example.com [http://10.0.0.1:81]\napp.web.web Host:app.web [http://10.0.0.1:80]",
 	}, {
-		name: "two services claiming one rule are both kept and reported",
+		// The edge, not the provider, reports the clash (edge/compile.go).
+		name: "two services claiming one rule are both kept",
 		world: md.World{Stacks: []md.Stack{
 			{Name: "web", Services: []md.Service{svc("a", "traefik.port", "80", "traefik.frontend.rule", "Host:shop.example.com")}},
 			{Name: "shop", Services: []md.Service{svc("b", "traefik.port", "80", "traefik.frontend.rule", "Host: shop.example.com")}},
 		}},
 		want: "a.web Host:shop.example.com []\nb.shop Host: shop.example.com []",
-		wantProblems: []string{
-			"warning: rancher-metadata:web/a: rule Host:shop.example.com is also claimed by rancher-metadata:shop/b; both are kept",
-			"warning: rancher-metadata:shop/b: rule Host: shop.example.com is also claimed by rancher-metadata:web/a; both are kept",
-		},
 	}}
 	s := md.Start(t, md.World{})
 	for _, tc := range tests {

@@ -191,16 +191,13 @@ func TestBuild(t *testing.T) {
 			ctr("a", "web/app", "10.0.0.1", "running", "healthy")),
 		want: "app.web.admin Host:admin.example.com [http://10.0.0.1:81]\napp.web.web Host:app.web [http://10.0.0.1:80]",
 	}, {
-		name: "two services claiming one rule are both kept and reported",
+		// The edge, not the provider, reports the clash (edge/compile.go).
+		name: "two services claiming one rule are both kept",
 		raw: env([]rawService{
 			svc("1s5", "1st5", "a", "traefik.port", "80", "traefik.frontend.rule", "Host:shop.example.com"),
 			svc("1s6", "1st6", "b", "traefik.port", "80", "traefik.frontend.rule", "Host: shop.example.com"),
 		}),
 		want: "a.web Host:shop.example.com []\nb.shop Host: shop.example.com []",
-		wantProblems: []string{
-			"warning: rancher:web/a: rule Host:shop.example.com is also claimed by rancher:Shop/b; both are kept",
-			"warning: rancher:Shop/b: rule Host: shop.example.com is also claimed by rancher:web/a; both are kept",
-		},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
