@@ -90,9 +90,13 @@ func TestTilesAllGreenOnlyWhenNothingIsWrong(t *testing.T) {
 func TestTilesShowWhatIsWrong(t *testing.T) {
 	f := newFixture(t)
 	f.waitFailing()
-	got, ws := tiles(t, f.server().Handler())
+	h := f.server().Handler()
+	got, ws := tiles(t, h)
 	wantTiles(t, got, map[string]string{"discovery": "warn", "routes": "ok", "backends": "warn",
 		"certificates": "bad", "hosts": "warn", "problems": "warn"})
+	// 2 of the 4 certificates are ok: the skipped name is not one.
+	mustContain(t, "overview", get(t, h, "/").Body.String(), `<span class="num">2<small>/4</small></span><span class="label">certificates ok</span>`,
+		`id="tile-backends" data-state="warn" href="/routes?failing=1"`)
 	w := findWarning(ws, "backend", "rancher/shop.api")
 	if w == nil {
 		t.Fatalf("no warning for the failing backend: %+v", ws)
