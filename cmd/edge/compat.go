@@ -75,7 +75,8 @@ var communityVars = []communityVar{
 	{name: "TRAEFIK_ADMIN_ENABLE", images: raw, def: map[string]string{imageRawmind: "false"},
 		note: "/ping is always served on every interface of the admin port; the dashboard stays on loopback unless users are set"},
 	{name: "TRAEFIK_WEB", images: raw},
-	{name: "TRAEFIK_ADMIN_SSL", images: raw},
+	{name: "TRAEFIK_ADMIN_SSL", images: raw, def: map[string]string{imageRawmind: "false"},
+		note: "the edge's empty default means TLS on the admin port whenever it has certificates"},
 	{name: "TRAEFIK_ADMIN_STATISTICS", images: raw},
 	{name: "TRAEFIK_ADMIN_AUTH_METHOD", images: raw},
 	{name: "TRAEFIK_ADMIN_AUTH_USERS", images: raw, note: "bcrypt, apr1 and {SHA} htpasswd lines, one per line or comma-separated"},
@@ -222,7 +223,7 @@ func unknownVariables(environ []string) []string {
 	var out []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TRAEFIK_") && !knownVariable(name) {
+		if strings.HasPrefix(name, "TRAEFIK_") && !knownVariable(name) && !injectedVariable(name) {
 			out = append(out, name)
 		}
 	}
@@ -388,4 +389,19 @@ func printDropIn(w io.Writer, e env, cfg config) {
 	for _, d := range diffs {
 		fmt.Fprintf(w, "  %s\n", d)
 	}
+}
+
+// injectedVariable reports names the platform, not the user, sets when a
+// linked service or a Kubernetes Service is called "traefik": Docker links
+// (TRAEFIK_PORT, TRAEFIK_PORT_80_TCP_ADDR, TRAEFIK_NAME, TRAEFIK_ENV_*) and
+// Kubernetes service variables (TRAEFIK_SERVICE_HOST, TRAEFIK_SERVICE_PORT*).
+// They are no typo, so they draw no warning.
+func injectedVariable(name string) bool {
+	rest := strings.TrimPrefix(name, "TRAEFIK_")
+	switch {
+	case rest == "PORT", rest == "NAME", rest == "SERVICE_HOST",
+		strings.HasPrefix(rest, "PORT_"), strings.HasPrefix(rest, "ENV_"), strings.HasPrefix(rest, "SERVICE_PORT"):
+		return true
+	}
+	return false
 }
