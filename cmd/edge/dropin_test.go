@@ -606,3 +606,28 @@ func TestCheckOnline(t *testing.T) {
 		t.Errorf("unreachable CA: %v", err)
 	}
 }
+
+// TestRefusedOutLoud: what the edge cannot do is refused with the way
+// out, never run without: a Docker provider, rawmind0's Traefik TOML rules
+// file; TRAEFIK_FILE_ENABLE=false keeps a routes file out.
+func TestRefusedOutLoud(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"docker":        {map[string]string{"TRAEFIK_DOCKER_ENABLE": "true"}, "there is no Docker provider"},
+		"toml rules":    {map[string]string{"TRAEFIK_FILE_ENABLE": "true"}, "/opt/traefik/etc/rules.toml is a Traefik TOML rules file"},
+		"toml filename": {map[string]string{"TRAEFIK_FILE_NAME": "/etc/traefik/rules.toml"}, "Traefik TOML rules file"},
+	} {
+		if _, err := loadConfig(env2(tc.env)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	cfg, err := loadConfig(env2(map[string]string{"TRAEFIK_FILE_ENABLE": "false", "TRAEFIK_FILE_NAME": "/opt/traefik/etc/rules.toml"}))
+	if err != nil || cfg.File != "" {
+		t.Errorf("TRAEFIK_FILE_ENABLE=false: %v %q", err, cfg.File)
+	}
+	if cfg, err := loadConfig(env2(map[string]string{"TRAEFIK_DOCKER_ENABLE": "false"})); err != nil || len(cfg.Warnings) != 0 {
+		t.Errorf("TRAEFIK_DOCKER_ENABLE=false: %v %q", err, cfg.Warnings)
+	}
+}
