@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/sha1"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -365,5 +367,54 @@ func TestCheckNumbersLikeTraefik(t *testing.T) {
 		t.Errorf("check passed a route whose users file does not exist:\n%s", out.String())
 	} else if !strings.Contains(out.String()+err.Error(), "basic auth") {
 		t.Errorf("check did not say why: %v\n%s", err, out.String())
+	}
+}
+
+// TestForwardAuthOverHTTP2: the edge's own HTTP/2 server hands a route
+// with middlewares to the same chain: the auth server decides there too.
+func TestForwardAuthOverHTTP2(t *testing.T) {
+	port := echoBackend(t)
+	auth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Token") != "good" || r.Header.Get("X-Forwarded-Proto") != "https" {
+			http.Error(w, "denied by auth", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("X-Auth-User", "h2user")
+	}))
+	defer auth.Close()
+	dir := t.TempDir()
+	srvCert, srvKey, srvPEM := writeCert(t, dir, "srv", "*.example.com")
+	httpsPort := freePort(t)
+	e := startLabelEdge(t, fmt.Sprintf(`services:
+  - name: fwd
+    labels:
+      traefik.frontend.rule: "Host:fwd.example.com"
+      traefik.port: "%s"
+      traefik.frontend.auth.forward.address: "%s"
+      traefik.frontend.auth.forward.authResponseHeaders: "X-Auth-User"
+    servers: ["127.0.0.1"]
+`, port, auth.URL), map[string]string{
+		"TRAEFIK_HTTPS_ENABLE":    "true",
+		"TRAEFIK_HTTPS_PORT":      strconv.Itoa(httpsPort),
+		"TRAEFIK_SSL_CERT":        srvCert,
+		"TRAEFIK_SSL_PRIVATE_KEY": srvKey,
+	})
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(srvPEM)
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		ForceAttemptHTTP2: true,
+		TLSClientConfig:   &tls.Config{RootCAs: roots},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(httpsPort))
+		},
+	}}
+	u := fmt.Sprintf("https://fwd.example.com:%d/h2", httpsPort)
+	resp, body := waitStatus(t, c, e, get(u, "X-Token", "bad"), http.StatusForbidden)
+	if resp.ProtoMajor != 2 || !strings.Contains(body, "denied by auth") {
+		t.Errorf("denied: HTTP/%d %q, want HTTP/2 and the auth server's body", resp.ProtoMajor, body)
+	}
+	resp, body = waitStatus(t, c, e, get(u, "X-Token", "good"), http.StatusOK)
+	if resp.ProtoMajor != 2 || !strings.Contains(body, `x-auth-user="h2user"`) {
+		t.Errorf("allowed: HTTP/%d %q", resp.ProtoMajor, body)
 	}
 }
