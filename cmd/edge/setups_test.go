@@ -227,3 +227,76 @@ func TestDocumentedSetups(t *testing.T) {
 		})
 	}
 }
+
+// TestGlobalConstraintsFilterRancher: the catalog's TRAEFIK_CONSTRAINTS
+// keeps the services it filtered out of the routes, ANDed with
+// TRAEFIK_RANCHER_CONSTRAINTS (check reads Rancher once, as serve would).
+func TestGlobalConstraintsFilterRancher(t *testing.T) {
+	rancher, err := ranchertest.New(ranchertest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rancher.Close()
+	stack := rancher.AddStack(ranchertest.StackSpec{Name: "shop"})
+	for name, tags := range map[string]string{"api": "api,prod", "apistaging": "api,staging", "web": "web"} {
+		rancher.AddService(stack, ranchertest.ServiceSpec{
+			Name: name, Scale: 1, IP: func(int) string { return "10.42.0.9" },
+			Labels: map[string]string{"traefik.port": "80", "traefik.tags": tags},
+		})
+	}
+	access, secret := rancher.EnvironmentKey()
+	env := map[string]string{
+		"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_ADMIN_PORT": "0",
+		"CATTLE_URL": rancher.ProjectURL(), "CATTLE_ACCESS_KEY": access, "CATTLE_SECRET_KEY": secret,
+		"TRAEFIK_RANCHER_ENABLE": "true", "TRAEFIK_RANCHER_MODE": "api",
+		"TRAEFIK_CONSTRAINTS": `"tag==api"`, "TRAEFIK_RANCHER_CONSTRAINTS": "tag!=staging",
+	}
+	out, err := checkOnly(env)
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "Host:api.shop") || strings.Contains(out, "Host:web.shop") || strings.Contains(out, "Host:apistaging.shop") {
+		t.Errorf("routes do not follow tag==api AND tag!=staging:\n%s", out)
+	}
+}
+
+// TestTrustedIPsAcceptProxyProtocol: rawmind0's TRAEFIK_TRUSTEDIPS lets
+// the load balancer at those addresses send the PROXY protocol; the
+// client it names reaches the backend as X-Forwarded-For.
+func TestTrustedIPsAcceptProxyProtocol(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, r.Header.Get("X-Forwarded-For"))
+	}))
+	defer backend.Close()
+	_, bport, _ := net.SplitHostPort(strings.TrimPrefix(backend.URL, "http://"))
+	routes := filepath.Join(t.TempDir(), "routes.yaml")
+	os.WriteFile(routes, []byte(`services:
+  - name: app
+    labels:
+      traefik.frontend.rule: "Host:app.example.com"
+      traefik.port: "`+bport+`"
+    servers: ["127.0.0.1"]
+`), 0o644)
+	env := quietPorts(t, map[string]string{"TRAEFIK_HTTPS_ENABLE": "false", "TRAEFIK_TRUSTEDIPS": "127.0.0.0/8", "TRAEFIK_FILE": routes})
+	stop := startEdgeProcess(t, env)
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", "127.0.0.1:"+env["TRAEFIK_HTTP_PORT"])
+		if err == nil {
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(conn, "PROXY TCP4 198.51.100.23 10.0.0.1 40000 80\r\nGET / HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n")
+			b, _ := io.ReadAll(conn)
+			conn.Close()
+			if strings.HasPrefix(string(b), "HTTP/1.1 200") && strings.HasSuffix(string(b), "198.51.100.23") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("answer %q", b)
+			}
+		} else if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
