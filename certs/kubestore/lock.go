@@ -1,0 +1,271 @@
+package kubestore
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// maxPoll caps the wait between two attempts of a Lock whose name is
+// held elsewhere: a release is noticed within it.
+const maxPoll = 500 * time.Millisecond
+
+// heldLock is a lock this instance holds, with its renewal goroutine.
+type heldLock struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	lease *coordinationv1.Lease // as last written by this instance
+}
+
+// stop ends the renewals and waits for them.
+func (h *heldLock) stop() {
+	h.cancel()
+	<-h.done
+}
+
+// Lock takes the lock name, waiting while another holder's Lease is
+// current. It keeps trying through apiserver errors until ctx ends, so
+// an order waiting for its lock resumes when the apiserver is back.
+func (s *Store) Lock(ctx context.Context, name string) error {
+	for {
+		ok, err := s.TryLock(ctx, name)
+		switch {
+		case ok:
+			return nil
+		case err == ErrClosed:
+			return err
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		// Polling spread over [poll/2, poll) so that waiters of one
+		// release do not all ask at once.
+		poll := min(maxPoll, s.cfg.LockTTL/4)
+		t := time.NewTimer(poll/2 + rand.N(poll/2))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-s.ctx.Done():
+			t.Stop()
+			return ErrClosed
+		case <-t.C:
+		}
+	}
+}
+
+// TryLock takes the lock name if no one holds it (its Lease is empty or
+// expired), without waiting. A name this instance holds already is
+// held: TryLock reports false.
+func (s *Store) TryLock(ctx context.Context, name string) (bool, error) {
+	leases := s.kube.CoordinationV1().Leases(s.cfg.Namespace)
+	lname := leaseName(name)
+	var cur *coordinationv1.Lease
+	err := s.do(ctx, "reading the lock "+name, func(ctx context.Context) error {
+		var err error
+		cur, err = leases.Get(ctx, lname, metav1.GetOptions{})
+		return err
+	})
+	now := time.Now()
+	var taken *coordinationv1.Lease
+	switch {
+	case apierrors.IsNotFound(err):
+		l := s.newLease(lname, name, now)
+		err = s.do(ctx, "taking the lock "+name, func(ctx context.Context) error {
+			var err error
+			taken, err = leases.Create(ctx, l, metav1.CreateOptions{})
+			return err
+		})
+		if apierrors.IsAlreadyExists(err) {
+			return false, nil // another instance was faster
+		}
+	case err != nil:
+		return false, err
+	case current(cur, now):
+		return false, nil
+	default:
+		l := cur.DeepCopy()
+		s.claim(l, name, now)
+		err = s.do(ctx, "taking the lock "+name, func(ctx context.Context) error {
+			var err error
+			taken, err = leases.Update(ctx, l, metav1.UpdateOptions{})
+			return err
+		})
+		if apierrors.IsConflict(err) {
+			return false, nil // changed since read: someone else took it
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	s.hold(name, taken)
+	return true, nil
+}
+
+// current reports whether l is held by someone whose lease has not run
+// out. Expiry compares the holder's last renewal with this host's clock,
+// so clocks of the nodes must agree within a fraction of LockTTL (as
+// they do under NTP).
+func current(l *coordinationv1.Lease, now time.Time) bool {
+	sp := l.Spec
+	if sp.HolderIdentity == nil || *sp.HolderIdentity == "" || sp.RenewTime == nil || sp.LeaseDurationSeconds == nil {
+		return false
+	}
+	return now.Before(sp.RenewTime.Add(time.Duration(*sp.LeaseDurationSeconds) * time.Second))
+}
+
+func (s *Store) newLease(lname, name string, now time.Time) *coordinationv1.Lease {
+	l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{
+		Name: lname, Namespace: s.cfg.Namespace, Labels: labels(kindLock),
+		Annotations: map[string]string{annotationLock: name},
+	}}
+	s.claim(l, name, now)
+	return l
+}
+
+// claim makes l this instance's, acquired now.
+func (s *Store) claim(l *coordinationv1.Lease, name string, now time.Time) {
+	id, secs := s.id, int32(s.cfg.LockTTL/time.Second)
+	t := metav1.NewMicroTime(now)
+	if l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "" {
+		n := int32(1)
+		if l.Spec.LeaseTransitions != nil {
+			n += *l.Spec.LeaseTransitions
+		}
+		l.Spec.LeaseTransitions = &n
+	}
+	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds = &id, &secs
+	l.Spec.AcquireTime, l.Spec.RenewTime = &t, &t
+	if l.Annotations == nil {
+		l.Annotations = map[string]string{}
+	}
+	l.Annotations[annotationLock] = name
+	l.Annotations[annotationReplica] = s.cfg.Replica
+	delete(l.Annotations, annotationReleased)
+}
+
+// hold records a taken lock and starts renewing its Lease every third
+// of LockTTL, so it stays current for as long as the work takes.
+func (s *Store) hold(name string, l *coordinationv1.Lease) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	h := &heldLock{cancel: cancel, done: make(chan struct{}), lease: l}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return
+	}
+	s.held[name] = h
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		defer close(h.done)
+		t := time.NewTicker(s.cfg.LockTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if err := s.renew(ctx, name, h); err != nil && ctx.Err() == nil {
+				s.log.Warn("renewing an ACME lock", "lock", name, "err", err)
+			}
+		}
+	}()
+}
+
+// renew writes a new renewal time into h's Lease. A Lease changed by
+// someone else means the lock was lost (it expired during an outage and
+// was taken over): that is reported, and nothing is overwritten.
+func (s *Store) renew(ctx context.Context, name string, h *heldLock) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l := h.lease.DeepCopy()
+	t := metav1.NewMicroTime(time.Now())
+	l.Spec.RenewTime = &t
+	var out *coordinationv1.Lease
+	err := s.do(ctx, "renewing the lock "+name, func(ctx context.Context) error {
+		var err error
+		out, err = s.kube.CoordinationV1().Leases(s.cfg.Namespace).Update(ctx, l, metav1.UpdateOptions{})
+		return err
+	})
+	switch {
+	case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
+		return fmt.Errorf("kubestore: lock %q was taken over by another instance after its lease expired", name)
+	case err != nil:
+		return err
+	}
+	h.lease = out
+	return nil
+}
+
+// Unlock releases the lock name: its Lease is emptied (holder cleared,
+// release time recorded) so a waiter takes it at once. Only the holder
+// can Unlock; anyone else gets [ErrNotLocked].
+func (s *Store) Unlock(ctx context.Context, name string) error {
+	s.mu.Lock()
+	h := s.held[name]
+	delete(s.held, name)
+	s.mu.Unlock()
+	if h == nil {
+		return fmt.Errorf("kubestore: unlocking %q: %w", name, ErrNotLocked)
+	}
+	h.stop()
+	return s.release(ctx, name)
+}
+
+// release empties the Lease of name if this instance still holds it.
+func (s *Store) release(ctx context.Context, name string) error {
+	leases := s.kube.CoordinationV1().Leases(s.cfg.Namespace)
+	for range 3 {
+		var l *coordinationv1.Lease
+		err := s.do(ctx, "releasing the lock "+name, func(ctx context.Context) error {
+			var err error
+			l, err = leases.Get(ctx, leaseName(name), metav1.GetOptions{})
+			return err
+		})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		case l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != s.id:
+			return nil // expired and taken over meanwhile: not ours to clear
+		}
+		l.Spec.HolderIdentity = nil
+		if l.Annotations == nil {
+			l.Annotations = map[string]string{}
+		}
+		l.Annotations[annotationReleased] = time.Now().UTC().Format(time.RFC3339Nano)
+		err = s.do(ctx, "releasing the lock "+name, func(ctx context.Context) error {
+			_, err := leases.Update(ctx, l, metav1.UpdateOptions{})
+			return err
+		})
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("kubestore: releasing the lock %q: its Lease kept changing", name)
+}
+
+// RenewLockLease renews the Lease of a lock this instance holds now,
+// besides the regular renewals. certmagic calls it during long
+// operations.
+func (s *Store) RenewLockLease(ctx context.Context, name string, _ time.Duration) error {
+	s.mu.Lock()
+	h := s.held[name]
+	s.mu.Unlock()
+	if h == nil {
+		return fmt.Errorf("kubestore: renewing %q: %w", name, ErrNotLocked)
+	}
+	return s.renew(ctx, name, h)
+}
