@@ -228,7 +228,7 @@ func (s *Store) release(ctx context.Context, name string) error {
 	leases := s.kube.CoordinationV1().Leases(s.cfg.Namespace)
 	for range 3 {
 		var l *coordinationv1.Lease
-		err := s.do(ctx, "releasing the lock "+name, func(ctx context.Context) error {
+		err := s.request(ctx, "releasing the lock "+name, func(ctx context.Context) error {
 			var err error
 			l, err = leases.Get(ctx, leaseName(name), metav1.GetOptions{})
 			return err
@@ -246,7 +246,7 @@ func (s *Store) release(ctx context.Context, name string) error {
 			l.Annotations = map[string]string{}
 		}
 		l.Annotations[annotationReleased] = time.Now().UTC().Format(time.RFC3339Nano)
-		err = s.do(ctx, "releasing the lock "+name, func(ctx context.Context) error {
+		err = s.request(ctx, "releasing the lock "+name, func(ctx context.Context) error {
 			_, err := leases.Update(ctx, l, metav1.UpdateOptions{})
 			return err
 		})

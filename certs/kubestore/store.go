@@ -155,6 +155,11 @@ func (s *Store) do(ctx context.Context, what string, f func(context.Context) err
 	if s.isClosed() {
 		return ErrClosed
 	}
+	return s.request(ctx, what, f)
+}
+
+// request is do without the closed check, for Close's own releases.
+func (s *Store) request(ctx context.Context, what string, f func(context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("kubestore: %s: %w", what, err)
 	}
