@@ -66,7 +66,7 @@ type Listener struct {
 // StorageStatus describes where ACME keeps accounts, certificates and
 // locks. It never holds credentials.
 type StorageStatus struct {
-	Backend  string `json:"backend"`  // "file", "etcd"
+	Backend  string `json:"backend"`  // "file", "etcd", "kubernetes"
 	Location string `json:"location"` // directory or endpoints, without credentials
 	// State is "ok", "degraded" or "unavailable".
 	State     string        `json:"state"`

@@ -92,7 +92,7 @@ func newCollector(s *Server) *collector {
 			"NotAfter of each certificate served, in seconds since the epoch, including the default certificate.",
 			[]string{"id", "names", "source", "default"}, nil),
 		storageUp: prometheus.NewDesc("edge_acme_storage_up",
-			"1 while the ACME storage (file or etcd) answers, 0 while it is unavailable; orders and renewals wait meanwhile.",
+			"1 while the ACME storage (file, etcd or kubernetes) answers, 0 while it is unavailable; orders and renewals wait meanwhile.",
 			[]string{"backend"}, nil),
 	}
 }

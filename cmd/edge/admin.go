@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
@@ -107,6 +106,9 @@ func sources(cfg config, p *parts, started time.Time) web.Sources {
 // storageStatus describes the ACME storage: the directory, or etcd with
 // its health and which edge holds or last held each certificate's lock.
 func storageStatus(cfg config, p *parts) web.StorageStatus {
+	if p.kube != nil {
+		return kubeStorageStatus(p.kube)
+	}
 	if p.etcd == nil {
 		return web.StorageStatus{Backend: "file", Location: cfg.ACME.Storage, State: "ok"}
 	}
@@ -127,20 +129,5 @@ func storageStatus(cfg config, p *parts) web.StorageStatus {
 }
 
 func storageLock(l etcdstore.Lock) web.StorageLock {
-	name := l.Subject
-	if name == "" {
-		name = l.Name
-	}
-	holder := l.Replica
-	if holder == "" {
-		holder = "unknown edge"
-	}
-	if l.Held {
-		holder += " (holds it)"
-	} else if !l.Released.IsZero() {
-		holder += fmt.Sprintf(" (last held, released %s)", l.Released.UTC().Format(time.RFC3339))
-	} else {
-		holder += " (last held; its lease expired)"
-	}
-	return web.StorageLock{Name: name, Holder: holder, Since: l.Acquired}
+	return storageLockOf(l.Name, l.Subject, l.Replica, l.Held, l.Acquired, l.Released, "its lease expired")
 }

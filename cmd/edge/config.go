@@ -65,6 +65,7 @@ type rancherConfig struct {
 
 type acmeSettings struct {
 	Etcd        *etcdstore.Config // set when Storage is an etcd:// URL
+	Kube        *kubeStorage      // set when Storage is kubernetes[://namespace]
 	Enable      bool
 	Email       string
 	CA          string
@@ -233,6 +234,7 @@ func loadConfig(e env) (config, error) {
 	c.Consul = loadConsul(e, c.Resolver, &p)
 	c.Kubernetes = loadKubernetes(e, c.Resolver, &p)
 	c.ACME = loadACME(e, c.Resolver, &p)
+	c.ACME.Kube = loadKubeStorage(e, c.Resolver, c.ACME.Storage, c.Kubernetes, &p)
 	c.Admin = loadAdmin(e, c.Resolver, &p)
 	loadDropIn(e, &c, &p)
 	loadClientCA(e, &c, &p)

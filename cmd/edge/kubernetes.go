@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 
@@ -43,37 +42,14 @@ func loadKubernetes(e env, r secrets.Resolver, p *problems) *kubernetesConfig {
 	if !e.boolSetting("TRAEFIK_KUBERNETES_ENABLE", p) {
 		return nil
 	}
-	kc := &kubernetesConfig{
-		Endpoint:          strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_ENDPOINT")),
-		Kubeconfig:        strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_KUBECONFIG")),
-		Namespaces:        splitList(e.get("TRAEFIK_KUBERNETES_NAMESPACES")),
-		LabelSelector:     strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_LABELSELECTOR")),
-		IngressClass:      e.value(lookupSetting("TRAEFIK_KUBERNETES_INGRESSCLASS")),
-		PublishedService:  strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE")),
-		IngressAddress:    strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_INGRESS_ADDRESS")),
-		AllowExternalName: e.boolSetting("TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", p),
-		DomainsAllowed:    splitList(strings.ToLower(e.get("TRAEFIK_ACME_DOMAINS_ALLOWED"))),
-	}
-	if kc.Kubeconfig == "" {
-		kc.Kubeconfig = strings.TrimSpace(e.getenv("KUBECONFIG"))
-	}
-	kc.LeaseNamespace, kc.Identity = strings.TrimSpace(e.getenv("POD_NAMESPACE")), strings.TrimSpace(e.getenv("POD_NAME"))
-	if kc.LeaseNamespace == "" {
-		if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
-			kc.LeaseNamespace = strings.TrimSpace(string(b))
-		}
-	}
-	var err error
-	kc.Token, err = r.Lookup("TRAEFIK_KUBERNETES_TOKEN", false)
-	p.addErr(err)
-	kc.CA, err = r.Lookup("TRAEFIK_KUBERNETES_CA", true)
-	p.addErr(err)
-	if kc.Endpoint == "" && (!kc.Token.IsZero() || !kc.CA.IsZero()) {
-		p.add("TRAEFIK_KUBERNETES_TOKEN and TRAEFIK_KUBERNETES_CA need TRAEFIK_KUBERNETES_ENDPOINT")
-	}
-	if _, _, err := kc.rest(); err != nil && kc.Endpoint != "" {
-		p.addErr(err)
-	}
+	kc := loadKubeConnection(e, r, p)
+	kc.Namespaces = splitList(e.get("TRAEFIK_KUBERNETES_NAMESPACES"))
+	kc.LabelSelector = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_LABELSELECTOR"))
+	kc.IngressClass = e.value(lookupSetting("TRAEFIK_KUBERNETES_INGRESSCLASS"))
+	kc.PublishedService = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE"))
+	kc.IngressAddress = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_INGRESS_ADDRESS"))
+	kc.AllowExternalName = e.boolSetting("TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", p)
+	kc.DomainsAllowed = splitList(strings.ToLower(e.get("TRAEFIK_ACME_DOMAINS_ALLOWED")))
 	kp := kubernetes.Config{Rest: &rest.Config{}, LabelSelector: kc.LabelSelector, PublishedService: kc.PublishedService, IngressAddress: kc.IngressAddress}
 	p.addErr(kp.Validate())
 	return kc

@@ -18,6 +18,7 @@ import (
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/certs/acme"
 	"github.com/rancher-edge/edge/certs/etcdstore"
+	"github.com/rancher-edge/edge/certs/kubestore"
 	"github.com/rancher-edge/edge/discovery"
 	"github.com/rancher-edge/edge/discovery/file"
 	"github.com/rancher-edge/edge/discovery/rancher"
@@ -32,6 +33,7 @@ type parts struct {
 	certs     *certs.Store
 	acme      *acme.Manager    // nil without TRAEFIK_ACME_ENABLE
 	etcd      *etcdstore.Store // nil unless ACME storage is etcd://
+	kube      *kubestore.Store // nil unless ACME storage is kubernetes
 	admin     *web.Server      // nil with TRAEFIK_ADMIN_PORT=0
 	edge      *edge.Server
 	providers []discovery.Provider
@@ -298,6 +300,10 @@ func (p *parts) close() {
 		// edge's storage locks at once.
 		p.etcd.Close()
 	}
+	if p.kube != nil {
+		// After the manager, for the same reason: its Leases are emptied.
+		p.kube.Close()
+	}
 	if p.certs != nil {
 		p.certs.Close()
 	}
@@ -415,6 +421,14 @@ func newACME(cfg config, store *certs.Store, p *parts, logger *slog.Logger, chec
 			return nil, fmt.Errorf("TRAEFIK_ACME_STORAGE: %w", err)
 		}
 		p.etcd = st
+		ac.Storage = st
+	}
+	if a.Kube != nil && !checking {
+		st, err := newKubeStore(a.Kube, logger)
+		if err != nil {
+			return nil, fmt.Errorf("TRAEFIK_ACME_STORAGE: %w", err)
+		}
+		p.kube = st
 		ac.Storage = st
 	}
 	if dnsErr != nil && ac.DNS == nil {

@@ -95,7 +95,7 @@ var settings = []setting{
 	{"TRAEFIK_ACME_CA_ROOT", "acme-ca-root", "", "extra PEM root to trust for the CA: path, alias or PEM"},
 	{"TRAEFIK_ACME_EAB_KID", "acme-eab-kid", "", "External Account Binding key ID"},
 	{"TRAEFIK_ACME_EAB_HMAC", "acme-eab-hmac", "", "External Account Binding HMAC key: value, path or alias"},
-	{"TRAEFIK_ACME_STORAGE", "acme-storage", "/data/acme", "directory for ACME account and certificates, or etcd://host:2379,host2:2379/prefix (etcds:// for TLS) shared by several edges"},
+	{"TRAEFIK_ACME_STORAGE", "acme-storage", "/data/acme", "directory for ACME account and certificates, etcd://host:2379,host2:2379/prefix (etcds:// for TLS), or kubernetes[://namespace] (Secrets and Leases; the pod's namespace by default), shared by several edges"},
 	{"TRAEFIK_ETCD_USERNAME", "etcd-username", "", "etcd user for etcd:// ACME storage"},
 	{"TRAEFIK_ETCD_PASSWORD", "etcd-password", "", "etcd password: value, path or secret alias"},
 	{"TRAEFIK_ETCD_TLS_CA", "etcd-tls-ca", "", "PEM roots to verify etcd with (etcds://): path, alias or PEM"},
