@@ -1,0 +1,97 @@
+package kubestore
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/rancher-edge/edge/certs/storagetest"
+)
+
+// TestUnreachableFailsFast: with nothing listening, New returns at once,
+// operations fail within RequestTimeout with ErrUnavailable (never "not
+// found", which would make certmagic order again), Status says so, and
+// Lock waits only as long as its context.
+func TestUnreachableFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	start := time.Now()
+	s, err := New(Config{
+		Rest:           &rest.Config{Host: "https://" + addr, BearerToken: "t0ken-never-shown"},
+		Namespace:      "edge",
+		RequestTimeout: 500 * time.Millisecond,
+		StatusInterval: 100 * time.Millisecond,
+		Replica:        "lonely",
+		Logger:         storagetest.Logger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("New took %v; it must not wait for the apiserver", d)
+	}
+	ctx := t.Context()
+	start = time.Now()
+	_, err = s.Load(ctx, "certificates/x")
+	if !errors.Is(err, ErrUnavailable) || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load = %v, want ErrUnavailable and not fs.ErrNotExist", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Load took %v with a 500ms RequestTimeout", d)
+	}
+	if s.Exists(ctx, "certificates/x") {
+		t.Error("Exists = true on an unreachable apiserver")
+	}
+	storagetest.Eventually(t, 5*time.Second, "an unhealthy status", func() bool {
+		st := s.Status()
+		return !st.Healthy && st.LastError != "" && !st.LastErrorAt.IsZero()
+	})
+	if st := s.Status(); st.Backend != "kubernetes" || st.Namespace != "edge" || st.Replica != "lonely" || strings.Contains(st.LastError, "t0ken") {
+		t.Errorf("status = %+v", st)
+	}
+	lctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	if err := s.Lock(lctx, "issue_cert_x"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Lock = %v, want the context's deadline", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Lock returned %v after its deadline", d-1500*time.Millisecond)
+	}
+}
+
+// TestForbiddenSaysWhy: in a namespace where RBAC gives the edge no
+// Role, writing fails with an error naming the rules the edge needs, and
+// the status turns unhealthy with it.
+func TestForbiddenSaysWhy(t *testing.T) {
+	c := startCluster(t)
+	cfg := testConfig(c, "r1", 2*time.Second)
+	cfg.Namespace = "default" // no Role there
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Store(t.Context(), "certificates/ca/x/x.crt", []byte("x"))
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "the edge needs get, list, create, update and delete on secrets and leases in namespace default") {
+		t.Fatalf("Store = %v, want a forbidden error naming the rules", err)
+	}
+	t.Logf("refused: %v", err)
+	if ok, err := s.TryLock(t.Context(), "issue_cert_x"); ok || !errors.Is(err, ErrUnavailable) {
+		t.Errorf("TryLock = %v, %v; want refused", ok, err)
+	}
+	if st := s.Status(); st.Healthy || !strings.Contains(st.LastError, "the edge needs") {
+		t.Errorf("status = %+v", st)
+	}
+}
