@@ -26,6 +26,13 @@
 // batches frame writes. [Config.DisableFastPath] switches to net/http
 // alone.
 //
+// Two things sit around both designs. A listener accepts the PROXY
+// protocol from trusted load balancers ([Config.ProxyProtocol],
+// internal/proxyproto): the header is read by the connection's goroutine,
+// and its client becomes the request's remote address. Compression
+// ([Config.CompressHTTPS], compress.go) is the outermost stage of the
+// handler chain, so a route is served by net/http while it is on.
+//
 // State that must outlive a generation — backend counters and health,
 // upstream connection pools — is keyed by stable identity and owned by the
 // Server, so a table swap neither resets counters nor reconnects backends.

@@ -8,5 +8,12 @@
 // discovery providers, edge server, dashboard — and runs them until a
 // signal. Everything is in run(ctx, args, getenv, stdout, stderr) so tests
 // drive the whole program in-process. Subcommands: serve (the default),
-// check, demo, version and help settings.
+// check (the same construction as serve, binding nothing; --online also
+// contacts Rancher and the ACME CA), demo, version, help settings and help
+// migrating.
+//
+// The community images' variables (compat.go lists every one) are
+// honoured, aliased to the edge's own names, or refused or warned about
+// out loud (dropin.go); docs/migrating.md is generated from the same
+// tables.
 package main
