@@ -30,6 +30,10 @@ vet:
 
 # deps-test installs what the tests need beyond Go modules.
 deps-test:
+	@command -v ip >/dev/null 2>&1 || { \
+		echo "installing iproute2: the Kubernetes tests add test addresses in their own network namespace"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends iproute2; \
+	}
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing chromium for the dashboard's browser test (cmd/edge/browser_test.go)"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \

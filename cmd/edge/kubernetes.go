@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/discovery"
@@ -102,6 +103,9 @@ func (kc *kubernetesConfig) rest() (*rest.Config, string, error) {
 // (POD_NAMESPACE, else the service account's).
 func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) {
 	kc := cfg.Kubernetes
+	// client-go logs through klog (leader election, reflector retries):
+	// into the edge's log, not raw lines on stderr.
+	klog.SetSlogLogger(logger.With("component", "client-go"))
 	rc, source, err := kc.rest()
 	if err != nil {
 		return nil, err
