@@ -249,7 +249,7 @@ func parseFlags(name string, args []string, out io.Writer) (map[string]string, [
 		vals[s.env] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: edge [serve|check|demo|version|help settings] [flags]\n\nFlags override the environment variables named in brackets.\n\n")
+		fmt.Fprintf(out, "usage: edge [serve|check [--online]|demo|version|help settings|help migrating] [flags]\n\nFlags override the environment variables named in brackets.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
