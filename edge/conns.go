@@ -24,6 +24,10 @@ type tracked struct {
 	idle   bool
 	onShut func() // an HTTP/2 connection's graceful stop, instead of the above
 	shut   atomic.Bool
+	// up is the backend connection an HTTP/1 request is using, so that
+	// the end of the grace period can cut a backend that never finishes
+	// (closing the client's connection does not wake a read from it).
+	up atomic.Pointer[upConn]
 }
 
 // setIdle records whether the connection waits for a request; it returns
@@ -100,6 +104,13 @@ func (s *connSet) shutdown() {
 	}
 }
 
+// size is the number of live connections.
+func (s *connSet) size() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // wait waits for every connection goroutine to end, closing the
 // connections that are still busy when ctx ends.
 func (s *connSet) wait(ctx context.Context) {
@@ -116,6 +127,10 @@ func (s *connSet) wait(ctx context.Context) {
 	s.mu.Lock()
 	for t := range s.conns {
 		t.conn.Close()
+		if uc := t.up.Load(); uc != nil {
+			// Not Close: its owner closes it once its read fails.
+			uc.conn.SetDeadline(time.Unix(1, 0))
+		}
 	}
 	s.mu.Unlock()
 	<-done

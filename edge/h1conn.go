@@ -337,6 +337,7 @@ func (c *h1conn) serve(rt *Route, start time.Time) bool {
 		keep = c.reply(code, false)
 	case rt.rule.Modify(r):
 		code, size, keep = c.exchange(rt)
+		c.track.up.Store(nil)
 	default:
 		code = http.StatusNotFound
 		size = int64(len(statusBodies[code]))

@@ -73,6 +73,7 @@ func (c *h1conn) roundTrip(rt *Route, b *backend) (*upConn, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		c.track.up.Store(uc) // cleared by serve
 		err = c.send(uc, rt, b)
 		var consume int
 		if err == nil {

@@ -115,7 +115,7 @@ func (s *Server) routes(entry uint8) http.Handler {
 			return
 		}
 		rt.stats.inflight.Add(1)
-		if r.Body != nil && r.Body != http.NoBody {
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 			if rt.maxBody > 0 && r.ContentLength > rt.maxBody {
 				plainError(rec, http.StatusRequestEntityTooLarge)
 				return

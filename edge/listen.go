@@ -107,6 +107,13 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case runErr = <-errc:
 	}
+	drainStart := time.Now()
+	conns := 0 // the fast path's; net/http's are not counted
+	for _, f := range fast {
+		conns += f.conns.size()
+	}
+	s.log.Info("draining: no new connections; requests in flight may finish",
+		"grace", s.cfg.ShutdownTimeout, "requests_in_flight", s.inFlight(), "connections", conns)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	for _, f := range fast {
@@ -124,10 +131,37 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, f := range fast {
 		drain.Go(func() { f.conns.wait(sctx) })
 	}
-	drain.Wait()
+	drained := make(chan struct{})
+	go func() {
+		drain.Wait()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-sctx.Done():
+		// Counted as the grace period ends, while the connections are
+		// being closed.
+		left := s.inFlight()
+		<-drained
+		s.log.Warn("drain ended by the grace period (TRAEFIK_TIMEOUT_GRACE); connections closed",
+			"took", time.Since(drainStart).Round(time.Millisecond), "requests_cut_off", left)
+	}
+	if sctx.Err() == nil {
+		s.log.Info("drained", "took", time.Since(drainStart).Round(time.Millisecond))
+	}
 	rcancel()
 	bg.Wait()
 	return runErr
+}
+
+// inFlight counts the requests being served on the current table's
+// routes.
+func (s *Server) inFlight() int64 {
+	var n int64
+	for _, rt := range s.table.Load().routes {
+		n += rt.stats.inflight.Load()
+	}
+	return n
 }
 
 func (s *Server) httpServer(h http.Handler) *http.Server {

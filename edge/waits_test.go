@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -405,4 +406,49 @@ func TestPassiveHealthEjectsFailingBackend(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Shutdown drains for the grace period and says so: what was in flight
+// when it began, and what the grace period cut off.
+func TestDrainIsLogged(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	slow := newBackendFunc(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	log := &syncBuffer{}
+	te := startEdge(t, func(c *Config) {
+		c.ShutdownTimeout = 300 * time.Millisecond
+		c.Logger = slog.New(slog.NewTextHandler(log, nil))
+	})
+	te.srv.Update(snapshot(svc("app", "Host:app.test.local", slow.URL)))
+	resp, err := te.client(false).Get(hostURL(te, "app.test.local", "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	stopped := make(chan struct{})
+	go func() {
+		te.stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		// A backend that never finishes its answer must not hold the
+		// shutdown past the grace period.
+		t.Fatal("shutdown still waiting 5s into a 300ms grace period")
+	}
+	out := log.String()
+	for _, want := range []string{`msg="draining`, "grace=300ms", "requests_in_flight=1", "drain ended by the grace period", "requests_cut_off=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -317,6 +317,7 @@ func serve(ctx context.Context, cfg config, e env, stderr io.Writer) error {
 		return fatal(fallbackLogger(e, stderr), err)
 	}
 	defer closeLog()
+	watchHangup(ctx, logger)
 	for _, w := range cfg.Warnings {
 		logger.Warn(w)
 	}
