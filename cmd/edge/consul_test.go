@@ -285,3 +285,28 @@ func TestConsulOverTLS(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestConsulCheckOnline: `edge check --online` reads the catalog once
+// with the token and says in the same words as the status why it cannot.
+func TestConsulCheckOnline(t *testing.T) {
+	a := consultest.Start(t, consultest.Options{ACL: true})
+	env := map[string]string{
+		"TRAEFIK_HTTPS_ENABLE":            "false",
+		"TRAEFIK_ADMIN_PORT":              "0",
+		"TRAEFIK_CONSUL_CATALOG_ENABLE":   "true",
+		"TRAEFIK_CONSUL_CATALOG_ENDPOINT": a.Addr,
+		"TRAEFIK_CONSUL_CATALOG_TOKEN":    a.Token(`service_prefix "" { policy = "read" }` + "\n" + `node_prefix "" { policy = "read" }`),
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check", "--online"}, mapEnv(env), &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "consul "+a.Addr+": OK") {
+		t.Fatalf("a token that may read: %v\n%s", err, out.String())
+	}
+	env["TRAEFIK_CONSUL_CATALOG_TOKEN"] = a.Token("")
+	out.Reset()
+	err := run(context.Background(), []string{"check", "--online"}, mapEnv(env), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "the ACL token from TRAEFIK_CONSUL_CATALOG_TOKEN may not read any service") ||
+		strings.Contains(err.Error()+out.String(), env["TRAEFIK_CONSUL_CATALOG_TOKEN"]) {
+		t.Errorf("a token without policy: %v\n%s", err, out.String())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/rancher-edge/edge/certs/acme"
+	"github.com/rancher-edge/edge/discovery/consul"
 	"github.com/rancher-edge/edge/discovery/rancher"
 )
 
@@ -44,7 +45,10 @@ func checkOnline(ctx context.Context, cfg config, w io.Writer) []error {
 		}
 		report(w, "ACME directory "+cfg.ACME.CA, acme.ProbeDirectory(ctx, cfg.ACME.CA, root), &errs)
 	}
-	if cfg.Rancher == nil && !cfg.ACME.Enable {
+	if cc := cfg.Consul; cc != nil {
+		report(w, "consul "+redactEndpoint(cc.Endpoint), consul.Probe(ctx, cc.providerConfig(cfg.Constraints, nil)), &errs)
+	}
+	if cfg.Rancher == nil && !cfg.ACME.Enable && cfg.Consul == nil {
 		fmt.Fprintln(w, "  nothing to contact (no Rancher API, no ACME)")
 	}
 	return errs

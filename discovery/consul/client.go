@@ -154,3 +154,28 @@ func tokenFrom(cfg Config) string {
 	}
 	return ""
 }
+
+// Probe reads the catalog and the checks once, as `edge check --online`
+// does: nil when the agent answers and the token may read services,
+// otherwise the error in the words the status would use.
+func Probe(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	cfg = cfg.withDefaults()
+	r, err := newReader(cfg)
+	if err != nil {
+		return err
+	}
+	m, meta, err := r.services(ctx, 0)
+	if err != nil {
+		return describe(cfg, "the catalog (/v1/catalog/services)", err)
+	}
+	if meta.filtered && len(m) == 0 {
+		return errACLFiltered(cfg)
+	}
+	if _, _, err := r.checks(ctx, 0); err != nil {
+		return describe(cfg, "the checks (/v1/health/state/any)", err)
+	}
+	return nil
+}
