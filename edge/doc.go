@@ -33,6 +33,17 @@
 // ([Config.CompressHTTPS], compress.go) is the outermost stage of the
 // handler chain, so a route is served by net/http while it is on.
 //
+// Which middlewares run is decided in one place, the stages list of
+// chain.go: it builds each route's handler chain, describes it (the
+// dashboard, edge check) and says whether the fast paths, which apply
+// only the rule's path modifiers themselves, may serve the route.
+//
+// Every wait has a bound (Config documents each timeout next to its
+// field), and a failure on the client's side (clienterr.go) is never
+// charged to a backend: both designs answer it 400, 408 or 413, or record
+// 499 when the client left. Passive health (backend.go) takes a backend
+// whose connections keep failing out of rotation for a while.
+//
 // State that must outlive a generation — backend counters and health,
 // upstream connection pools — is keyed by stable identity and owned by the
 // Server, so a table swap neither resets counters nor reconnects backends.
