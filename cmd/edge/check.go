@@ -24,8 +24,8 @@ import (
 // wrong. It binds no port and never prints a secret.
 func check(ctx context.Context, e env, w io.Writer) error { return checkWith(ctx, e, w, false) }
 
-// checkWith is check; online also contacts Rancher and the ACME CA
-// (`edge check --online`).
+// checkWith is check; online also contacts Rancher, the Consul agent and
+// the ACME CA (`edge check --online`).
 func checkWith(ctx context.Context, e env, w io.Writer, online bool) error {
 	cfg, err := loadConfig(e)
 	if err != nil {
