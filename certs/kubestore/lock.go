@@ -10,10 +10,11 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
-// maxPoll caps the wait between two attempts of a Lock whose name is
-// held elsewhere: a release is noticed within it.
+// maxPoll caps the pause of a Lock after an error; a release is noticed
+// at once, through a watch.
 const maxPoll = 500 * time.Millisecond
 
 // heldLock is a lock this instance holds, with its renewal goroutine.
@@ -32,11 +33,13 @@ func (h *heldLock) stop() {
 }
 
 // Lock takes the lock name, waiting while another holder's Lease is
-// current. It keeps trying through apiserver errors until ctx ends, so
-// an order waiting for its lock resumes when the apiserver is back.
+// current. It watches that Lease, so a release is noticed at once, and
+// tries again at the latest when the Lease would expire. It keeps trying
+// through apiserver errors until ctx ends, so an order waiting for its
+// lock resumes when the apiserver is back.
 func (s *Store) Lock(ctx context.Context, name string) error {
 	for {
-		ok, err := s.TryLock(ctx, name)
+		ok, held, err := s.tryLock(ctx, name)
 		switch {
 		case ok:
 			return nil
@@ -44,19 +47,76 @@ func (s *Store) Lock(ctx context.Context, name string) error {
 			return err
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case held != nil:
+			s.waitRelease(ctx, held)
+			continue
+		case err == nil:
+			// A race lost to another instance: read again, and wait on
+			// the winner's Lease.
+			continue
 		}
-		// Polling spread over [poll/2, poll) so that waiters of one
-		// release do not all ask at once.
+		// An error: a short pause, spread over [poll/2, poll) so that
+		// waiters do not all ask at once.
 		poll := min(maxPoll, s.cfg.LockTTL/4)
-		t := time.NewTimer(poll/2 + rand.N(poll/2))
+		if err := s.sleep(ctx, poll/2+rand.N(poll/2)); err != nil {
+			return err
+		}
+	}
+}
+
+// sleep waits d, or returns early with the reason to stop.
+func (s *Store) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.ctx.Done():
+		return ErrClosed
+	case <-t.C:
+		return nil
+	}
+}
+
+// waitRelease returns when the Lease l (as read, held by someone) is
+// released, taken by someone else or deleted, or when it would expire;
+// renewals by its holder keep the wait going. Should the watch fail, it
+// returns after a short pause and the caller tries again.
+func (s *Store) waitRelease(ctx context.Context, l *coordinationv1.Lease) {
+	wait := time.Until(l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second))
+	wctx, cancel := context.WithTimeout(ctx, max(wait, 0)+10*time.Millisecond)
+	defer cancel()
+	w, err := s.kube.CoordinationV1().Leases(s.cfg.Namespace).Watch(wctx, metav1.ListOptions{
+		FieldSelector:   "metadata.name=" + l.Name,
+		ResourceVersion: l.ResourceVersion,
+	})
+	if err != nil {
+		_ = s.sleep(wctx, min(maxPoll, s.cfg.LockTTL/4))
+		return
+	}
+	defer w.Stop()
+	holder := *l.Spec.HolderIdentity
+	for {
 		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		case <-wctx.Done():
+			return
 		case <-s.ctx.Done():
-			t.Stop()
-			return ErrClosed
-		case <-t.C:
+			return
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return
+			}
+			next, isLease := ev.Object.(*coordinationv1.Lease)
+			if ev.Type != watch.Modified || !isLease || next.Spec.HolderIdentity == nil || *next.Spec.HolderIdentity != holder {
+				return // released, deleted, taken over, or the watch broke
+			}
+			if next.Spec.RenewTime != nil && next.Spec.LeaseDurationSeconds != nil {
+				// Renewed: it now expires later.
+				exp := next.Spec.RenewTime.Add(time.Duration(*next.Spec.LeaseDurationSeconds) * time.Second)
+				if d, ok := wctx.Deadline(); ok && exp.After(d) {
+					return // the caller starts a new wait with the new expiry
+				}
+			}
 		}
 	}
 }
@@ -65,6 +125,13 @@ func (s *Store) Lock(ctx context.Context, name string) error {
 // expired), without waiting. A name this instance holds already is
 // held: TryLock reports false.
 func (s *Store) TryLock(ctx context.Context, name string) (bool, error) {
+	ok, _, err := s.tryLock(ctx, name)
+	return ok, err
+}
+
+// tryLock is TryLock that also returns the Lease as read when someone
+// holds it, for Lock to wait on.
+func (s *Store) tryLock(ctx context.Context, name string) (bool, *coordinationv1.Lease, error) {
 	leases := s.kube.CoordinationV1().Leases(s.cfg.Namespace)
 	lname := leaseName(name)
 	var cur *coordinationv1.Lease
@@ -84,12 +151,12 @@ func (s *Store) TryLock(ctx context.Context, name string) (bool, error) {
 			return err
 		})
 		if apierrors.IsAlreadyExists(err) {
-			return false, nil // another instance was faster
+			return false, nil, nil // another instance was faster
 		}
 	case err != nil:
-		return false, err
+		return false, nil, err
 	case current(cur, now):
-		return false, nil
+		return false, cur, nil
 	default:
 		l := cur.DeepCopy()
 		s.claim(l, name, now)
@@ -99,14 +166,14 @@ func (s *Store) TryLock(ctx context.Context, name string) (bool, error) {
 			return err
 		})
 		if apierrors.IsConflict(err) {
-			return false, nil // changed since read: someone else took it
+			return false, nil, nil // changed since read: someone else took it
 		}
 	}
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	s.hold(name, taken)
-	return true, nil
+	return true, nil, nil
 }
 
 // current reports whether l is held by someone whose lease has not run
