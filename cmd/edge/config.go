@@ -59,6 +59,7 @@ type rancherConfig struct {
 	Refresh         time.Duration
 	Exposed         bool
 	HealthFilter    bool
+	SidekickLabels  bool
 	RuleOrder       string
 	Constraints     []string // TRAEFIK_CONSTRAINTS first, then TRAEFIK_RANCHER_CONSTRAINTS
 }
@@ -278,6 +279,7 @@ func loadRancher(e env, r secrets.Resolver, p *problems) *rancherConfig {
 	rc.Refresh = e.durationSetting("TRAEFIK_RANCHER_REFRESH", p)
 	rc.Exposed = e.boolSetting("TRAEFIK_RANCHER_EXPOSED", p)
 	rc.HealthFilter = e.boolSetting("TRAEFIK_RANCHER_HEALTHCHECK", p)
+	rc.SidekickLabels = e.boolSetting("TRAEFIK_RANCHER_SIDEKICK_LABELS", p)
 	rc.RuleOrder = strings.ToLower(e.value(lookupSetting("TRAEFIK_RANCHER_RULE_ORDER")))
 	if rc.RuleOrder != "service.stack" && rc.RuleOrder != "stack.service" {
 		p.add("TRAEFIK_RANCHER_RULE_ORDER: %q is not service.stack or stack.service", rc.RuleOrder)

@@ -19,6 +19,7 @@ type metadataConfig struct {
 	Domain       string
 	Exposed      bool
 	HealthFilter bool
+	Sidekick     bool
 	RuleOrder    string
 	Constraints  []string
 }
@@ -28,7 +29,7 @@ func (mc *metadataConfig) provider(logger *slog.Logger) metadata.Config {
 	return metadata.Config{
 		URL: mc.URL, Prefix: mc.Prefix, Refresh: mc.Refresh, IntervalPoll: mc.IntervalPoll,
 		Domain: mc.Domain, ExposedByDefault: mc.Exposed, HealthFilter: mc.HealthFilter,
-		RuleOrder: mc.RuleOrder, Constraints: mc.Constraints, Logger: logger,
+		RuleOrder: mc.RuleOrder, Constraints: mc.Constraints, SidekickLabels: mc.Sidekick, Logger: logger,
 	}
 }
 
@@ -57,6 +58,7 @@ func loadMetadata(e env, p *problems) *metadataConfig {
 		Domain:       strings.Trim(strings.TrimSpace(e.get("TRAEFIK_RANCHER_DOMAIN")), "."),
 		Exposed:      e.boolSetting("TRAEFIK_RANCHER_EXPOSED", p),
 		HealthFilter: e.boolSetting("TRAEFIK_RANCHER_HEALTHCHECK", p),
+		Sidekick:     e.boolSetting("TRAEFIK_RANCHER_SIDEKICK_LABELS", p),
 		RuleOrder:    strings.ToLower(e.value(lookupSetting("TRAEFIK_RANCHER_RULE_ORDER"))),
 		Constraints:  splitList(e.get("TRAEFIK_RANCHER_CONSTRAINTS")),
 	}

@@ -211,6 +211,7 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 			Refresh:          rc.Refresh,
 			ExposedByDefault: rc.Exposed,
 			HealthFilter:     rc.HealthFilter,
+			SidekickLabels:   rc.SidekickLabels,
 			RuleOrder:        rc.RuleOrder,
 			Constraints:      rc.Constraints,
 			Logger:           logger,

@@ -55,6 +55,8 @@ var settings = []setting{
 	{"TRAEFIK_RANCHER_RULE_ORDER", "rancher-rule-order", "service.stack", "default host order: service.stack (Traefik ≥1.5) or stack.service (Traefik 1.2–1.4, mch1307 images)"},
 	{"TRAEFIK_RANCHER_CONSTRAINTS", "rancher-constraints", "", "comma-separated constraints on traefik.tags, e.g. tag==api"},
 
+	{"TRAEFIK_RANCHER_SIDEKICK_LABELS", "rancher-sidekick-labels", "false", "true: read the rawmind0/rancher-traefik sidekick's labels (traefik.enable=stack, traefik.domain lists, traefik.alias, traefik.path…) instead of Traefik's, for stacks moving off the sidekick (docs/migrating.md)"},
+
 	{"TRAEFIK_RANCHER_MODE", "rancher-mode", "api", "how Rancher is read: api (the Rancher API) or metadata (rancher-metadata, no API key)"},
 	{"TRAEFIK_RANCHER_METADATA_URL", "rancher-metadata-url", "http://rancher-metadata.rancher.internal", "rancher-metadata's address (metadata mode)"},
 	{"TRAEFIK_RANCHER_PREFIX", "rancher-prefix", "latest", "rancher-metadata version (metadata mode): 2015-12-19, 2016-07-29 or latest, with or without a leading /"},

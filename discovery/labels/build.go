@@ -64,6 +64,9 @@ func Build(in Input, opts Options) ([]route.Service, []route.Problem) {
 	// A service without any traefik.* label was never meant for the edge
 	// (a database next to a web service); Traefik dropped it at debug level
 	// and so do we, or every Rancher environment would be full of errors.
+	if opts.SidekickLabels {
+		in.Labels = sidekickLabels(in)
+	}
 	if !hasTraefikLabels(in.Labels) {
 		return nil, nil
 	}

@@ -36,6 +36,13 @@ type Options struct {
 	// pattern may use * as a wildcard for any run of characters. All
 	// constraints must hold.
 	Constraints []string
+
+	// SidekickLabels reads the rawmind0/rancher-traefik sidekick's label
+	// scheme (traefik.enable=stack, traefik.domain lists, traefik.alias,
+	// traefik.path…) instead of Traefik's, for stacks that move off the
+	// sidekick without relabelling. Several labels mean something else
+	// in the two schemes, so it is all or nothing.
+	SidekickLabels bool
 }
 
 // Validate reports every problem with o at once.

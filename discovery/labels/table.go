@@ -172,20 +172,20 @@ var Table = []Label{
 	{Key: lFlushInterval, Support: Differently, Note: "the edge writes response bytes to the client as they arrive, so every interval is already met"},
 
 	// The rawmind0/rancher-traefik sidekick's own labels.
-	{Key: "traefik.alias", Sidekick: true, Support: Refused, Note: "sidekick label: write the host into traefik.frontend.rule (Host:<alias>.<domain>)"},
-	{Key: "traefik.alias.fqdn", Sidekick: true, Support: Refused, Note: "sidekick label: write the host into traefik.frontend.rule (Host:<fqdn>)"},
-	{Key: "traefik.domain.regexp", Sidekick: true, Support: Refused, Note: "sidekick label: use HostRegexp in traefik.frontend.rule"},
-	{Key: "traefik.path", Sidekick: true, Support: Refused, Note: "sidekick label: add ;Path:<path> to traefik.frontend.rule"},
-	{Key: "traefik.path.strip", Sidekick: true, Support: Refused, Note: "sidekick label: add ;PathStrip:<path> to traefik.frontend.rule"},
-	{Key: "traefik.path.prefix", Sidekick: true, Support: Refused, Note: "sidekick label: add ;PathPrefix:<path> to traefik.frontend.rule"},
-	{Key: "traefik.path.prefix.strip", Sidekick: true, Support: Refused, Note: "sidekick label: add ;PathPrefixStrip:<path> to traefik.frontend.rule"},
-	{Key: "traefik.priority", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.priority"},
-	{Key: "traefik.sticky", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.backend.loadbalancer.stickiness=true"},
-	{Key: "traefik.acme", Sidekick: true, Support: Refused, Note: "sidekick label: the edge orders certificates for every routed host when ACME is on (TRAEFIK_ACME_*)"},
-	{Key: "traefik.ratelimit.enable", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.*"},
-	{Key: "traefik.ratelimit.period", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.rateSet.<name>.period"},
-	{Key: "traefik.ratelimit.average", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.rateSet.<name>.average"},
-	{Key: "traefik.ratelimit.burst", Sidekick: true, Support: Refused, Note: "sidekick label: use traefik.frontend.rateLimit.rateSet.<name>.burst"},
+	{Key: "traefik.alias", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise write the host into traefik.frontend.rule (Host:<alias>.<domain>)"},
+	{Key: "traefik.alias.fqdn", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise write the host into traefik.frontend.rule (Host:<fqdn>)"},
+	{Key: "traefik.domain.regexp", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use HostRegexp in traefik.frontend.rule"},
+	{Key: "traefik.path", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise add ;Path:<path> to traefik.frontend.rule"},
+	{Key: "traefik.path.strip", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise add ;PathStrip:<path> to traefik.frontend.rule"},
+	{Key: "traefik.path.prefix", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise add ;PathPrefix:<path> to traefik.frontend.rule"},
+	{Key: "traefik.path.prefix.strip", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise add ;PathPrefixStrip:<path> to traefik.frontend.rule"},
+	{Key: "traefik.priority", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use traefik.frontend.priority"},
+	{Key: "traefik.sticky", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use traefik.backend.loadbalancer.stickiness=true"},
+	{Key: "traefik.acme", Sidekick: true, Support: Refused, Note: "sidekick label, never needed: the edge orders certificates for every routed host when ACME is on (TRAEFIK_ACME_*)"},
+	{Key: "traefik.ratelimit.enable", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use traefik.frontend.rateLimit.*"},
+	{Key: "traefik.ratelimit.period", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use traefik.frontend.rateLimit.rateSet.<name>.period"},
+	{Key: "traefik.ratelimit.average", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use traefik.frontend.rateLimit.rateSet.<name>.average"},
+	{Key: "traefik.ratelimit.burst", Sidekick: true, Support: Differently, Note: "read only with TRAEFIK_RANCHER_SIDEKICK_LABELS=true (as the sidekick built its rule); otherwise use traefik.frontend.rateLimit.rateSet.<name>.burst"},
 }
 
 // known indexes Table by key; patterns holds the rows with a <name>.
@@ -238,7 +238,9 @@ func matchKey(pattern, key string) bool {
 // differently); refused and unknown labels are reported.
 func isSupported(key string) bool {
 	l := Lookup(key)
-	return l != nil && l.Support != Refused
+	// The sidekick's labels are translated before Build when they are
+	// read at all; as Traefik labels they are reported.
+	return l != nil && l.Support != Refused && !l.Sidekick
 }
 
 // failClosed reports whether a label would have protected the route in

@@ -63,6 +63,10 @@ type Config struct {
 	// Metadata has no service health, so only the state counts.
 	HealthFilter bool
 
+	// SidekickLabels reads the rawmind0 sidekick's labels instead of
+	// Traefik's ([labels.Options.SidekickLabels]).
+	SidekickLabels bool
+
 	// RuleOrder is cattle.RuleOrderServiceStack (the default when empty)
 	// or cattle.RuleOrderStackService.
 	RuleOrder string
@@ -176,6 +180,7 @@ func (c Config) labelOptions() labels.Options {
 		Domain:           c.Domain,
 		ExposedByDefault: c.ExposedByDefault,
 		Constraints:      c.Constraints,
+		SidekickLabels:   c.SidekickLabels,
 	}
 }
 

@@ -66,6 +66,10 @@ type Config struct {
 	// enableServiceHealthFilter). Containers are always filtered.
 	HealthFilter bool
 
+	// SidekickLabels reads the rawmind0 sidekick's labels instead of
+	// Traefik's ([labels.Options.SidekickLabels]).
+	SidekickLabels bool
+
 	// RuleOrder is RuleOrderServiceStack (the default when empty) or
 	// RuleOrderStackService.
 	RuleOrder string
@@ -176,6 +180,7 @@ func (c Config) labelOptions() labels.Options {
 		Domain:           c.Domain,
 		ExposedByDefault: c.ExposedByDefault,
 		Constraints:      c.Constraints,
+		SidekickLabels:   c.SidekickLabels,
 	}
 }
 
