@@ -95,3 +95,22 @@ func TestForbiddenSaysWhy(t *testing.T) {
 		t.Errorf("status = %+v", st)
 	}
 }
+
+// TestProbe: `edge check --online` says whether the edge may do what the
+// store does: yes in its namespace with deploy/kubernetes/rbac.yaml, and
+// elsewhere a list of every missing permission.
+func TestProbe(t *testing.T) {
+	c := startCluster(t)
+	if err := Probe(t.Context(), testConfig(c, "check", 0)); err != nil {
+		t.Errorf("Probe in the edge's namespace: %v", err)
+	}
+	cfg := testConfig(c, "check", 0)
+	cfg.Namespace = "default"
+	err := Probe(t.Context(), cfg)
+	// The ClusterRole lets the provider read Secrets everywhere; nothing
+	// else is granted outside the edge's namespace.
+	want := "in namespace default the edge may not create secrets, update secrets, delete secrets, get leases, list leases, create leases, update leases"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Probe elsewhere = %v, want %q", err, want)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -83,6 +84,18 @@ func newKubeStore(ks *kubeStorage, logger *slog.Logger) (*kubestore.Store, error
 	sc.Rest, sc.Source = rc, source
 	sc.Logger = logger.With("component", "acme.storage")
 	return kubestore.New(sc)
+}
+
+// probeKubeStore asks whether the edge may keep its ACME state in the
+// namespace, for edge check --online.
+func probeKubeStore(ctx context.Context, ks *kubeStorage) error {
+	rc, source, err := ks.Conn.rest()
+	if err != nil {
+		return err
+	}
+	sc := ks.Store
+	sc.Rest, sc.Source = rc, source
+	return kubestore.Probe(ctx, sc)
 }
 
 // kubeStorageStatus describes the storage in the cluster for the

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -147,6 +151,20 @@ func TestACMEStorageInKubernetes(t *testing.T) {
 	}
 	if page.Backend != "kubernetes" || !strings.Contains(page.Location, "namespace "+ns) {
 		t.Errorf("storage status = %+v", page)
+	}
+
+	// edge check --online asks whether the edge may use the namespace.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check", "--online"}, mapEnv(env), &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "ACME storage kubernetes://"+ns+": OK") {
+		t.Errorf("check --online: %v\n%s", err, out.String())
+	}
+	elsewhere := maps.Clone(env)
+	elsewhere["TRAEFIK_ACME_STORAGE"] = "kubernetes://default"
+	out.Reset()
+	err = run(context.Background(), []string{"check", "--online"}, mapEnv(elsewhere), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "in namespace default the edge may not create secrets") {
+		t.Errorf("check --online for a namespace without the Role: %v\n%s", err, out.String())
 	}
 
 	orders := ca.Orders()

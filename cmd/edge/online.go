@@ -44,6 +44,9 @@ func checkOnline(ctx context.Context, cfg config, w io.Writer) []error {
 			root = cfg.ACME.CARoot.Bytes()
 		}
 		report(w, "ACME directory "+cfg.ACME.CA, acme.ProbeDirectory(ctx, cfg.ACME.CA, root), &errs)
+		if ks := cfg.ACME.Kube; ks != nil {
+			report(w, "ACME storage kubernetes://"+ks.Store.Namespace, probeKubeStore(ctx, ks), &errs)
+		}
 	}
 	if cc := cfg.Consul; cc != nil {
 		report(w, "consul "+redactEndpoint(cc.Endpoint), consul.Probe(ctx, cc.providerConfig(cfg.Constraints, nil)), &errs)
