@@ -90,6 +90,7 @@ type builder struct {
 	problems []route.Problem
 	certs    map[string]*route.Certificate // by Secret namespace/name
 	claimed  map[string]claim              // host+path key → first claimant
+	seenSvc  map[string]bool               // Services counted
 	counts   counts
 }
 
@@ -582,7 +583,14 @@ func (b *builder) backend(ing *networkingv1.Ingress, source route.Source, be net
 		b.problem(source, route.Error, "skipped: Service %s has no port %s", key, portDesc)
 		return nil, "", false
 	}
-	b.counts.services++
+	first := !b.seenSvc[key]
+	if first {
+		if b.seenSvc == nil {
+			b.seenSvc = map[string]bool{}
+		}
+		b.seenSvc[key] = true
+		b.counts.services++
+	}
 	scheme := schemeFor(sp, int(sp.Port))
 	var out []labels.Address
 	seen := map[string]bool{}
@@ -606,7 +614,9 @@ func (b *builder) backend(ing *networkingv1.Ingress, source route.Source, be net
 					name = ep.TargetRef.Name
 				}
 				out = append(out, labels.Address{Addr: addr, Name: name})
-				b.counts.endpoints++
+				if first {
+					b.counts.endpoints++
+				}
 			}
 		}
 	}

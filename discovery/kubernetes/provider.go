@@ -333,8 +333,9 @@ func (p *Provider) synced(n counts, problems []route.Problem, routes int) {
 	st := &p.status
 	st.Mode = "watching"
 	st.LastSync, st.LastSuccess = now, now
-	st.Services, st.Containers = n.ingresses, n.endpoints
-	st.Stacks = n.services
+	// The dashboard shows "N services · N instances": the Services the
+	// Ingresses route to and their ready endpoints.
+	st.Services, st.Instances = n.services, n.endpoints
 	st.Syncs++
 	if routes >= 0 {
 		st.Routes = routes

@@ -151,7 +151,7 @@ func (c *Cluster) StartAPIServer() {
 		"--service-account-signing-key-file="+filepath.Join(c.dir, "sa.key"),
 		"--token-auth-file="+filepath.Join(c.dir, "tokens.csv"),
 		"--authorization-mode=RBAC",
-		"--service-cluster-ip-range=10.96.0.0/24",
+		"--service-cluster-ip-range=10.96.0.0/16", // room for the scale benchmark's 2,000 Services
 		"--enable-priority-and-fairness=false",
 	)
 	logf, err := os.OpenFile(filepath.Join(c.dir, "apiserver.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
