@@ -43,13 +43,6 @@ func BenchmarkBuildScale(b *testing.B) {
 	if len(snap.Services) != 2000 || n.services != 2000 || n.endpoints != 10000 {
 		b.Fatalf("routes %d, endpoints %d", len(snap.Services), n.endpoints)
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	keep, _ := build(w, s, chk)
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	_ = keep
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for b.Loop() {
