@@ -8,7 +8,7 @@ PKGS      := ./...
 # -race multiplies CPU time; 2 cores and a 15-minute budget shape these.
 TESTFLAGS ?= -race -timeout 12m
 
-.PHONY: all build demo test vet bench deps-test clean docs tools image
+.PHONY: all build demo test vet bench fuzz deps-test clean docs tools image
 
 # Real servers the tests run against, each built once per machine from its
 # wrapper module in tools/<name> (tools/README.md). Add a name here.
@@ -56,6 +56,17 @@ tools:
 
 test: deps-test vet tools
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+# fuzz runs every fuzz target in the repository for FUZZTIME each, one at
+# a time (make test runs their seed corpora). A failing input is saved
+# under the package's testdata/fuzz, to commit as a regression seed.
+FUZZTIME ?= 1m
+fuzz:
+	@grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' . | sed 's|^\./||; s|/[^/]*_test.go:func |:|' | sort -u | \
+	while IFS=: read -r dir fn; do \
+		echo "== $$fn (./$$dir, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$dir || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -171,6 +171,12 @@ func (r Resolver) Resolve(setting, raw string, material bool) (Value, error) {
 			return v, nil
 		}
 		if !errors.Is(err, errNotFound) {
+			if !filepath.IsAbs(s) && !isAlias(s) && !looksLikePath(s) {
+				// Tried as a relative path only because it has no
+				// space: a key or token that cannot be a file name
+				// (too long, say). The error would quote it.
+				continue
+			}
 			return Value{}, fmt.Errorf("%s: %w", setting, err)
 		}
 	}
