@@ -71,10 +71,13 @@ func TestUnreachableFailsFast(t *testing.T) {
 	}
 }
 
-// TestForbiddenSaysWhy: in a namespace where RBAC gives the edge no
-// Role, writing fails with an error naming the rules the edge needs, and
-// the status turns unhealthy with it.
-func TestForbiddenSaysWhy(t *testing.T) {
+// TestPermissions: in a namespace where RBAC gives the edge no Role,
+// writing fails with an error naming the rules the edge needs, and the
+// status turns unhealthy with it; `edge check --online` (Probe) says
+// whether the edge may do what the store does: yes in its namespace with
+// deploy/kubernetes/rbac.yaml, and elsewhere a list of every missing
+// permission.
+func TestPermissions(t *testing.T) {
 	c := startCluster(t)
 	cfg := testConfig(c, "r1", 2*time.Second)
 	cfg.Namespace = "default" // no Role there
@@ -94,19 +97,13 @@ func TestForbiddenSaysWhy(t *testing.T) {
 	if st := s.Status(); st.Healthy || !strings.Contains(st.LastError, "the edge needs") {
 		t.Errorf("status = %+v", st)
 	}
-}
 
-// TestProbe: `edge check --online` says whether the edge may do what the
-// store does: yes in its namespace with deploy/kubernetes/rbac.yaml, and
-// elsewhere a list of every missing permission.
-func TestProbe(t *testing.T) {
-	c := startCluster(t)
 	if err := Probe(t.Context(), testConfig(c, "check", 0)); err != nil {
 		t.Errorf("Probe in the edge's namespace: %v", err)
 	}
-	cfg := testConfig(c, "check", 0)
+	cfg = testConfig(c, "check", 0)
 	cfg.Namespace = "default"
-	err := Probe(t.Context(), cfg)
+	err = Probe(t.Context(), cfg)
 	// The ClusterRole lets the provider read Secrets everywhere; nothing
 	// else is granted outside the edge's namespace.
 	want := "in namespace default the edge may not create secrets, update secrets, delete secrets, get leases, list leases, create leases, update leases"
