@@ -12,7 +12,7 @@ TESTFLAGS ?= -race -timeout 12m
 
 # Real servers the tests run against, each built once per machine from its
 # wrapper module in tools/<name> (tools/README.md). Add a name here.
-TOOLS     := rancher-metadata consul kube-apiserver
+TOOLS     := rancher-metadata consul kube-apiserver helm
 export EDGE_TOOLS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rancher-edge/tools
 
 all: build
