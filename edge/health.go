@@ -12,12 +12,18 @@ import (
 // startHealthChecks stops the previous generation's checks and starts one
 // checker per backend of every route with a health check. Verdicts land in
 // the backend, which outlives the generation.
+//
+// The previous generation's checkers are waited for before the new ones
+// start: a cancelled checker finishing its last probe would otherwise
+// write a verdict older than the new generation's first.
 func (s *Server) startHealthChecks(t *Table) {
 	if s.genCancel != nil {
 		s.genCancel()
+		s.genChecks.Wait()
 	}
 	ctx, cancel := context.WithCancel(s.bg)
 	s.genCancel = cancel
+	gen := &s.genChecks
 	for _, rt := range t.routes {
 		hc := rt.Service.HealthCheck
 		if hc == nil || hc.Path == "" {
@@ -28,20 +34,15 @@ func (s *Server) startHealthChecks(t *Table) {
 			}
 			continue
 		}
-		interval := hc.Interval
-		if interval <= 0 {
-			interval = 30 * time.Second
-		}
-		timeout := hc.Timeout
-		if timeout <= 0 {
-			timeout = 5 * time.Second
-		}
+		interval, timeout := hc.Every(), hc.Wait()
 		for _, b := range rt.backends {
 			target, err := healthURL(b, rt)
 			if err != nil {
 				continue
 			}
+			gen.Add(1)
 			s.checks.Go(func() {
+				defer gen.Done()
 				s.checkLoop(ctx, rt, b, target, interval, timeout)
 			})
 		}

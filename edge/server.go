@@ -265,6 +265,7 @@ type Server struct {
 	bg        context.Context
 	bgCancel  context.CancelFunc
 	genCancel context.CancelFunc
+	genChecks sync.WaitGroup // the current generation's checkers
 	checks    sync.WaitGroup
 
 	ready     chan struct{}

@@ -393,6 +393,22 @@ type HealthCheck struct {
 	Timeout  time.Duration     // zero means 5s
 }
 
+// Every is how often the check runs: Interval, or 30s when zero.
+func (h *HealthCheck) Every() time.Duration {
+	if h.Interval > 0 {
+		return h.Interval
+	}
+	return 30 * time.Second
+}
+
+// Wait bounds one check: Timeout, or 5s when zero.
+func (h *HealthCheck) Wait() time.Duration {
+	if h.Timeout > 0 {
+		return h.Timeout
+	}
+	return 5 * time.Second
+}
+
 // Severity grades a [Problem].
 type Severity string
 

@@ -165,13 +165,7 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		rv.Codes[strconv.Itoa(code)] = n
 	}
 	if hc := svc.HealthCheck; hc != nil {
-		iv, to := hc.Interval, hc.Timeout
-		if iv == 0 {
-			iv = 30 * time.Second
-		}
-		if to == 0 {
-			to = 5 * time.Second
-		}
+		iv, to := hc.Every(), hc.Wait()
 		rv.HealthCheck = &HealthCheckView{Path: hc.Path, Port: hc.Port, IntervalSeconds: iv.Seconds(), TimeoutSeconds: to.Seconds()}
 	}
 	bt := rt.BackendTraffic(now)
