@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/rancher-edge/edge/certs/storagetest"
+	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
 )
 
 // TestUnreachableFailsFast: with nothing listening, New returns at once,
@@ -71,14 +73,21 @@ func TestUnreachableFailsFast(t *testing.T) {
 	}
 }
 
-// TestPermissions: in a namespace where RBAC gives the edge no Role,
+// TestOnAPIServer: what the conformance suite does not cover, on one
+// real apiserver.
+func TestOnAPIServer(t *testing.T) {
+	c := startCluster(t)
+	t.Run("Permissions", func(t *testing.T) { testPermissions(t, c) })
+	t.Run("Renewal", func(t *testing.T) { testRenewal(t, c) })
+}
+
+// testPermissions: in a namespace where RBAC gives the edge no Role,
 // writing fails with an error naming the rules the edge needs, and the
 // status turns unhealthy with it; `edge check --online` (Probe) says
 // whether the edge may do what the store does: yes in its namespace with
 // deploy/kubernetes/rbac.yaml, and elsewhere a list of every missing
 // permission.
-func TestPermissions(t *testing.T) {
-	c := startCluster(t)
+func testPermissions(t *testing.T, c *kubetest.Cluster) {
 	cfg := testConfig(c, "r1", 2*time.Second)
 	cfg.Namespace = "default" // no Role there
 	s, err := New(cfg)
@@ -109,5 +118,53 @@ func TestPermissions(t *testing.T) {
 	want := "in namespace default the edge may not create secrets, update secrets, delete secrets, get leases, list leases, create leases, update leases"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Probe elsewhere = %v, want %q", err, want)
+	}
+}
+
+// testRenewal: a renewal that landed after its timeout (the Lease moved
+// on, still ours) does not lose the lock; a Lease another instance took
+// over is reported and left alone.
+func testRenewal(t *testing.T, c *kubetest.Cluster) {
+	wipe(t, c)
+	ctx := t.Context()
+	s, err := New(testConfig(c, "r1", 30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const name = "issue_cert_renew.test"
+	if err := s.Lock(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	leases := c.Admin.CoordinationV1().Leases(testNamespace)
+	touch := func(holder *string) {
+		t.Helper()
+		l, err := leases.Get(ctx, leaseName(name), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := metav1.NewMicroTime(time.Now())
+		l.Spec.RenewTime = &now
+		if holder != nil {
+			l.Spec.HolderIdentity = holder
+		}
+		if _, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch(nil) // as the late renewal would
+	if err := s.RenewLockLease(ctx, name, time.Minute); err != nil {
+		t.Errorf("RenewLockLease after a late write of its own: %v", err)
+	}
+	other := "someone-else_0000"
+	touch(&other)
+	if err := s.RenewLockLease(ctx, name, time.Minute); err == nil || !strings.Contains(err.Error(), "taken over") {
+		t.Errorf("RenewLockLease after a takeover = %v, want taken over", err)
+	}
+	if err := s.Unlock(ctx, name); err != nil {
+		t.Errorf("Unlock after a takeover = %v, want nil (nothing of ours to release)", err)
+	}
+	if l, err := leases.Get(ctx, leaseName(name), metav1.GetOptions{}); err != nil || l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != other {
+		t.Errorf("the new holder's Lease was changed: %+v, %v", l.Spec, err)
 	}
 }

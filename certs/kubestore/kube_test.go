@@ -136,12 +136,17 @@ func TestConformance(t *testing.T) {
 // a replica killed mid-order is taken over once its Lease expires.
 func TestReplicas(t *testing.T) {
 	c := startCluster(t)
+	// Longer than the conformance tests' 2 s: a lock is renewed every
+	// third of it, and under -race on two busy cores an apiserver request
+	// can stall for seconds; a lease that expires in a stall hands a held
+	// lock to another replica (a duplicate order).
+	const lockTTL = 6 * time.Second
 	t.Run("ThreeReplicasOrderEachNameOnce", func(t *testing.T) {
 		wipe(t, c)
-		storagetest.ThreeReplicasOrderEachNameOnce(t, kubeBackend(c, 4*time.Second))
+		storagetest.ThreeReplicasOrderEachNameOnce(t, kubeBackend(c, lockTTL))
 	})
 	t.Run("KilledHolderOrderCompletes", func(t *testing.T) {
 		wipe(t, c)
-		storagetest.KilledHolderOrderCompletes(t, kubeBackend(c, 4*time.Second))
+		storagetest.KilledHolderOrderCompletes(t, kubeBackend(c, lockTTL))
 	})
 }

@@ -256,23 +256,45 @@ func (s *Store) hold(name string, l *coordinationv1.Lease) {
 func (s *Store) renew(ctx context.Context, name string, h *heldLock) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	l := h.lease.DeepCopy()
-	t := metav1.NewMicroTime(time.Now())
-	l.Spec.RenewTime = &t
-	var out *coordinationv1.Lease
-	err := s.do(ctx, "renewing the lock "+name, func(ctx context.Context) error {
-		var err error
-		out, err = s.kube.CoordinationV1().Leases(s.cfg.Namespace).Update(ctx, l, metav1.UpdateOptions{})
-		return err
-	})
-	switch {
-	case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
-		return fmt.Errorf("kubestore: lock %q was taken over by another instance after its lease expired", name)
-	case err != nil:
-		return err
+	leases := s.kube.CoordinationV1().Leases(s.cfg.Namespace)
+	for attempt := 0; ; attempt++ {
+		l := h.lease.DeepCopy()
+		t := metav1.NewMicroTime(time.Now())
+		l.Spec.RenewTime = &t
+		var out *coordinationv1.Lease
+		err := s.do(ctx, "renewing the lock "+name, func(ctx context.Context) error {
+			var err error
+			out, err = leases.Update(ctx, l, metav1.UpdateOptions{})
+			return err
+		})
+		switch {
+		case err == nil:
+			h.lease = out
+			return nil
+		case apierrors.IsConflict(err) && attempt == 0:
+			// An earlier renewal may have landed after its timeout,
+			// moving the resourceVersion: read again and, if the Lease is
+			// still ours, renew that.
+			var fresh *coordinationv1.Lease
+			gerr := s.do(ctx, "renewing the lock "+name, func(ctx context.Context) error {
+				var err error
+				fresh, err = leases.Get(ctx, l.Name, metav1.GetOptions{})
+				return err
+			})
+			if gerr == nil && fresh.Spec.HolderIdentity != nil && *fresh.Spec.HolderIdentity == s.id {
+				h.lease = fresh
+				continue
+			}
+			if gerr != nil && !apierrors.IsNotFound(gerr) {
+				return gerr
+			}
+			return fmt.Errorf("kubestore: lock %q was taken over by another instance after its lease expired", name)
+		case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
+			return fmt.Errorf("kubestore: lock %q was taken over by another instance after its lease expired", name)
+		default:
+			return err
+		}
 	}
-	h.lease = out
-	return nil
 }
 
 // Unlock releases the lock name: its Lease is emptied (holder cleared,
