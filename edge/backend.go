@@ -3,7 +3,6 @@ package edge
 import (
 	"net/url"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -196,13 +195,12 @@ func (b *backend) setHealthy(ok bool, now time.Time) bool {
 }
 
 // registry keeps the state of each route across generations, by route
-// name: its counters and its backends. Only compiles touch it, under the
-// server's compile lock.
+// name: its counters and its backends. Only compiles touch it, and they
+// hold the server's compile lock (Server.mu): it needs no lock of its own.
 type registry struct {
 	pools   *upPools       // set by New; every backend gets its address's pool
 	passive *passivePolicy // set by New; nil when passive health is off
-	mu      sync.Mutex
-	gen     uint64 // the compile in progress, or the last one
+	gen     uint64         // the compile in progress, or the last one
 	routes  map[string]*routeState
 }
 
@@ -229,15 +227,11 @@ const indexFrom = 16
 // begin starts the compile of generation gen: retain keeps only what the
 // compile names from here on.
 func (r *registry) begin(gen uint64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.gen = gen
 }
 
 // route returns the state of the route named name, creating it.
 func (r *registry) route(name string) *routeState {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	rs, ok := r.routes[name]
 	if !ok {
 		if r.routes == nil {
@@ -266,8 +260,6 @@ func (r *registry) route(name string) *routeState {
 // and health carry over. pending are the backends the compile has already
 // given this route, so a URL listed twice is one backend.
 func (r *registry) backend(rs *routeState, pending []*backend, rawURL string, weight int, now time.Time) (*backend, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if b := rs.find(pending, rawURL); b != nil {
 		b.weight.Store(int32(weight))
 		return b, nil
@@ -317,8 +309,6 @@ func (rs *routeState) find(pending []*backend, rawURL string) *backend {
 // commit records the backends a compile gave the route. Two services with
 // one name (which providers prevent) share the route's state and add up.
 func (r *registry) commit(rs *routeState, backends []*backend) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if rs.backends == nil {
 		rs.backends = backends
 		return
@@ -329,8 +319,6 @@ func (r *registry) commit(rs *routeState, backends []*backend) {
 // retain ends a compile: it drops the state of every route the compile
 // did not name, and the upstream pools no backend uses any more.
 func (r *registry) retain() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	live := make(map[*hostPool]struct{})
 	for name, rs := range r.routes {
 		if rs.gen != r.gen {

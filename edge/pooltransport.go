@@ -17,7 +17,7 @@ import (
 // synchronously, without http.Transport's read and write loops and the
 // channel hand-offs between them, which cost a third of an HTTP/2
 // request's CPU. A request body is sent whole before the response is
-// read, as on the fast path.
+// read, as on the HTTP/1.1 fast path (the HTTP/2 one is full duplex).
 type poolTransport struct {
 	pools  *upPools
 	header time.Duration // ResponseHeaderTimeout; 0 means none

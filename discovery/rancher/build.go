@@ -2,7 +2,6 @@ package rancher
 
 import (
 	"github.com/rancher-edge/edge/discovery/cattle"
-	"github.com/rancher-edge/edge/route"
 )
 
 // The API's collections are read into the world both Rancher providers
@@ -21,6 +20,3 @@ func (c Config) settings() settings {
 }
 
 func prepare(r raw, s settings) prepared { return cattle.Prepare(r, s) }
-
-// build turns one read into a snapshot; Built is left for the caller.
-func build(r raw, s settings) (route.Snapshot, []route.Problem) { return cattle.Build(r, s) }

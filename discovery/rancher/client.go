@@ -24,10 +24,6 @@ type lister interface {
 	SubscribeURL() string
 }
 
-// stackServiceLabel is the container label naming its "<stack>/<service>";
-// Cattle copies it from the service, and Traefik joins on it.
-const stackServiceLabel = "io.rancher.stack_service.name"
-
 // goRancher is a [lister] over github.com/rancher/go-rancher/v2.
 type goRancher struct {
 	c         *rancher.RancherClient

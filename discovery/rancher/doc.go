@@ -16,9 +16,12 @@
 // everything the routes are built from, changed.
 //
 // Changes arrive through the …/subscribe?eventNames=resource.change
-// websocket: a relevant event triggers a debounced re-read, so a scale-up
-// or a container turning unhealthy reaches the routing table in a fraction
-// of a second instead of Traefik's 15 s poll. The provider also polls every
+// websocket. Each event carries the changed resource's full current state:
+// the provider patches it into the last world it read and rebuilds after a
+// short debounce, without reading the API again, so a scale-up or a
+// container turning unhealthy reaches the routing table in a fraction of a
+// second instead of Traefik's 15 s poll; an event it cannot decode triggers
+// a full re-read. The provider also polls every
 // Config.Refresh, as a safety net while the socket is up and as the only
 // source of changes while it is not.
 //

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rancher-edge/edge/discovery/cattle"
 	"github.com/rancher-edge/edge/discovery/rancher/ranchertest"
 	"github.com/rancher-edge/edge/route"
 )
@@ -182,3 +183,7 @@ func noSecret(t *testing.T, secret string, texts ...string) {
 		}
 	}
 }
+
+// build turns one read into a snapshot, as a full read does; Built is
+// left for the caller.
+func build(r raw, s settings) (route.Snapshot, []route.Problem) { return cattle.Build(r, s) }
