@@ -515,6 +515,10 @@ func regexpQuote(s string) string {
 // auth applies auth-type: basic needs the users of auth-secret; any other
 // type would leave the path open, so the path is skipped instead.
 func (b *builder) auth(source route.Source, prov map[string]string, ls map[string]string) bool {
+	if prov[labels.AnnotationLegacyPrefix+"auth-url"] != "" {
+		b.problem(source, route.Error, "skipped: annotation %sauth-url (forward authentication) is not supported; the path is not served without the protection it asks for", labels.AnnotationLegacyPrefix)
+		return false
+	}
 	typ := prov[labels.AnnotationLegacyPrefix+"auth-type"]
 	if typ == "" {
 		return true
@@ -523,7 +527,7 @@ func (b *builder) auth(source route.Source, prov map[string]string, ls map[strin
 		b.problem(source, route.Error, "skipped: auth-type %q is not supported (only basic); the path is not served without the protection it asks for", typ)
 		return false
 	}
-	b.problem(source, route.Error, "skipped: auth-type basic needs auth-secret, which this edge cannot read yet (it watches only kubernetes.io/tls Secrets); the path is not served unprotected")
+	b.problem(source, route.Error, "skipped: auth-type basic needs auth-secret, which this edge cannot read yet (it watches only kubernetes.io/tls Secrets); the path is not served without the protection it asks for")
 	return false
 }
 

@@ -290,7 +290,6 @@ func TestAnnotations(t *testing.T) {
 		"traefik.ingress.kubernetes.io/affinity":             "true",
 		"traefik.ingress.kubernetes.io/rewrite-target":       "/v2",
 		"traefik.ingress.kubernetes.io/service-weights":      "web: 10%",
-		"ingress.kubernetes.io/auth-url":                     "http://auth",
 		"traefik.ingress.kubernetes.io/load-balancer-method": "drr",
 	}
 	snap := run(t, defaultSettings(), objs(ourClass(false), i, web("shop", "web", "10.0.0.1"))...)
@@ -302,7 +301,7 @@ func TestAnnotations(t *testing.T) {
 	if !strings.Contains(s.Rule, "ReplacePathRegex:^/api(.*) /v2$1") {
 		t.Errorf("rule %q has no rewrite", s.Rule)
 	}
-	for _, want := range []string{"traefik.ingress.kubernetes.io/service-weights is not supported", "ingress.kubernetes.io/auth-url is not supported"} {
+	for _, want := range []string{"traefik.ingress.kubernetes.io/service-weights is not supported"} {
 		if !hasProblem(snap, "kubernetes:shop/i", route.Warning, want) {
 			t.Errorf("missing warning %q:%s", want, problemList(snap))
 		}
@@ -314,11 +313,17 @@ func TestAnnotations(t *testing.T) {
 		!hasProblem(snap, "kubernetes:shop/i", route.Warning, "annotation traefik.ingress.kubernetes.io/priority \"high\" is not a number") {
 		t.Errorf("bad priority: %v%s", snap.Services, problemList(snap))
 	}
-	// auth-type basic cannot be honoured: never served open.
-	i.Annotations = map[string]string{"ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "users"}
-	snap = run(t, defaultSettings(), objs(ourClass(false), i, web("shop", "web", "10.0.0.1"))...)
-	if len(snap.Services) != 0 {
-		t.Errorf("auth-type basic served without authentication")
+	// Authentication the edge cannot honour is never served open.
+	for _, ann := range []map[string]string{
+		{"ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "users"},
+		{"ingress.kubernetes.io/auth-url": "http://auth.test/check"},
+		{"traefik.ingress.kubernetes.io/auth-url": "http://auth.test/check"},
+	} {
+		i.Annotations = ann
+		snap = run(t, defaultSettings(), objs(ourClass(false), i, web("shop", "web", "10.0.0.1"))...)
+		if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "not served without the protection") {
+			t.Errorf("%v: served without authentication:%s", ann, problemList(snap))
+		}
 	}
 }
 
