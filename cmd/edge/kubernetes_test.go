@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -271,6 +273,30 @@ func TestKubernetesIngress(t *testing.T) {
 		must(t, err)
 		if len(other.Status.LoadBalancer.Ingress) != 0 {
 			t.Errorf("status written on another controller's Ingress: %+v", other.Status.LoadBalancer.Ingress)
+		}
+	})
+
+	t.Run("basic auth from auth-secret", func(t *testing.T) {
+		sum := sha1.Sum([]byte("s3cret"))
+		users := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "users"},
+			Data: map[string][]byte{"auth": []byte("alice:{SHA}" + base64.StdEncoding.EncodeToString(sum[:]) + "\n")}}
+		must(t, create(ctx, c.Admin.CoreV1().Secrets("shop"), users))
+		private := kubeIngress("private", kubernetes.DefaultClass, "private.test", kubePath(networkingv1.PathTypePrefix, "/", "api", 8080))
+		private.Annotations = map[string]string{"ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "users"}
+		must(t, create(ctx, c.Admin.NetworkingV1().Ingresses("shop"), private))
+		waitFor(t, 15*time.Second, func() error {
+			if code := status(t, client, url("http", "private.test", "/")); code != http.StatusUnauthorized {
+				return fmt.Errorf("without credentials: %d, want 401", code)
+			}
+			return nil
+		})
+		req, _ := http.NewRequest("GET", url("http", "private.test", "/"), nil)
+		req.SetBasicAuth("alice", "s3cret")
+		resp, err := client.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("X-Backend") != "b4" {
+			t.Errorf("with credentials: %d from %q", resp.StatusCode, resp.Header.Get("X-Backend"))
 		}
 	})
 

@@ -38,6 +38,9 @@ type world struct {
 	// Slices are the EndpointSlices of each Service, by namespace/name.
 	Slices  map[string][]*discoveryv1.EndpointSlice
 	Secrets map[string]*corev1.Secret // kubernetes.io/tls only, by namespace/name
+	// AuthSecrets are the Secrets auth-secret annotations name, read one
+	// by one (never listed), by namespace/name.
+	AuthSecrets map[string]*corev1.Secret
 }
 
 // settings are the parts of Config that shape a snapshot.
@@ -382,7 +385,7 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 		ls["traefik.frontend.redirect.regex"] = `^(https?://[^/]+)/$`
 		ls["traefik.frontend.redirect.replacement"] = "$1" + root
 	}
-	if !b.auth(source, prov, ls) {
+	if !b.auth(ing, source, prov, ls) {
 		return
 	}
 	name := ing.Namespace + "/" + ing.Name + "/" + seg
@@ -514,7 +517,7 @@ func regexpQuote(s string) string {
 
 // auth applies auth-type: basic needs the users of auth-secret; any other
 // type would leave the path open, so the path is skipped instead.
-func (b *builder) auth(source route.Source, prov map[string]string, ls map[string]string) bool {
+func (b *builder) auth(ing *networkingv1.Ingress, source route.Source, prov map[string]string, ls map[string]string) bool {
 	if prov[labels.AnnotationLegacyPrefix+"auth-url"] != "" {
 		b.problem(source, route.Error, "skipped: annotation %sauth-url (forward authentication) is not supported; the path is not served without the protection it asks for", labels.AnnotationLegacyPrefix)
 		return false
@@ -527,8 +530,45 @@ func (b *builder) auth(source route.Source, prov map[string]string, ls map[strin
 		b.problem(source, route.Error, "skipped: auth-type %q is not supported (only basic); the path is not served without the protection it asks for", typ)
 		return false
 	}
-	b.problem(source, route.Error, "skipped: auth-type basic needs auth-secret, which this edge cannot read yet (it watches only kubernetes.io/tls Secrets); the path is not served without the protection it asks for")
-	return false
+	name := prov[labels.AnnotationLegacyPrefix+"auth-secret"]
+	if name == "" {
+		b.problem(source, route.Error, "skipped: auth-type basic needs an auth-secret annotation; the path is not served without the protection it asks for")
+		return false
+	}
+	key := ing.Namespace + "/" + name
+	sec := b.w.AuthSecrets[key]
+	if sec == nil {
+		b.problem(source, route.Error, "skipped: auth-secret %s not found or not readable; the path is not served without the protection it asks for", key)
+		return false
+	}
+	var users []string
+	for line := range strings.SplitSeq(string(sec.Data["auth"]), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			users = append(users, line)
+		}
+	}
+	if len(users) == 0 {
+		b.problem(source, route.Error, "skipped: auth-secret %s has no htpasswd lines under the key auth; the path is not served without the protection it asks for", key)
+		return false
+	}
+	ls["traefik.frontend.auth.basic.users"] = strings.Join(users, ",")
+	return true
+}
+
+// authSecretNames lists the auth-secret Secrets (namespace/name) of the
+// Ingresses that ask for basic authentication.
+func authSecretNames(ings []*networkingv1.Ingress) []string {
+	var out []string
+	for _, ing := range ings {
+		_, prov, _ := labels.FromAnnotations(ing.Annotations)
+		if prov[labels.AnnotationLegacyPrefix+"auth-type"] == "basic" {
+			if name := prov[labels.AnnotationLegacyPrefix+"auth-secret"]; name != "" {
+				out = append(out, ing.Namespace+"/"+name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // annotationNames rewrites the Traefik label names in a message into the

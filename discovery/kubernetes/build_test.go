@@ -315,7 +315,8 @@ func TestAnnotations(t *testing.T) {
 	}
 	// Authentication the edge cannot honour is never served open.
 	for _, ann := range []map[string]string{
-		{"ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "users"},
+		{"ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "missing"},
+		{"ingress.kubernetes.io/auth-type": "digest", "ingress.kubernetes.io/auth-secret": "users"},
 		{"ingress.kubernetes.io/auth-url": "http://auth.test/check"},
 		{"traefik.ingress.kubernetes.io/auth-url": "http://auth.test/check"},
 	} {
@@ -324,6 +325,29 @@ func TestAnnotations(t *testing.T) {
 		if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "not served without the protection") {
 			t.Errorf("%v: served without authentication:%s", ann, problemList(snap))
 		}
+	}
+}
+
+func TestBasicAuthFromSecret(t *testing.T) {
+	i := ing("shop", "i", 0, "a.example.com", p(prefix, "/", "web", 80))
+	i.Annotations = map[string]string{"traefik.ingress.kubernetes.io/auth-type": "basic", "ingress.kubernetes.io/auth-secret": "users"}
+	w := newWorld(objs(ourClass(false), i, web("shop", "web", "10.0.0.1"))...)
+	if got := authSecretNames(w.Ingresses); !slices.Equal(got, []string{"shop/users"}) {
+		t.Fatalf("auth secrets to read: %q", got)
+	}
+	w.AuthSecrets = map[string]*corev1.Secret{"shop/users": {Data: map[string][]byte{"auth": []byte("alice:{SHA}abc=\n\nbob:$apr1$x$y\n")}}}
+	snap, _ := build(w, defaultSettings(), &checker{})
+	s := service(t, snap, "shop/i/a.example.com/")
+	if s.Auth == nil || !slices.Equal(s.Auth.Users, []string{"alice:{SHA}abc=", "bob:$apr1$x$y"}) {
+		t.Errorf("auth %+v%s", s.Auth, problemList(snap))
+	}
+	if strings.Contains(problemList(snap), "{SHA}") {
+		t.Errorf("a problem quotes the users")
+	}
+	w.AuthSecrets["shop/users"].Data["auth"] = []byte("\n")
+	snap, _ = build(w, defaultSettings(), &checker{})
+	if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "has no htpasswd lines") {
+		t.Errorf("an empty auth-secret served the path open:%s", problemList(snap))
 	}
 }
 

@@ -226,7 +226,9 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	var lastFP uint64
 	logged := map[string]bool{}
 	rebuild := func() {
-		snap, n := build(c.world(), p.set, chk)
+		w := c.world()
+		w.AuthSecrets = p.authSecrets(ctx, cs, w)
+		snap, n := build(w, p.set, chk)
 		if snap.Fingerprint == lastFP {
 			p.synced(n, nil, -1)
 			return
@@ -246,6 +248,10 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	// auth-secret Secrets are read, not watched: a periodic rebuild picks
+	// up their changes (and publishes only if the routes changed).
+	refresh := time.NewTicker(30 * time.Second)
+	defer refresh.Stop()
 	pending := false
 	for {
 		select {
@@ -259,8 +265,40 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		case <-timer.C:
 			pending = false
 			rebuild()
+		case <-refresh.C:
+			rebuild()
 		}
 	}
+}
+
+// authSecrets reads the Secrets that served Ingresses name in
+// auth-secret, one Get each: the edge never lists or caches every Secret.
+// One that cannot be read is left out, and build skips its paths.
+func (p *Provider) authSecrets(ctx context.Context, cs k8s.Interface, w world) map[string]*corev1.Secret {
+	b := &builder{w: &w, s: p.set}
+	var ours []*networkingv1.Ingress
+	for _, ing := range w.Ingresses {
+		if b.ours(ing) {
+			ours = append(ours, ing)
+		}
+	}
+	names := authSecretNames(ours)
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]*corev1.Secret, len(names))
+	for _, key := range names {
+		ns, name, _ := strings.Cut(key, "/")
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		sec, err := cs.CoreV1().Secrets(ns).Get(gctx, name, metav1.GetOptions{})
+		cancel()
+		if err != nil {
+			p.log.Warn("reading an auth-secret", "secret", key, "err", err)
+			continue
+		}
+		out[key] = sec
+	}
+	return out
 }
 
 // logProblems logs each problem once while it lasts.
