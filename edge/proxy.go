@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,11 @@ var (
 type upstream struct {
 	plain  *http.Transport
 	secure *http.Transport
+	// plainUp and secureUp carry upgrades (WebSocket): after a 101 the
+	// connection is a tunnel whose silences are not a backend's late
+	// answer, so their head wait is http.Transport's own timer rather
+	// than headerConn.
+	plainUp, secureUp *http.Transport
 
 	cfg Config
 	mu  sync.Mutex
@@ -31,25 +37,68 @@ type upstream struct {
 }
 
 func newUpstream(cfg Config) *upstream {
-	mk := func() *http.Transport {
+	mk := func(upgrades bool) *http.Transport {
 		d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+		header := cfg.ResponseHeaderTimeout
+		dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &headerConn{Conn: c, timeout: header}, nil
+		}
+		// The wait for a response head is bounded by headerConn rather
+		// than ResponseHeaderTimeout, whose timer costs four allocations
+		// a request; upgrades keep the timer (see plainUp).
+		var headerTimeout time.Duration
+		if upgrades {
+			dial, headerTimeout = d.DialContext, header
+		}
 		return &http.Transport{
 			Proxy:                 nil, // backends are never reached through an HTTP proxy
-			DialContext:           d.DialContext,
+			DialContext:           dial,
+			ResponseHeaderTimeout: headerTimeout,
 			MaxIdleConns:          0,
 			MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
-			ResponseHeaderTimeout: cfg.ResponseHeaderTimeout,
 			// Compression is the client's business: pass Accept-Encoding
 			// through untouched.
 			DisableCompression: true,
 		}
 	}
-	u := &upstream{plain: mk(), secure: mk(), cfg: cfg}
+	u := &upstream{plain: mk(false), secure: mk(false), plainUp: mk(true), secureUp: mk(true), cfg: cfg}
 	u.secure.TLSClientConfig = cfg.BackendTLS
+	u.secureUp.TLSClientConfig = cfg.BackendTLS
 	return u
+}
+
+// headerConn bounds the wait for a backend's answer on a connection of
+// the net/http design's transports: a write (a request going out) arms a
+// read deadline of timeout, and the first bytes read (the answer) disarm
+// it, so a response body or an idle pooled connection is not limited. The
+// deadline moves in the runtime's timer, without allocating, where
+// http.Transport's ResponseHeaderTimeout makes a timer per request.
+type headerConn struct {
+	net.Conn
+	timeout time.Duration
+	waiting atomic.Bool
+}
+
+func (c *headerConn) Write(p []byte) (int, error) {
+	if c.waiting.CompareAndSwap(false, true) {
+		c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *headerConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && c.waiting.CompareAndSwap(true, false) {
+		c.Conn.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // withHeaderTimeout returns the transports that wait d for a response
@@ -74,8 +123,9 @@ func (u *upstream) withHeaderTimeout(d time.Duration) *upstream {
 }
 
 func (u *upstream) close() {
-	u.plain.CloseIdleConnections()
-	u.secure.CloseIdleConnections()
+	for _, t := range [...]*http.Transport{u.plain, u.secure, u.plainUp, u.secureUp} {
+		t.CloseIdleConnections()
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for _, p := range u.byHeader {
@@ -155,8 +205,14 @@ func (t *routeTransport) send(out *http.Request, b *backend) (*http.Response, er
 	if t.pool != nil {
 		return t.pool.roundTrip(out, b)
 	}
-	if b.scheme == "https" {
+	up := len(out.Header["Upgrade"]) > 0
+	switch {
+	case b.scheme == "https" && up:
+		return t.up.secureUp.RoundTrip(out)
+	case b.scheme == "https":
 		return t.up.secure.RoundTrip(out)
+	case up:
+		return t.up.plainUp.RoundTrip(out)
 	}
 	return t.up.plain.RoundTrip(out)
 }
