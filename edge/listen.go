@@ -116,6 +116,10 @@ func (s *Server) Run(ctx context.Context) error {
 		"grace", s.cfg.ShutdownTimeout, "requests_in_flight", s.inFlight(), "connections", conns)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	// The drainers close what is left once cut is called, which is after
+	// the grace period ended and what it cut off was counted.
+	cutCtx, cut := context.WithCancel(context.Background())
+	defer cut()
 	for _, f := range fast {
 		f.ln.Close() // stop accepting; the loop returns
 		f.conns.shutdown()
@@ -123,13 +127,13 @@ func (s *Server) Run(ctx context.Context) error {
 	var drain sync.WaitGroup
 	for _, srv := range servers {
 		drain.Go(func() {
-			if err := srv.Shutdown(sctx); err != nil {
+			if err := srv.Shutdown(cutCtx); err != nil {
 				srv.Close()
 			}
 		})
 	}
 	for _, f := range fast {
-		drain.Go(func() { f.conns.wait(sctx) })
+		drain.Go(func() { f.conns.wait(cutCtx) })
 	}
 	drained := make(chan struct{})
 	go func() {
@@ -139,9 +143,8 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case <-drained:
 	case <-sctx.Done():
-		// Counted as the grace period ends, while the connections are
-		// being closed.
 		left := s.inFlight()
+		cut()
 		<-drained
 		s.log.Warn("drain ended by the grace period (TRAEFIK_TIMEOUT_GRACE); connections closed",
 			"took", time.Since(drainStart).Round(time.Millisecond), "requests_cut_off", left)
