@@ -18,48 +18,46 @@ import (
 // sent them; a streaming response keeps arriving flush by flush.
 func TestCompression(t *testing.T) {
 	big := strings.Repeat(`{"name":"edge","ok":true},`, 200)
-	release := make(chan struct{})
-	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/big":
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("ETag", `"v1"`)
-			io.WriteString(w, big)
-		case "/big-length":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Content-Length", fmt.Sprint(len(big)))
-			io.WriteString(w, big)
-		case "/small":
-			w.Header().Set("Content-Type", "application/json")
-			io.WriteString(w, `{"ok":true}`)
-		case "/encoded":
-			w.Header().Set("Content-Type", "text/plain")
-			w.Header().Set("Content-Encoding", "br")
-			io.WriteString(w, big)
-		case "/image":
-			w.Header().Set("Content-Type", "image/png")
-			io.WriteString(w, big)
-		case "/stream":
-			w.Header().Set("Content-Type", "text/event-stream")
-			io.WriteString(w, "data: first\n\n")
-			w.(http.Flusher).Flush()
-			select {
-			case <-release:
-			case <-r.Context().Done():
-			}
-			io.WriteString(w, "data: second\n\n")
-		}
-	}))
-	t.Cleanup(b.Close)
-	t.Cleanup(func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	})
 	inModes(t, func(t *testing.T, mode func(*Config)) {
+		// Each design has its own backend: the modes run in parallel, and a
+		// stream one releases must not be one the other is waiting on.
+		release := make(chan struct{})
+		gone := make(chan struct{}, 2) // a stream whose client left
+		b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/big":
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("ETag", `"v1"`)
+				io.WriteString(w, big)
+			case "/big-length":
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+				io.WriteString(w, big)
+			case "/small":
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"ok":true}`)
+			case "/encoded":
+				w.Header().Set("Content-Type", "text/plain")
+				w.Header().Set("Content-Encoding", "br")
+				io.WriteString(w, big)
+			case "/image":
+				w.Header().Set("Content-Type", "image/png")
+				io.WriteString(w, big)
+			case "/stream":
+				w.Header().Set("Content-Type", "text/event-stream")
+				io.WriteString(w, "data: first\n\n")
+				w.(http.Flusher).Flush()
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					gone <- struct{}{}
+				}
+				io.WriteString(w, "data: second\n\n")
+			}
+		}))
+		t.Cleanup(b.Close)
 		te := startEdge(t, mode, func(c *Config) { c.CompressHTTPS = true })
+		t.Cleanup(func() { close(release) }) // before the edge's shutdown waits for the streams
 		te.srv.Update(snapshot(svc("app", "Host:app.test.local", b.URL)))
 		c := te.client(false)
 		for _, tc := range []struct {
@@ -101,37 +99,54 @@ func TestCompression(t *testing.T) {
 			}
 		}
 
-		// Streaming: the first event arrives while the backend still
-		// holds the second.
-		req, _ := http.NewRequest(http.MethodGet, hostURL(te, "app.test.local", "/stream"), nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.Header.Get("Content-Encoding") != "gzip" {
-			t.Fatalf("stream not compressed: %v", resp.Header)
-		}
-		got := make(chan string, 1)
-		go func() {
-			zr, err := gzip.NewReader(resp.Body)
-			if err != nil {
-				got <- err.Error()
-				return
+		// Streaming, over HTTP/1.1 and HTTP/2: the first event arrives
+		// while the backend still holds the second.
+		for _, h2 := range []bool{false, true} {
+			streamsCompressed(t, te.client(h2), hostURL(te, "app.test.local", "/stream"), h2)
+			// The client has gone: the backend's exchange is cut, not
+			// held until the backend ends the stream.
+			select {
+			case <-gone:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("HTTP/2 %v: the backend never saw the client go", h2)
 			}
-			line, _ := bufio.NewReader(zr).ReadString('\n')
-			got <- line
-		}()
-		select {
-		case line := <-got:
-			if line != "data: first\n" {
-				t.Errorf("first event %q", line)
-			}
-		case <-time.After(5 * time.Second):
-			t.Error("the first event did not arrive while the stream was open")
 		}
 	})
+}
+
+func streamsCompressed(t *testing.T, c *http.Client, url string, h2 bool) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if (resp.ProtoMajor == 2) != h2 {
+		t.Fatalf("protocol %s, want HTTP/2 %v", resp.Proto, h2)
+	}
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("%s stream not compressed: %v", resp.Proto, resp.Header)
+	}
+	got := make(chan string, 1)
+	go func() {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		line, _ := bufio.NewReader(zr).ReadString('\n')
+		got <- line
+	}()
+	select {
+	case line := <-got:
+		if line != "data: first\n" {
+			t.Errorf("%s: first event %q", resp.Proto, line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s: the first event did not arrive while the stream was open", resp.Proto)
+	}
 }
 
 // TestCompressionPerEntryPoint: the HTTP entry point compresses only with

@@ -97,7 +97,13 @@ func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (*http.Respo
 			t.release(uc, resp.Close)
 			return resp, nil
 		}
-		resp.Body = &pooledBody{ReadCloser: resp.Body, t: t, uc: uc, close: resp.Close}
+		pb := &pooledBody{ReadCloser: resp.Body, t: t, uc: uc, close: resp.Close}
+		// The client may go while the body streams (a reset stream, a
+		// closed connection): cut the backend read then, as the head's
+		// wait is cut, or the exchange is held until the backend ends.
+		conn := uc.conn
+		pb.stop = context.AfterFunc(out.Context(), func() { conn.SetDeadline(time.Unix(1, 0)) })
+		resp.Body = pb
 		return resp, nil
 	}
 }
@@ -118,6 +124,7 @@ type pooledBody struct {
 	t     *poolTransport
 	uc    *upConn
 	close bool
+	stop  func() bool // stops watching the client's context
 }
 
 func (b *pooledBody) Read(p []byte) (int, error) {
@@ -126,9 +133,13 @@ func (b *pooledBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	if errors.Is(err, io.EOF) {
+		if !b.stop() {
+			b.close = true // the client went as the body ended: the deadline is set
+		}
 		b.t.release(b.uc, b.close)
 		b.uc = nil
 	} else if err != nil {
+		b.stop()
 		b.uc.conn.Close()
 		b.uc = nil
 	}
@@ -137,6 +148,7 @@ func (b *pooledBody) Read(p []byte) (int, error) {
 
 func (b *pooledBody) Close() error {
 	if b.uc != nil {
+		b.stop()
 		b.uc.conn.Close()
 		b.uc = nil
 	}
