@@ -3,7 +3,6 @@ package etcdstore
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/url"
 	"strconv"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rancher-edge/edge/certs/storagetest"
+	"github.com/rancher-edge/edge/internal/testtools"
 )
 
 // testEtcd is a real single-member etcd server inside the test process,
@@ -90,15 +90,7 @@ func (te *testEtcd) Stop() {
 	}
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return testtools.Port(t) }
 
 // testLogger is the shared suite's: it discards unless
 // EDGE_STORAGE_TEST_LOG is set.

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,9 +34,9 @@ func checkWith(ctx context.Context, e env, w io.Writer, online bool) error {
 		return fmt.Errorf("configuration:\n%w", indent(err))
 	}
 	var errs []error
-	fmt.Fprintf(w, "listeners: http :%d", cfg.HTTPPort)
+	fmt.Fprintf(w, "listeners: http %s", net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.HTTPPort)))
 	if cfg.HTTPSEnable {
-		fmt.Fprintf(w, " (redirects to https, %d), https :%d\n", cfg.RedirectCode, cfg.HTTPSPort)
+		fmt.Fprintf(w, " (redirects to https, %d), https %s\n", cfg.RedirectCode, net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.HTTPSPort)))
 	} else {
 		fmt.Fprintln(w, " (serves routes; HTTPS off)")
 	}

@@ -19,6 +19,7 @@ import (
 // config is everything the edge reads at start, resolved and validated.
 // It is built once by loadConfig and not changed afterwards.
 type config struct {
+	Bind            string // the HTTP and HTTPS listeners' address; "" is every interface
 	HTTPPort        int
 	HTTPSPort       int
 	HTTPSPublicPort int // for redirects; TRAEFIK_HTTPS_PUBLIC_PORT, else HTTPSPort
@@ -157,6 +158,7 @@ func splitList(s string) []string {
 func loadConfig(e env) (config, error) {
 	var p problems
 	var c config
+	c.Bind = loadBind(e, &p)
 	c.HTTPPort = e.intSetting("TRAEFIK_HTTP_PORT", &p, 1, 65535)
 	c.HTTPSPort = e.intSetting("TRAEFIK_HTTPS_PORT", &p, 1, 65535)
 	c.HTTPSPublicPort = publicHTTPSPort(e, c.HTTPSPort, &p)
@@ -357,6 +359,21 @@ func loadEtcd(e env, r secrets.Resolver, raw string, p *problems) *etcdstore.Con
 	}
 	p.addErr(ec.Validate())
 	return &ec
+}
+
+// loadBind reads TRAEFIK_BIND: an IP address, brackets around IPv6 allowed.
+// A host name is refused: it could resolve to several addresses, or to
+// others after a restart.
+func loadBind(e env, p *problems) string {
+	v := strings.Trim(strings.TrimSpace(e.get("TRAEFIK_BIND")), "[]")
+	if v == "" {
+		return ""
+	}
+	if _, err := netip.ParseAddr(v); err != nil {
+		p.add("TRAEFIK_BIND: %q is not an IP address (empty means every interface)", v)
+		return ""
+	}
+	return v
 }
 
 func loadAdmin(e env, r secrets.Resolver, p *problems) adminSettings {

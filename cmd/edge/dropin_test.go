@@ -138,6 +138,7 @@ func TestCheckReportsWhatServeRefuses(t *testing.T) {
 		{"half an rfc2136 pair", acmeEnv(map[string]string{"TRAEFIK_ACME_DNS_PROVIDER": "rfc2136", "RFC2136_NAMESERVER": "127.0.0.1:53", "RFC2136_TSIG_KEY": "edge"}), "RFC2136_TSIG_KEY and RFC2136_TSIG_SECRET go together"},
 		{"cloudflare global key", acmeEnv(map[string]string{"TRAEFIK_ACME_DNS_PROVIDER": "cloudflare", "CF_API_KEY": "k"}), "global API keys are not supported"},
 		{"admin bind without users", map[string]string{"TRAEFIK_ADMIN_BIND": "0.0.0.0", "TRAEFIK_ADMIN_PORT": strconv.Itoa(freePort(t))}, "without a password"},
+		{"bind to a name", map[string]string{"TRAEFIK_BIND": "localhost"}, `TRAEFIK_BIND: "localhost" is not an IP address`},
 	}
 	all := map[string]string{}
 	for _, tc := range cases {
@@ -152,7 +153,7 @@ func TestCheckReportsWhatServeRefuses(t *testing.T) {
 			}
 		})
 		// One DNS provider at a time, and users make a public bind legal.
-		if tc.name != "missing injected secret key" && tc.name != "half an rfc2136 pair" && tc.name != "cloudflare global key" && tc.name != "admin bind without users" {
+		if tc.name != "missing injected secret key" && tc.name != "half an rfc2136 pair" && tc.name != "cloudflare global key" && tc.name != "admin bind without users" && tc.name != "bind to a name" {
 			for k, v := range tc.env {
 				all[k] = v
 			}
@@ -295,7 +296,7 @@ func TestListenersLoggedOnceBound(t *testing.T) {
 		if msg == "dashboard listening" && rec["address"] != "127.0.0.1:"+strconv.Itoa(adminPort) {
 			t.Errorf("dashboard address %v", rec["address"])
 		}
-		if msg == "edge serving" && rec["http"] != "[::]:"+env["TRAEFIK_HTTP_PORT"] {
+		if msg == "edge serving" && rec["http"] != "127.0.0.1:"+env["TRAEFIK_HTTP_PORT"] {
 			t.Errorf("http listener %v", rec["http"])
 		}
 	}
@@ -346,7 +347,7 @@ func TestCommunityNames(t *testing.T) {
 		}
 	})
 	t.Run("unknown and ignored are warned", func(t *testing.T) {
-		environ := []string{"TRAEFIK_HTTPS_ENABLE=false", "TRAEFIK_ADMIN_PORT=0", "TRAEFIK_HTTP_PORT=" + strconv.Itoa(freePort(t)),
+		environ := []string{"TRAEFIK_HTTPS_ENABLE=false", "TRAEFIK_ADMIN_PORT=0", "TRAEFIK_BIND=127.0.0.1", "TRAEFIK_HTTP_PORT=" + strconv.Itoa(freePort(t)),
 			"TRAEFIK_HTTP_PROT=8080", "TRAEFIK_USAGE_ENABLE=true", "PATH=/bin",
 			// What Docker links and Kubernetes inject for a service called traefik.
 			"TRAEFIK_PORT=tcp://10.43.0.7:80", "TRAEFIK_PORT_80_TCP_ADDR=10.43.0.7", "TRAEFIK_SERVICE_HOST=10.43.0.7", "TRAEFIK_SERVICE_PORT_HTTP=80"}

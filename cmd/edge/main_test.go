@@ -19,10 +19,23 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/certs"
+	"github.com/rancher-edge/edge/internal/testtools"
 )
 
+// mapEnv is an environment of m's settings for run. Tests bind loopback
+// only: the listeners and the dashboard default to 127.0.0.1 unless m says
+// otherwise.
 func mapEnv(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok {
+			return v
+		}
+		switch k {
+		case "TRAEFIK_BIND", "TRAEFIK_ADMIN_BIND":
+			return "127.0.0.1"
+		}
+		return ""
+	}
 }
 
 func TestVersion(t *testing.T) {
@@ -141,15 +154,7 @@ func TestCheckFailsOnBadRoute(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return testtools.Port(t) }
 
 // TestServeEndToEnd runs the whole program as a user would configure it:
 // the certificate as a PEM value in the rawmind0 variable, a second pair

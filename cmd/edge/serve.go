@@ -115,7 +115,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 	p.admin = admin
 
 	ecfg := edge.Config{
-		HTTPAddr:     ":" + strconv.Itoa(cfg.HTTPPort),
+		HTTPAddr:     net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.HTTPPort)),
 		HTTPPort:     cfg.HTTPPort,
 		HTTPSPort:    cfg.HTTPSPublicPort,
 		TLS:          tlsConf,
@@ -133,7 +133,7 @@ func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) 
 	}
 	cfg.Limits.apply(&ecfg, logger)
 	if cfg.HTTPSEnable {
-		ecfg.HTTPSAddr = ":" + strconv.Itoa(cfg.HTTPSPort)
+		ecfg.HTTPSAddr = net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.HTTPSPort))
 	}
 	if cfg.AccessLog != "" {
 		ecfg.AccessLog = accessLog

@@ -22,6 +22,7 @@ type setting struct {
 var settings = []setting{
 	{"TRAEFIK_HTTP_PORT", "http-port", "80", "plain HTTP port (redirects to HTTPS, answers ACME HTTP-01)"},
 	{"TRAEFIK_HTTPS_PORT", "https-port", "443", "HTTPS port"},
+	{"TRAEFIK_BIND", "bind", "", "IP address the HTTP and HTTPS listeners bind to; empty: every interface"},
 	{"TRAEFIK_HTTPS_ENABLE", "https-enable", "true", "true/only: serve HTTPS and redirect HTTP; false: serve routes on HTTP without redirect"},
 	{"TRAEFIK_REDIRECT_CODE", "redirect-code", "302", "status of the HTTP to HTTPS redirect: 301, 302, 307 or 308"},
 	{"TRAEFIK_SECRETS_DIR", "secrets-dir", "/run/secrets", "directory where bare secret aliases are looked up"},

@@ -6,7 +6,6 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rancher-edge/edge/internal/testtools"
 )
 
 // The image's user, as deploy/image/passwd and Containerfile set it.
@@ -325,15 +326,7 @@ func checkLowPort(t *testing.T, b *buildah, ctr string) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return testtools.Port(t) }
 
 // buildah runs buildah on vfs storage of its own under dir, removed with
 // every container and image when the test ends.

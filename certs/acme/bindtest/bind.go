@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/rancher-edge/edge/internal/testtools"
 )
 
 // Server is a running named.
@@ -186,24 +187,8 @@ func (s *Server) TXT(t testing.TB, name string) []string {
 // applied or refused.
 func (s *Server) Log() string { return s.log.String() }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 20 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("bindtest: %v", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", ln.Addr().String())
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port
-		}
-	}
-	t.Fatal("bindtest: no loopback port free for both UDP and TCP")
-	return 0
-}
+// freePort is a loopback port free for both UDP and TCP.
+func freePort(t testing.TB) int { return testtools.Port(t) }
 
 type syncBuffer struct {
 	mu sync.Mutex

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -295,27 +294,9 @@ func (a *Agent) do(method, path string, in, out any) error {
 // freePorts returns n ports free for both TCP and UDP on 127.0.0.1 (Serf
 // uses both).
 func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var out []int
-	var held []io.Closer
-	defer func() {
-		for _, c := range held {
-			c.Close()
-		}
-	}()
-	for len(out) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		held = append(held, l)
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		if err != nil {
-			continue // taken for UDP: try another
-		}
-		held = append(held, u)
-		out = append(out, port)
+	out := make([]int, n)
+	for i := range out {
+		out[i] = testtools.Port(t)
 	}
 	return out
 }
