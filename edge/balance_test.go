@@ -1,10 +1,13 @@
 package edge
 
 import (
+	"bufio"
 	"math"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,6 +189,94 @@ func TestDialErrorRetriedOnAnotherBackend(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: the dead backend's dial error was not retried", resp.StatusCode)
+			}
+		}
+	})
+}
+
+// resettingBackend reads each request head and resets the connection
+// without answering, as a backend going down does; it counts the
+// connections it took.
+func resettingBackend(t *testing.T) (string, *atomic.Int32) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var n atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			go func() {
+				br := bufio.NewReader(c)
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil || len(line) <= 2 {
+						break
+					}
+				}
+				c.(*net.TCPConn).SetLinger(0)
+				c.Close()
+			}()
+		}
+	}()
+	return "http://" + l.Addr().String(), &n
+}
+
+// An idempotent request whose fresh backend connection is reset before
+// any answer is sent once more, to another backend; a request with a
+// body is not (the backend may have acted on it): 502.
+func TestResetConnectionRetriedOnAnotherBackend(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		reset, accepted := resettingBackend(t)
+		live := newBackend(t, "live")
+		// Passive health off: the resetting backend stays in rotation.
+		te := startEdge(t, mode, func(c *Config) { c.MaxFails = -1 })
+		te.srv.Update(snapshot(svc("app", "Host:app.test.local", reset, live.URL)))
+		for _, h2 := range []bool{false, true} {
+			c := te.client(h2)
+			for i := range 10 {
+				resp, body := get(t, c, hostURL(te, "app.test.local", "/"))
+				if resp.StatusCode != 200 {
+					t.Fatalf("HTTP/2 %v, GET %d: status %d: the reset was not retried", h2, i, resp.StatusCode)
+				}
+				if got := decodeEcho(t, body).Name; got != "live" {
+					t.Fatalf("GET %d answered by %q", i, got)
+				}
+			}
+			if accepted.Load() == 0 {
+				t.Fatal("the resetting backend was never tried")
+			}
+			failed := 0
+			for range 10 {
+				req, _ := http.NewRequest(http.MethodPost, hostURL(te, "app.test.local", "/"), strings.NewReader("payload"))
+				resp, err := c.Do(req)
+				if err != nil && h2 && strings.Contains(err.Error(), "NO_ERROR") {
+					// The 502 came while the client still sent the body,
+					// so the edge asked it to stop (RFC 9113 §8.1), and
+					// Go's client may report that instead of the answer.
+					failed++
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case http.StatusOK:
+				case http.StatusBadGateway:
+					failed++
+				default:
+					t.Fatalf("POST: status %d", resp.StatusCode)
+				}
+			}
+			if failed == 0 {
+				t.Errorf("HTTP/2 %v: no POST reached the resetting backend, or one was sent twice", h2)
 			}
 		}
 	})

@@ -36,7 +36,10 @@ type h1conn struct {
 	head     reqHead
 	resp     respHead
 	raw      []byte   // the current request head, canonicalised
-	bodyRead bool     // the current request's body has been (partly) read
+	readBody bool     // the current request's body has been (partly) read
+	rt       *Route   // the route of the exchange in progress
+	upc      *upConn  // its backend connection, once a response head is read
+	consume  int      // the bytes of upc's buffer that head occupies
 	linger   bool     // the client may still be sending: see lingerClose
 	scratch  []byte   // a response head too big for the upstream buffer
 	vals     []string // backing for the header map's value slices
@@ -324,15 +327,12 @@ func (c *h1conn) serve(rt *Route, start time.Time) bool {
 		c.s.served(r, nil, http.StatusNotFound, int64(len(statusBodies[http.StatusNotFound])), start)
 		return keep
 	}
-	rt.stats.inflight.Add(1)
-	c.s.trust.scrub(r)
 	var code int
 	var size int64
 	keep := false
-	switch {
-	case rt.maxBody > 0 && c.head.length > rt.maxBody:
+	switch code = c.s.admit(rt, r); {
+	case code != 0:
 		// Refused before a backend is involved; the body is not read.
-		code = http.StatusRequestEntityTooLarge
 		size = int64(len(statusBodies[code]))
 		keep = c.reply(code, false)
 	case rt.rule.Modify(r):

@@ -3,105 +3,69 @@ package edge
 import (
 	"bufio"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// One fast-path exchange with a backend: the policies (balancing, dial
-// retry, stickiness, accounting, error statuses) are the ones the net/http
-// design uses; only the wire work is done here.
+// The HTTP/1.1 fast path's side of the exchange engine (engine.go): the
+// engine decides which backend, whether to retry and what a failure
+// answers; h1conn writes the request and relays the response.
 
 // exchange proxies the current request to a backend of rt and relays the
 // answer. It returns the status and body size for the counters, and
 // whether the client connection may carry another request.
 func (c *h1conn) exchange(rt *Route) (code int, size int64, keep bool) {
-	r := &c.req
-	var sticky, tried *backend
-	if rt.cookieName != "" {
-		sticky = rt.stickyBackend(r)
+	c.rt, c.readBody = rt, false
+	b, retried, err := exchange(rt, &c.req, c)
+	c.rt = nil // an idle connection keeps no table generation alive
+	if err == nil {
+		uc, consume := c.upc, c.consume
+		c.upc = nil
+		return c.respond(rt, b, uc, consume, retried)
 	}
-	for attempt := 0; ; attempt++ {
-		b := rt.pickBackend(sticky, tried)
-		sticky = nil
-		if b == nil {
-			return c.failed(noBackendError(tried != nil))
-		}
-		b.start()
-		uc, consume, err := c.roundTrip(rt, b)
-		if err == nil {
-			return c.respond(rt, b, uc, consume, tried != nil)
-		}
-		var ce clientError
-		if errors.As(err, &ce) {
-			// The client's fault: the backend is not charged, and its
-			// connection was closed (roundTrip), which frees it.
-			b.finished()
-			code := clientStatus(err)
-			if code == statusClientClosed {
-				return code, 0, false
-			}
-			c.reply(code, false)
-			return code, int64(len(statusBodies[code])), false
-		}
-		b.failed()
-		if rt.retryDial(attempt, err, c.bodyRead) {
-			tried = b
-			continue
-		}
-		return c.failed(err)
+	code = c.s.exchangeStatus(&c.req, err)
+	if code == statusClientClosed {
+		return code, 0, false
 	}
+	// After the client's failure its connection cannot be trusted to
+	// be in step: it is closed.
+	var ce clientError
+	keep = c.reply(code, !errors.As(err, &ce))
+	return code, int64(len(statusBodies[code])), keep
 }
 
-// failed answers a request no backend answered.
-func (c *h1conn) failed(err error) (int, int64, bool) {
-	code := c.s.failureStatus(&c.req, err)
-	return code, int64(len(statusBodies[code])), c.reply(code, true)
-}
-
-// roundTrip sends the request on a connection to b and reads the response
-// head. A kept-alive connection the backend had closed is replaced by a
-// fresh one when the request can be replayed: it has no body, and its
-// method is idempotent (as net/http's transport decides).
-func (c *h1conn) roundTrip(rt *Route, b *backend) (*upConn, int, error) {
-	c.bodyRead = false
-	for fresh := false; ; fresh = true {
-		uc, err := c.s.pools.get(c.s.bg, b.pool, fresh)
-		if err != nil {
-			return nil, 0, err
-		}
-		c.track.up.Store(uc) // cleared by serve
-		err = c.send(uc, rt, b)
-		var consume int
-		if err == nil {
-			consume, err = c.readResponse(uc, rt.headerTimeout)
-		}
-		if err == nil {
-			return uc, consume, nil
-		}
+// attempt is the exchanger's: it sends the request on a connection to b
+// and reads the response head, leaving the connection in c.upc.
+func (c *h1conn) attempt(b *backend, fresh bool) (bool, error) {
+	uc, err := c.s.pools.get(c.s.bg, b.pool, fresh)
+	if err != nil {
+		return false, err
+	}
+	c.track.up.Store(uc) // cleared by serve
+	err = c.send(uc, c.rt, b)
+	if err == nil {
+		c.consume, err = c.readResponse(uc, c.rt.headerTimeout)
+	}
+	if err != nil {
 		uc.conn.Close()
-		var ce clientError
-		if fresh || !uc.reused || c.bodyRead || !replayable(c.head.method) || !connLost(err) || errors.As(err, &ce) {
-			return nil, 0, err
-		}
+		return uc.reused, err
 	}
+	c.upc = uc
+	return uc.reused, nil
 }
 
-func replayable(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return false
-}
+func (c *h1conn) status() int { return c.resp.status }
 
-// connLost reports an error that means the backend closed the connection.
-func connLost(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+func (c *h1conn) bodyRead() bool { return c.readBody }
+
+func (c *h1conn) clientFault(err error) error {
+	var ce clientError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return nil
 }
 
 // send writes the request head and streams the body to the backend.
@@ -111,10 +75,10 @@ func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 	var d relayed
 	switch {
 	case h.chunked:
-		c.bodyRead = true
+		c.readBody = true
 		d = c.s.relayChunked(w, c.br, true, nil, rt.maxBody)
 	case h.length > 0:
-		c.bodyRead = true
+		c.readBody = true
 		d = c.s.relay(w, c.br, h.length)
 	}
 	if d.rerr != nil {
@@ -281,7 +245,6 @@ func (c *h1conn) readResponse(uc *upConn, timeout time.Duration) (int, error) {
 func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried bool) (code int, size int64, keep bool) {
 	h := &c.resp
 	code = h.status
-	b.responded(code)
 	noBody := c.head.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
 	chunkedOut := h.chunked && c.head.minor == 1
 	untilClose := !noBody && !h.chunked && h.length < 0

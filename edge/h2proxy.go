@@ -13,21 +13,23 @@ import (
 )
 
 // An HTTP/2 stream proxied to an HTTP/1.1 backend over the fast path's
-// pools: the policies are the HTTP/1.1 loop's (h1proxy.go); the request
-// head is written from the stream's fields and the response head becomes
-// a HEADERS frame, its body DATA frames, its trailers a final HEADERS.
+// pools, as the HTTP/1.1 fast path's side of the exchange engine
+// (engine.go) is: the request head is written from the stream's fields and
+// the response head becomes a HEADERS frame, its body DATA frames, its
+// trailers a final HEADERS.
 
 // serve proxies one request on a route without middlewares.
 func (st *h2stream) serve(rt *Route, start time.Time) {
 	s := st.c.s
 	r := &st.req
-	rt.stats.inflight.Add(1)
-	s.trust.scrub(r)
 	var code int
 	var size int64
-	if rt.rule.Modify(r) {
+	switch code = s.admit(rt, r); {
+	case code != 0:
+		size = st.reply(code)
+	case rt.rule.Modify(r):
 		code, size = st.exchange(rt)
-	} else {
+	default:
 		code = http.StatusNotFound
 		size = st.reply(code)
 	}
@@ -43,52 +45,71 @@ func (st *h2stream) exchange(rt *Route) (int, int64) {
 	if rt.maxBody > 0 && length > rt.maxBody {
 		return http.StatusRequestEntityTooLarge, st.reply(http.StatusRequestEntityTooLarge)
 	}
-	var sticky, tried *backend
-	if rt.cookieName != "" {
-		sticky = rt.stickyBackend(&st.req)
+	st.rt, st.length = rt, length
+	b, retried, err := exchange(rt, &st.req, st)
+	st.rt = nil
+	if err == nil {
+		uc, consume := st.upc, st.consume
+		st.upc = nil
+		return st.respond(rt, b, uc, consume, retried)
 	}
-	for attempt := 0; ; attempt++ {
-		b := rt.pickBackend(sticky, tried)
-		sticky = nil
-		if b == nil {
-			return st.failed(noBackendError(tried != nil))
-		}
-		b.start()
-		uc, consume, bodyRead, err := st.roundTrip(rt, b, length)
-		if err == nil {
-			return st.respond(rt, b, uc, consume, tried != nil)
-		}
-		var ce clientError
-		if errors.As(err, &ce) || st.isReset() || st.bodyError() != nil {
-			// The client reset the stream, broke its body or let it
-			// stall: the backend did nothing wrong (its connection
-			// was closed, which frees it).
-			b.finished()
-			code := statusClientClosed
-			switch be := st.bodyError(); {
-			case st.isReset():
-			case be != nil:
-				code = clientStatus(be)
-			default:
-				code = clientStatus(err)
-			}
-			if code == statusClientClosed {
-				return code, 0
-			}
-			return code, st.reply(code)
-		}
-		b.failed()
-		if rt.retryDial(attempt, err, bodyRead) {
-			tried = b
-			continue
-		}
-		return st.failed(err)
+	code := st.c.s.exchangeStatus(&st.req, err)
+	if code == statusClientClosed {
+		return code, 0
 	}
+	return code, st.reply(code)
 }
 
-func (st *h2stream) failed(err error) (int, int64) {
-	code := st.c.s.failureStatus(&st.req, err)
-	return code, st.reply(code)
+// attempt is the exchanger's: it sends the request on a connection to b
+// and reads the response head, leaving the connection in st.upc.
+func (st *h2stream) attempt(b *backend, fresh bool) (bool, error) {
+	s := st.c.s
+	if st.isReset() {
+		return false, clientError{errStreamReset}
+	}
+	uc, err := s.pools.get(s.bg, b.pool, fresh)
+	if err != nil {
+		return false, err
+	}
+	if !st.attach(uc) {
+		st.detach()
+		s.pools.put(uc) // untouched: still good for another request
+		return false, clientError{errStreamReset}
+	}
+	read, err := st.send(uc, st.rt, b, st.length)
+	st.readBody = st.readBody || read
+	var consume int
+	if err == nil {
+		consume, err = st.readResponse(uc, st.rt.headerTimeout)
+	}
+	if err != nil {
+		st.endBody(uc)
+		st.detach()
+		uc.conn.Close()
+		return uc.reused, err
+	}
+	st.upc, st.consume = uc, consume
+	return uc.reused, nil
+}
+
+func (st *h2stream) status() int { return st.resp.status }
+
+func (st *h2stream) bodyRead() bool { return st.readBody }
+
+// clientFault is the exchanger's: a reset stream, a body that broke,
+// stalled or grew too large, or a client error on the way.
+func (st *h2stream) clientFault(err error) error {
+	if st.isReset() {
+		return clientError{errStreamReset}
+	}
+	if be := st.bodyError(); be != nil {
+		return clientError{be}
+	}
+	var ce clientError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return nil
 }
 
 func (st *h2stream) isReset() bool {
@@ -110,41 +131,6 @@ func (st *h2stream) detach() {
 	st.c.mu.Lock()
 	st.up = nil
 	st.c.mu.Unlock()
-}
-
-// roundTrip sends the request to b and reads the response head, replaying
-// it once on a fresh connection when a kept-alive one turns out closed
-// and nothing of the body was read (as the HTTP/1.1 loop does).
-func (st *h2stream) roundTrip(rt *Route, b *backend, length int64) (uc *upConn, consume int, bodyRead bool, err error) {
-	s := st.c.s
-	for fresh := false; ; fresh = true {
-		if st.isReset() {
-			return nil, 0, bodyRead, clientError{errStreamReset}
-		}
-		uc, err = s.pools.get(s.bg, b.pool, fresh)
-		if err != nil {
-			return nil, 0, bodyRead, err
-		}
-		if !st.attach(uc) {
-			st.detach()
-			s.pools.put(uc) // untouched: still good for another request
-			return nil, 0, bodyRead, clientError{errStreamReset}
-		}
-		bodyRead, err = st.send(uc, rt, b, length)
-		if err == nil {
-			consume, err = st.readResponse(uc, rt.headerTimeout)
-		}
-		if err == nil {
-			return uc, consume, bodyRead, nil
-		}
-		st.endBody(uc)
-		st.detach()
-		uc.conn.Close()
-		var ce clientError
-		if fresh || !uc.reused || bodyRead || !replayable(st.method) || !connLost(err) || errors.As(err, &ce) || st.isReset() {
-			return nil, 0, bodyRead, err
-		}
-	}
 }
 
 // h2HopRequestField reports the fields writeRequestHead writes itself or
@@ -196,7 +182,9 @@ func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyR
 			err = w.Flush()
 		}
 		var ce clientError
-		if errors.As(err, &ce) {
+		// io.ErrClosedPipe is endBody cutting the body short after the
+		// exchange failed or ended: not the client's doing.
+		if errors.As(err, &ce) && !errors.Is(ce.err, io.ErrClosedPipe) {
 			st.c.mu.Lock()
 			st.bodyFailedLocked(ce.err)
 			st.c.mu.Unlock()
@@ -306,7 +294,6 @@ func (st *h2stream) readResponse(uc *upConn, timeout time.Duration) (int, error)
 func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retried bool) (code int, size int64) {
 	s, c, h := st.c.s, st.c, &st.resp
 	code = h.status
-	b.responded(code)
 	noBody := st.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
 	untilClose := !noBody && !h.chunked && h.length < 0
 	st.hf = append(st.hf[:0], hpack.HeaderField{Name: ":status", Value: statusText3(code)})

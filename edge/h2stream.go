@@ -63,6 +63,13 @@ type h2stream struct {
 	dw      dataWriter
 	bw      *bufio.Writer
 	sending chan error // the request body's goroutine, while it runs
+
+	// the exchange in progress (engine.go)
+	rt       *Route
+	length   int64   // the request body's, as bodyLength decided; -1 chunked
+	readBody bool    // some of the body was consumed: no replay, no retry
+	upc      *upConn // the backend connection, once a response head is read
+	consume  int     // the bytes of upc's buffer that head occupies
 }
 
 // onHeaders opens a stream for a request, or ends one with trailers.

@@ -114,18 +114,16 @@ func (s *Server) routes(entry uint8) http.Handler {
 			plainError(rec, http.StatusNotFound)
 			return
 		}
-		rt.stats.inflight.Add(1)
+		if code := s.admit(rt, r); code != 0 {
+			plainError(rec, code)
+			return
+		}
 		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
-			if rt.maxBody > 0 && r.ContentLength > rt.maxBody {
-				plainError(rec, http.StatusRequestEntityTooLarge)
-				return
-			}
 			// A body may take long but not stall (ReadTimeout), nor
 			// grow beyond the limit; its errors are the client's
 			// (routeTransport).
 			r.Body = &watchedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: s.cfg.ReadTimeout, limit: rt.maxBody}
 		}
-		s.trust.scrub(r)
 		rt.handler.ServeHTTP(rec, r)
 	})
 }

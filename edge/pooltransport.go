@@ -23,26 +23,6 @@ type poolTransport struct {
 	header time.Duration // ResponseHeaderTimeout; 0 means none
 }
 
-// roundTrip sends out on a connection to b's address. out.Host is the Host
-// header to send; out.URL.Host is b's.
-func (t *poolTransport) roundTrip(out *http.Request, b *backend) (*http.Response, error) {
-	replay := (out.Body == nil || out.Body == http.NoBody) && replayable(out.Method)
-	for fresh := false; ; fresh = true {
-		uc, err := t.pools.get(out.Context(), b.pool, fresh)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := t.exchange(uc, out)
-		if err == nil {
-			return resp, nil
-		}
-		uc.conn.Close()
-		if fresh || !uc.reused || !replay || !connLost(err) {
-			return nil, err
-		}
-	}
-}
-
 // exchange writes out on uc and reads the response head. A client that
 // goes away meanwhile (an HTTP/2 stream reset) ends the wait.
 func (t *poolTransport) exchange(uc *upConn, out *http.Request) (*http.Response, error) {

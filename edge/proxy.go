@@ -12,10 +12,7 @@ import (
 	"time"
 )
 
-var (
-	errNoBackend    = errors.New("no healthy backend")
-	errBadServerURL = errors.New("server URL must be http:// or https:// with a host")
-)
+var errBadServerURL = errors.New("server URL must be http:// or https:// with a host")
 
 // upstream holds the connection pools shared by every route and every
 // generation, so a table swap never reconnects the backends.
@@ -133,18 +130,30 @@ func (u *upstream) close() {
 	}
 }
 
-// routeTransport picks a backend for each outgoing request, and retries on
-// another backend when the first could not be connected to: no byte of the
-// request has left the edge then, so the retry is safe for any method.
+// routeTransport is the net/http design's side of the exchange engine
+// (engine.go): the engine picks the backends and decides retries, the
+// transport sends each attempt — over the fast path's pools when it is on,
+// else over http.Transport.
 type routeTransport struct {
 	rt   *Route
 	up   *upstream
 	pool *poolTransport // with the fast path on: used instead of up
 }
 
+// nhExchange is one request's state on the net/http side of the engine.
+// Exchanges are pooled: handing the engine a pointer to a stack value
+// would make it escape, one allocation a request.
+type nhExchange struct {
+	t    *routeTransport
+	out  *http.Request
+	body *watchedBody
+	resp *http.Response
+}
+
+var nhExchanges = sync.Pool{New: func() any { return new(nhExchange) }}
+
 func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	rt := t.rt
-	var tried *backend
 	// The body's read errors are the client's, and a retry needs to
 	// know whether any was read. routes() watched it already unless a
 	// middleware replaced it. Its Close is a no-op, so a transport that
@@ -155,103 +164,79 @@ func (t *routeTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		body = &watchedBody{ReadCloser: out.Body}
 		out.Body = body
 	}
-	var sticky *backend
-	if rt.Service.LoadBalancer.Sticky {
-		sticky = rt.stickyBackend(out)
+	x := nhExchanges.Get().(*nhExchange)
+	*x = nhExchange{t: t, out: out, body: body}
+	b, retried, err := exchange(rt, out, x)
+	resp := x.resp
+	*x = nhExchange{}
+	nhExchanges.Put(x)
+	if err != nil {
+		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		b := rt.pickBackend(sticky, tried)
-		sticky = nil
-		if b == nil {
-			return nil, noBackendError(tried != nil)
-		}
-		out.URL.Scheme = b.scheme
-		out.URL.Host = b.host
-		b.start()
-		resp, err := t.send(out, b)
-		if err != nil {
-			if body != nil && body.err != nil {
-				// The client's body failed, not the backend.
-				b.finished()
-				return nil, clientError{body.err}
-			}
-			if out.Context().Err() != nil {
-				// The client left (an HTTP/2 reset): not the backend's
-				// failure, and nobody to retry for.
-				b.finished()
-				return nil, err
-			}
-			b.failed()
-			if rt.retryDial(attempt, err, body != nil && body.read) {
-				tried = b
-				continue
-			}
-			return nil, err
-		}
-		b.responded(resp.StatusCode)
-		if c := rt.setCookie(out, b, tried != nil); c != "" {
-			resp.Header.Add("Set-Cookie", c)
-		}
-		if resp.Body == nil || resp.Body == http.NoBody {
-			b.finished()
-		} else {
-			resp.Body = &doneBody{ReadCloser: resp.Body, b: b}
-		}
-		return resp, nil
+	if c := rt.setCookie(out, b, retried); c != "" {
+		resp.Header.Add("Set-Cookie", c)
 	}
+	if resp.Body == nil || resp.Body == http.NoBody {
+		b.finished()
+	} else {
+		resp.Body = &doneBody{ReadCloser: resp.Body, b: b}
+	}
+	return resp, nil
 }
 
-func (t *routeTransport) send(out *http.Request, b *backend) (*http.Response, error) {
-	if t.pool != nil {
-		return t.pool.roundTrip(out, b)
+func (x *nhExchange) attempt(b *backend, fresh bool) (bool, error) {
+	out := x.out
+	out.URL.Scheme = b.scheme
+	out.URL.Host = b.host
+	x.resp = nil
+	if p := x.t.pool; p != nil {
+		uc, err := p.pools.get(out.Context(), b.pool, fresh)
+		if err != nil {
+			return false, err
+		}
+		resp, err := p.exchange(uc, out)
+		if err != nil {
+			uc.conn.Close()
+			return uc.reused, err
+		}
+		x.resp = resp
+		return uc.reused, nil
 	}
+	// http.Transport replays on a stale idle connection itself.
+	resp, err := x.t.up.roundTrip(out, b)
+	x.resp = resp
+	return false, err
+}
+
+func (x *nhExchange) status() int { return x.resp.StatusCode }
+
+func (x *nhExchange) bodyRead() bool { return x.body != nil && x.body.read }
+
+func (x *nhExchange) clientFault(err error) error {
+	switch {
+	case x.body != nil && x.body.err != nil:
+		return clientError{x.body.err}
+	case x.out.Context().Err() != nil:
+		// The client left (an HTTP/2 reset, a closed connection):
+		// nobody to retry for.
+		return clientError{context.Canceled}
+	}
+	return nil
+}
+
+// roundTrip sends out to b over the transport its scheme and an upgrade
+// need.
+func (u *upstream) roundTrip(out *http.Request, b *backend) (*http.Response, error) {
 	up := len(out.Header["Upgrade"]) > 0
 	switch {
 	case b.scheme == "https" && up:
-		return t.up.secureUp.RoundTrip(out)
+		return u.secureUp.RoundTrip(out)
 	case b.scheme == "https":
-		return t.up.secure.RoundTrip(out)
+		return u.secure.RoundTrip(out)
 	case up:
-		return t.up.plainUp.RoundTrip(out)
+		return u.plainUp.RoundTrip(out)
 	}
-	return t.up.plain.RoundTrip(out)
-}
-
-// pickBackend is the balancing policy of both proxy designs: the backend
-// the sticky cookie names while it is available, else the balancer's pick
-// other than tried (the backend whose dial just failed).
-func (rt *Route) pickBackend(sticky, tried *backend) *backend {
-	if sticky != nil && sticky != tried && sticky.available() {
-		return sticky
-	}
-	return rt.balancer.pick(tried)
-}
-
-// noBackendError is the error when pickBackend found nothing: after a
-// failed attempt it still means 503, but the log says why.
-func noBackendError(retried bool) error {
-	if retried {
-		return errAllFailed{errNoBackend}
-	}
-	return errNoBackend
-}
-
-// retryDial reports whether a failed attempt may be repeated on another
-// backend: only a connection that could not be made, so no byte of the
-// request (and none of its body) has left the edge, and only once.
-func (rt *Route) retryDial(attempt int, err error, bodyRead bool) bool {
-	return attempt == 0 && isDialError(err) && !bodyRead && len(rt.backends) > 1
-}
-
-// errAllFailed marks a request whose every attempt failed to connect.
-// It unwraps to errNoBackend, so the answer is 503.
-type errAllFailed struct{ error }
-
-func (e errAllFailed) Unwrap() error { return e.error }
-
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	return u.plain.RoundTrip(out)
 }
 
 // doneBody ends the backend's in-flight count when the response body is
@@ -310,41 +295,13 @@ func (s *Server) routeTransport(rt *Route) *routeTransport {
 
 // proxyError turns a failed round trip into the answer the client sees.
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	code := 0
-	var ce clientError
-	switch {
-	case errors.As(err, &ce):
-		// Before the context: a body that timed out also ends it.
-		code = clientStatus(err)
-	case r.Context().Err() != nil:
-		code = statusClientClosed
-	default:
-		code = s.failureStatus(r, err)
-	}
+	code := s.exchangeStatus(r, err)
 	if code == statusClientClosed {
 		// Nobody to answer; the counters and the log say 499.
 		recordStatus(w, code)
 		return
 	}
 	plainError(w, code)
-}
-
-// failureStatus maps a failed exchange to its status for both proxy
-// designs — 503 when no backend can take the request, 504 on a timeout,
-// 502 otherwise — and logs what deserves it. Bodies never name a backend.
-func (s *Server) failureStatus(r *http.Request, err error) int {
-	code := http.StatusBadGateway
-	var ne net.Error
-	switch {
-	case errors.Is(err, errNoBackend):
-		code = http.StatusServiceUnavailable
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		code = http.StatusGatewayTimeout
-	}
-	if code != http.StatusServiceUnavailable {
-		s.log.Warn("proxy error", "host", r.Host, "path", r.URL.Path, "status", code, "err", err)
-	}
-	return code
 }
 
 // plainError writes a small plain-text error page.

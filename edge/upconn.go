@@ -127,7 +127,7 @@ func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool) (*upConn, er
 func (u *upPools) dial(ctx context.Context, p *hostPool) (*upConn, error) {
 	conn, err := u.dialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
-		return nil, err // a *net.OpError with Op "dial": retryDial knows it
+		return nil, err // a *net.OpError with Op "dial": Route.retry knows it
 	}
 	if p.secure {
 		cfg := &tls.Config{}
