@@ -3,6 +3,7 @@ package edge
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -77,6 +78,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		}
 		rt.order = i
 		t.plain = t.plain || rt.entry&entryPlain != 0
+		t.redirectCodes = t.redirectCodes || (rt.Service.TLS != nil && rt.Service.TLS.RedirectCode != 0)
 		if hosts := rt.rule.Hosts(); hosts != nil {
 			for _, h := range hosts {
 				t.hosts[h] = append(t.hosts[h], rt)
@@ -145,6 +147,13 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	}
 	if svc.TLS != nil && svc.TLS.PlainHTTP {
 		rt.entry |= entryPlain
+	}
+	if svc.TLS != nil {
+		switch svc.TLS.RedirectCode {
+		case 0, http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		default:
+			return nil, fmt.Errorf("HTTPS redirect code %d is not one of 301, 302, 307, 308", svc.TLS.RedirectCode)
+		}
 	}
 
 	rs := s.registry.route(svc.Source.Provider + "/" + svc.Name)

@@ -105,6 +105,9 @@ func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b
 	if rt.Service.PassHostHeader && r.Host != "" {
 		host = r.Host
 	}
+	if rt.Service.UpstreamHost != "" {
+		host = rt.Service.UpstreamHost
+	}
 	w.WriteString(method)
 	w.WriteByte(' ')
 	w.WriteString(target)

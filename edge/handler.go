@@ -26,17 +26,25 @@ func (s *Server) HTTPHandler() http.Handler {
 		}
 		// Only tables with such routes cost a lookup here. A table swapped
 		// between this lookup and plain's answers 404 at worst.
-		if t := s.table.Load(); t.plain && t.lookup(r, canonicalHost(r.Host), entryPlain) != nil {
+		t := s.table.Load()
+		if t.plain && t.lookup(r, canonicalHost(r.Host), entryPlain) != nil {
 			plain.ServeHTTP(w, r)
 			return
 		}
-		s.redirect(w, r)
+		code := s.cfg.RedirectCode
+		if t.redirectCodes {
+			if rt := t.lookup(r, canonicalHost(r.Host), entryHTTPS); rt != nil && rt.Service.TLS != nil && rt.Service.TLS.RedirectCode != 0 {
+				code = rt.Service.TLS.RedirectCode
+			}
+		}
+		s.redirect(w, r, code)
 	})
 }
 
-// redirect sends the client to the same host, path and query over HTTPS.
+// redirect sends the client to the same host, path and query over HTTPS
+// with code.
 // The port is named only when HTTPS is not on 443.
-func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, code int) {
 	host := stripPort(r.Host)
 	if host == "" {
 		plainError(w, http.StatusBadRequest)
@@ -60,7 +68,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", b.String())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(s.cfg.RedirectCode)
+	w.WriteHeader(code)
 }
 
 // routes is the request path: one atomic load, a lookup, the route's

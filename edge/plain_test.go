@@ -49,3 +49,32 @@ func TestRouteTLSPolicy(t *testing.T) {
 		t.Errorf("plain host offered to ACME")
 	}
 }
+
+// TestRouteRedirectCode: a route with its own HTTPS redirect code (an
+// Ingress of class nginx: 308) is redirected with it; the others keep the
+// edge's code, and a code outside 301/302/307/308 skips the route.
+func TestRouteRedirectCode(t *testing.T) {
+	b := newBackend(t, "b")
+	te := startEdge(t, func(c *Config) { c.HTTPSPort = 443 })
+	nginx := svc("nginx", "Host:nginx.test.local", b.URL)
+	nginx.TLS = &route.TLS{RedirectCode: http.StatusPermanentRedirect}
+	plain := svc("other", "Host:other.test.local", b.URL)
+	bad := svc("bad", "Host:bad.test.local", b.URL)
+	bad.TLS = &route.TLS{RedirectCode: 200}
+	te.srv.Update(snapshot(nginx, plain, bad))
+
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for host, want := range map[string]int{"nginx.test.local": 308, "other.test.local": 302} {
+		resp, _ := get(t, c, te.httpURL+"/p?q=1", "Host", host)
+		if loc := resp.Header.Get("Location"); resp.StatusCode != want || loc != "https://"+host+"/p?q=1" {
+			t.Errorf("%s: %d Location %q, want %d to https://%s/p?q=1", host, resp.StatusCode, loc, want, host)
+		}
+	}
+	found := false
+	for _, p := range te.srv.Table().Problems() {
+		found = found || strings.Contains(p.Message, "redirect code 200")
+	}
+	if !found {
+		t.Errorf("a bad redirect code is not reported: %v", te.srv.Table().Problems())
+	}
+}

@@ -265,14 +265,17 @@ func (d *doneBody) Write(p []byte) (int, error) {
 
 // newReverseProxy builds the proxy for one route.
 func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
-	pass := rt.Service.PassHostHeader
+	pass, vhost := rt.Service.PassHostHeader, rt.Service.UpstreamHost
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme = "http" // replaced by the transport
 			pr.Out.URL.Host = "backend"
-			if pass {
+			switch {
+			case vhost != "":
+				pr.Out.Host = vhost
+			case pass:
 				pr.Out.Host = pr.In.Host
-			} else {
+			default:
 				pr.Out.Host = ""
 			}
 			forwarded(pr.In, pr.In.TLS != nil, s.ports, mapSink(pr.Out.Header))

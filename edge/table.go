@@ -42,6 +42,10 @@ type Table struct {
 	// plain is set when some route has entryPlain: only then does the
 	// plain HTTP listener look at the table before redirecting.
 	plain bool
+	// redirectCodes is set when some route has its own redirect code
+	// (route.TLS.RedirectCode): only then does a redirect look up the
+	// route it redirects to.
+	redirectCodes bool
 }
 
 // Route is one compiled frontend: its rule, its backends and the handler

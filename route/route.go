@@ -155,6 +155,11 @@ type Service struct {
 	// TRAEFIK_MAX_BODY_SIZE.
 	MaxRequestBodyBytes int64
 
+	// UpstreamHost, when set, is the Host header sent to the backend in
+	// place of the client's or the backend's address (ingress-nginx's
+	// upstream-vhost).
+	UpstreamHost string
+
 	// Servers are the healthy, running backends. An empty list means the
 	// route exists but answers 503.
 	Servers []Server
@@ -176,6 +181,12 @@ type TLS struct {
 	// Ingress's spec.tls hosts without a secretName, within
 	// TRAEFIK_ACME_DOMAINS_ALLOWED); none means none.
 	ACMEHosts []string
+
+	// RedirectCode, when non-zero, is the status (301, 302, 307 or 308)
+	// of this route's redirect from plain HTTP to HTTPS instead of the
+	// edge's TRAEFIK_REDIRECT_CODE: ingress-nginx answers 308, and its
+	// Ingresses keep that when the edge takes them over.
+	RedirectCode int
 }
 
 // Server is one backend address.
@@ -224,6 +235,10 @@ type Redirect struct {
 
 	// Permanent answers 301 (or 308 for non-GET) instead of 302 (or 307).
 	Permanent bool
+
+	// Code, when non-zero (301, 302, 303, 307 or 308), is the status for
+	// every method, as ingress-nginx's permanent-redirect-code answers.
+	Code int
 }
 
 // BasicAuth describes traefik.frontend.auth.basic.* labels.
@@ -277,6 +292,12 @@ type ForwardAuth struct {
 
 	// TLS configures the connection to an https:// Address.
 	TLS *ClientTLS
+
+	// SignIn, when set, is where a client the server answers 401 is sent
+	// (302) instead of the 401, ingress-nginx's auth-signin: $host,
+	// $scheme, $request_uri and $escaped_request_uri are replaced, and
+	// rd=<the request's URL> is added when the URL carries no rd.
+	SignIn string
 }
 
 // ClientTLS is Traefik's ClientTLS: the CA to verify a server with and the

@@ -26,7 +26,7 @@ type kubernetesConfig struct {
 	Kubeconfig        string
 	Namespaces        []string
 	LabelSelector     string
-	IngressClass      string
+	IngressClasses    []string
 	PublishedService  string
 	IngressAddress    string
 	AllowExternalName bool
@@ -46,12 +46,12 @@ func loadKubernetes(e env, r secrets.Resolver, p *problems) *kubernetesConfig {
 	kc := loadKubeConnection(e, r, p)
 	kc.Namespaces = splitList(e.get("TRAEFIK_KUBERNETES_NAMESPACES"))
 	kc.LabelSelector = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_LABELSELECTOR"))
-	kc.IngressClass = e.value(lookupSetting("TRAEFIK_KUBERNETES_INGRESSCLASS"))
+	kc.IngressClasses = splitList(e.value(lookupSetting("TRAEFIK_KUBERNETES_INGRESSCLASS")))
 	kc.PublishedService = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE"))
 	kc.IngressAddress = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_INGRESS_ADDRESS"))
 	kc.AllowExternalName = e.boolSetting("TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", p)
 	kc.DomainsAllowed = splitList(strings.ToLower(e.get("TRAEFIK_ACME_DOMAINS_ALLOWED")))
-	kp := kubernetes.Config{Rest: &rest.Config{}, LabelSelector: kc.LabelSelector, PublishedService: kc.PublishedService, IngressAddress: kc.IngressAddress}
+	kp := kubernetes.Config{Rest: &rest.Config{}, IngressClasses: kc.IngressClasses, LabelSelector: kc.LabelSelector, PublishedService: kc.PublishedService, IngressAddress: kc.IngressAddress}
 	p.addErr(kp.Validate())
 	return kc
 }
@@ -115,7 +115,7 @@ func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) 
 		Source:             source,
 		Namespaces:         kc.Namespaces,
 		LabelSelector:      kc.LabelSelector,
-		IngressClass:       kc.IngressClass,
+		IngressClasses:     kc.IngressClasses,
 		AllowExternalName:  kc.AllowExternalName,
 		ACME:               cfg.ACME.Enable,
 		ACMEDomainsAllowed: kc.DomainsAllowed,

@@ -85,7 +85,7 @@ var settings = []setting{
 	{"TRAEFIK_KUBERNETES_KUBECONFIG", "kubernetes-kubeconfig", "", "kubeconfig file; falls back to KUBECONFIG"},
 	{"TRAEFIK_KUBERNETES_NAMESPACES", "kubernetes-namespaces", "", "comma-separated namespaces to watch; empty: all"},
 	{"TRAEFIK_KUBERNETES_LABELSELECTOR", "kubernetes-labelselector", "", "label selector for the Ingresses, e.g. team=web"},
-	{"TRAEFIK_KUBERNETES_INGRESSCLASS", "kubernetes-ingressclass", "rancher-edge", "IngressClass served (its spec.controller: rancher-edge.io/ingress-controller)"},
+	{"TRAEFIK_KUBERNETES_INGRESSCLASS", "kubernetes-ingressclass", "rancher-edge", "IngressClasses served, a comma list, the edge's own first (its spec.controller: rancher-edge.io/ingress-controller); a class of ingress-nginx's (k8s.io/ingress-nginx, e.g. nginx) is taken over in place"},
 	{"TRAEFIK_KUBERNETES_PUBLISHED_SERVICE", "kubernetes-published-service", "", "namespace/name of the Service whose load-balancer addresses go into Ingress status"},
 	{"TRAEFIK_KUBERNETES_INGRESS_ADDRESS", "kubernetes-ingress-address", "", "fixed IP or host name for Ingress status"},
 	{"TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", "kubernetes-allow-externalname", "false", "let Ingresses route to ExternalName Services"},

@@ -24,6 +24,13 @@ const (
 	Controller = "rancher-edge.io/ingress-controller"
 	// DefaultClass is the IngressClass name the edge serves by default.
 	DefaultClass = "rancher-edge"
+	// NginxController is ingress-nginx's spec.controller. The edge serves
+	// the Ingresses of such a class when TRAEFIK_KUBERNETES_INGRESSCLASS
+	// lists it, as ingress-nginx would.
+	NginxController = "k8s.io/ingress-nginx"
+	// NginxClass is ingress-nginx's default class name, which the legacy
+	// annotation used before IngressClasses existed.
+	NginxClass = "nginx"
 
 	annotationClass        = "kubernetes.io/ingress.class"
 	annotationDefaultClass = "ingressclass.kubernetes.io/is-default-class"
@@ -45,7 +52,7 @@ type world struct {
 
 // settings are the parts of Config that shape a snapshot.
 type settings struct {
-	class             string
+	classes           []string // served; the edge's own first
 	allowExternalName bool
 	acme              bool     // ACME is on: tls hosts without a Secret are ordered
 	acmeAllowed       []string // domain suffixes ACME may order; empty: any
@@ -95,6 +102,7 @@ type builder struct {
 	claimed  map[string]claim              // host+path key → first claimant
 	seenSvc  map[string]bool               // Services counted
 	counts   counts
+	canaries map[string]*canary // canary Ingresses by claim key
 }
 
 type claim struct {
@@ -104,19 +112,27 @@ type claim struct {
 
 // build turns the caches into routes; pure apart from chk's memo.
 func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
-	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, claimed: map[string]claim{}}
+	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, claimed: map[string]claim{}, canaries: map[string]*canary{}}
 	ings := slices.Clone(w.Ingresses)
 	// Oldest first: it wins conflicts, as the Ingress spec suggests.
 	slices.SortFunc(ings, func(a, c *networkingv1.Ingress) int {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(c.CreationTimestamp.Time),
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
+	// Canaries first: they join the routes of their primaries.
 	for _, ing := range ings {
-		if b.ours(ing) {
+		if b.ours(ing) && isCanary(ing) {
 			b.counts.ingresses++
-			b.ingress(ing)
+			b.collectCanaries(ing)
 		}
 	}
+	for _, ing := range ings {
+		if ours, nginx := b.classOf(ing); ours && !isCanary(ing) {
+			b.counts.ingresses++
+			b.ingress(ing, nginx)
+		}
+	}
+	b.unusedCanaries()
 	slices.SortStableFunc(b.services, func(a, c route.Service) int { return cmp.Compare(a.Name, c.Name) })
 	var certList []route.Certificate
 	for _, c := range b.certs {
@@ -130,24 +146,62 @@ func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
 	return snap, b.counts
 }
 
-// ours reports whether the Ingress belongs to this edge: its
-// spec.ingressClassName names our IngressClass (whose controller is ours),
-// else its legacy kubernetes.io/ingress.class annotation names our class,
-// else — neither set — our IngressClass is the cluster's default.
+// ours reports whether the Ingress belongs to this edge; see [classOf].
 func (b *builder) ours(ing *networkingv1.Ingress) bool {
-	var class *networkingv1.IngressClass
-	for _, c := range b.w.Classes {
-		if c.Name == b.s.class && c.Spec.Controller == Controller {
-			class = c
-		}
-	}
+	ok, _ := b.classOf(ing)
+	return ok
+}
+
+// classOf reports whether the Ingress belongs to this edge, and whether it
+// is one of ingress-nginx's, taken over in place (nginx: its defaults
+// apply). It is ours when its spec.ingressClassName is a served class whose
+// IngressClass names our controller or ingress-nginx's — or, for a served
+// class other than the edge's own, no longer exists (ingress-nginx's
+// IngressClass goes with its chart, and its Ingresses must keep being
+// served); else when its legacy kubernetes.io/ingress.class annotation is
+// a served class; else — neither set — when a served IngressClass is the
+// cluster's default.
+func (b *builder) classOf(ing *networkingv1.Ingress) (ours, nginx bool) {
 	if n := ing.Spec.IngressClassName; n != nil {
-		return *n == b.s.class && class != nil
+		i := slices.Index(b.s.classes, *n)
+		if i < 0 {
+			return false, false
+		}
+		c := b.class(*n)
+		switch {
+		case c == nil:
+			return i > 0, *n == NginxClass
+		case c.Spec.Controller == Controller:
+			return true, false
+		case c.Spec.Controller == NginxController:
+			return true, true
+		}
+		return false, false
 	}
 	if v, ok := ing.Annotations[annotationClass]; ok {
-		return v == b.s.class
+		if !slices.Contains(b.s.classes, v) {
+			return false, false
+		}
+		c := b.class(v)
+		return true, v == NginxClass || (c != nil && c.Spec.Controller == NginxController)
 	}
-	return class != nil && class.Annotations[annotationDefaultClass] == "true"
+	for _, name := range b.s.classes {
+		if c := b.class(name); c != nil && c.Annotations[annotationDefaultClass] == "true" &&
+			(c.Spec.Controller == Controller || c.Spec.Controller == NginxController) {
+			return true, c.Spec.Controller == NginxController
+		}
+	}
+	return false, false
+}
+
+// class finds the IngressClass of that name; nil when there is none.
+func (b *builder) class(name string) *networkingv1.IngressClass {
+	for _, c := range b.w.Classes {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 func src(ing *networkingv1.Ingress, seg string) route.Source {
@@ -272,19 +326,29 @@ func (b *builder) secret(ing *networkingv1.Ingress, name string, hosts []string)
 	}
 }
 
-// ingress turns one Ingress into routes.
-func (b *builder) ingress(ing *networkingv1.Ingress) {
-	lbls, prov, unknown := labels.FromAnnotations(ing.Annotations)
-	for _, name := range unknown {
-		b.problem(src(ing, ""), route.Warning, "annotation %s is not supported by the edge and was ignored", name)
+// ingress turns one Ingress into routes; nginx: it is of an ingress-nginx
+// class.
+func (b *builder) ingress(ing *networkingv1.Ingress, nginx bool) {
+	a := labels.ReadAnnotations(ing.Annotations)
+	skip := false
+	for _, p := range a.Problems {
+		sev := route.Warning
+		if p.Skip {
+			sev, skip = route.Error, true
+		}
+		b.problem(src(ing, ""), sev, "%s", p.Message)
 	}
-	t := b.tls(ing)
+	if skip {
+		return
+	}
+	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, nginx: nginx,
+		solver: ing.Labels[labelSolver] == "true"}
 	if len(ing.Spec.Rules) == 0 {
 		if ing.Spec.DefaultBackend == nil {
 			b.problem(src(ing, ""), route.Warning, "no rules and no defaultBackend: nothing to route")
 			return
 		}
-		b.path(ing, t, lbls, prov, "", nil, *ing.Spec.DefaultBackend)
+		b.path(ic, "", nil, *ing.Spec.DefaultBackend)
 		return
 	}
 	if ing.Spec.DefaultBackend != nil {
@@ -297,7 +361,7 @@ func (b *builder) ingress(ing *networkingv1.Ingress) {
 		}
 		for i := range r.HTTP.Paths {
 			p := &r.HTTP.Paths[i]
-			b.path(ing, t, lbls, prov, host, p, p.Backend)
+			b.path(ic, host, p, p.Backend)
 		}
 	}
 }
@@ -311,9 +375,10 @@ const (
 	kindExact
 )
 
-// path builds the route of one host and path; p is nil for a
-// defaultBackend.
-func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[string]string, host string, p *networkingv1.HTTPIngressPath, be networkingv1.IngressBackend) {
+// pathShape is the matching kind of a path, the path it matches (a
+// Prefix without its trailing slashes) and its segment name; p is nil for
+// a defaultBackend.
+func pathShape(host string, p *networkingv1.HTTPIngressPath) (kind pathKind, matchPath, seg string) {
 	kind, pathStr := kindCatchAll, ""
 	if p != nil {
 		kind, pathStr = kindPrefix, p.Path
@@ -324,12 +389,33 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 			pathStr = "/"
 		}
 	}
-	seg := hostOrAny(host) + pathStr
+	seg = hostOrAny(host) + pathStr
 	if kind == kindExact {
 		seg += " (exact)"
 	}
+	matchPath = pathStr
+	if kind == kindPrefix {
+		matchPath = strings.TrimRight(pathStr, "/")
+	}
+	return kind, matchPath, seg
+}
+
+// claimKey identifies a host and path for conflicts and canaries.
+func claimKey(host string, kind pathKind, matchPath string) string {
+	return host + "\x00" + strconv.Itoa(int(kind)) + "\x00" + matchPath
+}
+
+// path builds the route of one host and path; p is nil for a
+// defaultBackend.
+func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressPath, be networkingv1.IngressBackend) {
+	ing, prov := ic.ing, ic.prov
+	kind, matchPath, seg := pathShape(host, p)
 	source := src(ing, seg)
-	if pathStr != "" && (!strings.HasPrefix(pathStr, "/") || strings.ContainsAny(pathStr, ",;{} \t")) {
+	pathStr := ""
+	if p != nil {
+		pathStr = cmp.Or(p.Path, "/")
+	}
+	if pathStr != "" && (!strings.HasPrefix(pathStr, "/") || (!ic.regexPaths() && strings.ContainsAny(pathStr, ",;{} \t"))) {
 		b.problem(source, route.Error, "skipped: path %q must start with / and contain none of , ; { } or spaces", pathStr)
 		return
 	}
@@ -337,11 +423,7 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 		b.problem(source, route.Error, "skipped: host %q is not a DNS name or a *.wildcard", host)
 		return
 	}
-	matchPath := pathStr
-	if kind == kindPrefix {
-		matchPath = strings.TrimRight(pathStr, "/")
-	}
-	key := host + "\x00" + strconv.Itoa(int(kind)) + "\x00" + matchPath
+	key := claimKey(host, kind, matchPath)
 	if first, ok := b.claimed[key]; ok {
 		who := first.ing.Namespace + "/" + first.ing.Name
 		if first.ing == ing {
@@ -358,13 +440,35 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 	if !ok {
 		return
 	}
-	ls := make(map[string]string, len(lbls)+4)
-	for k, v := range lbls {
+	if scheme, ok = b.backendProtocol(source, ic, servers, scheme); !ok {
+		return
+	}
+	ls := make(map[string]string, len(ic.lbls)+4)
+	for k, v := range ic.lbls {
 		ls[k] = v
 	}
-	r, ok := b.rule(source, host, kind, matchPath, prov)
+	rp := matchPath
+	if ic.regexPaths() {
+		rp = pathStr // a regex keeps its trailing slash
+	}
+	r, ok := b.rule(source, host, kind, rp, ic)
 	if !ok {
 		return
+	}
+	c := b.canaries[key]
+	var canServers []labels.Address
+	if c != nil {
+		c.used = true
+		if cs, cscheme, ok := b.backend(c.ing, src(c.ing, c.seg), c.be); ok {
+			for i := range cs {
+				if rest, ok := strings.CutPrefix(cs[i].Addr, cscheme+"://"); ok {
+					cs[i].Addr = scheme + "://" + rest
+				}
+			}
+			canServers = cs
+			b.canaryWeights(c, servers, canServers)
+			servers = append(servers, canServers...)
+		}
 	}
 	ls["traefik.frontend.rule"] = r
 	ls["traefik.port"] = "80" // every server carries its own port
@@ -381,10 +485,15 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 	if _, set := ls["traefik.frontend.priority"]; !set {
 		ls["traefik.frontend.priority"] = strconv.Itoa(priority(host, kind, matchPath))
 	}
-	if root := prov[labels.AnnotationPrefix+"app-root"]; root != "" && kind != kindExact && matchPath == "" {
+	if ic.solver {
+		ls["traefik.frontend.priority"] = strconv.Itoa(solverPriority)
+	}
+	root := cmp.Or(prov[labels.AnnotationPrefix+"app-root"], ic.nginxValue("app-root"))
+	if root != "" && kind != kindExact && matchPath == "" {
 		ls["traefik.frontend.redirect.regex"] = `^(https?://[^/]+)/$`
 		ls["traefik.frontend.redirect.replacement"] = "$1" + root
 	}
+	code := b.nginxRedirect(source, ic, ls)
 	if !b.auth(ing, source, prov, ls) {
 		return
 	}
@@ -398,8 +507,20 @@ func (b *builder) path(ing *networkingv1.Ingress, t ingressTLS, lbls, prov map[s
 	for _, svc := range svcs {
 		svc.Name = name
 		svc.Source = source
-		svc.TLS = &route.TLS{PlainHTTP: !t.covers(host), ACMEHosts: t.acmeHosts}
+		svc.TLS = ic.tlsPolicy(host)
+		b.nginxFields(source, ic, &svc, code)
 		b.services = append(b.services, svc)
+		if c != nil {
+			var primary, can []route.Server
+			for _, s := range svc.Servers {
+				if slices.ContainsFunc(canServers, func(a labels.Address) bool { return a.Addr == s.URL }) {
+					can = append(can, route.Server{URL: s.URL, Weight: 1, Name: s.Name})
+				} else {
+					primary = append(primary, route.Server{URL: s.URL, Weight: 1, Name: s.Name})
+				}
+			}
+			b.services = append(b.services, b.canaryRoutes(c, svc, primary, can)...)
+		}
 	}
 }
 
@@ -454,7 +575,8 @@ func priority(host string, kind pathKind, path string) int {
 // rule writes the Traefik rule of a host and path. A rule-type annotation
 // chooses the path matcher as in Traefik 1.7; rewrite-target replaces the
 // matched prefix.
-func (b *builder) rule(source route.Source, host string, kind pathKind, path string, prov map[string]string) (string, bool) {
+func (b *builder) rule(source route.Source, host string, kind pathKind, path string, ic *ingressCtx) (string, bool) {
+	prov := ic.prov
 	var parts []string
 	switch {
 	case host == "":
@@ -465,6 +587,12 @@ func (b *builder) rule(source route.Source, host string, kind pathKind, path str
 	}
 	ruleType := prov[labels.AnnotationPrefix+"rule-type"]
 	switch {
+	case kind != kindCatchAll && ic.regexPaths():
+		ps, ok := b.regexRule(source, kind, path, ic)
+		if !ok {
+			return "", false
+		}
+		return strings.Join(append(parts, ps...), ";"), true
 	case kind == kindCatchAll:
 		parts = append(parts, "PathPrefix:/")
 	case ruleType != "":
@@ -522,7 +650,7 @@ func (b *builder) auth(ing *networkingv1.Ingress, source route.Source, prov map[
 		b.problem(source, route.Error, "skipped: annotation %sauth-url (forward authentication) is not supported; the path is not served without the protection it asks for", labels.AnnotationLegacyPrefix)
 		return false
 	}
-	typ := prov[labels.AnnotationLegacyPrefix+"auth-type"]
+	typ := authValue(prov, "auth-type")
 	if typ == "" {
 		return true
 	}
@@ -530,10 +658,17 @@ func (b *builder) auth(ing *networkingv1.Ingress, source route.Source, prov map[
 		b.problem(source, route.Error, "skipped: auth-type %q is not supported (only basic); the path is not served without the protection it asks for", typ)
 		return false
 	}
-	name := prov[labels.AnnotationLegacyPrefix+"auth-secret"]
+	name := authValue(prov, "auth-secret")
 	if name == "" {
 		b.problem(source, route.Error, "skipped: auth-type basic needs an auth-secret annotation; the path is not served without the protection it asks for")
 		return false
+	}
+	if ns, n, ok := strings.Cut(name, "/"); ok {
+		if ns != ing.Namespace {
+			b.problem(source, route.Error, "skipped: auth-secret %s is in another namespace; the edge reads only the Ingress's own namespace (a Secret of another team must not protect or open this path); the path is not served without the protection it asks for", name)
+			return false
+		}
+		name = n
 	}
 	key := ing.Namespace + "/" + name
 	sec := b.w.AuthSecrets[key]
@@ -542,17 +677,37 @@ func (b *builder) auth(ing *networkingv1.Ingress, source route.Source, prov map[
 		return false
 	}
 	var users []string
-	for line := range strings.SplitSeq(string(sec.Data["auth"]), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			users = append(users, line)
+	switch st := authValue(prov, "auth-secret-type"); st {
+	case "", "auth-file":
+		for line := range strings.SplitSeq(string(sec.Data["auth"]), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				users = append(users, line)
+			}
 		}
+	case "auth-map":
+		// The keys are the user names, the values their hashes.
+		for user, hash := range sec.Data {
+			if h := strings.TrimSpace(string(hash)); h != "" && !strings.ContainsAny(user, ":,") {
+				users = append(users, user+":"+h)
+			}
+		}
+		slices.Sort(users)
+	default:
+		b.problem(source, route.Error, "skipped: auth-secret-type %q is not auth-file or auth-map; the path is not served without the protection it asks for", st)
+		return false
 	}
 	if len(users) == 0 {
-		b.problem(source, route.Error, "skipped: auth-secret %s has no htpasswd lines under the key auth; the path is not served without the protection it asks for", key)
+		b.problem(source, route.Error, "skipped: auth-secret %s has no users (htpasswd lines under the key auth, or user keys with auth-map); the path is not served without the protection it asks for", key)
 		return false
 	}
 	ls["traefik.frontend.auth.basic.users"] = strings.Join(users, ",")
 	return true
+}
+
+// authValue reads an authentication annotation under the Traefik 1.7
+// prefix, else ingress-nginx's.
+func authValue(prov map[string]string, key string) string {
+	return cmp.Or(prov[labels.AnnotationLegacyPrefix+key], prov[labels.NginxPrefix+key])
 }
 
 // authSecretNames lists the auth-secret Secrets (namespace/name) of the
@@ -560,9 +715,15 @@ func (b *builder) auth(ing *networkingv1.Ingress, source route.Source, prov map[
 func authSecretNames(ings []*networkingv1.Ingress) []string {
 	var out []string
 	for _, ing := range ings {
-		_, prov, _ := labels.FromAnnotations(ing.Annotations)
-		if prov[labels.AnnotationLegacyPrefix+"auth-type"] == "basic" {
-			if name := prov[labels.AnnotationLegacyPrefix+"auth-secret"]; name != "" {
+		prov := labels.ReadAnnotations(ing.Annotations).Provider
+		if authValue(prov, "auth-type") == "basic" {
+			if name := authValue(prov, "auth-secret"); name != "" {
+				if ns, n, ok := strings.Cut(name, "/"); ok {
+					if ns != ing.Namespace {
+						continue // refused by build: never read
+					}
+					name = n
+				}
 				out = append(out, ing.Namespace+"/"+name)
 			}
 		}

@@ -346,7 +346,7 @@ func TestBasicAuthFromSecret(t *testing.T) {
 	}
 	w.AuthSecrets["shop/users"].Data["auth"] = []byte("\n")
 	snap, _ = build(w, defaultSettings(), &checker{})
-	if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "has no htpasswd lines") {
+	if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "has no users") {
 		t.Errorf("an empty auth-secret served the path open:%s", problemList(snap))
 	}
 }

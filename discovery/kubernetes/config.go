@@ -26,8 +26,12 @@ type Config struct {
 	Namespaces []string
 	// LabelSelector filters the Ingresses, e.g. "team=web".
 	LabelSelector string
-	// IngressClass is the class served; empty means [DefaultClass].
-	IngressClass string
+	// IngressClasses are the classes served, the edge's own first; empty
+	// means [DefaultClass]. A class whose IngressClass names
+	// ingress-nginx's controller ([NginxController]) is taken over in
+	// place: its Ingresses are served as they are, with ingress-nginx's
+	// defaults.
+	IngressClasses []string
 	// AllowExternalName lets Ingresses route to ExternalName Services.
 	AllowExternalName bool
 
@@ -79,6 +83,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE: %q is not namespace/name", c.PublishedService))
 		}
 	}
+	for _, cl := range c.IngressClasses {
+		if strings.TrimSpace(cl) == "" || strings.ContainsAny(cl, " /") {
+			errs = append(errs, fmt.Errorf("TRAEFIK_KUBERNETES_INGRESSCLASS: %q is not an IngressClass name", cl))
+		}
+	}
 	if c.PublishedService != "" && c.IngressAddress != "" {
 		errs = append(errs, errors.New("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE and TRAEFIK_KUBERNETES_INGRESS_ADDRESS exclude each other"))
 	}
@@ -92,14 +101,14 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.IngressClass == "" {
-		c.IngressClass = DefaultClass
+	if len(c.IngressClasses) == 0 {
+		c.IngressClasses = []string{DefaultClass}
 	}
 	if c.LeaseNamespace == "" {
 		c.LeaseNamespace = "default"
 	}
 	if c.LeaseName == "" {
-		c.LeaseName = "rancher-edge-" + c.IngressClass
+		c.LeaseName = "rancher-edge-" + c.IngressClasses[0]
 	}
 	if c.LeaseDuration == 0 {
 		c.LeaseDuration = 15 * time.Second

@@ -45,7 +45,7 @@ func New(cfg Config) (*Provider, error) {
 	p := &Provider{
 		cfg: cfg,
 		set: settings{
-			class:             cfg.IngressClass,
+			classes:           cfg.IngressClasses,
 			allowExternalName: cfg.AllowExternalName,
 			acme:              cfg.ACME,
 			acmeAllowed:       cfg.ACMEDomainsAllowed,
@@ -174,7 +174,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		wg.Wait()
 	}()
 	p.log.Info("kubernetes discovery starting", "apiserver", p.cfg.Rest.Host, "from", p.cfg.Source,
-		"namespaces", p.cfg.Namespaces, "class", p.cfg.IngressClass, "label_selector", p.cfg.LabelSelector)
+		"namespaces", p.cfg.Namespaces, "classes", p.cfg.IngressClasses, "label_selector", p.cfg.LabelSelector)
 
 	c, factories := p.informers(cs)
 	changes := make(chan struct{}, 1)

@@ -135,7 +135,7 @@ func (w *statusWriter) write(ctx context.Context) {
 	wd := w.c.world()
 	b := &builder{w: &wd, s: w.p.set}
 	for _, ing := range wd.Ingresses {
-		if !b.ours(ing) || sameLB(ing.Status.LoadBalancer.Ingress, want) {
+		if !b.ours(ing) || b.nginxAlive(ing) || sameLB(ing.Status.LoadBalancer.Ingress, want) {
 			continue
 		}
 		up := ing.DeepCopy()

@@ -55,7 +55,12 @@ func ForwardAuth(cfg route.ForwardAuth, opts ForwardOptions, next http.Handler) 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("forward auth: address is not an http:// or https:// URL")
 	}
-	f := &forwardAuth{address: cfg.Address, trust: cfg.TrustForwardHeader, next: next}
+	f := &forwardAuth{address: cfg.Address, trust: cfg.TrustForwardHeader, signIn: cfg.SignIn, next: next}
+	if cfg.SignIn != "" {
+		if su, err := url.Parse(cfg.SignIn); err != nil || (su.Scheme != "http" && su.Scheme != "https") || su.Host == "" {
+			return nil, errors.New("forward auth: sign-in is not an http:// or https:// URL")
+		}
+	}
 	for _, h := range cfg.AuthResponseHeaders {
 		if !validHeaderName(h) {
 			return nil, fmt.Errorf("forward auth: response header %q is not a valid header name", h)
@@ -89,6 +94,7 @@ func ForwardAuth(cfg route.ForwardAuth, opts ForwardOptions, next http.Handler) 
 type forwardAuth struct {
 	address string
 	trust   bool
+	signIn  string
 	copy    []string // canonical
 	client  *http.Client
 	next    http.Handler
@@ -112,6 +118,11 @@ func (f *forwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized && f.signIn != "" {
+		w.Header().Set("Location", signInURL(f.signIn, r))
+		plainStatus(w, http.StatusFound)
+		return
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, err := io.ReadAll(io.LimitReader(resp.Body, forwardBodyLimit))
 		if err != nil {
@@ -136,6 +147,30 @@ func (f *forwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	f.next.ServeHTTP(w, r)
+}
+
+// signInURL is ingress-nginx's auth-signin target for r: its variables
+// replaced, and rd=<r's URL> added when the URL names no rd itself.
+func signInURL(tmpl string, r *http.Request) string {
+	scheme := "http"
+	if isHTTPS(r) {
+		scheme = "https"
+	}
+	orig := scheme + "://" + r.Host + r.URL.RequestURI()
+	out := strings.NewReplacer(
+		"$escaped_request_uri", url.QueryEscape(r.URL.RequestURI()),
+		"$request_uri", r.URL.RequestURI(),
+		"$scheme", scheme,
+		"$host", r.Host,
+	).Replace(tmpl)
+	if u, err := url.Parse(out); err == nil && !u.Query().Has("rd") {
+		sep := "?"
+		if strings.Contains(out, "?") {
+			sep = "&"
+		}
+		out += sep + "rd=" + url.QueryEscape(orig)
+	}
+	return out
 }
 
 // question is the header of the request to the authentication server.

@@ -48,7 +48,12 @@ func RedirectWithFallback(cfg route.Redirect, httpPort, httpsPort int, next http
 	if next == nil {
 		next = http.NotFoundHandler()
 	}
-	rd := &redirect{permanent: cfg.Permanent, next: next}
+	rd := &redirect{permanent: cfg.Permanent, code: cfg.Code, next: next}
+	switch cfg.Code {
+	case 0, http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+	default:
+		return nil, fmt.Errorf("redirect code %d is not one of 301, 302, 303, 307, 308", cfg.Code)
+	}
 	switch {
 	case cfg.EntryPoint != "":
 		var port int
@@ -83,6 +88,7 @@ func RedirectWithFallback(cfg route.Redirect, httpPort, httpsPort int, next http
 // redirect is the compiled form of a [route.Redirect]. It is immutable.
 type redirect struct {
 	permanent bool
+	code      int // when non-zero, for every method
 	next      http.Handler
 
 	// Entry-point mode (re == nil).
@@ -140,6 +146,9 @@ func (rd *redirect) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // that show it.
 func (rd *redirect) answer(w http.ResponseWriter, r *http.Request, location string) {
 	code := redirectCode(r.Method, rd.permanent)
+	if rd.code != 0 {
+		code = rd.code
+	}
 	h := w.Header()
 	h.Set("Location", location)
 	h.Set("Content-Type", "text/plain; charset=utf-8")

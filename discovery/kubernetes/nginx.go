@@ -1,0 +1,328 @@
+package kubernetes
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/route"
+	"github.com/rancher-edge/edge/route/rule"
+)
+
+// The parts of ingress-nginx's annotations that shape what only the
+// provider knows: the rule (regex paths, rewrites), the TLS policy, the
+// backend's protocol and the route fields no Traefik label has. The
+// annotations that are plain labels go through discovery/labels.
+
+const (
+	// labelSolver marks cert-manager's HTTP-01 solver Ingresses.
+	labelSolver = "acme.cert-manager.io/http01-solver"
+	// solverPriority puts a solver's path before every other route of
+	// its host: the challenge must be answered whatever else the host's
+	// Ingresses route or redirect.
+	solverPriority = 1 << 30
+)
+
+// ingressCtx is what every path of one Ingress shares.
+type ingressCtx struct {
+	ing    *networkingv1.Ingress
+	t      ingressTLS
+	lbls   map[string]string
+	prov   map[string]string
+	nginx  bool // of an ingress-nginx class: its defaults apply
+	solver bool // cert-manager's HTTP-01 solver
+}
+
+// nginx reads an ingress-nginx annotation the provider applies.
+func (ic *ingressCtx) nginxValue(name string) string {
+	return ic.prov[labels.NginxPrefix+name]
+}
+
+// nginxBool reads a "true"/"false" annotation; def when absent or not a
+// boolean.
+func (ic *ingressCtx) nginxBool(name string, def bool) bool {
+	if v, err := strconv.ParseBool(ic.nginxValue(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// nginxAlive reports an Ingress whose IngressClass still names
+// ingress-nginx's controller: ingress-nginx may be running and writing its
+// status, and two writers would overwrite each other, so the edge leaves
+// it alone until that IngressClass is gone or handed to the edge.
+func (b *builder) nginxAlive(ing *networkingv1.Ingress) bool {
+	name := ""
+	if n := ing.Spec.IngressClassName; n != nil {
+		name = *n
+	} else if v, ok := ing.Annotations[annotationClass]; ok {
+		name = v
+	}
+	if name == "" {
+		for _, c := range b.w.Classes {
+			if c.Spec.Controller == NginxController && c.Annotations[annotationDefaultClass] == "true" {
+				return true
+			}
+		}
+		return false
+	}
+	c := b.class(name)
+	return c != nil && c.Spec.Controller == NginxController
+}
+
+// regexPaths reports whether the Ingress's paths are regular expressions:
+// use-regex, or rewrite-target, which forces it since ingress-nginx 0.22.
+func (ic *ingressCtx) regexPaths() bool {
+	return ic.nginxBool("use-regex", false) || ic.nginxValue("rewrite-target") != ""
+}
+
+// tlsPolicy is the route's HTTPS policy: a host listed in spec.tls is
+// redirected from plain HTTP unless ssl-redirect is false;
+// force-ssl-redirect redirects any host. ingress-nginx answers 308, and so
+// do its Ingresses here. A cert-manager solver is always served on HTTP.
+func (ic *ingressCtx) tlsPolicy(host string) *route.TLS {
+	redirect := ic.t.covers(host) && ic.nginxBool("ssl-redirect", true)
+	redirect = redirect || ic.nginxBool("force-ssl-redirect", false)
+	p := &route.TLS{PlainHTTP: !redirect || ic.solver, ACMEHosts: ic.t.acmeHosts}
+	if ic.nginx {
+		p.RedirectCode = http.StatusPermanentRedirect
+	}
+	return p
+}
+
+// regexRule writes the path part of a regex path: RE2, case-insensitive,
+// anchored at the start as ingress-nginx's `location ~*` is, and the
+// rewrite of rewrite-target with its $n groups. ok is false when the path
+// was skipped with a problem.
+func (b *builder) regexRule(source route.Source, kind pathKind, path string, ic *ingressCtx) (parts []string, ok bool) {
+	re := path
+	if kind == kindExact {
+		re += "$"
+	}
+	if _, err := regexp.Compile("(?i)^" + re); err != nil {
+		b.problem(source, route.Error, "skipped: path %q is not a regular expression RE2 can express (ingress-nginx's are PCRE): %v", path, err)
+		return nil, false
+	}
+	if strings.ContainsAny(re, " ;") {
+		b.problem(source, route.Error, "skipped: regex path %q must not contain spaces or ;", path)
+		return nil, false
+	}
+	parts = append(parts, "PathPrefix:{path:(?i)"+re+"}")
+	if target := ic.nginxValue("rewrite-target"); target != "" {
+		if strings.ContainsAny(target, " ;") {
+			b.problem(source, route.Error, "skipped: annotation %srewrite-target %q must not contain spaces or ;", labels.NginxPrefix, target)
+			return nil, false
+		}
+		// nginx's rewrite replaces the whole URI with the target, $1…
+		// standing for the path's groups.
+		parts = append(parts, "ReplacePathRegex:(?i)^(?:"+re+").* "+dollarGroups.ReplaceAllString(target, "$${$1}"))
+	}
+	return parts, true
+}
+
+var dollarGroups = regexp.MustCompile(`\$([0-9])`)
+
+// nginxVariables are the nginx variables a redirect target may use.
+var nginxVariables = regexp.MustCompile(`\$\{?[a-z_]+\}?`)
+
+// nginxRedirect sets the labels of temporal-redirect or
+// permanent-redirect (temporal wins, as in ingress-nginx) and returns the
+// status code; 0 when neither is set.
+func (b *builder) nginxRedirect(source route.Source, ic *ingressCtx, ls map[string]string) int {
+	name, target, code := "temporal-redirect", ic.nginxValue("temporal-redirect"), http.StatusFound
+	if target == "" {
+		name, target, code = "permanent-redirect", ic.nginxValue("permanent-redirect"), http.StatusMovedPermanently
+	}
+	if target == "" {
+		return 0
+	}
+	if raw := ic.nginxValue(name + "-code"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		switch {
+		case err == nil && (n == 301 || n == 302 || n == 303 || n == 307 || n == 308):
+			code = n
+		default:
+			b.problem(source, route.Warning, "annotation %s%s-code %q is not 301, 302, 303, 307 or 308; using %d", labels.NginxPrefix, name, raw, code)
+		}
+	}
+	for _, v := range nginxVariables.FindAllString(target, -1) {
+		switch strings.Trim(v, "${}") {
+		case "request_uri", "host", "scheme":
+		default:
+			b.problem(source, route.Warning, "annotation %s%s: nginx variable %s is not known to the edge and is left empty", labels.NginxPrefix, name, v)
+		}
+	}
+	repl := strings.NewReplacer("${request_uri}", "${3}", "$request_uri", "${3}", "${host}", "${2}", "$host", "${2}", "${scheme}", "${1}", "$scheme", "${1}").Replace(target)
+	ls["traefik.frontend.redirect.regex"] = `^(https?)://([^/]+)(.*)$`
+	ls["traefik.frontend.redirect.replacement"] = repl
+	return code
+}
+
+// backendProtocol applies backend-protocol to the servers' scheme; ok is
+// false when the path was skipped with a problem.
+func (b *builder) backendProtocol(source route.Source, ic *ingressCtx, servers []labels.Address, scheme string) (string, bool) {
+	v := strings.ToUpper(ic.nginxValue("backend-protocol"))
+	switch v {
+	case "":
+		return scheme, true
+	case "HTTP", "HTTPS":
+		want := strings.ToLower(v)
+		for i := range servers {
+			if rest, ok := strings.CutPrefix(servers[i].Addr, scheme+"://"); ok {
+				servers[i].Addr = want + "://" + rest
+			}
+		}
+		return want, true
+	}
+	b.problem(source, route.Error, "skipped: annotation %sbackend-protocol %q is not supported: the edge speaks HTTP/1.1 (HTTP or HTTPS) to backends", labels.NginxPrefix, v)
+	return "", false
+}
+
+// nginxFields sets the route fields no Traefik label has.
+func (b *builder) nginxFields(source route.Source, ic *ingressCtx, svc *route.Service, code int) {
+	if svc.Redirect != nil && code != 0 {
+		svc.Redirect.Code = code
+	}
+	if v := ic.nginxValue("upstream-vhost"); v != "" {
+		if strings.ContainsAny(v, " \t\r\n/") {
+			b.problem(source, route.Warning, "annotation %supstream-vhost %q is not a host name; ignored", labels.NginxPrefix, v)
+		} else {
+			svc.UpstreamHost = v
+		}
+	}
+	if v := ic.nginxValue("auth-signin"); v != "" && svc.ForwardAuth != nil {
+		svc.ForwardAuth.SignIn = v
+	}
+	if m := ic.nginxValue("auth-method"); m != "" && !strings.EqualFold(m, http.MethodGet) && svc.ForwardAuth != nil {
+		b.problem(source, route.Warning, "annotation %sauth-method %q: the edge asks the authentication server with GET", labels.NginxPrefix, m)
+	}
+}
+
+// canary is a canary Ingress waiting for the primary route of its host
+// and path.
+type canary struct {
+	ing  *networkingv1.Ingress
+	be   networkingv1.IngressBackend
+	seg  string
+	used bool
+}
+
+// isCanary reports a canary Ingress.
+func isCanary(ing *networkingv1.Ingress) bool {
+	return strings.TrimSpace(ing.Annotations[labels.NginxPrefix+"canary"]) == "true"
+}
+
+// collectCanaries indexes the paths of the canary Ingresses by host and
+// path, as path keys them.
+func (b *builder) collectCanaries(ing *networkingv1.Ingress) {
+	add := func(host string, p *networkingv1.HTTPIngressPath, be networkingv1.IngressBackend) {
+		kind, matchPath, seg := pathShape(host, p)
+		key := claimKey(host, kind, matchPath)
+		if prev, ok := b.canaries[key]; ok {
+			b.problem(src(ing, seg), route.Error, "skipped: Ingress %s/%s is already the canary of this host and path (one canary per path, as in ingress-nginx)", prev.ing.Namespace, prev.ing.Name)
+			return
+		}
+		b.canaries[key] = &canary{ing: ing, be: be, seg: seg}
+	}
+	if len(ing.Spec.Rules) == 0 && ing.Spec.DefaultBackend != nil {
+		add("", nil, *ing.Spec.DefaultBackend)
+	}
+	for _, r := range ing.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		host := strings.ToLower(strings.TrimSpace(r.Host))
+		for i := range r.HTTP.Paths {
+			add(host, &r.HTTP.Paths[i], r.HTTP.Paths[i].Backend)
+		}
+	}
+}
+
+// unusedCanaries reports canaries without a primary route.
+func (b *builder) unusedCanaries() {
+	for _, c := range b.canaries {
+		if !c.used {
+			b.problem(src(c.ing, c.seg), route.Warning, "canary without a primary: no served Ingress has this host and path, so the canary gets no traffic")
+		}
+	}
+}
+
+// canaryWeights spreads canary-weight over the primary's and the canary's
+// servers: the canary gets weight/total of the requests.
+func (b *builder) canaryWeights(c *canary, primary, can []labels.Address) {
+	get := func(k string) string { return strings.TrimSpace(c.ing.Annotations[labels.NginxPrefix+k]) }
+	total, w := 100, 0
+	if v := get("canary-weight-total"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			total = n
+		} else {
+			b.problem(src(c.ing, c.seg), route.Warning, "annotation %scanary-weight-total %q is not a positive number; using 100", labels.NginxPrefix, v)
+		}
+	}
+	if v := get("canary-weight"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= total {
+			w = n
+		} else {
+			b.problem(src(c.ing, c.seg), route.Warning, "annotation %scanary-weight %q is not a number from 0 to %d; using 0", labels.NginxPrefix, v, total)
+		}
+	}
+	np, nc := len(primary), len(can)
+	pw, cw := (total-w)*max(nc, 1), w*max(np, 1)
+	for i := range primary {
+		primary[i].Weight = strconv.Itoa(pw)
+	}
+	for i := range can {
+		can[i].Weight = strconv.Itoa(cw)
+	}
+}
+
+// canaryRoutes are the header- and cookie-matched routes a canary adds in
+// front of its primary svc: always (or the header's value) goes to the
+// canary, never to the primary.
+func (b *builder) canaryRoutes(c *canary, primary route.Service, primaryServers, can []route.Server) []route.Service {
+	get := func(k string) string { return strings.TrimSpace(c.ing.Annotations[labels.NginxPrefix+k]) }
+	type match struct {
+		expr    string
+		servers []route.Server
+		what    string
+	}
+	var ms []match
+	if h := get("canary-by-header"); h != "" {
+		switch {
+		case get("canary-by-header-value") != "":
+			ms = append(ms, match{"Headers:" + h + "," + get("canary-by-header-value"), can, "header " + h})
+		case get("canary-by-header-pattern") != "":
+			ms = append(ms, match{"HeadersRegexp:" + h + "," + get("canary-by-header-pattern"), can, "header " + h})
+		default:
+			ms = append(ms, match{"Headers:" + h + ",always", can, "header " + h},
+				match{"Headers:" + h + ",never", primaryServers, "header " + h + " never"})
+		}
+	}
+	if ck := get("canary-by-cookie"); ck != "" {
+		cookie := func(v string) string {
+			return `HeadersRegexp:Cookie,(?:^|\x3b\s*)` + regexp.QuoteMeta(ck) + "=" + v + `(?:\x3b|$)`
+		}
+		ms = append(ms, match{cookie("always"), can, "cookie " + ck}, match{cookie("never"), primaryServers, "cookie " + ck + " never"})
+	}
+	var out []route.Service
+	for i, m := range ms {
+		expr := primary.Rule + ";" + m.expr
+		source := src(c.ing, c.seg)
+		if _, err := rule.Parse(expr); err != nil {
+			b.problem(source, route.Error, "skipped: canary by %s: %v", m.what, err)
+			continue
+		}
+		svc := primary
+		svc.Rule = expr
+		svc.Priority = primary.Priority + len(ms) - i
+		svc.Name = primary.Name + " (canary by " + m.what + ")"
+		svc.Source = source
+		svc.Servers = m.servers
+		out = append(out, svc)
+	}
+	return out
+}

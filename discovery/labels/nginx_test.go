@@ -1,0 +1,141 @@
+package labels
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestNginxTable: every row is named once, refused rows say what to do
+// instead, the snippets name the CVE class, rows that set labels set ones
+// the edge implements, and docs/kubernetes.md carries the generated table.
+func TestNginxTable(t *testing.T) {
+	seen := map[string]bool{}
+	for _, a := range NginxAnnotations {
+		if seen[a.Name] || strings.Contains(a.Name, "/") {
+			t.Errorf("%s: listed twice or not a bare name", a.Name)
+		}
+		seen[a.Name] = true
+		switch a.Support {
+		case Supported, Differently, Partly, Refused:
+		default:
+			t.Errorf("%s: support %q", a.Name, a.Support)
+		}
+		if (a.Support == Refused || a.Support == Differently || a.warn) && a.Note == "" {
+			t.Errorf("%s: %s without a note", a.Name, a.Support)
+		}
+		if a.failClosed && a.Support != Refused {
+			t.Errorf("%s: fails closed but is not refused", a.Name)
+		}
+		if a.set != nil {
+			out := map[string]string{}
+			_ = a.set("1", out)
+			for l := range out {
+				if !isSupported(l) {
+					t.Errorf("%s sets %s, which the edge does not implement", a.Name, l)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"configuration-snippet", "server-snippet", "auth-snippet"} {
+		if a, ok := NginxLookup(NginxPrefix + s); !ok || a.Support != Refused || !strings.Contains(a.Note, "CVE-2025-1974") {
+			t.Errorf("%s is not refused naming CVE-2025-1974: %+v", s, a)
+		}
+	}
+	doc, err := os.ReadFile("../../docs/kubernetes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), NginxMarkdown()) {
+		t.Errorf("docs/kubernetes.md does not contain the generated ingress-nginx annotation table; paste it:\n%s", NginxMarkdown())
+	}
+}
+
+// TestReadAnnotations: values are converted into the labels they mean,
+// the provider's own are passed on, and every refused, unknown or bad one
+// is a problem.
+func TestReadAnnotations(t *testing.T) {
+	n := func(k string) string { return NginxPrefix + k }
+	a := ReadAnnotations(map[string]string{
+		n("proxy-body-size"):                           "8m",
+		n("proxy-read-timeout"):                        "120",
+		n("affinity"):                                  "cookie",
+		n("session-cookie-samesite"):                   "Strict",
+		n("whitelist-source-range"):                    "10.0.0.0/24,172.10.0.1",
+		n("x-forwarded-prefix"):                        "/app",
+		n("limit-rps"):                                 "10",
+		n("limit-connections"):                         "3",
+		n("rewrite-target"):                            "/$2",
+		n("auth-url"):                                  "http://oauth2-proxy.auth.svc/oauth2/auth",
+		n("configuration-snippet"):                     `more_set_headers "X: y";`,
+		n("server-alias"):                              "b.example.com",
+		n("no-such-annotation"):                        "x",
+		n("load-balance"):                              "random",
+		n("session-cookie-path"):                       "/app",
+		"ingress.kubernetes.io/custom-request-headers": "X-A:1",
+	})
+	want := map[string]string{
+		lBufferingMaxRequest:   "8388608",
+		lResponseHeaderTimeout: "120s",
+		lStickiness:            "true",
+		lStickinessCookie:      "INGRESSCOOKIE",
+		lStickinessSameSite:    "strict",
+		lWhiteListSourceRange:  "10.0.0.0/24,172.10.0.1",
+		lCustomRequestHeaders:  "X-A:1||X-Forwarded-Prefix:/app",
+		"traefik.frontend.rateLimit.rateSet.rps.period":  "1s",
+		"traefik.frontend.rateLimit.rateSet.rps.average": "10",
+		"traefik.frontend.rateLimit.rateSet.rps.burst":   "50",
+		lRateLimitExtractor:                              "client.ip",
+		lMaxConnAmount:                                   "3",
+		lMaxConnExtractor:                                "client.ip",
+		lAuthForwardAddress:                              "http://oauth2-proxy.auth.svc/oauth2/auth",
+	}
+	for k, v := range want {
+		if a.Labels[k] != v {
+			t.Errorf("%s = %q, want %q", k, a.Labels[k], v)
+		}
+	}
+	if a.Provider[n("rewrite-target")] != "/$2" {
+		t.Errorf("provider annotations %v", a.Provider)
+	}
+	var got []string
+	for _, p := range a.Problems {
+		got = append(got, strings.TrimPrefix(p.Annotation, NginxPrefix))
+		if p.Skip {
+			t.Errorf("%s skips the Ingress", p.Annotation)
+		}
+		if p.Annotation == n("configuration-snippet") && !strings.Contains(p.Message, "CVE-2025-1974") {
+			t.Errorf("snippet problem %q", p.Message)
+		}
+	}
+	if w := []string{"configuration-snippet", "load-balance", "no-such-annotation", "server-alias", "session-cookie-path"}; !slices.Equal(got, w) {
+		t.Errorf("problems on %v, want %v", got, w)
+	}
+	if a := ReadAnnotations(map[string]string{n("auth-tls-secret"): "ns/ca"}); len(a.Problems) != 1 || !a.Problems[0].Skip {
+		t.Errorf("auth-tls-secret does not fail closed: %+v", a.Problems)
+	}
+	if a := ReadAnnotations(map[string]string{n("denylist-source-range"): "10.0.0.0/8,nonsense"}); len(a.Problems) != 1 || !a.Problems[0].Skip {
+		t.Errorf("a bad deny list does not fail closed: %+v", a.Problems)
+	}
+}
+
+// TestAllowRanges: a deny list becomes the allow list of every other
+// address, within the allow list when there is one.
+func TestAllowRanges(t *testing.T) {
+	got, bad := allowRanges([]string{"10.0.0.0/30"}, []string{"10.0.0.1"})
+	if bad != "" || strings.Join(got, ",") != "10.0.0.0/32,10.0.0.2/31" {
+		t.Errorf("allow less deny: %v %q", got, bad)
+	}
+	got, _ = allowRanges(nil, []string{"128.0.0.0/1", "::/1"})
+	if strings.Join(got, ",") != "0.0.0.0/1,8000::/1" {
+		t.Errorf("deny only: %v", got)
+	}
+	got, _ = allowRanges([]string{"10.0.0.0/8"}, []string{"0.0.0.0/0"})
+	if strings.Join(got, ",") != "0.0.0.0/32" {
+		t.Errorf("all denied: %v", got)
+	}
+	if _, bad := allowRanges(nil, []string{"x"}); bad != "x" {
+		t.Errorf("bad entry %q", bad)
+	}
+}
