@@ -242,8 +242,17 @@ func TestForwardedHeaders(t *testing.T) {
 				for _, h2 := range []bool{false, true} {
 					_, body := get(t, te.client(h2), hostURL(te, "app.test.local", "/"),
 						"X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "http", "X-Real-Ip", "203.0.113.9",
-						"X-Replaced-Path", "/forged")
+						"X-Replaced-Path", "/forged", "Forwarded", "for=203.0.113.9",
+						"Proxy-Authorization", "Basic Zm9vOmJhcg==")
 					e := decodeEcho(t, body)
+					// Forwarded is a forwarded field like the others;
+					// Proxy-Authorization is for the edge, never passed.
+					if got, want := e.Header.Get("Forwarded"), map[bool]string{true: "for=203.0.113.9"}[tc.trusted]; got != want {
+						t.Errorf("h2=%v: Forwarded = %q, want %q", h2, got, want)
+					}
+					if got := e.Header.Get("Proxy-Authorization"); got != "" {
+						t.Errorf("h2=%v: Proxy-Authorization passed: %q", h2, got)
+					}
 					if got, want := e.Header.Get("X-Replaced-Path"), map[bool]string{true: "/forged"}[tc.trusted]; got != want {
 						t.Errorf("h2=%v: X-Replaced-Path = %q, want %q", h2, got, want)
 					}

@@ -7,16 +7,33 @@ import (
 	"strings"
 )
 
-// forwardedHeaders are the headers a client could forge to lie about its
-// address or the original request. They survive only from trusted peers.
-var forwardedHeaders = [...]string{
+// forwardedFields are the fields that tell a backend about the client
+// and the request it first sent — the edge's one list of them. A client
+// could forge them, so they survive only from trusted peers (scrub). The
+// first forwardedWritten are written by forwarded for every request; the
+// others go to the backend as the request has them.
+var forwardedFields = [...]string{
 	"X-Forwarded-For",
 	"X-Forwarded-Proto",
 	"X-Forwarded-Host",
 	"X-Forwarded-Port",
-	"X-Forwarded-Prefix",
 	"X-Real-Ip",
-	"X-Replaced-Path", // set by a ReplacePath rule, never by a client
+	"X-Forwarded-Prefix", // set by a PathPrefixStrip rule
+	"X-Replaced-Path",    // set by a ReplacePath rule
+	"Forwarded",          // RFC 7239, from a trusted proxy in front
+}
+
+const forwardedWritten = 5
+
+// isForwardedField reports whether a canonical field name is one of
+// forwardedFields.
+func isForwardedField(name string) bool {
+	for _, f := range forwardedFields {
+		if name == f {
+			return true
+		}
+	}
+	return false
 }
 
 // ports are the edge's listener ports as strings, for X-Forwarded-Port.
@@ -53,7 +70,7 @@ func (t trust) scrub(r *http.Request) {
 	if t.trusted(r.RemoteAddr) {
 		return
 	}
-	for _, k := range forwardedHeaders {
+	for _, k := range forwardedFields {
 		if _, ok := r.Header[k]; ok {
 			delete(r.Header, k)
 		}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // The HTTP/1.1 fast path's side of the exchange engine (engine.go): the
@@ -129,8 +131,8 @@ func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b
 		w.WriteString("Te: trailers\r\n")
 	}
 	forwarded(r, isTLS, s.ports, wireSink{w})
-	// Rule modifiers add these; untrusted clients' were scrubbed.
-	for _, k := range [...]string{"X-Forwarded-Prefix", "X-Replaced-Path"} {
+	// Rule modifiers add some; untrusted clients' were scrubbed.
+	for _, k := range forwardedFields[forwardedWritten:] {
 		for _, v := range r.Header[k] {
 			writeField(w, k, v)
 		}
@@ -147,19 +149,17 @@ func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b
 }
 
 // hopRequestField reports whether a request field is not forwarded as it
-// is: hop-by-hop fields (and those the client's Connection names),
-// framing and Host (written by send), and the forwarded fields, which
-// forwarded writes and rule modifiers may have changed.
+// is: hop-by-hop fields (and those the client's Connection names) but
+// Trailer with a chunked body, whose trailers pass through; Host and
+// Content-Length (writeRequestHead writes them); and the forwarded
+// fields, which writeRequestHead writes from the request once scrubbed
+// and modified.
 func (c *h1conn) hopRequestField(name string) bool {
-	switch name {
-	case "Host", "Content-Length", "Transfer-Encoding", "Connection",
-		"Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-		"Proxy-Authorization", "Upgrade", "Forwarded",
-		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
-		"X-Forwarded-Port", "X-Real-Ip", "X-Forwarded-Prefix", "X-Replaced-Path":
-		return true
-	case "Trailer":
+	switch {
+	case name == "Trailer":
 		return !c.head.chunked
+	case name == "Host", name == "Content-Length", h1wire.IsHopByHop(name), isForwardedField(name):
+		return true
 	}
 	for _, n := range c.head.connNames {
 		if strings.EqualFold(n, name) {

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // Backend response heads, read by the fast path. The backend is trusted
@@ -209,31 +211,11 @@ func (h *respHead) reusable() bool {
 // framing the fast path writes itself) and so is not relayed. Trailer is
 // relayed only with a chunked body, whose trailers pass through.
 func (h *respHead) hopResponseField(name []byte, chunkedOut bool) bool {
-	switch len(name) {
-	case 2:
-		return equalFold(name, "Te")
-	case 7:
-		return equalFold(name, "Upgrade") || (!chunkedOut && equalFold(name, "Trailer"))
-	case 10:
-		if equalFold(name, "Connection") || equalFold(name, "Keep-Alive") {
-			return true
-		}
-	case 14:
-		if equalFold(name, "Content-Length") {
-			return true
-		}
-	case 16:
-		if equalFold(name, "Proxy-Connection") {
-			return true
-		}
-	case 17:
-		if equalFold(name, "Transfer-Encoding") {
-			return true
-		}
-	case 18:
-		if equalFold(name, "Proxy-Authenticate") {
-			return true
-		}
+	switch {
+	case equalFold(name, "Trailer"):
+		return !chunkedOut
+	case equalFold(name, "Content-Length"), h1wire.IsHopByHop(name):
+		return true
 	}
 	for _, c := range h.connNames {
 		if bytes.EqualFold(c, name) {

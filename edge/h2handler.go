@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // Streams for routes with middlewares and for host handlers (the
@@ -176,8 +178,7 @@ func (w *h2responseWriter) declare() {
 func (w *h2responseWriter) fields(code int, length int64) []hpack.HeaderField {
 	hf := append(w.st.hf[:0], hpack.HeaderField{Name: ":status", Value: statusText3(code)})
 	for k, vs := range w.hdr {
-		switch k {
-		case "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade":
+		if h1wire.IsConnectionSpecific(k) {
 			continue
 		}
 		if strings.HasPrefix(k, http.TrailerPrefix) || slices.Contains(w.declared, k) {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // An HTTP/2 stream proxied to an HTTP/1.1 backend over the fast path's
@@ -134,17 +136,10 @@ func (st *h2stream) detach() {
 }
 
 // h2HopRequestField reports the fields writeRequestHead writes itself or
-// drops. Connection-specific fields never get this far: they make an
-// HTTP/2 request malformed.
+// drops: the hop-by-hop ones an HTTP/2 request may carry (the others make
+// it malformed) and the forwarded ones.
 func h2HopRequestField(name string) bool {
-	switch name {
-	case "Proxy-Authorization", "Forwarded",
-		"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
-		"X-Forwarded-Port", "X-Real-Ip", "X-Forwarded-Prefix", "X-Replaced-Path",
-		"Trailer":
-		return true
-	}
-	return false
+	return h1wire.IsHopByHop(name) || isForwardedField(name)
 }
 
 // send writes the request head and streams the body, framed by length

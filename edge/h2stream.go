@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // h2stream is one request on an HTTP/2 connection. Fields under "c.mu"
@@ -220,9 +222,10 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 	var cookies []string
 	host := authority
 	for _, hf := range f.RegularFields() {
+		if h1wire.IsConnectionSpecific(hf.Name) {
+			return false // malformed in HTTP/2
+		}
 		switch hf.Name {
-		case "connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade":
-			return false // connection-specific: malformed in HTTP/2
 		case "te":
 			if hf.Value != "trailers" {
 				return false

@@ -279,6 +279,13 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 				pr.Out.Host = ""
 			}
 			forwarded(pr.In, pr.In.TLS != nil, s.ports, mapSink(pr.Out.Header))
+			// ReverseProxy drops Forwarded before Rewrite; the others pass
+			// as the request has them, as on the fast paths.
+			for _, k := range forwardedFields[forwardedWritten:] {
+				if v := pr.In.Header[k]; v != nil {
+					pr.Out.Header[k] = v
+				}
+			}
 		},
 		Transport:     s.routeTransport(rt),
 		FlushInterval: -1,

@@ -32,7 +32,7 @@ var settings = []setting{
 	{"TRAEFIK_FILE", "file", "", "routes file (YAML, Traefik labels per service), watched for changes"},
 	{"TRAEFIK_LOG_LEVEL", "log-level", "INFO", "DEBUG, INFO, WARN or ERROR"},
 	{"TRAEFIK_ACCESS_LOG", "access-log", "off", "access log on stdout: off, common or json"},
-	{"TRAEFIK_TRUSTED_IPS", "trusted-ips", "", "comma-separated CIDRs (or IPs) whose X-Forwarded-* headers are trusted and that may start connections to the HTTP and HTTPS ports with a PROXY protocol header (v1 or v2, as load balancers send)"},
+	{"TRAEFIK_TRUSTED_IPS", "trusted-ips", "", "comma-separated CIDRs (or IPs) whose X-Forwarded-*, X-Real-Ip and Forwarded headers are trusted (passed to backends; anyone else's are dropped) and that may start connections to the HTTP and HTTPS ports with a PROXY protocol header (v1 or v2, as load balancers send)"},
 	{"TRAEFIK_BACKEND_INSECURE", "backend-insecure", "false", "skip certificate verification for https:// backends"},
 
 	{"TRAEFIK_TIMEOUT_DIAL", "timeout-dial", "30s", "bound on connecting to a backend (a bare number means seconds; 0, Traefik's \"no limit\", keeps the default)"},

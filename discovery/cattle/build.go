@@ -155,7 +155,8 @@ func (p Prepared) Fingerprint() uint64 {
 }
 
 // Assemble builds the routes of prepared inputs through labels.Build and
-// reports services that claim the same rule.
+// reports services built twice under one name (labels.Dedupe); rule
+// clashes are the edge compiler's to report, across providers.
 func Assemble(p Prepared, s Settings) ([]route.Service, []route.Problem) {
 	// Sized for one route per input, the common case, so the snapshot
 	// keeps no growth slack alive.

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -102,8 +103,7 @@ type forwardAuth struct {
 
 // forwardHop are the hop-by-hop headers (RFC 9110 §7.6.1) that belong to
 // the client's connection, not to the question asked of the server.
-var forwardHop = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+var forwardHop = h1wire.HopByHop()
 
 func (f *forwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, f.address, nil)
