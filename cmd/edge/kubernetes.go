@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,7 @@ type kubernetesConfig struct {
 	PublishedService  string
 	IngressAddress    string
 	AllowExternalName bool
+	Gateway           bool // TRAEFIK_KUBERNETES_GATEWAY
 	DomainsAllowed    []string
 	// LeaseNamespace is the pod's namespace (POD_NAMESPACE, else the
 	// service account's); Identity the pod's name (POD_NAME).
@@ -50,6 +52,7 @@ func loadKubernetes(e env, r secrets.Resolver, p *problems) *kubernetesConfig {
 	kc.PublishedService = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE"))
 	kc.IngressAddress = strings.TrimSpace(e.get("TRAEFIK_KUBERNETES_INGRESS_ADDRESS"))
 	kc.AllowExternalName = e.boolSetting("TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", p)
+	kc.Gateway = e.boolSetting("TRAEFIK_KUBERNETES_GATEWAY", p)
 	kc.DomainsAllowed = splitList(strings.ToLower(e.get("TRAEFIK_ACME_DOMAINS_ALLOWED")))
 	kp := kubernetes.Config{Rest: &rest.Config{}, IngressClasses: kc.IngressClasses, LabelSelector: kc.LabelSelector, PublishedService: kc.PublishedService, IngressAddress: kc.IngressAddress}
 	p.addErr(kp.Validate())
@@ -123,8 +126,31 @@ func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) 
 		IngressAddress:     kc.IngressAddress,
 		LeaseNamespace:     kc.LeaseNamespace,
 		Identity:           kc.Identity,
+		Gateway:            kc.Gateway,
+		GatewayHTTPPorts:   gatewayPorts(80, cfg.HTTPPort),
+		GatewayHTTPSPorts:  gatewayHTTPSPorts(cfg),
 		Logger:             logger,
 	})
+}
+
+// gatewayPorts are the Gateway listener ports one edge listener serves:
+// the well-known port, the listen port and the public port (behind a
+// Service the pod listens on 8443 and clients use 443).
+func gatewayPorts(ports ...int) []int32 {
+	out := []int32{}
+	for _, p := range ports {
+		if p > 0 && !slices.Contains(out, int32(p)) {
+			out = append(out, int32(p))
+		}
+	}
+	return out
+}
+
+func gatewayHTTPSPorts(cfg config) []int32 {
+	if !cfg.HTTPSEnable {
+		return []int32{} // HTTPS listeners are refused: there is no HTTPS
+	}
+	return gatewayPorts(443, cfg.HTTPSPort, cfg.HTTPSPublicPort)
 }
 
 // onTable tells the certificates about a new routing table: the

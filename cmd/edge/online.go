@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/rancher-edge/edge/certs/acme"
 	"github.com/rancher-edge/edge/discovery/consul"
+	"github.com/rancher-edge/edge/discovery/kubernetes"
 	"github.com/rancher-edge/edge/discovery/rancher"
 )
 
@@ -51,11 +53,38 @@ func checkOnline(ctx context.Context, cfg config, w io.Writer) []error {
 	if cc := cfg.Consul; cc != nil {
 		report(w, "consul "+redactEndpoint(cc.Endpoint), consul.Probe(ctx, cc.providerConfig(cfg.Constraints, nil)), &errs)
 	}
-	if cfg.Rancher == nil && !cfg.ACME.Enable && cfg.Consul == nil {
+	if kc := cfg.Kubernetes; kc != nil && kc.Gateway {
+		checkGatewayAPI(w, kc, &errs)
+	}
+	if cfg.Rancher == nil && !cfg.ACME.Enable && cfg.Consul == nil && cfg.Kubernetes == nil {
 		fmt.Fprintln(w, "  nothing to contact (no Rancher API, no ACME)")
 	}
 	return errs
 }
+
+// checkGatewayAPI asks the apiserver whether the Gateway API CRDs are
+// installed. Missing CRDs are a warning, not a failure: the edge serves
+// the Ingresses and turns Gateway API on once they are installed.
+func checkGatewayAPI(w io.Writer, kc *kubernetesConfig, errs *[]error) {
+	rc, source, err := kc.rest()
+	if err != nil {
+		report(w, "kubernetes apiserver", err, errs)
+		return
+	}
+	missing, err := kubernetes.ProbeGateway(rc)
+	switch {
+	case err != nil:
+		report(w, "kubernetes apiserver "+rc.Host+" ("+source+")", err, errs)
+	case len(missing) > 0:
+		fmt.Fprintf(w, "  kubernetes Gateway API: WARNING: %s not served (%s): Gateway API stays off until its standard-channel CRDs are installed; Ingresses are served\n",
+			strings.Join(missing, ", "), gatewayAPIVersion)
+	default:
+		fmt.Fprintln(w, "  kubernetes Gateway API "+gatewayAPIVersion+": OK")
+	}
+}
+
+// gatewayAPIVersion is the API group version the edge serves.
+const gatewayAPIVersion = "gateway.networking.k8s.io/v1"
 
 func report(w io.Writer, what string, err error, errs *[]error) {
 	if err != nil {

@@ -89,6 +89,7 @@ var settings = []setting{
 	{"TRAEFIK_KUBERNETES_PUBLISHED_SERVICE", "kubernetes-published-service", "", "namespace/name of the Service whose load-balancer addresses go into Ingress status"},
 	{"TRAEFIK_KUBERNETES_INGRESS_ADDRESS", "kubernetes-ingress-address", "", "fixed IP or host name for Ingress status"},
 	{"TRAEFIK_KUBERNETES_ALLOW_EXTERNALNAME", "kubernetes-allow-externalname", "false", "let Ingresses route to ExternalName Services"},
+	{"TRAEFIK_KUBERNETES_GATEWAY", "kubernetes-gateway", "false", "also serve Gateway API (gateway.networking.k8s.io/v1): GatewayClasses of controller rancher-edge.io/gateway-controller, their Gateways and HTTPRoutes; without the CRDs it stays off and says so"},
 	{"TRAEFIK_ACME_DOMAINS_ALLOWED", "acme-domains-allowed", "", "comma-separated domain suffixes ACME may order for Ingress tls hosts; empty: any"},
 	{"TRAEFIK_HTTPS_PUBLIC_PORT", "https-public-port", "", "HTTPS port clients use, for redirects (443 behind a Service); empty: TRAEFIK_HTTPS_PORT"},
 

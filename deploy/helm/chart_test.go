@@ -84,6 +84,7 @@ func TestTemplate(t *testing.T) {
 		"defaults":         nil,
 		"daemonset":        {"--set", "kind=DaemonSet", "--set", "hostPorts.enabled=true", "--set", "service.type=NodePort"},
 		"acme and secrets": {"--set", "acme.enabled=true", "--set", "acme.email=ops@example.com", "--set", "acme.domainsAllowed=example.com", "--set", "dashboard.usersSecret=edge-users", "--set", "defaultCertificateSecret=wild"},
+		"gateway":          {"--set", "gateway.enabled=true"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			objs := docs(t, helm(t, append([]string{"template", "edge", chart, "--namespace", "ingress"}, set...)...))
@@ -147,6 +148,22 @@ func TestTemplate(t *testing.T) {
 			if ic := find(objs, "IngressClass"); ic == nil || ic.GetName() != "rancher-edge" {
 				t.Errorf("IngressClass %v", ic)
 			}
+			// Gateway API: off by default (no RBAC for it, no class);
+			// gateway.enabled turns on the setting, the rules and the class.
+			gc, roles := find(objs, "GatewayClass"), 0
+			for _, o := range objs {
+				if o.GetKind() == "ClusterRole" {
+					roles++
+				}
+			}
+			if on := name == "gateway"; (env["TRAEFIK_KUBERNETES_GATEWAY"] == "true") != on || (gc != nil) != on || (roles == 2) != on {
+				t.Errorf("gateway.enabled=%v: TRAEFIK_KUBERNETES_GATEWAY=%q, GatewayClass %v, %d ClusterRoles", on, env["TRAEFIK_KUBERNETES_GATEWAY"], gc != nil, roles)
+			}
+			if gc != nil {
+				if ctl, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); ctl != "rancher-edge.io/gateway-controller" || gc.GetName() != "rancher-edge" {
+					t.Errorf("GatewayClass %s controllerName %q", gc.GetName(), ctl)
+				}
+			}
 		})
 	}
 }
@@ -165,6 +182,21 @@ func TestRulesMatchTheManifests(t *testing.T) {
 			t.Errorf("the chart's %s rules differ from deploy/kubernetes/rbac.yaml", kind)
 		}
 	}
+	// Gateway API: the second ClusterRole, with gateway.enabled.
+	raw, err = os.ReadFile("../kubernetes/gateway-api.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rendered *unstructured.Unstructured
+	for _, o := range docs(t, helm(t, "template", "edge", chart, "--set", "gateway.enabled=true")) {
+		if o.GetKind() == "ClusterRole" && strings.HasSuffix(o.GetName(), "-gateway") {
+			rendered = o
+		}
+	}
+	plain := find(docs(t, string(raw)), "ClusterRole")
+	if rendered == nil || plain == nil || !reflect.DeepEqual(rendered.Object["rules"], plain.Object["rules"]) {
+		t.Errorf("the chart's Gateway API ClusterRole rules differ from deploy/kubernetes/gateway-api.yaml")
+	}
 }
 
 // TestServerSideDryRun applies the rendered chart and the plain manifests
@@ -177,6 +209,11 @@ func TestServerSideDryRun(t *testing.T) {
 		if _, err := c.Admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The Gateway API CRDs, for the GatewayClass of gateway.enabled and
+	// deploy/kubernetes/gateway-api.yaml.
+	if err := c.InstallGatewayAPI(ctx); err != nil {
+		t.Fatal(err)
 	}
 	rc := c.Rest(kubetest.AdminToken)
 	dyn := dynamic.NewForConfigOrDie(rc)
@@ -207,7 +244,8 @@ func TestServerSideDryRun(t *testing.T) {
 	}
 	t.Run("chart", func(t *testing.T) {
 		for _, set := range [][]string{nil, {"--set", "kind=DaemonSet", "--set", "hostPorts.enabled=true", "--set", "service.type=NodePort"},
-			{"--set", "acme.enabled=true", "--set", "acme.email=ops@example.com", "--set", "dashboard.usersSecret=u"}} {
+			{"--set", "acme.enabled=true", "--set", "acme.email=ops@example.com", "--set", "dashboard.usersSecret=u"},
+			{"--set", "gateway.enabled=true"}} {
 			apply(t, docs(t, helm(t, append([]string{"template", "edge", chart, "--namespace", "ingress"}, set...)...)), "ingress")
 		}
 	})

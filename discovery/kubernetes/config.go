@@ -55,6 +55,19 @@ type Config struct {
 	// them).
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 
+	// Gateway turns on Gateway API (gateway.networking.k8s.io/v1):
+	// GatewayClasses of [GatewayController], their Gateways, HTTPRoutes
+	// and ReferenceGrants. Without the CRDs it stays off and says so.
+	Gateway bool
+	// GatewayHTTPPorts and GatewayHTTPSPorts are the Gateway listener
+	// ports served by the edge's HTTP and HTTPS listeners (other ports are
+	// refused: the edge opens none); nil means 80 and 443, an empty
+	// slice none (HTTPS off).
+	GatewayHTTPPorts, GatewayHTTPSPorts []int32
+	// GatewayRecheck is how often the provider asks whether the Gateway
+	// API CRDs were installed while they are not; zero means 30 s.
+	GatewayRecheck time.Duration
+
 	// Debounce gathers a burst of changes into one rebuild; zero means
 	// 100 ms.
 	Debounce time.Duration
@@ -91,7 +104,7 @@ func (c Config) Validate() error {
 	if c.PublishedService != "" && c.IngressAddress != "" {
 		errs = append(errs, errors.New("TRAEFIK_KUBERNETES_PUBLISHED_SERVICE and TRAEFIK_KUBERNETES_INGRESS_ADDRESS exclude each other"))
 	}
-	for _, d := range []time.Duration{c.LeaseDuration, c.RenewDeadline, c.RetryPeriod, c.Debounce, c.Probe} {
+	for _, d := range []time.Duration{c.LeaseDuration, c.RenewDeadline, c.RetryPeriod, c.Debounce, c.Probe, c.GatewayRecheck} {
 		if d < 0 {
 			errs = append(errs, errors.New("kubernetes: durations must not be negative"))
 			break
@@ -124,6 +137,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Probe == 0 {
 		c.Probe = 2 * time.Second
+	}
+	if c.GatewayHTTPPorts == nil {
+		c.GatewayHTTPPorts = []int32{80}
+	}
+	if c.GatewayHTTPSPorts == nil {
+		c.GatewayHTTPSPorts = []int32{443}
+	}
+	if c.GatewayRecheck == 0 {
+		c.GatewayRecheck = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,6 +35,13 @@ type Provider struct {
 	mu     sync.Mutex
 	status route.ProviderStatus
 	leader string // "leader", "follower" or "" without status writing
+
+	// Gateway API (gateway_watch.go): the caches once synced, why it is
+	// off while it is, the last build's problems and status.
+	gateway     atomic.Pointer[gatewayCaches]
+	gatewayNote string
+	gwProblems  []route.Problem
+	gwStatus    *gatewayStatus
 }
 
 // New checks cfg and returns a provider. It does no I/O.
@@ -68,7 +76,10 @@ func (p *Provider) Status() route.ProviderStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := p.status
-	st.Problems = slices.Clone(st.Problems)
+	st.Problems = append(slices.Clone(st.Problems), p.gwProblems...)
+	if p.gatewayNote != "" {
+		st.Notes = append(slices.Clone(st.Notes), p.gatewayNote)
+	}
 	if p.leader != "" {
 		st.Mode += ", " + p.leader
 	}
@@ -207,9 +218,12 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		}
 	}()
 	wg.Go(func() { p.probe(ctx, cs) })
+	if p.cfg.Gateway {
+		wg.Go(func() { p.watchGateway(ctx, cs, poke, handler) })
+	}
 
 	var sw *statusWriter
-	if p.cfg.PublishedService != "" || p.cfg.IngressAddress != "" {
+	if p.cfg.PublishedService != "" || p.cfg.IngressAddress != "" || p.cfg.Gateway {
 		sw = newStatusWriter(p, cs, c)
 		wg.Go(func() { sw.run(ctx) })
 	}
@@ -225,8 +239,12 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	chk := &checker{}
 	var lastFP uint64
 	logged := map[string]bool{}
+	var gw gatewayPublisher
 	rebuild := func() {
 		w := c.world()
+		if p.cfg.Gateway && gw.rebuild(p, w, chk, publish) && sw != nil {
+			sw.poke()
+		}
 		w.AuthSecrets = p.authSecrets(ctx, cs, w)
 		snap, n := build(w, p.set, chk)
 		if snap.Fingerprint == lastFP {

@@ -63,7 +63,7 @@ func (w *statusWriter) run(ctx context.Context) {
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(ctx context.Context) {
 					w.p.setLeader("leader")
-					w.p.log.Info("leading: this replica writes Ingress status", "lease", cfg.LeaseNamespace+"/"+cfg.LeaseName, "identity", id)
+					w.p.log.Info("leading: this replica writes Ingress and Gateway API status", "lease", cfg.LeaseNamespace+"/"+cfg.LeaseName, "identity", id)
 					w.lead(ctx)
 				},
 				OnStoppedLeading: func() {
@@ -94,9 +94,13 @@ func (w *statusWriter) lead(ctx context.Context) {
 	}
 }
 
-// addresses are what status.loadBalancer.ingress should say.
+// addresses are what status.loadBalancer.ingress (and a Gateway's
+// status.addresses) should say; none when neither is configured.
 func (w *statusWriter) addresses(ctx context.Context) ([]networkingv1.IngressLoadBalancerIngress, bool) {
 	cfg := w.p.cfg
+	if cfg.IngressAddress == "" && cfg.PublishedService == "" {
+		return nil, true
+	}
 	if a := strings.TrimSpace(cfg.IngressAddress); a != "" {
 		if _, err := netip.ParseAddr(a); err == nil {
 			return []networkingv1.IngressLoadBalancerIngress{{IP: a}}, true
@@ -125,11 +129,18 @@ func lbIngress(svc *corev1.Service) []networkingv1.IngressLoadBalancerIngress {
 	return out
 }
 
-// write updates the status of every served Ingress whose status differs.
-// Ingresses of other controllers are never touched.
+// write updates the status of every served Ingress whose status differs,
+// then the Gateway API objects'. Ingresses of other controllers are never
+// touched.
 func (w *statusWriter) write(ctx context.Context) {
 	want, ok := w.addresses(ctx)
 	if !ok {
+		return
+	}
+	if w.p.cfg.Gateway {
+		w.writeGateway(ctx, want)
+	}
+	if w.p.cfg.IngressAddress == "" && w.p.cfg.PublishedService == "" {
 		return
 	}
 	wd := w.c.world()

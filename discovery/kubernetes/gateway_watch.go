@@ -1,0 +1,263 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/informers"
+	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	gw "sigs.k8s.io/gateway-api/apis/v1"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+
+	edgelabels "github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/route"
+)
+
+// gatewayResources are the gateway.networking.k8s.io/v1 resources the
+// provider watches; without them (the CRDs are not installed) Gateway API
+// is off and says so, and the Ingresses keep being served.
+var gatewayResources = []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"}
+
+// GatewayCRDs reports which of the Gateway API resources the edge needs
+// the apiserver does not serve (nil: all there). err is set when the
+// apiserver could not tell, which is not the same as "not installed".
+func GatewayCRDs(d discovery.DiscoveryInterface) (missing []string, err error) {
+	list, err := d.ServerResourcesForGroupVersion(gw.GroupVersion.String())
+	if apierrors.IsNotFound(err) {
+		return slices.Clone(gatewayResources), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("asking the apiserver for %s: %w", gw.GroupVersion, err)
+	}
+	for _, r := range gatewayResources {
+		if !slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == r }) {
+			missing = append(missing, r)
+		}
+	}
+	return missing, nil
+}
+
+// ProbeGateway connects with rc and reports the Gateway API resources
+// that are not served, for `edge check --online`.
+func ProbeGateway(rc *rest.Config) ([]string, error) {
+	d, err := discovery.NewDiscoveryClientForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes: %w", err)
+	}
+	return GatewayCRDs(d)
+}
+
+// gatewayCaches are the Gateway API informers, made once the CRDs are
+// served. Services, EndpointSlices and Secrets come from the Ingress
+// caches: one cache of each for both APIs.
+type gatewayCaches struct {
+	client     gwclient.Interface
+	classes    cache.SharedIndexInformer
+	gateways   []cache.SharedIndexInformer
+	routes     []cache.SharedIndexInformer
+	grants     []cache.SharedIndexInformer
+	namespaces cache.SharedIndexInformer // for allowedRoutes selectors
+}
+
+func (g *gatewayCaches) all() []cache.SharedIndexInformer {
+	out := []cache.SharedIndexInformer{g.classes, g.namespaces}
+	for _, l := range [][]cache.SharedIndexInformer{g.gateways, g.routes, g.grants} {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// world reads the Gateway API caches next to the Ingress world w.
+func (g *gatewayCaches) world(w world) gatewayWorld {
+	gwld := gatewayWorld{Namespaces: map[string]*corev1.Namespace{}, Services: w.Services, Slices: w.Slices, Secrets: w.Secrets}
+	for _, o := range g.classes.GetStore().List() {
+		gwld.Classes = append(gwld.Classes, o.(*gw.GatewayClass))
+	}
+	for _, inf := range g.gateways {
+		for _, o := range inf.GetStore().List() {
+			gwld.Gateways = append(gwld.Gateways, o.(*gw.Gateway))
+		}
+	}
+	for _, inf := range g.routes {
+		for _, o := range inf.GetStore().List() {
+			gwld.Routes = append(gwld.Routes, o.(*gw.HTTPRoute))
+		}
+	}
+	for _, inf := range g.grants {
+		for _, o := range inf.GetStore().List() {
+			gwld.Grants = append(gwld.Grants, o.(*gw.ReferenceGrant))
+		}
+	}
+	for _, o := range g.namespaces.GetStore().List() {
+		n := o.(*corev1.Namespace)
+		gwld.Namespaces[n.Name] = n
+	}
+	return gwld
+}
+
+// gatewaySettings are the build settings from the configuration.
+func (c Config) gatewaySettings() gatewaySettings {
+	return gatewaySettings{
+		httpPorts:         c.GatewayHTTPPorts,
+		httpsPorts:        c.GatewayHTTPSPorts,
+		allowExternalName: c.AllowExternalName,
+		labels:            edgelabels.Options{Provider: gatewayProvider, ExposedByDefault: true},
+	}
+}
+
+// watchGateway waits until the Gateway API CRDs are served (asking every
+// GatewayRecheck; until then the provider says they are missing), then
+// starts the Gateway API informers, waits for their caches and hands them
+// over; every change pokes the same debounced rebuild as the Ingresses.
+func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func(), handler cache.ResourceEventHandler) {
+	for {
+		missing, err := GatewayCRDs(cs.Discovery())
+		switch {
+		case err == nil && len(missing) == 0:
+			p.setGatewayNote("")
+		case err == nil:
+			p.setGatewayNote(fmt.Sprintf("Gateway API is off: the apiserver does not serve %s %s (install the standard-channel CRDs of Gateway API v1.6); Ingresses are served",
+				gw.GroupVersion, strings.Join(missing, ", ")))
+		default:
+			p.setGatewayNote("Gateway API: cannot tell whether its CRDs are installed: " + err.Error())
+		}
+		poke()
+		if err == nil && len(missing) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(p.cfg.GatewayRecheck):
+		}
+	}
+	gcs, err := gwclient.NewForConfig(p.cfg.Rest)
+	if err != nil {
+		p.setGatewayNote("Gateway API: " + err.Error())
+		poke()
+		return
+	}
+	g := &gatewayCaches{client: gcs}
+	var starters []interface{ Start(<-chan struct{}) }
+	var shutdowns []func()
+	for _, ns := range p.cfg.Namespaces {
+		f := gwinformers.NewSharedInformerFactoryWithOptions(gcs, 0, gwinformers.WithNamespace(ns))
+		g.gateways = append(g.gateways, f.Gateway().V1().Gateways().Informer())
+		g.routes = append(g.routes, f.Gateway().V1().HTTPRoutes().Informer())
+		g.grants = append(g.grants, f.Gateway().V1().ReferenceGrants().Informer())
+		starters, shutdowns = append(starters, f), append(shutdowns, f.Shutdown)
+	}
+	clsF := gwinformers.NewSharedInformerFactory(gcs, 0)
+	g.classes = clsF.Gateway().V1().GatewayClasses().Informer()
+	nsF := informers.NewSharedInformerFactory(cs, 0)
+	g.namespaces = nsF.Core().V1().Namespaces().Informer()
+	starters, shutdowns = append(starters, clsF, nsF), append(shutdowns, clsF.Shutdown, nsF.Shutdown)
+	defer func() {
+		for _, s := range shutdowns {
+			s()
+		}
+	}()
+	for _, inf := range g.all() {
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			p.setGatewayNote("Gateway API: " + err.Error())
+			return
+		}
+		_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, r *cache.Reflector, err error) {
+			p.watchFailed(r.TypeDescription(), err)
+		})
+	}
+	for _, s := range starters {
+		s.Start(ctx.Done())
+	}
+	start := time.Now()
+	for _, inf := range g.all() {
+		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+			return
+		}
+	}
+	p.log.Info("gateway API caches synced", "took", time.Since(start).Round(time.Millisecond))
+	p.gateway.Store(g)
+	poke()
+	<-ctx.Done()
+}
+
+func (p *Provider) setGatewayNote(note string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if note != p.gatewayNote && note != "" {
+		p.log.Warn(note)
+	}
+	p.gatewayNote = note
+}
+
+// buildGatewaySnapshot is the Gateway API half of a rebuild: the routes of
+// the synced caches, or, before they are, a snapshot that only carries the
+// reason (a warning: the rest of the edge is fine).
+func (p *Provider) buildGatewaySnapshot(w world, chk *checker) (route.Snapshot, *gatewayStatus) {
+	g := p.gateway.Load()
+	if g == nil {
+		p.mu.Lock()
+		note := p.gatewayNote
+		p.mu.Unlock()
+		snap := route.Snapshot{Provider: gatewayProvider}
+		if note != "" {
+			snap.Problems = []route.Problem{{Source: route.Source{Provider: gatewayProvider, Service: "gateway-api"}, Severity: route.Warning, Message: note}}
+		}
+		snap.Fingerprint = fingerprint(snap)
+		return snap, nil
+	}
+	snap, st := buildGateway(g.world(w), p.cfg.gatewaySettings(), chk)
+	// apimeta.SetStatusCondition stamps a time on the listeners'
+	// conditions; the writer decides transition times, and two builds of
+	// the same world must compare equal.
+	for _, gs := range st.Gateways {
+		for i := range gs.Listeners {
+			for j := range gs.Listeners[i].Conditions {
+				gs.Listeners[i].Conditions[j].LastTransitionTime = metav1.Time{}
+			}
+		}
+	}
+	return snap, &st
+}
+
+// gatewayPublisher is the Gateway API half of the provider's rebuild: it
+// publishes the "kubernetes-gateway" snapshot next to the Ingresses' when
+// its fingerprint changed, and keeps the status the leader writes.
+type gatewayPublisher struct {
+	lastFP uint64
+	last   *gatewayStatus
+	logged map[string]bool
+}
+
+// rebuild builds and publishes; it reports whether the wanted status
+// changed (the status writer then compares it with the objects).
+func (g *gatewayPublisher) rebuild(p *Provider, w world, chk *checker, publish func(route.Snapshot)) bool {
+	snap, st := p.buildGatewaySnapshot(w, chk)
+	if snap.Fingerprint != g.lastFP {
+		snap.Built = time.Now()
+		g.logged = p.logProblems(g.logged, snap.Problems)
+		p.log.Info("gateway API routes changed", "routes", len(snap.Services), "problems", len(snap.Problems), "certificates", len(snap.Certificates))
+		publish(snap)
+		g.lastFP = snap.Fingerprint
+	}
+	changed := st != nil && (g.last == nil || !equality.Semantic.DeepEqual(*st, *g.last))
+	p.mu.Lock()
+	p.gwProblems = snap.Problems
+	if changed {
+		g.last = st
+		p.gwStatus = st
+	}
+	p.mu.Unlock()
+	return changed
+}
