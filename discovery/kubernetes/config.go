@@ -65,7 +65,7 @@ type Config struct {
 	// slice none (HTTPS off).
 	GatewayHTTPPorts, GatewayHTTPSPorts []int32
 	// GatewayRecheck is how often the provider asks whether the Gateway
-	// API CRDs were installed while they are not; zero means 30 s.
+	// API CRDs were installed while they are not; zero means 10 s.
 	GatewayRecheck time.Duration
 
 	// Debounce gathers a burst of changes into one rebuild; zero means
@@ -145,7 +145,7 @@ func (c Config) withDefaults() Config {
 		c.GatewayHTTPSPorts = []int32{443}
 	}
 	if c.GatewayRecheck == 0 {
-		c.GatewayRecheck = 30 * time.Second
+		c.GatewayRecheck = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
