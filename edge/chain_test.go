@@ -49,6 +49,7 @@ var fastPathFields = map[string]string{
 	"Rule":           "matched by the table; its path modifiers are applied by the fast paths (stage path-rewrite)",
 	"Priority":       "orders the table",
 	"PassHostHeader": "both proxies write the upstream Host",
+	"UpstreamHost":   "both proxies write it as the upstream Host (writeRequestHead, newReverseProxy)",
 	"EntryPoints":    "the table's lookup",
 	"LoadBalancer":   "balancers and sticky cookies, shared by both designs",
 	"HealthCheck":    "checkers outside the request path",
