@@ -29,6 +29,9 @@ type Sources struct {
 	// Ready, when set, gates /ping: it answers 503 until Ready returns
 	// true (for example once the edge's listeners are bound).
 	Ready func() bool
+	// Stopping, when set, turns /ping to 503 once it returns true: the
+	// edge is about to drain, and load balancers should stop sending.
+	Stopping func() bool
 
 	// Listeners lists the edge's entry points.
 	Listeners func() []Listener

@@ -139,6 +139,11 @@ func (s *Server) ping(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("starting\n"))
 		return
 	}
+	if st := s.cfg.Sources.Stopping; st != nil && st() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("stopping\n"))
+		return
+	}
 	_, _ = w.Write([]byte("OK\n"))
 }
 

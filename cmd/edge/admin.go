@@ -65,6 +65,7 @@ func sources(cfg config, p *parts, started time.Time) web.Sources {
 				return false
 			}
 		},
+		Stopping:        p.stopping.Load,
 		Table:           func() *edge.Table { return p.edge.Table() },
 		Unrouted:        func() uint64 { return p.edge.Unrouted() },
 		RecentErrors:    func() []edge.ErrorRecord { return p.edge.RecentErrors() },

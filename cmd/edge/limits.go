@@ -14,6 +14,7 @@ import (
 // TRAEFIK_UNDERSCORE_HEADERS): every wait the edge makes has a bound.
 type limits struct {
 	Dial, Header, Read, Write, Idle, Grace time.Duration
+	Accept                                 time.Duration // serving on after the stop signal; 0: none
 	MaxBody                                int64
 	MaxFails                               int // -1: passive health off
 	FailTimeout                            time.Duration
@@ -51,6 +52,15 @@ func loadLimits(e env, p *problems) limits {
 			l.notes = append(l.notes, fmt.Sprintf("%s=0 meant no limit to Traefik; the edge keeps a bound of %s", t.name, d))
 		}
 		*t.dst = d
+	}
+	// TRAEFIK_TIMEOUT_ACCEPT's 0 is no wait (Traefik's default too), not
+	// "no limit".
+	if raw := e.value(lookupSetting("TRAEFIK_TIMEOUT_ACCEPT")); raw != "" {
+		d, err := parseSeconds(raw)
+		if err != nil || d < 0 || d > time.Hour {
+			p.add("TRAEFIK_TIMEOUT_ACCEPT: %q is not a duration such as 10s or a number of seconds, up to an hour", raw)
+		}
+		l.Accept = d
 	}
 	l.MaxFails = e.intSetting("TRAEFIK_BACKEND_MAX_FAILS", p, 0, 1000)
 	if l.MaxFails == 0 {

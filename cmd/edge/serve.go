@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rancher-edge/edge/certs"
@@ -37,6 +38,12 @@ type parts struct {
 	admin     *web.Server      // nil with TRAEFIK_ADMIN_PORT=0
 	edge      *edge.Server
 	providers []discovery.Provider
+
+	// accept is how long the edge goes on serving after the stop signal
+	// before it drains (TRAEFIK_TIMEOUT_ACCEPT); stopping is set at the
+	// signal, and turns /ping to 503 at once.
+	accept   time.Duration
+	stopping atomic.Bool
 }
 
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
@@ -53,7 +60,7 @@ func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
 // every problem is reported at once. checking skips what would contact the
 // outside world (the etcd storage).
 func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) (*parts, error) {
-	p := &parts{log: logger}
+	p := &parts{log: logger, accept: cfg.Limits.Accept}
 	var errs []error
 	fail := func(prefix string, err error) { errs = append(errs, prefixed(prefix, err)...) }
 	var tlsConf *tls.Config
@@ -242,11 +249,37 @@ func newProviders(cfg config, logger *slog.Logger) ([]discovery.Provider, error)
 	return out, errors.Join(errs...)
 }
 
-// run starts every part and blocks until ctx ends or a part fails.
-func (p *parts) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+// run starts every part and blocks until signal ends or a part fails.
+//
+// Stopping goes in steps, so that load balancers and readiness probes see
+// the edge leave before it refuses anything: at the signal /ping answers
+// 503; the edge goes on serving for p.accept; then every part's context
+// ends and the edge drains for its grace period; the dashboard, /ping
+// included, stops only once the edge has drained.
+func (p *parts) run(signal context.Context) error {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(signal))
 	defer cancel()
+	adminCtx, stopAdmin := context.WithCancel(context.WithoutCancel(signal))
+	defer stopAdmin()
 	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-signal.Done():
+		case <-ctx.Done(): // a part failed
+			return
+		}
+		p.stopping.Store(true)
+		if p.accept > 0 {
+			p.log.Info("stopping: still serving while /ping answers 503, so load balancers take the edge out first", "for", p.accept)
+			t := time.NewTimer(p.accept)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
+		cancel()
+	})
 	errc := make(chan error, 4+len(p.providers))
 	start := func(name string, f func(context.Context) error) {
 		wg.Go(func() {
@@ -264,9 +297,12 @@ func (p *parts) run(ctx context.Context) error {
 			return pr.Run(ctx, func(s route.Snapshot) { p.edge.Update(s) })
 		})
 	}
-	start("edge", p.edge.Run)
+	start("edge", func(ctx context.Context) error {
+		defer stopAdmin()
+		return p.edge.Run(ctx)
+	})
 	if p.admin != nil {
-		start("dashboard", p.admin.Run)
+		start("dashboard", func(context.Context) error { return p.admin.Run(adminCtx) })
 	}
 	if p.acme != nil {
 		// certmagic binds a challenge port itself when nothing listens

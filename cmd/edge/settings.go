@@ -41,6 +41,7 @@ var settings = []setting{
 	{"TRAEFIK_TIMEOUT_WRITE", "timeout-write", "60s", "a client that reads nothing of a response for this long is cut off, freeing the backend"},
 	{"TRAEFIK_TIMEOUT_IDLE", "timeout-idle", "180s", "keep-alive: an idle client connection is closed after this long"},
 	{"TRAEFIK_TIMEOUT_GRACE", "timeout-grace", "10s", "on SIGTERM, how long requests in flight may finish before connections are closed"},
+	{"TRAEFIK_TIMEOUT_ACCEPT", "timeout-accept", "0", "on SIGTERM, how long the edge goes on serving new requests, with /ping answering 503, before the grace period starts: time for load balancers to take it out of rotation (Traefik's requestAcceptGraceTimeout)"},
 	{"TRAEFIK_BACKEND_MAX_FAILS", "backend-max-fails", "3", "passive health (nginx's max_fails): a backend whose connections fail this many times in a row is out of rotation for TRAEFIK_BACKEND_FAIL_TIMEOUT; 0 turns it off"},
 	{"TRAEFIK_BACKEND_FAIL_TIMEOUT", "backend-fail-timeout", "10s", "how long passive health keeps a failing backend out before trying it again (nginx's fail_timeout)"},
 	{"TRAEFIK_MAX_BODY_SIZE", "max-body-size", "0", "largest request body in bytes (suffixes k, m, g: 10m), answered 413 beyond; 0: no limit, as Traefik (per route: traefik.backend.buffering.maxRequestBodyBytes)"},
@@ -160,9 +161,6 @@ var legacy = map[string]string{
 	"TRAEFIK_USAGE_ENABLE":                   "the edge sends no usage data",
 	"TRAEFIK_ACME_CHALLENGE_HTTP_ENTRYPOINT": "HTTP-01 is always answered on TRAEFIK_HTTP_PORT",
 	"TRAEFIK_DOCKER_ENDPOINT":                "there is no Docker provider",
-	// Until the settings that honour them land; a setting of the same
-	// name always wins over this list.
-	"TRAEFIK_TIMEOUT_ACCEPT": "not yet honoured: the edge's own bounded timeouts apply",
 }
 
 // aliases maps other names the images used to the canonical setting.

@@ -28,8 +28,18 @@ func TestLimitSettings(t *testing.T) {
 		t.Errorf("notes %q", l.notes)
 	}
 	_, p = load(map[string]string{"TRAEFIK_TIMEOUT_IDLE": "soon", "TRAEFIK_TIMEOUT_WRITE": "-1s", "TRAEFIK_UNDERSCORE_HEADERS": "maybe",
-		"TRAEFIK_MAX_BODY_SIZE": "big"})
-	if len(p) != 4 {
-		t.Errorf("problems %v, want 4 (every one at once)", p)
+		"TRAEFIK_MAX_BODY_SIZE": "big", "TRAEFIK_TIMEOUT_ACCEPT": "-5"})
+	if len(p) != 5 {
+		t.Errorf("problems %v, want 5 (every one at once)", p)
+	}
+	// TRAEFIK_TIMEOUT_ACCEPT's 0 is Traefik's default: no accept period,
+	// nothing to note.
+	l, p = load(map[string]string{"TRAEFIK_TIMEOUT_ACCEPT": "0"})
+	if len(p) > 0 || l.Accept != 0 || len(l.notes) > 0 {
+		t.Errorf("accept 0: %+v, problems %v", l, p)
+	}
+	l, _ = load(map[string]string{"TRAEFIK_TIMEOUT_ACCEPT": "5"})
+	if l.Accept != 5*time.Second {
+		t.Errorf("accept 5: %s", l.Accept)
 	}
 }
