@@ -105,15 +105,25 @@ func (kc *kubernetesConfig) rest() (*rest.Config, string, error) {
 // newKubernetes makes the provider; the Lease lives in the pod's namespace
 // (POD_NAMESPACE, else the service account's).
 func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) {
-	kc := cfg.Kubernetes
 	// client-go logs through klog (leader election, reflector retries):
 	// into the edge's log, not raw lines on stderr.
 	klog.SetSlogLogger(logger.With("component", "client-go"))
-	rc, source, err := kc.rest()
+	kcfg, err := kubernetesProviderConfig(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
-	return kubernetes.New(kubernetes.Config{
+	return kubernetes.New(kcfg)
+}
+
+// kubernetesProviderConfig is the provider's configuration, for serve and
+// for `edge check --online`.
+func kubernetesProviderConfig(cfg config, logger *slog.Logger) (kubernetes.Config, error) {
+	kc := cfg.Kubernetes
+	rc, source, err := kc.rest()
+	if err != nil {
+		return kubernetes.Config{}, err
+	}
+	return kubernetes.Config{
 		Rest:               rc,
 		Source:             source,
 		Namespaces:         kc.Namespaces,
@@ -130,7 +140,7 @@ func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) 
 		GatewayHTTPPorts:   gatewayPorts(80, cfg.HTTPPort),
 		GatewayHTTPSPorts:  gatewayHTTPSPorts(cfg),
 		Logger:             logger,
-	})
+	}, nil
 }
 
 // gatewayPorts are the Gateway listener ports one edge listener serves:

@@ -302,6 +302,21 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 			}
 		}
 	})
+	t.Run("edge check --online lists the Ingresses and their problems", func(t *testing.T) {
+		var out strings.Builder
+		err := run(ctx, []string{"check", "--online"}, mapEnv(env), &out, io.Discard)
+		if err != nil {
+			t.Errorf("check: %v\n%s", err, out.String())
+		}
+		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (17, classes rancher-edge,nginx)",
+			"default/rewrite", "rewrite.bar.com", "ingress-nginx's, taken over in place", "default/canary", "canary",
+			"warning: kubernetes:default/snippets: annotation nginx.ingress.kubernetes.io/configuration-snippet refused", "CVE-2025-1974",
+			"annotation nginx.ingress.kubernetes.io/mirror-target not supported"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("check --online does not show %q:\n%s", want, out.String())
+			}
+		}
+	})
 	t.Run("cert-manager HTTP-01 solver", func(t *testing.T) {
 		// What cert-manager creates for acme.bar.com (pkg/issuer/acme/http):
 		// a NodePort Service on 8089 and an Ingress of the Issuer's class.

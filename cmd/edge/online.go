@@ -1,16 +1,21 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/rancher-edge/edge/certs/acme"
 	"github.com/rancher-edge/edge/discovery/consul"
 	"github.com/rancher-edge/edge/discovery/kubernetes"
 	"github.com/rancher-edge/edge/discovery/rancher"
+	"github.com/rancher-edge/edge/route"
 )
 
 // onlineFlag makes `edge check` also contact what the edge would use at
@@ -53,6 +58,9 @@ func checkOnline(ctx context.Context, cfg config, w io.Writer) []error {
 	if cc := cfg.Consul; cc != nil {
 		report(w, "consul "+redactEndpoint(cc.Endpoint), consul.Probe(ctx, cc.providerConfig(cfg.Constraints, nil)), &errs)
 	}
+	if cfg.Kubernetes != nil {
+		checkIngresses(ctx, cfg, w, &errs)
+	}
 	if kc := cfg.Kubernetes; kc != nil && kc.Gateway {
 		checkGatewayAPI(w, kc, &errs)
 	}
@@ -60,6 +68,50 @@ func checkOnline(ctx context.Context, cfg config, w io.Writer) []error {
 		fmt.Fprintln(w, "  nothing to contact (no Rancher API, no ACME)")
 	}
 	return errs
+}
+
+// checkIngresses lists, once, what the Kubernetes provider would serve:
+// every Ingress with its class and hosts, then every problem (annotations
+// included), as the dashboard would show them. A problem that skips a
+// path (an error) fails the check, as it does for labels.
+func checkIngresses(ctx context.Context, cfg config, w io.Writer, errs *[]error) {
+	kcfg, err := kubernetesProviderConfig(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		report(w, "kubernetes apiserver", err, errs)
+		return
+	}
+	served, snap, err := kubernetes.Check(ctx, kcfg)
+	report(w, "kubernetes apiserver "+kcfg.Rest.Host+" ("+kcfg.Source+")", err, errs)
+	if err != nil {
+		return
+	}
+	classes := cfg.Kubernetes.IngressClasses
+	if len(classes) == 0 {
+		classes = []string{kubernetes.DefaultClass}
+	}
+	fmt.Fprintf(w, "  Ingresses served (%d, classes %s):\n", len(served), strings.Join(classes, ","))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "    INGRESS\tCLASS\tHOSTS\tROUTES\tNOTE")
+	for _, s := range served {
+		var note []string
+		if s.Nginx {
+			note = append(note, "ingress-nginx's, taken over in place")
+		}
+		if s.Canary {
+			note = append(note, "canary")
+		}
+		fmt.Fprintf(tw, "    %s/%s\t%s\t%s\t%d\t%s\n", s.Namespace, s.Name, cmp.Or(s.Class, "(default)"), strings.Join(s.Hosts, ","), s.Routes, strings.Join(note, "; "))
+	}
+	tw.Flush()
+	if len(snap.Problems) > 0 {
+		fmt.Fprintf(w, "  Ingress problems (%d):\n", len(snap.Problems))
+	}
+	for _, p := range snap.Problems {
+		fmt.Fprintf(w, "    %s\n", p)
+		if p.Severity == route.Error {
+			*errs = append(*errs, errors.New(p.String()))
+		}
+	}
 }
 
 // checkGatewayAPI asks the apiserver whether the Gateway API CRDs are
