@@ -150,11 +150,14 @@ func (b *backend) ejected(now time.Time) bool {
 
 // The accounting of one attempt, shared by both proxy designs: start when
 // the request is sent; then failed (no response), or responded followed by
-// finished once the response body has been relayed.
+// finished once the response body has been relayed. start returns the
+// attempt's start (unix nanoseconds), which responded times the answer
+// from.
 
-func (b *backend) start() {
+func (b *backend) start() int64 {
 	b.inflight.Add(1)
 	b.total.Add(1)
+	return time.Now().UnixNano()
 }
 
 // failed ends an attempt whose connection failed (no response): it
@@ -164,20 +167,22 @@ func (b *backend) failed() {
 	b.failures.Add(1)
 	now := time.Now()
 	b.window.add(now, true)
-	b.note(0, now)
+	b.note(0, now, -1)
 	if p := b.passivePolicy(); p != nil && b.fails.Add(1) >= p.maxFails && b.ejectedUntil.Load() == 0 {
 		b.ejectedUntil.Store(now.Add(p.failTimeout).UnixNano())
 	}
 }
 
-func (b *backend) responded(code int) {
+// responded counts the backend's answer (its response head) to the
+// attempt that started at sent.
+func (b *backend) responded(code int, sent int64) {
 	failed := code >= 500
 	if failed {
 		b.failures.Add(1)
 	}
 	now := time.Now()
 	b.window.add(now, failed)
-	b.note(code, now)
+	b.note(code, now, time.Duration(now.UnixNano()-sent))
 	if b.fails.Load() != 0 {
 		// An answer, whatever its status, ends a run of failures.
 		b.fails.Store(0)
@@ -200,6 +205,7 @@ func (b *backend) setHealthy(ok bool, now time.Time) bool {
 type registry struct {
 	pools   *upPools       // set by New; every backend gets its address's pool
 	passive *passivePolicy // set by New; nil when passive health is off
+	traffic *traffic       // set by New: the server's bucket bounds
 	gen     uint64         // the compile in progress, or the last one
 	routes  map[string]*routeState
 }
@@ -240,6 +246,7 @@ func (r *registry) route(name string) *routeState {
 		rs = new(routeState)
 		rs.stats.id = name
 		rs.stats.passive = r.passive
+		rs.stats.shared = r.traffic
 		r.routes[name] = rs
 	}
 	if rs.gen != r.gen {

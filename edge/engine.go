@@ -57,10 +57,10 @@ func exchange(rt *Route, r *http.Request, x exchanger) (b *backend, retried bool
 		if b == nil {
 			return nil, false, noBackendError(tried != nil)
 		}
-		b.start()
+		sent := b.start()
 		err = attempt(r.Method, b, x)
 		if err == nil {
-			b.responded(x.status())
+			b.responded(x.status(), sent)
 			return b, tried != nil, nil
 		}
 		if ce := x.clientFault(err); ce != nil {

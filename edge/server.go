@@ -303,6 +303,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.registry.pools = s.pools
 	s.traffic.init(cfg.DurationBuckets)
+	s.registry.traffic = &s.traffic
 	if cfg.MaxFails > 0 {
 		s.registry.passive = &passivePolicy{maxFails: int32(min(cfg.MaxFails, 1<<30)), failTimeout: cfg.FailTimeout}
 	}

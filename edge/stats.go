@@ -24,6 +24,9 @@ type routeStats struct {
 	lastFailed atomic.Pointer[backend]
 	// passive is the server's passive-health policy; nil when off.
 	passive *passivePolicy
+	// shared is the server's traffic state: the duration buckets the
+	// route's backends time their answers in.
+	shared *traffic
 }
 
 func (s *routeStats) observe(t *traffic, code int, start time.Time) {

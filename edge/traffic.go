@@ -15,11 +15,18 @@ import (
 // Recording stays off the request path's budget: a request adds to a few
 // atomic counters in fixed arrays, with no lock, no map write and no
 // allocation. A route's (or backend's) arrays are allocated by its first
-// request, so idle routes cost one nil pointer; with the default 11
-// duration bounds a route with traffic holds about 1.3 KiB (16 one-minute
-// slots of 4 status classes and 12 duration buckets, 32-bit counters, plus
-// the cumulative histogram /metrics reads) and a backend about 0.5 KiB:
-// 10,000 busy routes with 20,000 backends add some 23 MiB.
+// request, so idle routes and backends cost one nil pointer. Routes and
+// backends keep the same arrays, with one set of duration bounds: with the
+// default 11, 16 one-minute slots of 4 status classes and 12 duration
+// buckets (32-bit counters, 1 KiB) plus the cumulative histogram /metrics
+// reads make about 1.3 KiB per route with traffic and 1.4 KiB per backend
+// (which also keeps its status classes since its first answer): 10,000 busy
+// routes with 20,000 backends add some 40 MiB. A route times its requests
+// from arrival to the end of the response; a backend times its answers
+// from the attempt's start (connection, request sent) to the response
+// head, as nginx's $upstream_header_time and HAProxy's Tr do, so a client
+// slow to read does not make a backend look slow. A backend's failures to
+// answer count as 5xx without a duration.
 //
 // Only a 5xx answer takes a lock, to write the recent-errors ring.
 
@@ -35,6 +42,16 @@ const maxDurationBuckets = 30
 // current minute and the 15 before it, enough to cover any 15-minute
 // window whatever the second.
 const trafficSlots = 16
+
+// bucket returns the duration bucket d falls in: the first bound it does
+// not exceed, len(nanos) when it exceeds them all.
+func bucket(nanos []int64, d time.Duration) int {
+	b := 0
+	for b < len(nanos) && int64(d) > nanos[b] {
+		b++
+	}
+	return b
+}
 
 // classes are the status classes counted: 1xx (upgrades) and 2xx, 3xx,
 // 4xx, 5xx (and the edge's own errors).
@@ -86,8 +103,8 @@ func (s *Server) DurationBuckets() []float64 { return slices.Clone(s.traffic.bou
 // dashboard tolerates.
 type window struct {
 	minute [trafficSlots]atomic.Int64
-	// counts holds stride counters per slot: the classes, then (routes
-	// only) one per duration bucket, the last for slower requests.
+	// counts holds stride counters per slot: the classes, then one per
+	// duration bucket, the last for slower requests.
 	counts []atomic.Uint32
 	stride int
 	born   int64 // unix nanoseconds of the first request
@@ -130,10 +147,7 @@ func (s *routeStats) record(t *traffic, code int, d time.Duration, now int64) {
 			rt = s.traffic.Load()
 		}
 	}
-	b := 0
-	for b < len(t.nanos) && int64(d) > t.nanos[b] {
-		b++
-	}
+	b := bucket(t.nanos, d)
 	i := rt.win.slot(now)
 	rt.win.counts[i+class(code)].Add(1)
 	rt.win.counts[i+classes+b].Add(1)
@@ -144,10 +158,15 @@ func (s *routeStats) record(t *traffic, code int, d time.Duration, now int64) {
 }
 
 // backendTraffic is what a backend allocates on its first answer or
-// failure.
+// failure: its window (status classes and duration buckets, like a
+// route's), its classes and durations since then for /metrics.
 type backendTraffic struct {
-	win window
-	cum [classes]atomic.Uint64
+	win      window
+	bounds   []float64 // the server's, shared
+	nanos    []int64   // the same in nanoseconds, shared
+	cum      [classes]atomic.Uint64
+	dur      []atomic.Uint64 // answers per duration bucket
+	sumNanos atomic.Uint64   // the answers' durations added up
 	// failedAt and failKind describe the backend's last failure, for the
 	// recent errors: unix nanoseconds, and failNoAnswer or failAnswered.
 	failedAt atomic.Int64
@@ -160,12 +179,13 @@ const (
 )
 
 // note counts one attempt's outcome on the backend: code is the status it
-// answered, 0 when it did not answer.
-func (b *backend) note(code int, now time.Time) {
+// answered, 0 when it did not answer; took is the time to its answer,
+// negative when it did not answer.
+func (b *backend) note(code int, now time.Time, took time.Duration) {
 	ns := now.UnixNano()
 	bt := b.traffic.Load()
 	if bt == nil {
-		bt = &backendTraffic{win: *newWindow(classes, ns)}
+		bt = b.newTraffic(ns)
 		if !b.traffic.CompareAndSwap(nil, bt) {
 			bt = b.traffic.Load()
 		}
@@ -174,8 +194,15 @@ func (b *backend) note(code int, now time.Time) {
 	if code != 0 {
 		c = class(code)
 	}
-	bt.win.counts[bt.win.slot(ns)+c].Add(1)
+	i := bt.win.slot(ns)
+	bt.win.counts[i+c].Add(1)
 	bt.cum[c].Add(1)
+	if took >= 0 {
+		d := bucket(bt.nanos, took)
+		bt.win.counts[i+classes+d].Add(1)
+		bt.dur[d].Add(1)
+		bt.sumNanos.Add(uint64(took))
+	}
 	if c == classes-1 && b.owner != nil {
 		kind := failAnswered
 		if code == 0 {
@@ -186,6 +213,26 @@ func (b *backend) note(code int, now time.Time) {
 		b.owner.lastFailed.Store(b)
 	}
 }
+
+// newTraffic allocates the backend's traffic with its route's server's
+// duration buckets (the default ones for a backend outside a server, in
+// tests).
+func (b *backend) newTraffic(now int64) *backendTraffic {
+	t := defaultBuckets
+	if b.owner != nil && b.owner.shared != nil {
+		t = b.owner.shared
+	}
+	n := len(t.nanos) + 1
+	return &backendTraffic{win: *newWindow(classes+n, now), bounds: t.bounds, nanos: t.nanos,
+		dur: make([]atomic.Uint64, n)}
+}
+
+// defaultBuckets holds the default bounds, for backends without a server.
+var defaultBuckets = func() *traffic {
+	t := new(traffic)
+	t.init(nil)
+	return t
+}()
 
 // errorEntry is one recent error as stored: pointers to strings that
 // outlive it, so that recording allocates nothing.
@@ -271,10 +318,13 @@ type TrafficWindow struct {
 	// Classes are the responses by status class: 2xx (with 1xx), 3xx,
 	// 4xx, 5xx (with a backend's failures to answer).
 	Classes [classes]float64
-	// Quantiles are the p50, p95 and p99 latencies in seconds,
-	// interpolated within the duration buckets (routes only). A quantile
+	// Timed is the part of Requests that has a duration: all of a
+	// route's, a backend's answers (not its failures to answer).
+	Timed float64
+	// Quantiles are the p50, p95 and p99 latencies of the timed requests
+	// in seconds, interpolated within the duration buckets. A quantile
 	// beyond the last bound reports that bound, and its Beyond entry
-	// (p50, p95, p99) says so. Zero without requests.
+	// (p50, p95, p99) says so. Zero when Timed is.
 	P50, P95, P99 float64
 	Beyond        [3]bool
 }
@@ -288,8 +338,7 @@ type Traffic struct {
 	Errors    [15]uint64
 }
 
-// report reads the window at now. bounds is nil for a backend's window,
-// which has no duration buckets.
+// report reads the window at now; bounds are its duration buckets'.
 func (w *window) report(now int64, bounds []float64) Traffic {
 	var out Traffic
 	m := now / int64(time.Minute)
@@ -333,14 +382,16 @@ func (w *window) report(now int64, bounds []float64) Traffic {
 				tw.Requests += v
 			}
 			for j := range buckets {
-				buckets[j] += weight * float64(c[classes+j].Load())
+				v := weight * float64(c[classes+j].Load())
+				buckets[j] += v
+				tw.Timed += v
 			}
 		}
 		span := min(float64(mins*60), float64(now-w.born)/float64(time.Second))
 		if tw.Requests > 0 {
 			tw.RPS = tw.Requests / max(span, 1)
 		}
-		if bounds != nil && tw.Requests > 0 {
+		if tw.Timed > 0 {
 			tw.P50, tw.Beyond[0] = quantile(0.50, buckets, bounds)
 			tw.P95, tw.Beyond[1] = quantile(0.95, buckets, bounds)
 			tw.P99, tw.Beyond[2] = quantile(0.99, buckets, bounds)
@@ -394,13 +445,13 @@ func (r *Route) Traffic(now time.Time) Traffic {
 }
 
 // BackendTraffic returns the recent traffic of each backend, parallel to
-// Backends: requests and status classes, without latency (a backend's
-// failures to answer count as 5xx).
+// Backends: a backend's failures to answer count as 5xx, its latency is
+// the time to its answers' response heads.
 func (r *Route) BackendTraffic(now time.Time) []Traffic {
 	out := make([]Traffic, len(r.backends))
 	for i, b := range r.backends {
 		if bt := b.traffic.Load(); bt != nil {
-			out[i] = bt.win.report(now.UnixNano(), nil)
+			out[i] = bt.win.report(now.UnixNano(), bt.bounds)
 		} else {
 			out[i] = emptyTraffic()
 		}
@@ -418,6 +469,34 @@ func (r *Route) BackendClasses() [][classes]uint64 {
 				out[i][j] = bt.cum[j].Load()
 			}
 		}
+	}
+	return out
+}
+
+// BackendDurations is a backend's answers by duration since its first
+// request, for /metrics: Buckets[i] counts those that took at most
+// Bounds[i] (and more than the bound before), the last entry the slower
+// ones; not cumulative. Sum is their durations added up.
+type BackendDurations struct {
+	Bounds  []float64
+	Buckets []uint64
+	Sum     time.Duration
+}
+
+// BackendDurations returns each backend's answer durations, parallel to
+// Backends; zero (nil Buckets) before its first request.
+func (r *Route) BackendDurations() []BackendDurations {
+	out := make([]BackendDurations, len(r.backends))
+	for i, b := range r.backends {
+		bt := b.traffic.Load()
+		if bt == nil {
+			continue
+		}
+		d := BackendDurations{Bounds: bt.bounds, Buckets: make([]uint64, len(bt.dur)), Sum: time.Duration(bt.sumNanos.Load())}
+		for j := range bt.dur {
+			d.Buckets[j] = bt.dur[j].Load()
+		}
+		out[i] = d
 	}
 	return out
 }

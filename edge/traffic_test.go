@@ -4,6 +4,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +68,24 @@ func TestTrafficThroughTheEdge(t *testing.T) {
 		}
 		bt := app.BackendTraffic(now)
 		if len(bt) != 1 || bt[0].Windows[0].Classes[0] != 10 {
-			t.Errorf("app backend traffic %+v", bt)
+			t.Fatalf("app backend traffic %+v", bt)
+		}
+		// The backend's answers are timed to their heads: within the
+		// route's whole requests.
+		for i, w := range bt[0].Windows {
+			if w.Timed != 10 || w.P50 <= 0 || w.P50 > w.P95 || w.P95 > w.P99 || w.P99 > tr.Windows[i].P99 {
+				t.Errorf("app backend %dm latency: timed %v, %v %v %v (route p99 %v)", w.Minutes, w.Timed, w.P50, w.P95, w.P99, tr.Windows[i].P99)
+			}
+		}
+		if d := app.BackendDurations(); len(d) != 1 || sum(d[0].Buckets) != 10 || d[0].Sum <= 0 {
+			t.Errorf("app backend durations %+v", d)
+		}
+		// A backend that never answered has failures, no latency.
+		if w := dead.BackendTraffic(now)[0].Windows[0]; w.Classes[3] != 2 || w.Timed != 0 || w.P50 != 0 {
+			t.Errorf("dead backend window %+v", w)
+		}
+		if d := dead.BackendDurations(); sum(d[0].Buckets) != 0 {
+			t.Errorf("dead backend durations %+v", d)
 		}
 		dt := dead.Traffic(now)
 		if dt.Windows[0].Classes[3] != 2 || dt.Errors[14] != 2 {
@@ -147,6 +166,50 @@ func TestTrafficWindows(t *testing.T) {
 	}
 }
 
+// A backend's answers are timed from the attempt's start to the response
+// head, in the server's buckets (Traefik's setting honoured); its failures
+// to answer count as 5xx without a duration.
+func TestBackendLatency(t *testing.T) {
+	var tr traffic
+	tr.init([]float64{0.01, 0.05, 0.2, 1})
+	var s routeStats
+	s.id, s.shared = "file/app", &tr
+	b := &backend{url: "http://10.0.0.1", owner: &s}
+	for range 90 { // 30 ms: the 10-50 ms bucket
+		b.start()
+		b.responded(200, time.Now().Add(-30*time.Millisecond).UnixNano())
+	}
+	for range 10 { // 500 ms: the 200 ms-1 s bucket
+		b.start()
+		b.responded(503, time.Now().Add(-500*time.Millisecond).UnixNano())
+	}
+	for range 5 {
+		b.start()
+		b.failed()
+	}
+	var rt Route
+	rt.backends = []*backend{b}
+	w := rt.BackendTraffic(time.Now())[0].Windows[0]
+	if w.Requests != 105 || w.Timed != 100 || w.Classes != [4]float64{90, 0, 0, 15} {
+		t.Errorf("window %+v", w)
+	}
+	if w.P50 <= 0.01 || w.P50 > 0.05 || w.P99 <= 0.2 || w.P99 > 1 || w.Beyond != [3]bool{} {
+		t.Errorf("quantiles %v %v %v beyond=%v", w.P50, w.P95, w.P99, w.Beyond)
+	}
+	d := rt.BackendDurations()[0]
+	if len(d.Bounds) != 4 || d.Bounds[3] != 1 || !slices.Equal(d.Buckets, []uint64{0, 90, 0, 10, 0}) ||
+		d.Sum < 90*30*time.Millisecond+10*500*time.Millisecond {
+		t.Errorf("durations %+v", d)
+	}
+}
+
+func sum(n []uint64) (t uint64) {
+	for _, v := range n {
+		t += v
+	}
+	return t
+}
+
 func TestQuantile(t *testing.T) {
 	bounds := []float64{0.1, 0.5, 1}
 	for _, tc := range []struct {
@@ -176,16 +239,17 @@ func TestRecordingAllocatesNothing(t *testing.T) {
 	tr.init(nil)
 	var s routeStats
 	s.id = "file/app"
+	s.shared = &tr
 	b := &backend{url: "http://10.0.0.1", owner: &s}
 	start := time.Now()
 	s.observe(&tr, 200, start)
 	s.observe(&tr, 502, start)
-	b.responded(200)
+	b.responded(200, b.start())
 	b.failed()
 	for name, f := range map[string]func(){
 		"route 200":       func() { s.observe(&tr, 200, start) },
 		"route 502":       func() { s.observe(&tr, 502, start) },
-		"backend":         func() { b.start(); b.responded(200) },
+		"backend":         func() { b.responded(200, b.start()) },
 		"backend failure": func() { b.start(); b.failed() },
 	} {
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
@@ -238,5 +302,42 @@ func BenchmarkRecordTraffic(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.record(&tr, 200, 3*time.Millisecond, now)
+	}
+}
+
+// The sizes the comments and docs state: with the default bounds a route's
+// traffic is about 1.3 KiB and a backend's about 1.4 KiB, allocated on
+// first use.
+func TestTrafficSize(t *testing.T) {
+	var tr traffic
+	tr.init(nil)
+	const n = 1000
+	measure := func(f func()) float64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f()
+		runtime.ReadMemStats(&after)
+		return float64(after.TotalAlloc-before.TotalAlloc) / n
+	}
+	routes := make([]routeStats, n)
+	backends := make([]backend, n)
+	for i := range backends {
+		backends[i].owner = &routes[i]
+		routes[i].shared = &tr
+	}
+	now := time.Now().UnixNano()
+	perRoute := measure(func() {
+		for i := range routes {
+			routes[i].record(&tr, 200, time.Millisecond, now)
+		}
+	})
+	perBackend := measure(func() {
+		for i := range backends {
+			backends[i].note(200, time.Unix(0, now), time.Millisecond)
+		}
+	})
+	t.Logf("%.0f bytes per route, %.0f per backend", perRoute, perBackend)
+	if perRoute > 1.35*1024 || perBackend > 1.45*1024 {
+		t.Errorf("%.0f bytes per route, %.0f per backend: more than the 1.3 and 1.4 KiB the docs state", perRoute, perBackend)
 	}
 }

@@ -60,7 +60,7 @@ type collector struct {
 	s *Server
 
 	info, generation, requests, duration, inflight, backendUp *prometheus.Desc
-	backendResponses                                          *prometheus.Desc
+	backendResponses, backendDuration                         *prometheus.Desc
 	unrouted, syncs, syncAge, certExpiry, storageUp           *prometheus.Desc
 }
 
@@ -81,6 +81,9 @@ func newCollector(s *Server) *collector {
 		backendResponses: prometheus.NewDesc("edge_backend_responses_total",
 			"Answers by backend and status class (2xx with 1xx, 3xx, 4xx, 5xx with failures to answer), retried attempts included.",
 			[]string{"route", "backend", "class"}, nil),
+		backendDuration: prometheus.NewDesc("edge_backend_response_duration_seconds",
+			"Time from sending a request to the backend to its response head, by backend; answers only (failures to answer are in edge_backend_responses_total).",
+			[]string{"route", "backend"}, nil),
 		unrouted: prometheus.NewDesc("edge_unrouted_requests_total", "Requests that matched no route.", nil, nil),
 		syncs: prometheus.NewDesc("edge_discovery_syncs_total",
 			"Discovery syncs by provider and result (ok, error): reads that saw new content or failed; an unchanged poll is no sync.",
@@ -101,7 +104,7 @@ func newCollector(s *Server) *collector {
 // scrape time.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.info, c.generation, c.requests, c.duration, c.inflight,
-		c.backendUp, c.backendResponses, c.unrouted, c.syncs, c.syncAge, c.certExpiry, c.storageUp} {
+		c.backendUp, c.backendResponses, c.backendDuration, c.unrouted, c.syncs, c.syncAge, c.certExpiry, c.storageUp} {
 		ch <- d
 	}
 }
@@ -120,10 +123,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	// Routes beyond the first MetricsMaxRoutes (in match order) add up
 	// into route="_other", so a table of 10,000 routes cannot blow up
 	// the scrape.
-	bounds := edge.DefaultDurationBuckets
-	if src.DurationBuckets != nil {
-		bounds = src.DurationBuckets()
-	}
+	bounds := c.bounds()
 	other := newRouteSeries(bounds)
 	seen := make(map[string]bool)
 	for _, rt := range st.routes() {
@@ -139,7 +139,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		one := newRouteSeries(bounds)
 		one.add(rt)
 		c.emitRoute(ch, id, one)
-		c.emitBackends(ch, id, rt)
+		c.emitBackends(ch, id, rt, bounds)
 	}
 	if other.routes > 0 {
 		c.emitRoute(ch, otherRoutes, other)
@@ -147,6 +147,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.backendResponses, prometheus.CounterValue, float64(n),
 				otherRoutes, otherRoutes, classNames[i])
 		}
+		ch <- histogram(c.backendDuration, bounds, other.backendDurations, other.backendSum, otherRoutes, otherRoutes)
 	}
 	provSeen := make(map[string]bool)
 	for _, ps := range st.providers {
@@ -196,10 +197,15 @@ type routeSeries struct {
 	sum            float64
 	inflight       int64
 	backendClasses [4]uint64
+	// backendDurations and backendSum add up the backends' answer
+	// durations, like buckets and sum (only _other reports them).
+	backendDurations []uint64
+	backendSum       float64
 }
 
 func newRouteSeries(bounds []float64) *routeSeries {
-	return &routeSeries{bounds: bounds, codes: make(map[int]uint64), buckets: make([]uint64, len(bounds)+1)}
+	return &routeSeries{bounds: bounds, codes: make(map[int]uint64), buckets: make([]uint64, len(bounds)+1),
+		backendDurations: make([]uint64, len(bounds)+1)}
 }
 
 func (r *routeSeries) add(rt *edge.Route) {
@@ -220,31 +226,56 @@ func (r *routeSeries) add(rt *edge.Route) {
 			r.backendClasses[i] += n
 		}
 	}
+	for _, d := range rt.BackendDurations() {
+		if len(d.Buckets) == len(r.backendDurations) {
+			for i, n := range d.Buckets {
+				r.backendDurations[i] += n
+			}
+		}
+		r.backendSum += d.Sum.Seconds()
+	}
 }
 
 func (c *collector) emitRoute(ch chan<- prometheus.Metric, id string, r *routeSeries) {
 	for code, n := range r.codes {
 		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.CounterValue, float64(n), id, strconv.Itoa(code))
 	}
-	// The edge counts each bucket separately; Prometheus wants cumulative
-	// counts. The last entry (slower than every bound) is only in the
-	// total count, as the +Inf bucket.
-	buckets := make(map[float64]uint64, len(r.bounds))
-	var cum, total uint64
-	for i, n := range r.buckets {
-		total += n
-		if i < len(r.bounds) {
-			cum += n
-			buckets[r.bounds[i]] = cum
-		}
-	}
-	ch <- prometheus.MustNewConstHistogram(c.duration, total, r.sum, buckets, id)
+	ch <- histogram(c.duration, r.bounds, r.buckets, r.sum, id)
 	ch <- prometheus.MustNewConstMetric(c.inflight, prometheus.GaugeValue, float64(r.inflight), id)
 }
 
-func (c *collector) emitBackends(ch chan<- prometheus.Metric, id string, rt *edge.Route) {
+// histogram turns the edge's per-bucket counts (the last for slower than
+// every bound) into a Prometheus histogram over the server's bounds.
+// Prometheus wants cumulative counts; the last entry is only in the total
+// count, as the +Inf bucket. counts of another length (a backend that has
+// not answered yet) read as zeros.
+func histogram(d *prometheus.Desc, bounds []float64, counts []uint64, sum float64, labels ...string) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(bounds))
+	var cum, total uint64
+	for i, b := range bounds {
+		if len(counts) == len(bounds)+1 {
+			cum += counts[i]
+		}
+		buckets[b] = cum
+	}
+	if len(counts) == len(bounds)+1 {
+		total = cum + counts[len(bounds)]
+	}
+	return prometheus.MustNewConstHistogram(d, total, sum, buckets, labels...)
+}
+
+// bounds are the edge's duration buckets.
+func (c *collector) bounds() []float64 {
+	if b := c.s.cfg.Sources.DurationBuckets; b != nil {
+		return b()
+	}
+	return edge.DefaultDurationBuckets
+}
+
+func (c *collector) emitBackends(ch chan<- prometheus.Metric, id string, rt *edge.Route, bounds []float64) {
 	backends := make(map[string]bool)
 	classes := rt.BackendClasses()
+	durations := rt.BackendDurations()
 	for i, b := range rt.Backends() {
 		if backends[b.URL] {
 			continue
@@ -259,5 +290,6 @@ func (c *collector) emitBackends(ch chan<- prometheus.Metric, id string, rt *edg
 		for j, n := range classes[i] {
 			ch <- prometheus.MustNewConstMetric(c.backendResponses, prometheus.CounterValue, float64(n), id, url, classNames[j])
 		}
+		ch <- histogram(c.backendDuration, bounds, durations[i].Buckets, durations[i].Sum.Seconds(), id, url)
 	}
 }

@@ -123,6 +123,26 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("%d buckets, last %d", len(h.GetBucket()), prev)
 	}
 
+	// Each backend has its own histogram of answer durations, over the
+	// same bounds: the live one answered the five requests, the drained
+	// one none.
+	for _, m := range find(fams, "edge_backend_response_duration_seconds", map[string]string{"route": "rancher/web.whoami"}) {
+		bh, want := m.GetHistogram(), uint64(5)
+		if labels(m)["backend"] == "http://10.42.0.12:8080" {
+			want = 0
+		}
+		if bh.GetSampleCount() != want || (want > 0) != (bh.GetSampleSum() > 0) || len(bh.GetBucket()) != 11 {
+			t.Errorf("backend %s histogram: count %d sum %v, %d buckets; want count %d", labels(m)["backend"],
+				bh.GetSampleCount(), bh.GetSampleSum(), len(bh.GetBucket()), want)
+		}
+		if last := bh.GetBucket()[10].GetCumulativeCount(); last > bh.GetSampleCount() {
+			t.Errorf("backend %s: last bucket %d > count", labels(m)["backend"], last)
+		}
+	}
+	if n := len(find(fams, "edge_backend_response_duration_seconds", map[string]string{"route": "rancher/web.whoami"})); n != 2 {
+		t.Errorf("%d backend duration series for rancher/web.whoami, want 2", n)
+	}
+
 	// One expiry series per certificate that has one, the default
 	// included; none for pending, failed-without-certificate or skipped rows.
 	expiry := fams["edge_certificate_expiry_timestamp_seconds"].GetMetric()

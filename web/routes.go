@@ -87,8 +87,8 @@ type BackendView struct {
 	Failures    uint64    `json:"failures"`
 	// ErrorRate is the fraction of failed requests over the last minute.
 	ErrorRate float64 `json:"error_rate"`
-	// Traffic is the backend's last 1, 5 and 15 minutes: requests and
-	// status classes (no latency).
+	// Traffic is the backend's last 1, 5 and 15 minutes: requests,
+	// status classes and the latency of its answers.
 	Traffic TrafficView `json:"traffic"`
 	// ConsecutiveFailures counts connection failures in a row (passive
 	// health); EjectedUntil is set while it keeps the backend out.
@@ -157,7 +157,7 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		Requests:       stats.Requests,
 		InFlight:       stats.InFlight,
 		Codes:          make(map[string]uint64, len(stats.Codes)),
-		Traffic:        trafficView(rt.Traffic(now), true),
+		Traffic:        trafficView(rt.Traffic(now)),
 		Backends:       []BackendView{},
 		Problems:       []ProblemView{},
 	}
@@ -177,7 +177,7 @@ func routeView(rt *edge.Route, now time.Time) RouteView {
 		rv.Backends = append(rv.Backends, BackendView{
 			Name: b.Name, URL: redactURL(b.URL), Weight: b.Weight, Health: health, HealthSince: b.HealthSince,
 			InFlight: b.InFlight, Requests: b.Requests, Failures: b.Failures, ErrorRate: b.ErrorRate,
-			Traffic:             trafficView(bt[i], false),
+			Traffic:             trafficView(bt[i]),
 			ConsecutiveFailures: b.ConsecutiveFailures, EjectedUntil: b.EjectedUntil,
 		})
 	}

@@ -30,8 +30,10 @@ type WindowView struct {
 	// Classes are responses by status class: "2xx" (with 1xx upgrades),
 	// "3xx", "4xx", "5xx" (with a backend's failures to answer).
 	Classes map[string]float64 `json:"classes"`
-	// Latency quantiles, interpolated within the duration buckets; routes
-	// only, and only with requests in the window.
+	// Latency quantiles, interpolated within the duration buckets, of the
+	// window's timed requests: all of a route's (arrival to the end of
+	// the response), a backend's answers (attempt start to response
+	// head; its failures to answer have no duration). Absent without.
 	P50 *Quantile `json:"p50,omitempty"`
 	P95 *Quantile `json:"p95,omitempty"`
 	P99 *Quantile `json:"p99,omitempty"`
@@ -59,7 +61,7 @@ type ErrorView struct {
 
 var classNames = [...]string{"2xx", "3xx", "4xx", "5xx"}
 
-func trafficView(t edge.Traffic, latency bool) TrafficView {
+func trafficView(t edge.Traffic) TrafficView {
 	v := TrafficView{Windows: []WindowView{}, PerMinute: t.PerMinute[:], ErrorsPerMinute: t.Errors[:]}
 	for _, w := range t.Windows {
 		wv := WindowView{Minutes: w.Minutes, Requests: round(w.Requests, 1), RPS: round(w.RPS, 3),
@@ -67,7 +69,7 @@ func trafficView(t edge.Traffic, latency bool) TrafficView {
 		for i, n := range classNames {
 			wv.Classes[n] = round(w.Classes[i], 1)
 		}
-		if latency && w.Requests > 0 {
+		if w.Timed > 0 {
 			wv.P50 = &Quantile{round(w.P50, 6), w.Beyond[0]}
 			wv.P95 = &Quantile{round(w.P95, 6), w.Beyond[1]}
 			wv.P99 = &Quantile{round(w.P99, 6), w.Beyond[2]}

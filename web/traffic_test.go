@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +56,17 @@ func TestRoutesShowTraffic(t *testing.T) {
 	if n := len(who.Traffic.PerMinute); n != 15 || who.Traffic.PerMinute[14] != 5 {
 		t.Errorf("per minute %v", who.Traffic.PerMinute)
 	}
-	if bw := who.Backends[0].Traffic.Windows[0]; bw.Classes["2xx"] != 4 || bw.P50 != nil {
-		t.Errorf("backend window %+v", bw)
+	// The backend's answers are timed (to their heads): p50 ≤ p95 ≤ p99,
+	// none beyond the route's p99, in every window; the drained backend
+	// has none.
+	for i, bw := range who.Backends[0].Traffic.Windows {
+		if bw.Classes["2xx"] != 4 || bw.P50 == nil || bw.P95 == nil || bw.P99 == nil || bw.P50.Seconds <= 0 ||
+			bw.P50.Seconds > bw.P95.Seconds || bw.P95.Seconds > bw.P99.Seconds || bw.P99.Seconds > who.Traffic.Windows[i].P99.Seconds {
+			t.Errorf("backend %dm window %+v", bw.Minutes, bw)
+		}
+	}
+	if bw := who.Backends[1].Traffic.Windows[0]; bw.Requests != 0 || bw.P50 != nil {
+		t.Errorf("drained backend window %+v", bw)
 	}
 	if len(page.RecentErrors) != 1 {
 		t.Fatalf("recent errors %+v", page.RecentErrors)
@@ -75,6 +85,24 @@ func TestRoutesShowTraffic(t *testing.T) {
 		if strings.Contains(body, bad) || strings.Contains(get(t, h, "/api/routes").Body.String(), bad) {
 			t.Errorf("the routes page or API shows %q from a failed request", bad)
 		}
+	}
+	// Each backend's latency: the last minute in its row, every window
+	// in the details; numbers for the live backend, dashes for the
+	// drained one.
+	card := body[strings.Index(body, `data-route="rancher/web.whoami"`):]
+	card = card[:strings.Index(card, "</article>")]
+	lat := regexp.MustCompile(`<td class="n b-lat" data-label="p50 · p95 · p99 1m">([^<]*)</td>`).FindAllStringSubmatch(card, -1)
+	num := regexp.MustCompile(`^[0-9.]+(µs|ms|s) · [0-9.]+(µs|ms|s) · [0-9.]+(µs|ms|s)$`)
+	if len(lat) != 2 || !num.MatchString(lat[0][1]) || lat[1][1] != "— · — · —" {
+		t.Errorf("backend latency cells %q", lat)
+	}
+	bw := card[strings.Index(card, `<tbody class="bw" data-backend="`+who.Backends[0].URL+`">`):]
+	bw = bw[:strings.Index(bw, "</tbody>")]
+	if n := len(regexp.MustCompile(`<td class="n p99">[0-9.]+(µs|ms|s)</td>`).FindAllString(bw, -1)); n != 3 {
+		t.Errorf("the live backend's 1, 5 and 15 minute rows show %d p99 figures, want 3:\n%s", n, bw)
+	}
+	if !strings.Contains(bw, `<tr><th colspan="9" scope="rowgroup">web-whoami-1 <code>`) {
+		t.Errorf("backend windows without its name:\n%s", bw)
 	}
 	if !strings.Contains(body, `<rect class="err"`) {
 		t.Error("the failing route's sparkline has no error bar")
@@ -215,6 +243,22 @@ func TestMetricsBoundedRoutes(t *testing.T) {
 	if ms := find(fams, "edge_backend_responses_total", map[string]string{"route": "_other", "backend": "_other", "class": "2xx"}); len(ms) != 1 {
 		t.Errorf("no aggregate backend series: %v", ms)
 	}
+	// Backend latency is bounded the same way: series for the backends
+	// of the first two routes, one aggregate beyond.
+	var answered uint64
+	for _, m := range fams["edge_backend_response_duration_seconds"].GetMetric() {
+		r := labels(m)["route"]
+		if !routes[r] {
+			t.Errorf("backend latency series for route %q, which has no series of its own", r)
+		}
+		answered += m.GetHistogram().GetSampleCount()
+	}
+	if ms := find(fams, "edge_backend_response_duration_seconds", map[string]string{"route": "_other", "backend": "_other"}); len(ms) != 1 {
+		t.Errorf("no aggregate backend latency series: %v", ms)
+	}
+	if answered != 7 {
+		t.Errorf("the backend histograms count %d answers, want all 7", answered)
+	}
 }
 
 // The Prometheus histogram and the dashboard's quantiles use the edge's one
@@ -237,6 +281,8 @@ func TestMetricsUseTheEdgesBuckets(t *testing.T) {
 	}
 	text, _ := scrape(t, s)
 	mustContain(t, "/metrics", text, `edge_request_duration_seconds_bucket{route="file/app",le="0.3"} 1`,
-		`edge_request_duration_seconds_bucket{route="file/app",le="5"} 1`)
+		`edge_request_duration_seconds_bucket{route="file/app",le="5"} 1`,
+		`edge_backend_response_duration_seconds_bucket{backend="`+live.URL+`",route="file/app",le="0.3"} 1`,
+		`edge_backend_response_duration_seconds_bucket{backend="`+live.URL+`",route="file/app",le="5"} 1`)
 	mustNotContain(t, "/metrics", text, `le="0.005"`)
 }

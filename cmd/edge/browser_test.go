@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -256,8 +258,38 @@ func checkLiveTraffic(t *testing.T, ctx context.Context, base string, httpsPort 
 	if kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__notReloaded === true`)); err != nil || !kept {
 		t.Errorf("the page was reloaded to show the traffic (%v)", err)
 	}
+	checkBackendLatency(t, ctx, card)
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.getElementById("recent-errors").open = true`)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkBackendLatency: the backends that answered the traffic show their
+// p50 · p95 · p99 in their row, and every window in the card's "each
+// backend" details, which stay open across the page's refreshes.
+func checkBackendLatency(t *testing.T, ctx context.Context, card string) {
+	t.Helper()
+	const figures = `^[0-9.]+(µs|ms|s) · [0-9.]+(µs|ms|s) · [0-9.]+(µs|ms|s)$`
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...`+card+`.querySelectorAll("td.b-lat")].map(td => td.textContent)`))
+	if err != nil || !slices.ContainsFunc(rows, regexp.MustCompile(figures).MatchString) {
+		t.Fatalf("no backend shows its latency over the last minute: %q (%v)", rows, err)
+	}
+	status := `document.getElementById("refresh-status").textContent`
+	was, err := chromedp.Run(ctx, chromedp.Evaluate[string](card+`.querySelector("details.bwin").open = true, `+status))
+	if err != nil {
+		t.Fatalf("no per-backend details on the card: %v", err)
+	}
+	// After a refresh: still open, and a backend with all three windows'
+	// p50 · p95 · p99 as figures.
+	shown := fmt.Sprintf(`%s !== %q && %s.querySelector("details.bwin").open && [...%s.querySelectorAll("details.bwin tbody.bw")].some(tb =>
+		[...tb.querySelectorAll("tr")].filter(tr => tr.querySelector("td.p50") &&
+			/%s/.test([...tr.querySelectorAll("td.p50, td.p95, td.p99")].map(td => td.textContent).join(" · "))).length === 3)`,
+		status, was, card, card, figures)
+	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](shown, chromedp.WithPollingInterval(200*time.Millisecond))); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string](card+`.querySelector("details.bwin").outerHTML`))
+		t.Fatalf("the per-backend windows do not show latency after a refresh: %v\n%s", err, html)
 	}
 }
 
