@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/andybalholm/brotli"
 )
 
 // TestCompression: with the HTTPS entry point compressing, compressible
@@ -62,31 +64,36 @@ func TestCompression(t *testing.T) {
 		c := te.client(false)
 		for _, tc := range []struct {
 			path, accept string
-			gzipped      bool
+			enc          string // the Content-Encoding expected; "" none
 		}{
-			{"/big", "gzip, deflate, br", true},
-			{"/big-length", "br;q=1, gzip;q=0.5", true},
-			{"/big", "", false},
-			{"/big", "gzip;q=0", false},
-			{"/small", "gzip", false},
-			{"/encoded", "gzip", false},
-			{"/image", "gzip", false},
+			{"/big", "gzip, deflate, br", "br"},
+			{"/big-length", "br;q=1, gzip;q=0.5", "br"},
+			{"/big", "br;q=0.5, gzip", "gzip"},
+			{"/big", "gzip, br;q=0", "gzip"},
+			{"/big", "", ""},
+			{"/big", "gzip;q=0", ""},
+			{"/small", "gzip, br", ""},
+			{"/encoded", "gzip, br", "br (the backend's)"},
+			{"/image", "gzip, br", ""},
 		} {
 			resp, body := get(t, c, hostURL(te, "app.test.local", tc.path), "Accept-Encoding", tc.accept)
-			if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.gzipped {
-				t.Errorf("%s (Accept-Encoding %q): gzipped %v, want %v (%q)", tc.path, tc.accept, got, tc.gzipped, resp.Header.Get("Content-Encoding"))
+			want, backends := strings.CutSuffix(tc.enc, " (the backend's)")
+			if got := resp.Header.Get("Content-Encoding"); got != want {
+				t.Errorf("%s (Accept-Encoding %q): Content-Encoding %q, want %q", tc.path, tc.accept, got, tc.enc)
 				continue
 			}
-			if !tc.gzipped {
+			if backends {
+				if body != big {
+					t.Errorf("%s: the backend's encoded body was changed", tc.path)
+				}
 				continue
 			}
-			zr, err := gzip.NewReader(strings.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
+			if tc.enc == "" {
+				continue
 			}
-			plain, err := io.ReadAll(zr)
+			plain, err := io.ReadAll(decoder(t, tc.enc, strings.NewReader(body)))
 			if err != nil || string(plain) != big {
-				t.Errorf("%s: body does not decompress to the backend's (%v)", tc.path, err)
+				t.Errorf("%s: %s body does not decompress to the backend's (%v)", tc.path, tc.enc, err)
 			}
 			if resp.Header.Get("Content-Length") != "" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
 				t.Errorf("%s: headers %v", tc.path, resp.Header)
@@ -99,10 +106,11 @@ func TestCompression(t *testing.T) {
 			}
 		}
 
-		// Streaming, over HTTP/1.1 and HTTP/2: the first event arrives
-		// while the backend still holds the second.
+		// Streaming, over HTTP/1.1 and HTTP/2, gzip and brotli: the first
+		// event arrives while the backend still holds the second.
 		for _, h2 := range []bool{false, true} {
-			streamsCompressed(t, te.client(h2), hostURL(te, "app.test.local", "/stream"), h2)
+			enc := map[bool]string{false: "gzip", true: "br"}[h2]
+			streamsCompressed(t, te.client(h2), hostURL(te, "app.test.local", "/stream"), h2, enc)
 			// The client has gone: the backend's exchange is cut, not
 			// held until the backend ends the stream.
 			select {
@@ -114,10 +122,23 @@ func TestCompression(t *testing.T) {
 	})
 }
 
-func streamsCompressed(t *testing.T, c *http.Client, url string, h2 bool) {
+// decoder reads a body of Content-Encoding enc (gzip or br).
+func decoder(t *testing.T, enc string, r io.Reader) io.Reader {
+	t.Helper()
+	if enc == "br" {
+		return brotli.NewReader(r)
+	}
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		t.Fatalf("not gzip: %v", err)
+	}
+	return zr
+}
+
+func streamsCompressed(t *testing.T, c *http.Client, url string, h2 bool, enc string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("Accept-Encoding", enc)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -126,15 +147,21 @@ func streamsCompressed(t *testing.T, c *http.Client, url string, h2 bool) {
 	if (resp.ProtoMajor == 2) != h2 {
 		t.Fatalf("protocol %s, want HTTP/2 %v", resp.Proto, h2)
 	}
-	if resp.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("%s stream not compressed: %v", resp.Proto, resp.Header)
+	if resp.Header.Get("Content-Encoding") != enc {
+		t.Fatalf("%s stream not compressed with %s: %v", resp.Proto, enc, resp.Header)
 	}
 	got := make(chan string, 1)
 	go func() {
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			got <- err.Error()
-			return
+		var zr io.Reader
+		if enc == "br" {
+			zr = brotli.NewReader(resp.Body)
+		} else {
+			gz, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			zr = gz
 		}
 		line, _ := bufio.NewReader(zr).ReadString('\n')
 		got <- line
@@ -171,24 +198,27 @@ func TestCompressionPerEntryPoint(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	for v, want := range map[string]bool{
-		"gzip": true, "GZIP": true, "deflate, gzip;q=0.8": true, "*": true, "gzip;q=0": false, "gzip; q=0.0": false,
-		"br": false, "": false, "x-gzip": false,
+func TestAcceptedEncoding(t *testing.T) {
+	const none, gz, br = encNone, encGzip, encBrotli
+	for v, want := range map[string]int{
+		"gzip": gz, "GZIP": gz, "x-gzip": gz, "deflate, gzip;q=0.8": gz, "*": gz, "gzip;q=0": none, "gzip; q=0.0": none,
+		"br": br, "gzip, deflate, br, zstd": br, "br;q=0.5, gzip": gz, "br;q=0.9, gzip;q=0.9": br, "gzip, br;q=0": gz,
+		"*;q=0.5, br;q=0.2": gz, "": none, "identity": none, "gzip;q=2": none, "gzip;q=x, br": br,
 	} {
 		h := http.Header{}
 		if v != "" {
 			h.Set("Accept-Encoding", v)
 		}
-		if got := acceptsGzip(h); got != want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", v, got, want)
+		if got := acceptedEncoding(h); got != want {
+			t.Errorf("acceptedEncoding(%q) = %v, want %v", v, got, want)
 		}
 	}
 }
 
 // BenchmarkCompressedResponse is a 16 KiB JSON answer through the edge
 // with and without TRAEFIK_HTTPS_COMPRESSION, for a client that accepts
-// gzip: the CPU and allocations compression costs per response.
+// gzip, and one that accepts brotli: the CPU and allocations compression
+// costs per response.
 func BenchmarkCompressedResponse(b *testing.B) {
 	body := []byte(strings.Repeat(`{"name":"edge","ok":true,"n":12345},`, 455))
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -196,13 +226,14 @@ func BenchmarkCompressedResponse(b *testing.B) {
 		w.Write(body)
 	}))
 	defer backend.Close()
-	for _, on := range []bool{false, true} {
-		b.Run(fmt.Sprintf("compress=%v", on), func(b *testing.B) {
+	for _, enc := range []string{"off", "gzip", "br"} {
+		on := enc != "off"
+		b.Run("compress="+enc, func(b *testing.B) {
 			te := startEdge(b, func(c *Config) { c.CompressHTTPS = on })
 			te.srv.Update(snapshot(svc("app", "Host:app.test.local", backend.URL)))
 			c := te.client(false)
 			req, _ := http.NewRequest(http.MethodGet, hostURL(te, "app.test.local", "/"), nil)
-			req.Header.Set("Accept-Encoding", "gzip")
+			req.Header.Set("Accept-Encoding", enc)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {

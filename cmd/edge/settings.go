@@ -133,7 +133,7 @@ var settings = []setting{
 	{"TRAEFIK_ADMIN_ENABLE", "admin-enable", "true", "serve the dashboard, API and metrics on TRAEFIK_ADMIN_PORT; false keeps only /ping there"},
 	{"TRAEFIK_ADMIN_AUTH_METHOD", "admin-auth-method", "basic", "dashboard authentication: basic (digest is refused: it needs the password or an MD5 of it stored)"},
 	{"TRAEFIK_ADMIN_READ_ONLY", "admin-read-only", "true", "the dashboard and API are always read-only; false is accepted with a warning"},
-	{"TRAEFIK_HTTP_COMPRESSION", "http-compression", "false", "gzip compressible responses of 1 KiB or more on the HTTP port (streams stay streams); routes then leave the fast path"},
+	{"TRAEFIK_HTTP_COMPRESSION", "http-compression", "false", "brotli or gzip (as the client accepts) compressible responses of 1 KiB or more on the HTTP port (streams stay streams); routes then leave the fast path"},
 	{"TRAEFIK_HTTPS_COMPRESSION", "https-compression", "false", "the same on the HTTPS port"},
 	{"TRAEFIK_HTTPS_MIN_TLS", "https-min-tls", "VersionTLS12", "oldest TLS version served: VersionTLS12 or VersionTLS13 (1.0 and 1.1 are refused)"},
 	{"TRAEFIK_SSL_PATH", "ssl-path", "", "directory whose every *.crt with a matching *.key is served (SNI), next to TRAEFIK_SSL_CERT"},
