@@ -35,13 +35,16 @@ type stage struct {
 
 // stages is the chain, outermost first, in Traefik 1.7's order: the
 // entry point's compression, then whitelist, redirect, headers, basic auth, then the rule's path
-// modifiers in front of the proxy. The redirect passes requests it does
+// modifiers in front of the proxy. CORS (ingress-nginx's) comes before
+// authentication, as there: a browser's preflight carries no
+// credentials. The redirect passes requests it does
 // not apply to (already on its entry point, regex not matching) on, and
 // comes before auth so nobody is asked for credentials over plain HTTP.
 var stages = [...]stage{
 	{kind: "compress", wrap: wrapCompress, describe: describeCompress},
 	{kind: "whitelist", wrap: wrapWhiteList, describe: describeWhiteList},
 	{kind: "redirect", wrap: wrapRedirect, describe: describeRedirect},
+	{kind: "cors", wrap: wrapCORS, describe: describeCORS},
 	{kind: "headers", wrap: wrapHeaders, describe: func(rt *Route) string { return headersDetail(rt.Service.Headers) }},
 	{kind: "auth", wrap: wrapBasicAuth, describe: describeBasicAuth},
 	{kind: "digest-auth", wrap: wrapDigestAuth, describe: describeDigestAuth},
@@ -106,6 +109,17 @@ func (r *Route) Middlewares() []Middleware {
 		}
 	}
 	return out
+}
+
+func wrapCORS(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {
+	if rt.Service.CORS == nil {
+		return nil, nil
+	}
+	return middleware.CORS(*rt.Service.CORS, next)
+}
+
+func describeCORS(rt *Route) string {
+	return "origins " + strings.Join(rt.Service.CORS.AllowOrigins, ", ") + "; preflights answered 204"
 }
 
 func wrapWhiteList(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {

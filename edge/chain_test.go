@@ -28,6 +28,7 @@ var middlewareFields = map[string]func(*route.Service){
 		s.RateLimit = &route.RateLimit{ExtractorFunc: "client.ip", RateSets: []route.RateSet{{Period: time.Second, Average: 1, Burst: 1}}}
 	},
 	"MaxConn":           func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 1} },
+	"CORS":              func(s *route.Service) { s.CORS = &route.CORS{AllowOrigins: []string{"*"}} },
 	"PassTLSClientCert": func(s *route.Service) { s.PassTLSClientCert = &route.PassTLSClientCert{PEM: true} },
 	"ErrorPages": func(s *route.Service) {
 		s.Backend = "pages" // its own page backend, so the table has it
@@ -166,7 +167,7 @@ func TestMiddlewaresInChainOrder(t *testing.T) {
 			t.Errorf("middleware %s has no description", m.Kind)
 		}
 	}
-	want := []string{"whitelist", "redirect", "headers", "auth", "digest-auth", "forward-auth", "pass-client-cert", "error-pages", "rate-limit", "maxconn", "path-rewrite"}
+	want := []string{"whitelist", "redirect", "cors", "headers", "auth", "digest-auth", "forward-auth", "pass-client-cert", "error-pages", "rate-limit", "maxconn", "path-rewrite"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Middlewares() kinds = %v, want %v", got, want)
 	}

@@ -1,6 +1,8 @@
 package route
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -155,6 +157,10 @@ type Service struct {
 	// TRAEFIK_MAX_BODY_SIZE.
 	MaxRequestBodyBytes int64
 
+	// CORS, when non-nil, answers cross-origin requests as ingress-nginx's
+	// enable-cors does.
+	CORS *CORS
+
 	// UpstreamHost, when set, is the Host header sent to the backend in
 	// place of the client's or the backend's address (ingress-nginx's
 	// upstream-vhost).
@@ -187,6 +193,38 @@ type TLS struct {
 	// edge's TRAEFIK_REDIRECT_CODE: ingress-nginx answers 308, and its
 	// Ingresses keep that when the edge takes them over.
 	RedirectCode int
+}
+
+// CORS is ingress-nginx's enable-cors with its cors-allow-* settings.
+type CORS struct {
+	// AllowOrigins are "*", origins (https://a.example.com:8443) and
+	// single-label wildcards (https://*.example.com). A request whose
+	// Origin matches gets it back in Access-Control-Allow-Origin; with
+	// "*", every request gets "*".
+	AllowOrigins []string
+	// AllowMethods, AllowHeaders and ExposeHeaders are the header values
+	// as sent; empty ExposeHeaders sends none.
+	AllowMethods  string
+	AllowHeaders  string
+	ExposeHeaders string
+	// AllowCredentials sends Access-Control-Allow-Credentials: true.
+	AllowCredentials bool
+	// MaxAge is Access-Control-Max-Age in seconds; zero sends none.
+	MaxAge int
+}
+
+// CheckCORSOrigin reports whether o is an origin [CORS] accepts: "*",
+// scheme://host[:port] or scheme://*.domain[:port], scheme http or https.
+func CheckCORSOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	scheme, host, _ := strings.Cut(o, "://")
+	rest, _ := strings.CutPrefix(host, "*.")
+	if (scheme != "http" && scheme != "https") || rest == "" || strings.ContainsAny(rest, "*/ \t\r\n") {
+		return fmt.Errorf("origin %q is not *, scheme://host[:port] or scheme://*.domain[:port]", o)
+	}
+	return nil
 }
 
 // Server is one backend address.

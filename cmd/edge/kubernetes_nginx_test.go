@@ -267,6 +267,16 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		if r.Header.Get("X-Prefix") != "/path" || r.Header.Get("X-Host") != "internal.bar.com" || r.Header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("prefix %q host %q CORS origin %q", r.Header.Get("X-Prefix"), r.Header.Get("X-Host"), r.Header.Get("Access-Control-Allow-Origin"))
 		}
+		// A browser's preflight is answered by the edge.
+		req, _ := http.NewRequest("OPTIONS", fmt.Sprintf("http://headers.bar.com:%d/", httpPort), nil)
+		req.Header.Set("Origin", "https://app.example.com")
+		req.Header.Set("Access-Control-Request-Method", "PUT")
+		pre, err := client.Do(req)
+		must(t, err)
+		pre.Body.Close()
+		if pre.StatusCode != http.StatusNoContent || pre.Header.Get("X-Backend") != "" || !strings.Contains(pre.Header.Get("Access-Control-Allow-Methods"), "PUT") {
+			t.Errorf("preflight: %d from %q, methods %q", pre.StatusCode, pre.Header.Get("X-Backend"), pre.Header.Get("Access-Control-Allow-Methods"))
+		}
 		resp, err := client.Post(fmt.Sprintf("http://headers.bar.com:%d/", httpPort), "text/plain", strings.NewReader(strings.Repeat("x", 2048)))
 		must(t, err)
 		resp.Body.Close()

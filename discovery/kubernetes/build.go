@@ -341,7 +341,7 @@ func (b *builder) ingress(ing *networkingv1.Ingress, nginx bool) {
 	if skip {
 		return
 	}
-	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, nginx: nginx,
+	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, cors: a.CORS, nginx: nginx,
 		solver: ing.Labels[labelSolver] == "true"}
 	if len(ing.Spec.Rules) == 0 {
 		if ing.Spec.DefaultBackend == nil {

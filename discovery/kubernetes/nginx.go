@@ -33,6 +33,7 @@ type ingressCtx struct {
 	t      ingressTLS
 	lbls   map[string]string
 	prov   map[string]string
+	cors   *route.CORS
 	nginx  bool // of an ingress-nginx class: its defaults apply
 	solver bool // cert-manager's HTTP-01 solver
 }
@@ -187,6 +188,7 @@ func (b *builder) nginxFields(source route.Source, ic *ingressCtx, svc *route.Se
 	if svc.Redirect != nil && code != 0 {
 		svc.Redirect.Code = code
 	}
+	svc.CORS = ic.cors
 	if v := ic.nginxValue("upstream-vhost"); v != "" {
 		if strings.ContainsAny(v, " \t\r\n/") {
 			b.problem(source, route.Warning, "annotation %supstream-vhost %q is not a host name; ignored", labels.NginxPrefix, v)

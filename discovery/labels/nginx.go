@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/rancher-edge/edge/route"
 )
 
 // NginxPrefix is ingress-nginx's annotation prefix. The edge reads these
@@ -162,13 +164,13 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "auth-tls-match-cn", Support: Refused, failClosed: true, Note: "as auth-tls-secret"},
 
 	// CORS.
-	{Name: "enable-cors", Support: Partly, Onto: "headers.customResponseHeaders", Note: "the Access-Control-* headers are added to every answer; a preflight OPTIONS goes to the backend (nginx answers it 204 itself)"},
-	{Name: "cors-allow-origin", Support: Partly, Onto: "headers.customResponseHeaders", Note: "default *; one origin (several need the origin echoed back, which static headers cannot: a warning, and *)"},
-	{Name: "cors-allow-methods", Support: Supported, Onto: "headers.customResponseHeaders", Note: "default GET, PUT, POST, DELETE, PATCH, OPTIONS"},
-	{Name: "cors-allow-headers", Support: Supported, Onto: "headers.customResponseHeaders", Note: "default DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"},
-	{Name: "cors-expose-headers", Support: Supported, Onto: "headers.customResponseHeaders"},
-	{Name: "cors-allow-credentials", Support: Supported, Onto: "headers.customResponseHeaders", Note: "default true"},
-	{Name: "cors-max-age", Support: Supported, Onto: "headers.customResponseHeaders", Note: "default 1728000"},
+	{Name: "enable-cors", Support: Supported, Onto: "CORS", Note: "a matching request gets the Access-Control-* headers (replacing the backend's); an OPTIONS preflight is answered 204 by the edge, before authentication"},
+	{Name: "cors-allow-origin", Support: Supported, Onto: "CORS.AllowOrigins", Note: "default *; origins and single-label wildcards (https://*.foo.bar), a matching Origin is echoed back"},
+	{Name: "cors-allow-methods", Support: Supported, Onto: "CORS.AllowMethods", Note: "default GET, PUT, POST, DELETE, PATCH, OPTIONS"},
+	{Name: "cors-allow-headers", Support: Supported, Onto: "CORS.AllowHeaders", Note: "default DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization"},
+	{Name: "cors-expose-headers", Support: Supported, Onto: "CORS.ExposeHeaders"},
+	{Name: "cors-allow-credentials", Support: Supported, Onto: "CORS.AllowCredentials", Note: "default true"},
+	{Name: "cors-max-age", Support: Supported, Onto: "CORS.MaxAge", Note: "default 1728000"},
 
 	// Canary.
 	{Name: "canary", Support: Supported, Onto: "Servers", Note: "true: the Ingress adds its backend to the route of the Ingress with the same host and path instead of routing itself"},
@@ -236,6 +238,8 @@ type Annotated struct {
 	// Provider holds, by full annotation name, the values the Kubernetes
 	// provider applies itself.
 	Provider map[string]string
+	// CORS is enable-cors with its settings; nil when off.
+	CORS *route.CORS
 	// Problems, sorted by annotation.
 	Problems []AnnotationProblem
 }

@@ -139,3 +139,27 @@ func TestAllowRanges(t *testing.T) {
 		t.Errorf("bad entry %q", bad)
 	}
 }
+
+// TestNginxCORS: enable-cors with ingress-nginx's defaults and overrides;
+// a bad origin is left out with a problem.
+func TestNginxCORS(t *testing.T) {
+	n := func(k string) string { return NginxPrefix + k }
+	a := ReadAnnotations(map[string]string{n("enable-cors"): "true"})
+	if c := a.CORS; c == nil || c.AllowOrigins[0] != "*" || c.AllowMethods != corsMethods || !c.AllowCredentials || c.MaxAge != 1728000 {
+		t.Errorf("defaults %+v", a.CORS)
+	}
+	a = ReadAnnotations(map[string]string{n("enable-cors"): "true",
+		n("cors-allow-origin"):      "https://origin-site.com:4443, http://origin-site.com, https://*.foo.bar, ftp://x",
+		n("cors-allow-credentials"): "false", n("cors-max-age"): "600", n("cors-expose-headers"): "*, X-CustomResponseHeader"})
+	c := a.CORS
+	if c == nil || strings.Join(c.AllowOrigins, " ") != "https://origin-site.com:4443 http://origin-site.com https://*.foo.bar" ||
+		c.AllowCredentials || c.MaxAge != 600 || c.ExposeHeaders != "*, X-CustomResponseHeader" {
+		t.Errorf("overrides %+v", c)
+	}
+	if len(a.Problems) != 1 || !strings.Contains(a.Problems[0].Message, "ftp://x") {
+		t.Errorf("problems %+v", a.Problems)
+	}
+	if a := ReadAnnotations(map[string]string{n("cors-allow-origin"): "*"}); a.CORS != nil {
+		t.Errorf("CORS without enable-cors")
+	}
+}

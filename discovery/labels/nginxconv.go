@@ -1,10 +1,13 @@
 package labels
 
 import (
+	"cmp"
 	"math"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/rancher-edge/edge/route"
 )
 
 // The conversions of ingress-nginx annotation values into Traefik label
@@ -190,29 +193,41 @@ func nginxCombined(ann map[string]string, out map[string]string, a *Annotated) {
 	}
 
 	if get("enable-cors") == "true" {
-		origin := get("cors-allow-origin")
-		if origin == "" {
-			origin = "*"
-		}
-		if origins := splitCSV(origin); len(origins) > 1 {
-			warn("cors-allow-origin", "lists several origins, which needs the request's origin echoed back; the edge sends * instead")
-			origin = "*"
-		}
-		h := func(name, v, def string) {
-			if v == "" {
-				v = def
-			}
-			if v != "" {
-				addHeader(out, lCustomResponseHeaders, name, v)
-			}
-		}
-		h("Access-Control-Allow-Origin", origin, "")
-		h("Access-Control-Allow-Methods", get("cors-allow-methods"), corsMethods)
-		h("Access-Control-Allow-Headers", get("cors-allow-headers"), corsHeaders)
-		h("Access-Control-Expose-Headers", get("cors-expose-headers"), "")
-		h("Access-Control-Allow-Credentials", get("cors-allow-credentials"), "true")
-		h("Access-Control-Max-Age", get("cors-max-age"), corsMaxAge)
+		a.CORS = nginxCORS(get, warn)
 	}
+}
+
+// nginxCORS reads enable-cors's settings with ingress-nginx's defaults.
+func nginxCORS(get func(string) string, warn func(k, msg string)) *route.CORS {
+	c := &route.CORS{AllowMethods: corsMethods, AllowHeaders: corsHeaders, AllowCredentials: true, MaxAge: 1728000}
+	for _, o := range splitCSV(cmp.Or(get("cors-allow-origin"), "*")) {
+		if err := route.CheckCORSOrigin(o); err != nil {
+			warn("cors-allow-origin", err.Error()+"; left out")
+			continue
+		}
+		c.AllowOrigins = append(c.AllowOrigins, o)
+	}
+	if len(c.AllowOrigins) == 0 {
+		c.AllowOrigins = []string{"*"}
+	}
+	if v := get("cors-allow-methods"); v != "" {
+		c.AllowMethods = v
+	}
+	if v := get("cors-allow-headers"); v != "" {
+		c.AllowHeaders = v
+	}
+	c.ExposeHeaders = get("cors-expose-headers")
+	if v := get("cors-allow-credentials"); v != "" {
+		c.AllowCredentials = v == "true"
+	}
+	if v := get("cors-max-age"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			c.MaxAge = n
+		} else {
+			warn("cors-max-age", strconv.Quote(v)+" is not a number of seconds; using 1728000")
+		}
+	}
+	return c
 }
 
 // allowRanges turns an allow list and a deny list into the one allow list
