@@ -37,8 +37,12 @@ func (rt *Route) stickyCookie(b *backend) string {
 		Name:     rt.cookieName,
 		Value:    b.cookie,
 		Path:     "/",
+		MaxAge:   lb.CookieMaxAge,
 		Secure:   lb.CookieSecure,
 		HttpOnly: lb.CookieHTTPOnly,
+	}
+	if lb.CookiePath != "" {
+		c.Path = lb.CookiePath
 	}
 	switch strings.ToLower(lb.CookieSameSite) {
 	case "none":

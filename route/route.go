@@ -258,6 +258,13 @@ type LoadBalancer struct {
 	CookieSecure   bool
 	CookieHTTPOnly bool
 	CookieSameSite string
+
+	// CookiePath is the sticky cookie's Path; empty means "/".
+	// CookieMaxAge, when positive, is its Max-Age in seconds; zero makes
+	// it last the browser session (ingress-nginx's session-cookie-path
+	// and -max-age).
+	CookiePath   string
+	CookieMaxAge int
 }
 
 // Redirect describes traefik.frontend.redirect.* labels.
@@ -295,6 +302,10 @@ type BasicAuth struct {
 	// UsersFile names a file of more htpasswd lines: a path or a secret
 	// alias, resolved like secret settings and re-read when it changes.
 	UsersFile string
+
+	// Realm names the realm of the challenge; empty means "traefik", as
+	// Traefik 1.7 sent (ingress-nginx's auth-realm sets it).
+	Realm string
 }
 
 // DigestAuth describes traefik.frontend.auth.digest.* labels.

@@ -196,6 +196,31 @@ func (b *builder) nginxFields(source route.Source, ic *ingressCtx, svc *route.Se
 			svc.UpstreamHost = v
 		}
 	}
+	if v := ic.nginxValue("auth-realm"); v != "" && svc.Auth != nil {
+		if strings.ContainsAny(v, "\"\\\r\n") {
+			b.problem(source, route.Warning, "annotation %sauth-realm must not hold quotes, backslashes or line breaks; the realm is traefik", labels.NginxPrefix)
+		} else {
+			svc.Auth.Realm = v
+		}
+	}
+	if svc.LoadBalancer.Sticky {
+		if v := ic.nginxValue("session-cookie-path"); v != "" {
+			if strings.HasPrefix(v, "/") && !strings.ContainsAny(v, "; \t\r\n") {
+				svc.LoadBalancer.CookiePath = v
+			} else {
+				b.problem(source, route.Warning, "annotation %ssession-cookie-path %q is not a path; using /", labels.NginxPrefix, v)
+			}
+		}
+		for _, k := range []string{"session-cookie-expires", "session-cookie-max-age"} { // max-age wins
+			if v := ic.nginxValue(k); v != "" {
+				if n, err := strconv.Atoi(v); err == nil && n > 0 {
+					svc.LoadBalancer.CookieMaxAge = n
+				} else {
+					b.problem(source, route.Warning, "annotation %s%s %q is not a positive number of seconds; ignored", labels.NginxPrefix, k, v)
+				}
+			}
+		}
+	}
 	if v := ic.nginxValue("auth-signin"); v != "" && svc.ForwardAuth != nil {
 		svc.ForwardAuth.SignIn = v
 	}

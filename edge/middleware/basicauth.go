@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/rancher-edge/edge/route"
 )
@@ -54,7 +55,13 @@ func NewBasicAuth(cfg route.BasicAuth, opts AuthOptions, next http.Handler) (htt
 	if err != nil {
 		return nil, fmt.Errorf("basic auth: %w", err)
 	}
-	a := &basicAuth{creds: users, removeHeader: cfg.RemoveHeader, next: next}
+	a := &basicAuth{creds: users, removeHeader: cfg.RemoveHeader, challenge: []string{authChallenge}, next: next}
+	if cfg.Realm != "" {
+		if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
+			return nil, fmt.Errorf("basic auth: realm %q holds a quote, backslash or line break", cfg.Realm)
+		}
+		a.challenge = []string{`Basic realm="` + cfg.Realm + `"`}
+	}
 	if cfg.HeaderField != "" {
 		if !validHeaderName(cfg.HeaderField) {
 			return nil, fmt.Errorf("basic auth: header field %q is not a valid header name", cfg.HeaderField)
@@ -69,14 +76,15 @@ func NewBasicAuth(cfg route.BasicAuth, opts AuthOptions, next http.Handler) (htt
 type basicAuth struct {
 	creds        *liveUsers[Credentials]
 	removeHeader bool
-	headerField  string // canonical; "" for none
+	headerField  string   // canonical; "" for none
+	challenge    []string // the WWW-Authenticate value, shared
 	next         http.Handler
 }
 
 func (a *basicAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
 	if !ok || !a.creds.get().Check(user, pass) {
-		w.Header().Set("WWW-Authenticate", authChallenge)
+		w.Header()["Www-Authenticate"] = a.challenge
 		http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
 		return
 	}
