@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rancher-edge/edge/route"
 )
 
 // TestNginxTable: every row is named once, refused rows say what to do
@@ -162,4 +164,51 @@ func TestNginxCORS(t *testing.T) {
 	if a := ReadAnnotations(map[string]string{n("cors-allow-origin"): "*"}); a.CORS != nil {
 		t.Errorf("CORS without enable-cors")
 	}
+}
+
+// FuzzReadAnnotations reads arbitrary ingress-nginx annotations
+// ("name=value" lines, the prefix added): it never panics, the labels it
+// sets build (or are problems), an access list never comes out empty or
+// wider than asked, and CORS origins are ones the middleware accepts.
+func FuzzReadAnnotations(f *testing.F) {
+	for _, seed := range []string{
+		"proxy-body-size=8m\nproxy-read-timeout=120\naffinity=cookie",
+		"whitelist-source-range=10.0.0.0/24,172.10.0.1\ndenylist-source-range=10.0.0.7",
+		"denylist-source-range=::/1,128.0.0.0/1,nonsense",
+		"limit-rps=10\nlimit-burst-multiplier=x\nlimit-connections=-1",
+		"enable-cors=true\ncors-allow-origin=https://*.a.b, http://x:1,*\ncors-max-age=x",
+		"x-forwarded-prefix=/a||b\nconfiguration-snippet=return 200;",
+		"proxy-body-size=9223372036854775807g\nload-balance=ewma",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		ann := map[string]string{}
+		for _, line := range strings.Split(text, "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				ann[NginxPrefix+k] = v
+			}
+		}
+		a := ReadAnnotations(ann)
+		lbls := map[string]string{lPort: "80"}
+		for k, v := range a.Labels {
+			lbls[k] = v
+		}
+		_, _ = Build(Input{Service: "f", Labels: lbls, Servers: []Address{{Addr: "10.0.0.1"}}}, Options{Provider: "kubernetes", ExposedByDefault: true})
+		if r, ok := a.Labels[lWhiteListSourceRange]; ok && strings.TrimSpace(r) == "" {
+			t.Errorf("empty allow list from %q", text)
+		}
+		if a.CORS != nil {
+			for _, o := range a.CORS.AllowOrigins {
+				if err := route.CheckCORSOrigin(o); err != nil {
+					t.Errorf("CORS origin %q passed: %v", o, err)
+				}
+			}
+		}
+		for _, p := range a.Problems {
+			if p.Message == "" || p.Annotation == "" {
+				t.Errorf("problem %+v", p)
+			}
+		}
+	})
 }
