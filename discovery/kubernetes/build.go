@@ -103,6 +103,10 @@ type builder struct {
 	seenSvc  map[string]bool               // Services counted
 	counts   counts
 	canaries map[string]*canary // canary Ingresses by claim key
+	// nginxTLS holds the hosts some served Ingress lists in spec.tls:
+	// ingress-nginx redirects a host's every path once any of its
+	// Ingresses has TLS for it (the certificate is the server's).
+	nginxTLS map[string]bool
 }
 
 type claim struct {
@@ -119,6 +123,16 @@ func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(c.CreationTimestamp.Time),
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
+	b.nginxTLS = map[string]bool{}
+	for _, ing := range ings {
+		if ours, nginx := b.classOf(ing); ours && nginx {
+			for _, e := range ing.Spec.TLS {
+				for _, h := range e.Hosts {
+					b.nginxTLS[strings.ToLower(strings.TrimSpace(h))] = true
+				}
+			}
+		}
+	}
 	// Canaries first: they join the routes of their primaries.
 	for _, ing := range ings {
 		if b.ours(ing) && isCanary(ing) {
@@ -507,7 +521,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	for _, svc := range svcs {
 		svc.Name = name
 		svc.Source = source
-		svc.TLS = ic.tlsPolicy(host)
+		svc.TLS = ic.tlsPolicy(host, b.nginxTLS)
 		b.nginxFields(source, ic, &svc, code)
 		b.services = append(b.services, svc)
 		if c != nil {

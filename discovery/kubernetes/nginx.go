@@ -82,11 +82,14 @@ func (ic *ingressCtx) regexPaths() bool {
 }
 
 // tlsPolicy is the route's HTTPS policy: a host listed in spec.tls is
-// redirected from plain HTTP unless ssl-redirect is false;
-// force-ssl-redirect redirects any host. ingress-nginx answers 308, and so
-// do its Ingresses here. A cert-manager solver is always served on HTTP.
-func (ic *ingressCtx) tlsPolicy(host string) *route.TLS {
-	redirect := ic.t.covers(host) && ic.nginxBool("ssl-redirect", true)
+// redirected from plain HTTP unless ssl-redirect is false — for
+// ingress-nginx's Ingresses, a host any of its Ingresses lists (nginxTLS),
+// as ingress-nginx redirects per server; force-ssl-redirect redirects any
+// host. ingress-nginx answers 308, and so do its Ingresses here. A
+// cert-manager solver is always served on HTTP.
+func (ic *ingressCtx) tlsPolicy(host string, nginxTLS map[string]bool) *route.TLS {
+	covered := ic.t.covers(host) || (ic.nginx && nginxTLS[host])
+	redirect := covered && ic.nginxBool("ssl-redirect", true)
 	redirect = redirect || ic.nginxBool("force-ssl-redirect", false)
 	p := &route.TLS{PlainHTTP: !redirect || ic.solver, ACMEHosts: ic.t.acmeHosts}
 	if ic.nginx {

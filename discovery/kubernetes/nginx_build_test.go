@@ -84,8 +84,11 @@ func TestNginxTLSDefaults(t *testing.T) {
 		mk("off", "off.test", true, map[string]string{"nginx.ingress.kubernetes.io/ssl-redirect": "false"}),
 		mk("plain", "plain.test", false, nil),
 		mk("force", "force.test", false, map[string]string{"nginx.ingress.kubernetes.io/force-ssl-redirect": "true"}),
+		// Another Ingress of a TLS host, itself without spec.tls: the
+		// host's server has TLS, so ingress-nginx redirects it too.
+		nginxIng("a", "sibling", 1, "tls.test", p(prefix, "/other", "web", 80)),
 	)...)
-	for name, plain := range map[string]bool{"tls": false, "off": true, "plain": true, "force": false} {
+	for name, plain := range map[string]bool{"tls": false, "off": true, "plain": true, "force": false, "sibling": false} {
 		for _, s := range snap.Services {
 			if s.Source.Service == name && (s.TLS == nil || s.TLS.PlainHTTP != plain || s.TLS.RedirectCode != http.StatusPermanentRedirect) {
 				t.Errorf("%s: TLS policy %+v, want plain HTTP %v with 308", name, s.TLS, plain)

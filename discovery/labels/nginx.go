@@ -60,7 +60,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "upstream-vhost", Support: Supported, Onto: "UpstreamHost", Note: "the Host header sent to the backend"},
 
 	// HTTPS and redirects.
-	{Name: "ssl-redirect", Support: Supported, Onto: "TLS.PlainHTTP", Note: "default true: plain HTTP to a host in spec.tls is redirected to HTTPS (308 for class nginx); false serves it on HTTP too"},
+	{Name: "ssl-redirect", Support: Supported, Onto: "TLS.PlainHTTP", Note: "default true: plain HTTP to a host in spec.tls is redirected to HTTPS — for class nginx with 308, and on every path of a host any of its Ingresses lists, as ingress-nginx does per server; false serves it on HTTP too"},
 	{Name: "force-ssl-redirect", Support: Supported, Onto: "TLS.PlainHTTP", Note: "redirect to HTTPS even for hosts without spec.tls (TLS ended before the edge)"},
 	{Name: "preserve-trailing-slash", Support: Differently, Note: "the edge's redirect always keeps the path as sent"},
 	{Name: "permanent-redirect", Support: Supported, Onto: "frontend.redirect", Note: "every request is redirected (301) to this URL; $request_uri, $host and $scheme in it are replaced"},
