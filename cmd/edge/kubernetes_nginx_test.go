@@ -121,6 +121,10 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		nginxIng("production", "echo.bar.com", nil, root),
 		nginxIng("canary", "echo.bar.com", a("canary", "true", "canary-by-header", "X-Canary", "canary-weight", "0"),
 			kubePath(networkingv1.PathTypePrefix, "/", "canary-svc", 80)),
+		// docs/examples/canary by cookie, with a weight for the rest.
+		nginxIng("production-w", "weight.bar.com", nil, root),
+		nginxIng("canary-w", "weight.bar.com", a("canary", "true", "canary-by-cookie", "canary", "canary-weight", "30"),
+			kubePath(networkingv1.PathTypePrefix, "/", "canary-svc", 80)),
 		// An unsupported annotation and a snippet: problems, the rest serves.
 		nginxIng("snippets", "snippet.bar.com", a("configuration-snippet", "more_set_headers \"Request-Id: $req_id\";",
 			"server-snippet", "set $agentflag 0;", "mirror-target", "https://test.env.com/$request_uri"), root),
@@ -297,6 +301,23 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 			}
 		}
 	})
+	t.Run("canary by cookie and weight", func(t *testing.T) {
+		for ck, want := range map[string]string{"canary=always": "canary", "a=1; canary=never": "http-svc"} {
+			if r := get("weight.bar.com", "/", "Cookie", ck); r.Header.Get("X-Backend") != want {
+				t.Errorf("Cookie %q: %q, want %q", ck, r.Header.Get("X-Backend"), want)
+			}
+		}
+		// Smooth weighted round robin: exactly 30 of every 100.
+		n := 0
+		for range 100 {
+			if get("weight.bar.com", "/").Header.Get("X-Backend") == "canary" {
+				n++
+			}
+		}
+		if n != 30 {
+			t.Errorf("canary-weight 30: %d of 100 requests went to the canary", n)
+		}
+	})
 	t.Run("snippets and unsupported annotations are problems, the rest serves", func(t *testing.T) {
 		if r := get("snippet.bar.com", "/"); r.StatusCode != 200 {
 			t.Errorf("the Ingress with a snippet: %d", r.StatusCode)
@@ -318,7 +339,7 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		if err != nil {
 			t.Errorf("check: %v\n%s", err, out.String())
 		}
-		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (17, classes rancher-edge,nginx)",
+		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (19, classes rancher-edge,nginx)",
 			"default/rewrite", "rewrite.bar.com", "ingress-nginx's, taken over in place", "default/canary", "canary",
 			"warning: kubernetes:default/snippets: annotation nginx.ingress.kubernetes.io/configuration-snippet refused", "CVE-2025-1974",
 			"annotation nginx.ingress.kubernetes.io/mirror-target not supported"} {
