@@ -130,6 +130,7 @@ func kubernetesProviderConfig(cfg config, logger *slog.Logger) (kubernetes.Confi
 		LabelSelector:      kc.LabelSelector,
 		IngressClasses:     kc.IngressClasses,
 		AllowExternalName:  kc.AllowExternalName,
+		BackendInsecure:    cfg.BackendInsecure,
 		ACME:               cfg.ACME.Enable,
 		ACMEDomainsAllowed: kc.DomainsAllowed,
 		PublishedService:   kc.PublishedService,

@@ -54,6 +54,7 @@ type world struct {
 type settings struct {
 	classes           []string // served; the edge's own first
 	allowExternalName bool
+	backendInsecure   bool     // HTTPS backends are not verified
 	acme              bool     // ACME is on: tls hosts without a Secret are ordered
 	acmeAllowed       []string // domain suffixes ACME may order; empty: any
 	labels            labels.Options

@@ -34,6 +34,11 @@ type Config struct {
 	IngressClasses []string
 	// AllowExternalName lets Ingresses route to ExternalName Services.
 	AllowExternalName bool
+	// BackendInsecure says the edge skips the verification of HTTPS
+	// backends' certificates (TRAEFIK_BACKEND_INSECURE); without it an
+	// Ingress asking for HTTPS backends is warned that a self-signed
+	// backend answers 502, where ingress-nginx does not verify.
+	BackendInsecure bool
 
 	// ACME says whether ACME is on: tls hosts without a secretName are
 	// then ordered, within ACMEDomainsAllowed (suffixes; empty: any).

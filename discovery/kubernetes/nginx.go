@@ -175,6 +175,9 @@ func (b *builder) backendProtocol(source route.Source, ic *ingressCtx, servers [
 		return scheme, true
 	case "HTTP", "HTTPS":
 		want := strings.ToLower(v)
+		if want == "https" && !b.s.backendInsecure {
+			b.problem(source, route.Warning, "annotation %sbackend-protocol HTTPS: the edge verifies the backend's certificate (ingress-nginx does not, unless proxy-ssl-verify), so a self-signed backend answers 502; set TRAEFIK_BACKEND_INSECURE=true or give the backend a certificate the edge trusts", labels.NginxPrefix)
+		}
 		for i := range servers {
 			if rest, ok := strings.CutPrefix(servers[i].Addr, scheme+"://"); ok {
 				servers[i].Addr = want + "://" + rest

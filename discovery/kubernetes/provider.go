@@ -55,6 +55,7 @@ func New(cfg Config) (*Provider, error) {
 		set: settings{
 			classes:           cfg.IngressClasses,
 			allowExternalName: cfg.AllowExternalName,
+			backendInsecure:   cfg.BackendInsecure,
 			acme:              cfg.ACME,
 			acmeAllowed:       cfg.ACMEDomainsAllowed,
 			labels:            edgelabels.Options{Provider: "kubernetes", ExposedByDefault: true},
