@@ -9,6 +9,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // Failures on the client's side of an exchange, for every proxy path:
@@ -20,7 +22,7 @@ import (
 const statusClientClosed = 499
 
 // errBodyTooLarge is a request body beyond the route's limit.
-var errBodyTooLarge = errors.New("request body larger than the limit")
+var errBodyTooLarge = h1wire.ErrBodyTooLarge
 
 // errBodyTimeout is a request body that made no progress for
 // ReadTimeout. It is a timeout (net.Error), like a deadline passing.
@@ -50,7 +52,7 @@ func clientStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, errBodyTimeout), errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return http.StatusRequestTimeout
-	case errors.Is(err, errBadChunk):
+	case errors.Is(err, h1wire.ErrBadChunk):
 		return http.StatusBadRequest
 	case clientGone(err):
 		return statusClientClosed

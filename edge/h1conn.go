@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // The fast path: one goroutine per client connection serves its HTTP/1.x
@@ -33,8 +34,8 @@ type h1conn struct {
 	out   progressWriter // what bw writes to
 	in    progressReader // what br reads from
 
-	head     reqHead
-	resp     respHead
+	head     h1wire.RequestHead
+	resp     h1wire.ResponseHead
 	raw      []byte   // the current request head, canonicalised
 	readBody bool     // the current request's body has been (partly) read
 	rt       *Route   // the route of the exchange in progress
@@ -150,14 +151,14 @@ func (c *h1conn) loop() bool {
 			err = c.parse(n)
 		}
 		if err != nil {
-			if he, ok := err.(*headError); ok {
+			if he, ok := err.(*h1wire.HeadError); ok {
 				// Nothing of the refused head may shape the answer.
-				c.head.method, c.head.minor = "", 1
-				c.reply(he.code, false)
+				c.head.Method, c.head.Minor = "", 1
+				c.reply(he.Code, false)
 				c.bw.Flush()
 				return false
 			}
-			return err == errHandOver && c.bw.Flush() == nil
+			return err == h1wire.ErrHandOver && c.bw.Flush() == nil
 		}
 		start := time.Now()
 		host := canonicalHost(c.req.Host)
@@ -172,7 +173,7 @@ func (c *h1conn) loop() bool {
 			return c.bw.Flush() == nil
 		}
 		c.br.Discard(n)
-		if c.head.hasBody() {
+		if c.head.HasBody() {
 			// A body may take long, but not stall: each read that
 			// makes progress moves the deadline (ReadTimeout).
 			c.in.body(true)
@@ -232,14 +233,14 @@ func (c *h1conn) readHead() (int, error) {
 			blank++
 			continue
 		}
-		n := scanHead(buf)
+		n := h1wire.ScanHead(buf)
 		switch {
 		case n > max || (n == 0 && len(buf) > max):
-			return 0, &headError{code: http.StatusRequestHeaderFieldsTooLarge, why: "head too large"}
+			return 0, &h1wire.HeadError{Code: http.StatusRequestHeaderFieldsTooLarge, Why: "head too large"}
 		case n > 0:
 			return n, nil
 		case n < 0 || len(buf) == c.br.Size():
-			return 0, errHandOver
+			return 0, h1wire.ErrHandOver
 		}
 		if !deadline {
 			deadline = true
@@ -257,63 +258,46 @@ func (c *h1conn) readHead() (int, error) {
 func (c *h1conn) parse(n int) error {
 	buf, _ := c.br.Peek(n)
 	c.raw = append(c.raw[:0], buf...)
-	if err := canonicalizeNames(c.raw); err != nil {
+	if err := h1wire.CanonicalizeNames(c.raw); err != nil {
 		return err
 	}
 	h := &c.head
-	if err := h.parse(string(c.raw), c.s.cfg.KeepUnderscoreHeaders); err != nil {
+	if err := h.Parse(string(c.raw), c.s.cfg.KeepUnderscoreHeaders); err != nil {
 		return err
 	}
-	if h.special {
-		return errHandOver
+	if h.Special {
+		return h1wire.ErrHandOver
 	}
 	r := &c.req
-	r.Method, r.Host, r.RequestURI = h.method, h.host, h.target
-	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, h.minor
-	if h.minor == 0 {
+	r.Method, r.Host, r.RequestURI = h.Method, h.Host, h.Target
+	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, h.Minor
+	if h.Minor == 0 {
 		r.Proto = "HTTP/1.0"
 	}
-	r.ContentLength = h.length
-	if !parseTarget(&c.url, h.target) {
-		return badHead("invalid request target")
+	r.ContentLength = h.Length
+	if !h1wire.ParseTarget(&c.url, h.Target) {
+		return h1wire.BadHead("invalid request target")
 	}
 	r.URL = &c.url
-	c.vals = fillHeader(c.hdr, c.vals, h.fields)
+	c.vals = fillHeader(c.hdr, c.vals, h.Fields)
 	r.Header = c.hdr
 	return nil
-}
-
-// parseTarget sets u from an origin-form request target, allocating only
-// for a percent-encoded one; false means it does not parse.
-func parseTarget(u *url.URL, target string) bool {
-	*u = url.URL{}
-	if strings.IndexByte(target, '%') >= 0 {
-		p, err := url.ParseRequestURI(target)
-		if err != nil {
-			return false
-		}
-		*u = *p
-		return true
-	}
-	path, query, ok := strings.Cut(target, "?")
-	u.Path, u.RawQuery, u.ForceQuery = path, query, ok && query == ""
-	return true
 }
 
 // fillHeader refills hdr with fields, in order. The value slices are
 // windows on vals (returned, to reuse), so a request's header costs no
 // allocation once the map and vals have grown.
-func fillHeader(hdr http.Header, vals []string, fields []field) []string {
+func fillHeader(hdr http.Header, vals []string, fields []h1wire.Field) []string {
 	clear(hdr)
 	vals = vals[:0]
 	for _, f := range fields {
-		if old, ok := hdr[f.name]; ok {
-			hdr[f.name] = append(old, f.value)
+		if old, ok := hdr[f.Name]; ok {
+			hdr[f.Name] = append(old, f.Value)
 			continue
 		}
-		vals = append(vals, f.value)
+		vals = append(vals, f.Value)
 		k := len(vals)
-		hdr[f.name] = vals[k-1 : k : k]
+		hdr[f.Name] = vals[k-1 : k : k]
 	}
 	return vals
 }
@@ -351,7 +335,7 @@ func (c *h1conn) serve(rt *Route, start time.Time) bool {
 // keep the connection; it returns whether it was kept, which needs a
 // persistent client and no unread request body.
 func (c *h1conn) reply(code int, keep bool) bool {
-	keep = keep && c.head.persistent() && !c.head.hasBody()
+	keep = keep && c.head.Persistent() && !c.head.HasBody()
 	c.linger = c.linger || !keep
 	body := statusBodies[code]
 	w := c.bw
@@ -365,7 +349,7 @@ func (c *h1conn) reply(code int, keep bool) bool {
 	w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(body)), 10))
 	c.connectionField(keep)
 	w.WriteString("\r\n\r\n")
-	if c.head.method != http.MethodHead {
+	if c.head.Method != http.MethodHead {
 		w.WriteString(body)
 	}
 	return keep
@@ -377,7 +361,7 @@ func (c *h1conn) connectionField(keep bool) {
 	switch {
 	case !keep:
 		c.bw.WriteString("\r\nConnection: close")
-	case c.head.minor == 0:
+	case c.head.Minor == 0:
 		c.bw.WriteString("\r\nConnection: keep-alive")
 	}
 }

@@ -58,7 +58,7 @@ func (c *h1conn) attempt(b *backend, fresh bool) (bool, error) {
 	return uc.reused, nil
 }
 
-func (c *h1conn) status() int { return c.resp.status }
+func (c *h1conn) status() int { return c.resp.Status }
 
 func (c *h1conn) bodyRead() bool { return c.readBody }
 
@@ -73,21 +73,21 @@ func (c *h1conn) clientFault(err error) error {
 // send writes the request head and streams the body to the backend.
 func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 	h, w := &c.head, uc.bw
-	c.s.writeRequestHead(w, &c.req, rt, b, h.method, h.target, h.fields, c.hopRequestField, c.isTLS, h.chunked, h.length)
-	var d relayed
+	c.s.writeRequestHead(w, &c.req, rt, b, h.Method, h.Target, h.Fields, c.hopRequestField, c.isTLS, h.Chunked, h.Length)
+	var d h1wire.Relayed
 	switch {
-	case h.chunked:
+	case h.Chunked:
 		c.readBody = true
 		d = c.s.relayChunked(w, c.br, true, nil, rt.maxBody)
-	case h.length > 0:
+	case h.Length > 0:
 		c.readBody = true
-		d = c.s.relay(w, c.br, h.length)
+		d = c.s.relay(w, c.br, h.Length)
 	}
-	if d.rerr != nil {
-		return clientError{d.rerr}
+	if d.RErr != nil {
+		return clientError{d.RErr}
 	}
-	if d.werr != nil {
-		return d.werr
+	if d.WErr != nil {
+		return d.WErr
 	}
 	return w.Flush()
 }
@@ -99,7 +99,7 @@ func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
 // client accepts trailers, the forwarded fields, the rule modifiers'
 // fields, and the framing — chunked, or Content-Length when length >= 0.
 func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b *backend, method, target string,
-	fields []field, skip func(string) bool, isTLS, chunked bool, length int64) {
+	fields []h1wire.Field, skip func(string) bool, isTLS, chunked bool, length int64) {
 	if rt.rule.HasModifiers() {
 		target = r.URL.RequestURI()
 	}
@@ -118,14 +118,14 @@ func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b
 	w.WriteString("\r\n")
 	teTrailers := false
 	for _, f := range fields {
-		if f.name == "Te" {
-			teTrailers = teTrailers || hasToken(f.value, "trailers")
+		if f.Name == "Te" {
+			teTrailers = teTrailers || hasToken(f.Value, "trailers")
 			continue
 		}
-		if skip(f.name) {
+		if skip(f.Name) {
 			continue
 		}
-		writeField(w, f.name, f.value)
+		writeField(w, f.Name, f.Value)
 	}
 	if teTrailers {
 		w.WriteString("Te: trailers\r\n")
@@ -157,11 +157,11 @@ func (s *Server) writeRequestHead(w *bufio.Writer, r *http.Request, rt *Route, b
 func (c *h1conn) hopRequestField(name string) bool {
 	switch {
 	case name == "Trailer":
-		return !c.head.chunked
+		return !c.head.Chunked
 	case name == "Host", name == "Content-Length", h1wire.IsHopByHop(name), isForwardedField(name):
 		return true
 	}
-	for _, n := range c.head.connNames {
+	for _, n := range c.head.ConnNames {
 		if strings.EqualFold(n, name) {
 			return true
 		}
@@ -173,7 +173,7 @@ func hasToken(v, token string) bool {
 	for v != "" {
 		var t string
 		t, v, _ = strings.Cut(v, ",")
-		if strings.EqualFold(trimOWS(t), token) {
+		if strings.EqualFold(h1wire.TrimOWS(t), token) {
 			return true
 		}
 	}
@@ -218,21 +218,21 @@ func (c *h1conn) readResponse(uc *upConn, timeout time.Duration) (int, error) {
 	uc.conn.SetReadDeadline(time.Now().Add(timeout))
 	defer uc.conn.SetReadDeadline(time.Time{})
 	for {
-		head, consume, err := readRespHead(uc.br, &c.scratch)
+		head, consume, err := h1wire.ReadResponseHead(uc.br, &c.scratch)
 		if err != nil {
 			return 0, err
 		}
-		if err := c.resp.parse(head); err != nil {
+		if err := c.resp.Parse(head); err != nil {
 			return 0, err
 		}
-		st := c.resp.status
+		st := c.resp.Status
 		if st >= 200 {
 			return consume, nil
 		}
 		if st == http.StatusSwitchingProtocols {
-			return 0, errBadResponse // never asked for: upgrades go through net/http
+			return 0, h1wire.ErrBadResponse // never asked for: upgrades go through net/http
 		}
-		if c.head.minor == 1 {
+		if c.head.Minor == 1 {
 			c.writeRespHead(false, "", false)
 			if err := c.bw.Flush(); err != nil {
 				return 0, clientError{err}
@@ -247,39 +247,39 @@ func (c *h1conn) readResponse(uc *upConn, timeout time.Duration) (int, error) {
 // keeps it open.
 func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried bool) (code int, size int64, keep bool) {
 	h := &c.resp
-	code = h.status
-	noBody := c.head.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
-	chunkedOut := h.chunked && c.head.minor == 1
-	untilClose := !noBody && !h.chunked && h.length < 0
-	keep = c.head.persistent() && !untilClose && !(h.chunked && !noBody && !chunkedOut) && !c.track.closing()
+	code = h.Status
+	noBody := c.head.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	chunkedOut := h.Chunked && c.head.Minor == 1
+	untilClose := !noBody && !h.Chunked && h.Length < 0
+	keep = c.head.Persistent() && !untilClose && !(h.Chunked && !noBody && !chunkedOut) && !c.track.closing()
 	c.writeRespHead(chunkedOut, rt.setCookie(&c.req, b, retried), keep)
 	uc.br.Discard(consume)
 
-	var d relayed
+	var d h1wire.Relayed
 	switch {
 	case noBody:
-	case h.chunked:
+	case h.Chunked:
 		d = c.s.relayChunked(c.bw, uc.br, chunkedOut, nil, 0)
 	default:
-		d = c.s.relay(c.bw, uc.br, h.length) // -1: until the backend closes
+		d = c.s.relay(c.bw, uc.br, h.Length) // -1: until the backend closes
 	}
 	b.finished()
-	if d.rerr == nil && d.werr == nil && !untilClose && h.reusable() {
+	if d.RErr == nil && d.WErr == nil && !untilClose && h.Reusable() {
 		c.s.pools.put(uc)
 	} else {
 		uc.conn.Close()
 	}
-	if d.rerr != nil {
+	if d.RErr != nil {
 		// The client has a truncated body; closing is the only way to
 		// tell it.
-		c.s.log.Debug("backend response interrupted", "host", c.req.Host, "status", code, "err", d.rerr)
+		c.s.log.Debug("backend response interrupted", "host", c.req.Host, "status", code, "err", d.RErr)
 		keep = false
 	}
-	if d.werr != nil {
+	if d.WErr != nil {
 		// The client went away (or stopped reading) mid-answer.
 		code, keep = statusClientClosed, false
 	}
-	return code, d.n, keep
+	return code, d.N, keep
 }
 
 // writeRespHead writes c.resp's head to the client without its hop-by-hop
@@ -288,25 +288,25 @@ func (c *h1conn) respond(rt *Route, b *backend, uc *upConn, consume int, retried
 func (c *h1conn) writeRespHead(chunkedOut bool, cookie string, keep bool) {
 	h, w := &c.resp, c.bw
 	w.WriteString("HTTP/1.1 ")
-	w.Write(h.reason)
+	w.Write(h.Reason)
 	w.WriteString("\r\n")
-	for _, l := range h.lines {
-		if h.hopResponseField(l[:index(l, ':')], chunkedOut) {
+	for _, l := range h.Lines {
+		if h.HopField(l[:h1wire.Index(l, ':')], chunkedOut) {
 			continue
 		}
 		w.Write(l)
 		w.WriteString("\r\n")
 	}
-	if h.status < 200 {
+	if h.Status < 200 {
 		w.WriteString("\r\n")
 		return
 	}
 	if cookie != "" {
 		writeField(w, "Set-Cookie", cookie)
 	}
-	if h.length >= 0 && h.status != http.StatusNoContent {
+	if h.Length >= 0 && h.Status != http.StatusNoContent {
 		w.WriteString("Content-Length: ")
-		w.Write(strconv.AppendInt(w.AvailableBuffer(), h.length, 10))
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), h.Length, 10))
 		w.WriteString("\r\n")
 	}
 	if chunkedOut {
@@ -315,8 +315,18 @@ func (c *h1conn) writeRespHead(chunkedOut bool, cookie string, keep bool) {
 	switch {
 	case !keep:
 		w.WriteString("Connection: close\r\n")
-	case c.head.minor == 0:
+	case c.head.Minor == 0:
 		w.WriteString("Connection: keep-alive\r\n")
 	}
 	w.WriteString("\r\n")
+}
+
+// relay and relayChunked are h1wire's relays with the server's copy
+// buffers.
+func (s *Server) relay(dst *bufio.Writer, src *bufio.Reader, n int64) h1wire.Relayed {
+	return h1wire.Relay(dst, src, n, s.buffers)
+}
+
+func (s *Server) relayChunked(dst *bufio.Writer, src *bufio.Reader, pass bool, trailers *[]byte, limit int64) h1wire.Relayed {
+	return h1wire.RelayChunked(dst, src, pass, trailers, limit, s.buffers)
 }

@@ -94,7 +94,7 @@ func (st *h2stream) attempt(b *backend, fresh bool) (bool, error) {
 	return uc.reused, nil
 }
 
-func (st *h2stream) status() int { return st.resp.status }
+func (st *h2stream) status() int { return st.resp.Status }
 
 func (st *h2stream) bodyRead() bool { return st.readBody }
 
@@ -268,18 +268,18 @@ func (st *h2stream) readResponse(uc *upConn, timeout time.Duration) (int, error)
 	uc.conn.SetReadDeadline(time.Now().Add(timeout))
 	defer uc.conn.SetReadDeadline(time.Time{})
 	for {
-		head, consume, err := readRespHead(uc.br, &st.scratch)
+		head, consume, err := h1wire.ReadResponseHead(uc.br, &st.scratch)
 		if err != nil {
 			return 0, err
 		}
-		if err := st.resp.parse(head); err != nil {
+		if err := st.resp.Parse(head); err != nil {
 			return 0, err
 		}
-		switch code := st.resp.status; {
+		switch code := st.resp.Status; {
 		case code >= 200:
 			return consume, nil
 		case code == http.StatusSwitchingProtocols:
-			return 0, errBadResponse
+			return 0, h1wire.ErrBadResponse
 		}
 		uc.br.Discard(consume)
 	}
@@ -288,25 +288,25 @@ func (st *h2stream) readResponse(uc *upConn, timeout time.Duration) (int, error)
 // respond relays the response whose head is in st.resp and its body.
 func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retried bool) (code int, size int64) {
 	s, c, h := st.c.s, st.c, &st.resp
-	code = h.status
+	code = h.Status
 	noBody := st.method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
-	untilClose := !noBody && !h.chunked && h.length < 0
+	untilClose := !noBody && !h.Chunked && h.Length < 0
 	st.hf = append(st.hf[:0], hpack.HeaderField{Name: ":status", Value: statusText3(code)})
-	for _, l := range h.lines {
-		colon := index(l, ':')
-		if h.hopResponseField(l[:colon], h.chunked) {
+	for _, l := range h.Lines {
+		colon := h1wire.Index(l, ':')
+		if h.HopField(l[:colon], h.Chunked) {
 			continue
 		}
-		st.hf = append(st.hf, hpack.HeaderField{Name: lowerH2(l[:colon]), Value: string(trimOWS(l[colon+1:]))})
+		st.hf = append(st.hf, hpack.HeaderField{Name: lowerH2(l[:colon]), Value: string(h1wire.TrimOWS(l[colon+1:]))})
 	}
 	if cookie := rt.setCookie(&st.req, b, retried); cookie != "" {
 		st.hf = append(st.hf, hpack.HeaderField{Name: "set-cookie", Value: cookie})
 	}
-	if h.length >= 0 && code != http.StatusNoContent {
-		st.hf = append(st.hf, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(h.length, 10)})
+	if h.Length >= 0 && code != http.StatusNoContent {
+		st.hf = append(st.hf, hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(h.Length, 10)})
 	}
 	uc.br.Discard(consume)
-	empty := noBody || h.length == 0
+	empty := noBody || h.Length == 0
 	werr := c.writeHeaders(st, st.hf, empty)
 
 	if st.bw == nil {
@@ -314,28 +314,28 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 	}
 	st.dw = dataWriter{st: st}
 	st.bw.Reset(&st.dw)
-	var d relayed
+	var d h1wire.Relayed
 	var trailers []byte
 	switch {
 	case empty || werr != nil:
-	case h.chunked:
+	case h.Chunked:
 		d = s.relayChunked(st.bw, uc.br, false, &trailers, 0)
 	default:
-		d = s.relay(st.bw, uc.br, h.length)
+		d = s.relay(st.bw, uc.br, h.Length)
 	}
 	b.finished()
 	bodyErr, cut := st.endBody(uc)
 	st.detach()
-	if werr == nil && d.rerr == nil && d.werr == nil && !untilClose && h.reusable() && bodyErr == nil && !cut {
+	if werr == nil && d.RErr == nil && d.WErr == nil && !untilClose && h.Reusable() && bodyErr == nil && !cut {
 		s.pools.put(uc)
 	} else {
 		uc.conn.Close()
 	}
 	switch {
-	case empty || werr != nil || d.werr != nil:
-	case d.rerr != nil:
+	case empty || werr != nil || d.WErr != nil:
+	case d.RErr != nil:
 		// A truncated body: the reset tells the client (finish sends it).
-		s.log.Debug("backend response interrupted", "host", st.req.Host, "status", code, "err", d.rerr)
+		s.log.Debug("backend response interrupted", "host", st.req.Host, "status", code, "err", d.RErr)
 	case len(trailers) > 0:
 		if st.bw.Flush() == nil {
 			c.writeHeaders(st, st.trailerFields(trailers), true)
@@ -349,11 +349,11 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 		}
 	}
 	st.bw.Reset(nil)
-	if werr != nil || d.werr != nil || st.isReset() {
+	if werr != nil || d.WErr != nil || st.isReset() {
 		// The client reset the stream or went away mid-answer.
 		code = statusClientClosed
 	}
-	return code, d.n
+	return code, d.N
 }
 
 // trailerFields turns raw trailer lines into HTTP/2 fields.
@@ -363,12 +363,12 @@ func (st *h2stream) trailerFields(raw []byte) []hpack.HeaderField {
 		nl := bytes.IndexByte(raw, '\n')
 		line := raw[:nl-1] // relayTrailers checked the CR
 		raw = raw[nl+1:]
-		colon := index(line, ':')
+		colon := h1wire.Index(line, ':')
 		name := line[:colon]
-		if (&respHead{}).hopResponseField(name, false) {
+		if (&h1wire.ResponseHead{}).HopField(name, false) {
 			continue
 		}
-		st.hf = append(st.hf, hpack.HeaderField{Name: lowerH2(name), Value: string(trimOWS(line[colon+1:]))})
+		st.hf = append(st.hf, hpack.HeaderField{Name: lowerH2(name), Value: string(h1wire.TrimOWS(line[colon+1:]))})
 	}
 	return st.hf
 }

@@ -54,12 +54,12 @@ type h2stream struct {
 	early   int // a status to answer without routing (431)
 	method  string
 	path    string
-	fields  []field // regular fields, canonical names, cookies joined
+	fields  []h1wire.Field // regular fields, canonical names, cookies joined
 	req     http.Request
 	url     url.URL
 	hdr     http.Header
 	vals    []string
-	resp    respHead
+	resp    h1wire.ResponseHead
 	scratch []byte
 	hf      []hpack.HeaderField
 	dw      dataWriter
@@ -231,7 +231,7 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 				return false
 			}
 		case "content-length":
-			n, ok := parseContentLength(hf.Value)
+			n, ok := h1wire.ParseContentLength(hf.Value)
 			if !ok || (st.declLen >= 0 && n != st.declLen) {
 				return false
 			}
@@ -253,14 +253,14 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 			}
 		}
 		if !st.c.s.cfg.KeepUnderscoreHeaders && strings.IndexByte(hf.Name, '_') >= 0 {
-			continue // as on HTTP/1.1 (reqHead.parse)
+			continue // as on HTTP/1.1 (h1wire.RequestHead.Parse)
 		}
-		st.fields = append(st.fields, field{name: canonicalH2(hf.Name), value: hf.Value})
+		st.fields = append(st.fields, h1wire.Field{Name: canonicalH2(hf.Name), Value: hf.Value})
 	}
 	if len(cookies) > 0 {
-		st.fields = append(st.fields, field{name: "Cookie", value: strings.Join(cookies, "; ")})
+		st.fields = append(st.fields, h1wire.Field{Name: "Cookie", Value: strings.Join(cookies, "; ")})
 	}
-	if host != "" && !validHost(host) {
+	if host != "" && !h1wire.ValidHost(host) {
 		return false
 	}
 	if st.remoteDone {
@@ -277,7 +277,7 @@ func (st *h2stream) parse(f *http2.MetaHeadersFrame) bool {
 	if st.remoteDone {
 		r.ContentLength = 0
 	}
-	if !parseTarget(&st.url, st.path) {
+	if !h1wire.ParseTarget(&st.url, st.path) {
 		return false
 	}
 	r.URL = &st.url
@@ -308,7 +308,7 @@ func validTarget(p string) bool {
 
 func validToken(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
+		if !h1wire.IsTokenChar(s[i]) {
 			return false
 		}
 	}
@@ -329,7 +329,7 @@ func (st *h2stream) recycle() *h2stream {
 		fields:  st.fields[:0],
 		hdr:     st.hdr,
 		vals:    st.vals[:0],
-		resp:    respHead{connNames: st.resp.connNames[:0], lines: st.resp.lines[:0]},
+		resp:    h1wire.ResponseHead{ConnNames: st.resp.ConnNames[:0], Lines: st.resp.Lines[:0]},
 		scratch: st.scratch[:0],
 		hf:      st.hf[:0],
 		bw:      st.bw,

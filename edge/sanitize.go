@@ -3,11 +3,13 @@ package edge
 import (
 	"net/http"
 	"strings"
+
+	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // sanitize applies to a request net/http parsed the rules the fast paths
 // apply while parsing: fields named with an underscore are dropped
-// (reqHead.parse says why), and an h2c upgrade is not offered to the
+// (h1wire.RequestHead.Parse says why), and an h2c upgrade is not offered to the
 // backend — the edge speaks HTTP/2 to clients over TLS only, and a
 // backend accepting the upgrade would answer in a protocol the client
 // reaches through the edge's HTTP/1.1 connection. The request is served
@@ -26,7 +28,7 @@ func (s *Server) sanitize(r *http.Request) {
 		var keep []string
 		for _, v := range r.Header["Connection"] {
 			for _, tok := range strings.Split(v, ",") {
-				tok = trimOWS(tok)
+				tok = h1wire.TrimOWS(tok)
 				if tok != "" && !strings.EqualFold(tok, "upgrade") && !strings.EqualFold(tok, "http2-settings") {
 					keep = append(keep, tok)
 				}

@@ -1,12 +1,10 @@
-package edge
+package h1wire
 
 import (
 	"bufio"
 	"bytes"
 	"errors"
 	"io"
-
-	"github.com/rancher-edge/edge/edge/internal/h1wire"
 )
 
 // Backend response heads, read by the fast path. The backend is trusted
@@ -14,29 +12,29 @@ import (
 // Content-Length next to chunked coding is dropped as net/http's client
 // does — but nothing that could split the response reaches the client.
 
-var errBadResponse = errors.New("malformed response from backend")
+var ErrBadResponse = errors.New("malformed response from backend")
 
 // maxResponseHead bounds a backend's response head.
 const maxResponseHead = 1 << 20
 
-// respHead is a parsed response head; its slices point into the bytes it
+// ResponseHead is a parsed response head; its slices point into the bytes it
 // was parsed from, which stay untouched until the head is written out.
-type respHead struct {
-	status    int
-	minor     int
-	reason    []byte // the status line after the version: "200 OK"
-	length    int64  // -1 when absent
-	chunked   bool
-	close     bool
-	keepAlive bool
-	connNames [][]byte
-	lines     [][]byte // header fields, without line ends
+type ResponseHead struct {
+	Status    int
+	Minor     int
+	Reason    []byte // the status line after the version: "200 OK"
+	Length    int64  // -1 when absent
+	Chunked   bool
+	Close     bool
+	KeepAlive bool
+	ConnNames [][]byte
+	Lines     [][]byte // header fields, without line ends
 }
 
-// readRespHead reads one response head from br. It returns the head in
+// ReadResponseHead reads one response head from br. It returns the head in
 // br's buffer (consume tells how many bytes to Discard after use) or, for
 // a head larger than the buffer, in *scratch (consume is 0).
-func readRespHead(br *bufio.Reader, scratch *[]byte) (head []byte, consume int, err error) {
+func ReadResponseHead(br *bufio.Reader, scratch *[]byte) (head []byte, consume int, err error) {
 	if _, err := br.Peek(1); err != nil {
 		return nil, 0, err
 	}
@@ -61,7 +59,7 @@ func readRespHead(br *bufio.Reader, scratch *[]byte) (head []byte, consume int, 
 		}
 		out = append(out, line...)
 		if len(out) > maxResponseHead {
-			return nil, 0, errBadResponse
+			return nil, 0, ErrBadResponse
 		}
 		if err == nil && (len(line) == 1 || (len(line) == 2 && line[0] == '\r')) {
 			*scratch = out
@@ -94,9 +92,9 @@ func noEOF(err error) error {
 	return err
 }
 
-// parse fills h from head, reusing h's slices.
-func (h *respHead) parse(head []byte) error {
-	*h = respHead{length: -1, connNames: h.connNames[:0], lines: h.lines[:0]}
+// Parse fills h from head, reusing h's slices.
+func (h *ResponseHead) Parse(head []byte) error {
+	*h = ResponseHead{Length: -1, ConnNames: h.ConnNames[:0], Lines: h.Lines[:0]}
 	first := true
 	for len(head) > 0 {
 		nl := bytes.IndexByte(head, '\n')
@@ -116,68 +114,75 @@ func (h *respHead) parse(head []byte) error {
 			break
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !validFieldValue(line[colon+1:]) {
-			return errBadResponse
+		if colon <= 0 || !ValidFieldValue(line[colon+1:]) {
+			return ErrBadResponse
 		}
 		for _, c := range line[:colon] {
-			if !isTokenChar(c) {
-				return errBadResponse
+			if !IsTokenChar(c) {
+				return ErrBadResponse
 			}
 		}
-		name, value := line[:colon], trimOWS(line[colon+1:])
+		name, value := line[:colon], TrimOWS(line[colon+1:])
 		switch {
-		case equalFold(name, "Content-Length"):
-			n, ok := parseContentLength(value)
-			if !ok || (h.length >= 0 && n != h.length) {
-				return errBadResponse
+		case EqualFold(name, "Content-Length"):
+			n, ok := ParseContentLength(value)
+			if !ok || (h.Length >= 0 && n != h.Length) {
+				return ErrBadResponse
 			}
-			h.length = n
-		case equalFold(name, "Transfer-Encoding"):
-			if h.chunked || !equalFold(value, "chunked") {
-				return errBadResponse
+			h.Length = n
+		case EqualFold(name, "Transfer-Encoding"):
+			if h.Chunked || !EqualFold(value, "chunked") {
+				return ErrBadResponse
 			}
-			h.chunked = true
-		case equalFold(name, "Connection"):
+			h.Chunked = true
+		case EqualFold(name, "Connection"):
 			h.connectionTokens(value)
 		}
-		h.lines = append(h.lines, line)
+		h.Lines = append(h.Lines, line)
 	}
-	if h.chunked {
-		h.length = -1
+	if h.Chunked {
+		if h.Minor == 0 {
+			// RFC 9112 §6.1: faulty framing. net/http's client reads
+			// such a body until the connection closes, the coding
+			// ignored; a relay must not guess which of the two the
+			// client behind it would do.
+			return ErrBadResponse
+		}
+		h.Length = -1
 	}
 	return nil
 }
 
-func (h *respHead) statusLine(line []byte) error {
+func (h *ResponseHead) statusLine(line []byte) error {
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return errBadResponse
+		return ErrBadResponse
 	}
 	switch line[7] {
 	case '0':
-		h.minor = 0
+		h.Minor = 0
 	case '1':
-		h.minor = 1
+		h.Minor = 1
 	default:
-		return errBadResponse
+		return ErrBadResponse
 	}
 	code := 0
 	for _, c := range line[9:12] {
 		if c < '0' || c > '9' {
-			return errBadResponse
+			return ErrBadResponse
 		}
 		code = code*10 + int(c-'0')
 	}
 	if code < 100 || (len(line) > 12 && line[12] != ' ') {
-		return errBadResponse
+		return ErrBadResponse
 	}
-	if !validFieldValue(line[9:]) {
-		return errBadResponse
+	if !ValidFieldValue(line[9:]) {
+		return ErrBadResponse
 	}
-	h.status, h.reason = code, line[9:]
+	h.Status, h.Reason = code, line[9:]
 	return nil
 }
 
-func (h *respHead) connectionTokens(v []byte) {
+func (h *ResponseHead) connectionTokens(v []byte) {
 	for len(v) > 0 {
 		tok := v
 		if i := bytes.IndexByte(v, ','); i >= 0 {
@@ -188,62 +193,39 @@ func (h *respHead) connectionTokens(v []byte) {
 		tok = bytes.TrimSpace(tok)
 		switch {
 		case len(tok) == 0:
-		case equalFold(tok, "close"):
-			h.close = true
-		case equalFold(tok, "keep-alive"):
-			h.keepAlive = true
+		case EqualFold(tok, "close"):
+			h.Close = true
+		case EqualFold(tok, "keep-alive"):
+			h.KeepAlive = true
 		default:
-			h.connNames = append(h.connNames, tok)
+			h.ConnNames = append(h.ConnNames, tok)
 		}
 	}
 }
 
-// reusable reports whether the backend keeps the connection open after a
+// Reusable reports whether the backend keeps the connection open after a
 // response whose body is delimited.
-func (h *respHead) reusable() bool {
-	if h.minor == 0 {
-		return h.keepAlive && !h.close
+func (h *ResponseHead) Reusable() bool {
+	if h.Minor == 0 {
+		return h.KeepAlive && !h.Close
 	}
-	return !h.close
+	return !h.Close
 }
 
-// hopResponseField reports whether a response field is hop-by-hop (or
+// HopField reports whether a response field is hop-by-hop (or
 // framing the fast path writes itself) and so is not relayed. Trailer is
 // relayed only with a chunked body, whose trailers pass through.
-func (h *respHead) hopResponseField(name []byte, chunkedOut bool) bool {
+func (h *ResponseHead) HopField(name []byte, chunkedOut bool) bool {
 	switch {
-	case equalFold(name, "Trailer"):
+	case EqualFold(name, "Trailer"):
 		return !chunkedOut
-	case equalFold(name, "Content-Length"), h1wire.IsHopByHop(name):
+	case EqualFold(name, "Content-Length"), IsHopByHop(name):
 		return true
 	}
-	for _, c := range h.connNames {
+	for _, c := range h.ConnNames {
 		if bytes.EqualFold(c, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// equalFold compares ASCII case-insensitively without converting s.
-func equalFold[T []byte | string](b T, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		x, y := b[i], s[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
