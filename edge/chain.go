@@ -53,6 +53,7 @@ var stages = [...]stage{
 	{kind: "error-pages", wrap: wrapErrorPages, describe: describeErrorPages},
 	{kind: "rate-limit", wrap: wrapRateLimit, describe: describeRateLimit},
 	{kind: "maxconn", wrap: wrapMaxConn, describe: describeMaxConn},
+	{kind: "answer", wrap: wrapAnswer, describe: func(rt *Route) string { return "answers " + strconv.Itoa(rt.Service.Answer) + " itself" }},
 	{kind: "path-rewrite", fast: true, wrap: wrapPathModifiers, describe: func(*Route) string { return "from the rule" }},
 }
 
@@ -157,6 +158,20 @@ func describeRedirect(rt *Route) string {
 	return d
 }
 
+// wrapAnswer answers route.Service.Answer in place of the proxy: the
+// route's own status, no backend. Not a fast stage, so such routes take
+// the handler chain.
+func wrapAnswer(_ *Server, rt *Route, _ http.Handler) (http.Handler, error) {
+	code := rt.Service.Answer
+	if code == 0 {
+		return nil, nil
+	}
+	if code < 400 || code > 599 {
+		return nil, fmt.Errorf("answer %d is not a 4xx or 5xx status", code)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { plainError(w, code) }), nil
+}
+
 func wrapHeaders(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {
 	if rt.Service.Headers == nil {
 		return nil, nil
@@ -212,6 +227,12 @@ func headersDetail(h *route.Headers) string {
 	}
 	if len(h.CustomResponseHeaders) > 0 {
 		parts = append(parts, "response: "+strings.Join(sortedKeys(h.CustomResponseHeaders), ", "))
+	}
+	if len(h.AddRequestHeaders) > 0 {
+		parts = append(parts, "request, added to: "+strings.Join(sortedKeys(h.AddRequestHeaders), ", "))
+	}
+	if len(h.AddResponseHeaders) > 0 {
+		parts = append(parts, "response, added to: "+strings.Join(sortedKeys(h.AddResponseHeaders), ", "))
 	}
 	if len(h.AllowedHosts) > 0 {
 		parts = append(parts, "allowed hosts: "+strings.Join(h.AllowedHosts, ", "))

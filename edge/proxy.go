@@ -325,6 +325,7 @@ func plainError(w http.ResponseWriter, code int) {
 
 var statusBodies = map[int]string{
 	http.StatusNotFound:              "404 page not found\n",
+	http.StatusInternalServerError:   "500 Internal Server Error\n",
 	http.StatusBadGateway:            "502 Bad Gateway\n",
 	http.StatusServiceUnavailable:    "503 Service Unavailable\n",
 	http.StatusGatewayTimeout:        "504 Gateway Timeout\n",

@@ -140,6 +140,12 @@ type Service struct {
 	// from the service name), which other routes' error pages refer to.
 	Backend string
 
+	// Answer, when non-zero (a 4xx or 5xx status), is what the route
+	// answers itself, to every request, without a backend: Gateway API's
+	// 500 for a rule whose backendRefs all fail to resolve, its 404 for a
+	// listener's hostnames that no rule matches.
+	Answer int
+
 	// ErrorPages replace error answers with pages from another backend.
 	ErrorPages []ErrorPage
 
@@ -427,9 +433,14 @@ type WhiteList struct {
 type Headers struct {
 	CustomRequestHeaders  map[string]string
 	CustomResponseHeaders map[string]string
-	SSLProxyHeaders       map[string]string
-	AllowedHosts          []string
-	HostsProxyHeaders     []string
+	// AddRequestHeaders and AddResponseHeaders append a value to a header,
+	// after the values the client or the backend sent, where the Custom
+	// ones replace them (Gateway API's header modifiers' add).
+	AddRequestHeaders  map[string]string
+	AddResponseHeaders map[string]string
+	SSLProxyHeaders    map[string]string
+	AllowedHosts       []string
+	HostsProxyHeaders  []string
 
 	SSLRedirect          bool
 	SSLTemporaryRedirect bool

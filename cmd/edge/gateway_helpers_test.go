@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -25,6 +26,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
+	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
 )
@@ -59,6 +61,13 @@ func gwEchoBackend(t *testing.T, ip, name string) {
 	must(t, err)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Backend", name)
+		// X-Echo-Set-Header: "Name:value,Name2:value2" are set on the
+		// response, as the suite's echo server does.
+		for _, kv := range strings.Split(r.Header.Get("X-Echo-Set-Header"), ",") {
+			if k, v, ok := strings.Cut(kv, ":"); ok {
+				w.Header().Set(strings.TrimSpace(k), strings.TrimSpace(v))
+			}
+		}
 		_ = json.NewEncoder(w).Encode(gwEcho{Backend: name, Host: r.Host, Path: r.URL.RequestURI(), Headers: r.Header})
 	})}
 	go srv.Serve(ln)
@@ -212,6 +221,14 @@ func ourParent(r *gw.HTTPRoute, name string) []metav1.Condition {
 	return nil
 }
 
+func decodeEcho(resp *http.Response, e *gwEcho) error {
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, e); err != nil {
+		return fmt.Errorf("%s: %q: %w", resp.Request.URL, body, err)
+	}
+	return nil
+}
+
 func gwEchoOf(c *http.Client, u string, header map[string]string) (gwEcho, int, error) {
 	req, err := http.NewRequest("GET", u, nil)
 	if err != nil {
@@ -233,4 +250,65 @@ func gwEchoOf(c *http.Client, u string, header map[string]string) (gwEcho, int, 
 		}
 	}
 	return e, resp.StatusCode, nil
+}
+
+// gwFixture is one running edge with Gateway API against the test's
+// apiserver, and the ways the scenarios ask it things.
+type gwFixture struct {
+	ctx                 context.Context
+	ap                  *applier
+	conf                string // the conformance module's directory
+	gwc                 gwclient.Interface
+	client              *http.Client
+	httpPort, httpsPort int
+}
+
+func (f *gwFixture) get(host, path string) string {
+	return fmt.Sprintf("http://%s:%d%s", host, f.httpPort, path)
+}
+
+// routeConds waits until the edge's entry for parent in the route's
+// status has the wanted conditions.
+func (f *gwFixture) routeConds(t *testing.T, ns, name, parent string, want ...condition) {
+	t.Helper()
+	waitFor(t, 20*time.Second, func() error {
+		r, err := f.gwc.GatewayV1().HTTPRoutes(ns).Get(f.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		return conditionsMatch(ourParent(r, parent), want...)
+	})
+}
+
+// gwReq is a request and the backend that must answer it.
+type gwReq struct {
+	url     string
+	header  map[string]string
+	backend string
+}
+
+// routed waits until every case is answered by its backend.
+func (f *gwFixture) routed(t *testing.T, cases ...gwReq) {
+	t.Helper()
+	waitFor(t, 20*time.Second, func() error {
+		for _, rq := range cases {
+			e, code, err := gwEchoOf(f.client, rq.url, rq.header)
+			if err != nil {
+				return err
+			}
+			if code != 200 || e.Backend != rq.backend {
+				return fmt.Errorf("%s %v: %d from %q, want %s", rq.url, rq.header, code, e.Backend, rq.backend)
+			}
+		}
+		return nil
+	})
+}
+
+func gwListener(g *gw.Gateway, name string) gw.ListenerStatus {
+	for _, l := range g.Status.Listeners {
+		if string(l.Name) == name {
+			return l
+		}
+	}
+	return gw.ListenerStatus{}
 }

@@ -60,4 +60,19 @@
 // time — the holder of a coordination.k8s.io Lease (client-go leader
 // election) — writes status.loadBalancer.ingress of the served Ingresses.
 // Every replica serves.
+//
+// # Gateway API
+//
+// With Config.Gateway the provider also implements Gateway API
+// (gateway.networking.k8s.io/v1, standard channel): once the apiserver
+// serves the CRDs ([GatewayCRDs]; until then a note and a warning say so,
+// and the Ingresses are served), informers over GatewayClasses, Gateways,
+// HTTPRoutes, ReferenceGrants and Namespaces poke the same debounced
+// rebuild. buildGateway is pure like build: GatewayClasses of
+// [GatewayController], their listeners mapped onto the edge's HTTP and
+// HTTPS listeners (Config.GatewayHTTPPorts, GatewayHTTPSPorts), HTTPRoutes
+// turned into routes through discovery/labels, and the status the spec
+// asks for; its snapshot is published as "kubernetes-gateway". The Lease
+// holder writes that status (gateway_status.go), only where an object says
+// something else, keeping transition times while a condition holds.
 package kubernetes

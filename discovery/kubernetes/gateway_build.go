@@ -118,6 +118,7 @@ func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapsh
 	for i, r := range routes {
 		b.route(r, i, listeners)
 	}
+	b.notFound(gws, listeners)
 	for key, ls := range listeners {
 		st := b.st.Gateways[key]
 		for _, l := range ls {
@@ -137,6 +138,31 @@ func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapsh
 	snap := route.Snapshot{Provider: gatewayProvider, Services: b.services, Problems: b.problems, Certificates: certList}
 	snap.Fingerprint = fingerprint(snap)
 	return snap, b.st
+}
+
+// notFound adds, for the hostnames of the usable HTTP listeners, a route
+// of the lowest priority answering 404 on plain HTTP: the spec's answer
+// for a request no rule matches, where the edge would otherwise redirect
+// plain HTTP to HTTPS. One per hostname, whichever listeners share it; a
+// listener without hostname claims every host.
+func (b *gbuilder) notFound(gws []*gw.Gateway, listeners map[string][]*listener) {
+	seen := map[string]bool{}
+	for _, g := range gws {
+		for _, l := range listeners[g.Namespace+"/"+g.Name] {
+			host := hostOf(l.l.Hostname)
+			if !l.usable || l.https || seen[host] {
+				continue
+			}
+			seen[host] = true
+			rule := "PathPrefix:/"
+			if h := ruleHosts([]string{host})[0]; host != "" {
+				rule = h + ";" + rule
+			}
+			name := fmt.Sprintf("%s/%s/%s/404", g.Namespace, g.Name, l.l.Name)
+			b.services = append(b.services, route.Service{Name: name, Source: gwSrc("gateway", g.Namespace, g.Name, string(l.l.Name)),
+				Rule: rule, Priority: 1, Answer: 404, TLS: &route.TLS{PlainHTTP: true}})
+		}
+	}
 }
 
 func gwSrc(kind, ns, name, seg string) route.Source {

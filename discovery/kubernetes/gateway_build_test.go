@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/rancher-edge/edge/route"
 )
 
 // TestGatewayRouted: a Gateway with an HTTP and an HTTPS listener on a
@@ -26,12 +28,18 @@ func TestGatewayRouted(t *testing.T) {
 	for _, tc := range []struct{ target, want string }{
 		{"http://shop.example.com/api", "shop/web/rule-0/0/0"},
 		{"http://shop.example.com/api/v1", "shop/web/rule-0/0/0"},
-		{"http://shop.example.com/apix", ""},
-		{"http://other.example.com/api", ""},
+		// What no rule matches on the HTTP listener's hostname is the
+		// listener's 404 (not the edge's redirect to HTTPS).
+		{"http://shop.example.com/apix", "infra/edge/http/404"},
+		{"http://other.example.com/api", "infra/edge/http/404"},
+		{"http://example.org/api", ""},
 	} {
 		if got, _ := serve(t, snap, get(tc.target)); got != tc.want {
 			t.Errorf("%s: routed to %q, want %q", tc.target, got, tc.want)
 		}
+	}
+	if nf := service(t, snap, "infra/edge/http/404"); nf.Answer != 404 || nf.TLS == nil || !nf.TLS.PlainHTTP || len(nf.Servers) != 0 {
+		t.Errorf("the listener's 404 route %+v", nf)
 	}
 	s := service(t, snap, "shop/web/rule-0/0/0")
 	if got := urls(s); !slices.Equal(got, []string{"http://10.0.0.1:8080"}) {
@@ -194,8 +202,18 @@ func TestHTTPRouteStatus(t *testing.T) {
 			if got := routeConds(st, key, "PartiallyInvalid"); got != tc.partial {
 				t.Errorf("PartiallyInvalid = %s, want %q", got, tc.partial)
 			}
-			if len(snap.Services) != tc.routes {
-				t.Errorf("%d routes, want %d%s", len(snap.Services), tc.routes, problemList(snap))
+			var routes []route.Service
+			for _, s := range snap.Services {
+				if strings.HasPrefix(s.Source.Service, "httproute/") {
+					routes = append(routes, s)
+				}
+			}
+			if len(routes) != tc.routes {
+				t.Errorf("%d routes, want %d%s", len(routes), tc.routes, problemList(snap))
+			}
+			// A rule whose backendRefs all fail answers 500 itself.
+			if len(routes) == 1 && strings.HasPrefix(tc.resolved, "False/") != (routes[0].Answer == 500) {
+				t.Errorf("ResolvedRefs %s, route answers %d", tc.resolved, routes[0].Answer)
 			}
 			// Attachment is decided by parentRefs and allowedRoutes alone
 			// (and, here, hostnames): an unsupported value still attaches.
@@ -252,7 +270,7 @@ func TestHTTPRouteMatching(t *testing.T) {
 		{func() *requestT { return get("http://a.example.com/", "X-Version", "2") }, "shop/r/v2/0/0"},
 		{func() *requestT { return get("http://a.example.com/?beta=on") }, "shop/r/beta/0/0"},
 		{func() *requestT { r := get("http://a.example.com/"); r.Method = "POST"; return r }, "shop/r/post/0/0"},
-		{func() *requestT { return get("http://b.example.com/") }, ""},
+		{func() *requestT { return get("http://b.example.com/") }, "shop/edge/http/404"}, // the listener's 404
 	} {
 		req := tc.req()
 		if got, _ := serve(t, snap, req); got != tc.want {

@@ -213,6 +213,8 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 	var modifiers []string
 	redirect := false
 	var reqH, respH []string
+	// add has no Traefik label: it goes onto the routes' Headers directly.
+	reqAdd, respAdd := map[string]string{}, map[string]string{}
 	for _, f := range rl.Filters {
 		switch f.Type {
 		case gw.HTTPRouteFilterRequestHeaderModifier, gw.HTTPRouteFilterResponseHeaderModifier:
@@ -223,8 +225,15 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 			if hf == nil {
 				return fail("filter %s has no settings", f.Type)
 			}
-			if len(hf.Add) > 0 {
-				return fail("filter %s: add is not supported yet (set and remove are)", f.Type)
+			add := reqAdd
+			if f.Type == gw.HTTPRouteFilterResponseHeaderModifier {
+				add = respAdd
+			}
+			for _, h := range hf.Add {
+				if h.Value == "" {
+					return fail("filter %s: header %s: add needs a value", f.Type, h.Name)
+				}
+				add[string(h.Name)] = h.Value
 			}
 			var hs []string
 			for _, h := range hf.Set {
@@ -286,11 +295,18 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 
 	var servers []labels.Address
 	scheme := "http"
+	answer := 0
 	if !redirect {
 		var refOK bool
-		servers, scheme, refOK, refReason, refMsg = b.backends(r, rl, source)
+		var resolved int
+		servers, scheme, resolved, refOK, refReason, refMsg = b.backends(r, rl, source)
 		if !refOK && refReason == "" {
 			return fail("%s", refMsg)
+		}
+		// No backendRef resolves (or there is none): the spec's 500, not
+		// the 503 of a Service without ready endpoints.
+		if resolved == 0 {
+			answer = 500
 		}
 	}
 	ls["traefik.protocol"] = scheme
@@ -335,6 +351,18 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 				svc.Name = name
 				svc.Source = source
 				svc.TLS = &route.TLS{PlainHTTP: att.plainHTTP}
+				svc.Answer = answer
+				if len(reqAdd) > 0 || len(respAdd) > 0 {
+					if svc.Headers == nil {
+						svc.Headers = &route.Headers{}
+					}
+					if len(reqAdd) > 0 {
+						svc.Headers.AddRequestHeaders = reqAdd
+					}
+					if len(respAdd) > 0 {
+						svc.Headers.AddResponseHeaders = respAdd
+					}
+				}
 				b.services = append(b.services, svc)
 			}
 		}
@@ -539,7 +567,7 @@ func rewriteOf(p *gw.HTTPPathModifier, rl *gw.HTTPRouteRule) (string, error) {
 // Service's share of requests is its weight, spread over its ready
 // endpoints; weight 0 drains it. A ref that does not resolve is left out
 // and reported (refReason), the rest still serve.
-func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.Source) (out []labels.Address, scheme string, ok bool, refReason, refMsg string) {
+func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.Source) (out []labels.Address, scheme string, resolvedN int, ok bool, refReason, refMsg string) {
 	scheme = "http"
 	type resolved struct {
 		addrs  []labels.Address
@@ -548,7 +576,7 @@ func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.
 	var rs []resolved
 	for _, br := range rl.BackendRefs {
 		if len(br.Filters) > 0 {
-			return nil, "", false, "", "per-backend filters are not supported yet"
+			return nil, "", 0, false, "", "per-backend filters are not supported yet"
 		}
 		refFail := func(reason gw.RouteConditionReason, format string, args ...any) {
 			msg := fmt.Sprintf(format, args...)
@@ -608,7 +636,7 @@ func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.
 			out = append(out, a)
 		}
 	}
-	return out, scheme, true, refReason, refMsg
+	return out, scheme, len(rs), true, refReason, refMsg
 }
 
 func lcm(a, b int) int {

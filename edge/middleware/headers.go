@@ -26,6 +26,7 @@ import (
 //     the option's documented point), for another host is redirected to
 //     https://SSLHost with the same codes.
 //   - CustomRequestHeaders are set; an empty value removes the header.
+//     AddRequestHeaders then append their value to what the client sent.
 //
 // A request is HTTPS when r.TLS is set, when X-Forwarded-Proto is https (the
 // edge keeps that header only from trusted proxies), or when one of
@@ -37,7 +38,8 @@ import (
 // X-XSS-Protection (CustomBrowserXSSValue, else "1; mode=block" with
 // BrowserXSSFilter), Content-Security-Policy, Public-Key-Pins (HTTPS only),
 // Referrer-Policy, then CustomResponseHeaders, which win over all of them
-// and remove a header when empty.
+// and remove a header when empty; AddResponseHeaders append their value to
+// what the backend sent.
 //
 // IsDevelopment turns off the host check, both redirects, HSTS and HPKP, as
 // in unrolled/secure. Invalid names or values (control characters, an SSLHost
@@ -56,6 +58,9 @@ func Headers(cfg route.Headers, next http.Handler) (http.Handler, error) {
 	var err error
 	if h.reqSet, h.reqDel, err = customHeaders(cfg.CustomRequestHeaders); err != nil {
 		return nil, fmt.Errorf("headers: custom request headers: %w", err)
+	}
+	if h.reqAdd, err = addHeaders(cfg.AddRequestHeaders); err != nil {
+		return nil, fmt.Errorf("headers: request headers to add: %w", err)
 	}
 	for _, host := range cfg.AllowedHosts {
 		if host = strings.TrimSpace(host); host != "" {
@@ -101,6 +106,7 @@ type headers struct {
 
 	reqSet []headerValue
 	reqDel []string
+	reqAdd []headerValue
 
 	allowedHosts []string
 	hostHeaders  []string // canonical
@@ -145,6 +151,9 @@ func (h *headers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, k := range h.reqDel {
 		delete(r.Header, k)
+	}
+	for _, hv := range h.reqAdd {
+		r.Header[hv.key] = append(r.Header[hv.key], hv.val[0])
 	}
 	plan := &h.plainResp
 	if secure {
@@ -257,7 +266,28 @@ func responsePlans(cfg *route.Headers) (plain, tls responsePlan, err error) {
 		return responsePlan{}, responsePlan{}, err
 	}
 	tls, err = buildPlan(security, tlsOnly, cfg.CustomResponseHeaders)
-	return plain, tls, err
+	if err != nil {
+		return responsePlan{}, responsePlan{}, err
+	}
+	add, err := addHeaders(cfg.AddResponseHeaders)
+	if err != nil {
+		return responsePlan{}, responsePlan{}, fmt.Errorf("response headers to add: %w", err)
+	}
+	plain.add, tls.add = add, add
+	return plain, tls, nil
+}
+
+// addHeaders validates headers to append to; an empty value is refused,
+// there being nothing to add.
+func addHeaders(m map[string]string) ([]headerValue, error) {
+	set, del, err := customHeaders(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(del) > 0 {
+		return nil, fmt.Errorf("header %q: no value to add", del[0])
+	}
+	return set, nil
 }
 
 // buildPlan merges header layers, later ones winning; in custom an empty

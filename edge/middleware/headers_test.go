@@ -304,3 +304,47 @@ func BenchmarkHeaders(b *testing.B) {
 		h.ServeHTTP(w, req)
 	}
 }
+
+// TestHeadersAdd: AddRequestHeaders and AddResponseHeaders append after
+// what the client and the backend sent (Gateway API's add), next to set
+// and remove; a shared value never leaks into the next request.
+func TestHeadersAdd(t *testing.T) {
+	t.Parallel()
+	cfg := route.Headers{
+		CustomRequestHeaders:  map[string]string{"X-Set": "set"},
+		AddRequestHeaders:     map[string]string{"X-Add": "added", "X-New": "new"},
+		CustomResponseHeaders: map[string]string{"X-Gone": ""},
+		AddResponseHeaders:    map[string]string{"X-Resp": "edge"},
+	}
+	var seen http.Header
+	backend := func(w http.ResponseWriter, r *http.Request) {
+		seen = r.Header.Clone()
+		w.Header().Set("X-Resp", "backend")
+		w.Header().Set("X-Gone", "1")
+		w.WriteHeader(http.StatusOK)
+	}
+	for range 2 {
+		req := newReq(http.MethodGet, "http://a.example.com/", false)
+		req.Header.Set("X-Add", "client")
+		req.Header.Set("X-Set", "client")
+		rec := serveHeaders(t, cfg, backend, req)
+		if got := seen.Values("X-Add"); len(got) != 2 || got[0] != "client" || got[1] != "added" {
+			t.Errorf("X-Add = %q, want [client added]", got)
+		}
+		if got := seen.Values("X-New"); len(got) != 1 || got[0] != "new" {
+			t.Errorf("X-New = %q, want [new]", got)
+		}
+		if got := seen.Values("X-Set"); len(got) != 1 || got[0] != "set" {
+			t.Errorf("X-Set = %q, want [set]", got)
+		}
+		if got := rec.Header().Values("X-Resp"); len(got) != 2 || got[0] != "backend" || got[1] != "edge" {
+			t.Errorf("response X-Resp = %q, want [backend edge]", got)
+		}
+		if _, ok := rec.Header()["X-Gone"]; ok {
+			t.Error("X-Gone was not removed")
+		}
+	}
+	if _, err := Headers(route.Headers{AddRequestHeaders: map[string]string{"X-Empty": ""}}, http.NotFoundHandler()); err == nil {
+		t.Error("an empty value to add was accepted")
+	}
+}

@@ -26,10 +26,11 @@ func newHeaderValue(key, value string) headerValue {
 // responsePlan is the response header edit for one kind of request.
 type responsePlan struct {
 	set []headerValue
-	del []string // canonical names to remove
+	del []string      // canonical names to remove
+	add []headerValue // values appended after the backend's
 }
 
-func (p *responsePlan) empty() bool { return len(p.set) == 0 && len(p.del) == 0 }
+func (p *responsePlan) empty() bool { return len(p.set) == 0 && len(p.del) == 0 && len(p.add) == 0 }
 
 // apply edits h. Values the backend set for the same names are replaced,
 // which is the point: the operator's label wins over the application.
@@ -39,6 +40,9 @@ func (p *responsePlan) apply(h http.Header) {
 	}
 	for _, k := range p.del {
 		delete(h, k)
+	}
+	for _, hv := range p.add {
+		h[hv.key] = append(h[hv.key], hv.val[0])
 	}
 }
 
