@@ -168,7 +168,7 @@ func TestMiddlewaresInChainOrder(t *testing.T) {
 			t.Errorf("middleware %s has no description", m.Kind)
 		}
 	}
-	want := []string{"whitelist", "redirect", "cors", "headers", "auth", "digest-auth", "forward-auth", "pass-client-cert", "error-pages", "rate-limit", "maxconn", "path-rewrite"}
+	want := []string{"whitelist", "redirect", "cors", "headers", "auth", "digest-auth", "forward-auth", "pass-client-cert", "error-pages", "rate-limit", "maxconn", "answer", "path-rewrite"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Middlewares() kinds = %v, want %v", got, want)
 	}
