@@ -272,7 +272,7 @@ func (r *registry) backend(rs *routeState, pending []*backend, rawURL string, we
 		return b, nil
 	}
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && !isH2(u.Scheme)) {
 		return nil, &url.Error{Op: "parse", URL: rawURL, Err: errBadServerURL}
 	}
 	b := &backend{

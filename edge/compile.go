@@ -203,7 +203,9 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 		return nil, err
 	}
 	rt.handler, rt.stages = h, applied
-	rt.fast = applied&^fastStages == 0
+	// The fast paths speak HTTP/1.1 upstream: HTTP/2 backends (gRPC)
+	// take the handler chain.
+	rt.fast = applied&^fastStages == 0 && !slices.ContainsFunc(rt.backends, func(b *backend) bool { return isH2(b.scheme) })
 	return rt, nil
 }
 

@@ -138,6 +138,7 @@ type routeTransport struct {
 	rt   *Route
 	up   *upstream
 	pool *poolTransport // with the fast path on: used instead of up
+	h2   *h2Upstream    // for h2c:// and h2:// backends, always
 }
 
 // nhExchange is one request's state on the net/http side of the engine.
@@ -189,6 +190,11 @@ func (x *nhExchange) attempt(b *backend, fresh bool) (bool, error) {
 	out.URL.Scheme = b.scheme
 	out.URL.Host = b.host
 	x.resp = nil
+	if isH2(b.scheme) {
+		resp, err := x.t.h2.roundTrip(out, b)
+		x.resp = resp
+		return false, err
+	}
 	if p := x.t.pool; p != nil {
 		uc, err := p.pools.get(out.Context(), b.pool, fresh)
 		if err != nil {
@@ -296,7 +302,7 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 }
 
 func (s *Server) routeTransport(rt *Route) *routeTransport {
-	t := &routeTransport{rt: rt, up: s.upstream.withHeaderTimeout(rt.headerTimeout)}
+	t := &routeTransport{rt: rt, up: s.upstream.withHeaderTimeout(rt.headerTimeout), h2: s.h2up}
 	if !s.cfg.DisableFastPath {
 		t.pool = &poolTransport{pools: s.pools, header: rt.headerTimeout}
 	}

@@ -243,8 +243,9 @@ type Server struct {
 	trust     trust
 	ports     ports
 	buffers   *bufferPool
-	upstream  *upstream // the net/http design's transports
-	pools     *upPools  // the fast path's upstream connections
+	upstream  *upstream   // the net/http design's transports
+	h2up      *h2Upstream // HTTP/2 to h2c:// and h2:// backends
+	pools     *upPools    // the fast path's upstream connections
 	h1bufs    *h1Bufs
 	h2streams sync.Pool      // recycled *h2stream
 	h2work    chan *h2stream // idle HTTP/2 stream goroutines wait here
@@ -292,6 +293,7 @@ func New(cfg Config) (*Server, error) {
 		ports:    newPorts(cfg.HTTPPort, cfg.HTTPSPort),
 		buffers:  newBufferPool(),
 		upstream: newUpstream(cfg),
+		h2up:     newH2Upstream(cfg),
 		pools:    newUpPools(cfg),
 		h1bufs:   newH1Bufs(),
 		h2work:   make(chan *h2stream),
@@ -374,6 +376,7 @@ func (s *Server) Close() error {
 	s.bgCancel()
 	s.checks.Wait()
 	s.upstream.close()
+	s.h2up.close()
 	s.pools.close()
 	if s.access != nil {
 		return s.access.close()

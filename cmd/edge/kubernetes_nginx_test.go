@@ -20,6 +20,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/discovery/kubernetes"
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
@@ -58,18 +61,19 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 	const token, keyAuth = "Xq7token", "Xq7token.thumbprint"
 	solverBackend(t, "10.200.0.3:8089", token, keyAuth)
 	authBackend(t, "10.200.0.4:8080")
+	grpcBackend(t, "10.200.0.5:50051")
 	ns := "default"
 	for _, s := range []struct {
 		name, ip string
 		port     int
-	}{{"http-svc", "10.200.0.1", 8080}, {"canary-svc", "10.200.0.2", 8080}, {"oauth2-proxy", "10.200.0.4", 8080}} {
+	}{{"http-svc", "10.200.0.1", 8080}, {"canary-svc", "10.200.0.2", 8080}, {"oauth2-proxy", "10.200.0.4", 8080}, {"go-grpc-greeter-server", "10.200.0.5", 50051}} {
 		must(t, create(ctx, c.Admin.CoreV1().Services(ns), kubeService(s.name, "http", 80, intstr.FromInt(s.port))))
 		must(t, create(ctx, c.Admin.DiscoveryV1().EndpointSlices(ns), kubeSlice(s.name+"-1", s.name, "http", s.port, readyEP(s.ip, true))))
 	}
 
 	dir := t.TempDir()
 	defCert, defKey, _ := writeCert(t, dir, "default", "default.test")
-	crt, key, err := certs.SelfSigned([]string{"secure.bar.com", "acme.bar.com"}, time.Hour)
+	crt, key, err := certs.SelfSigned([]string{"secure.bar.com", "acme.bar.com", "grpctest.dev.mydomain.com"}, time.Hour)
 	must(t, err)
 	must(t, create(ctx, c.Admin.CoreV1().Secrets(ns), tlsSecretObj("bar-tls", crt, key)))
 	// docs/examples/auth/basic: htpasswd -c auth foo, password bar.
@@ -94,6 +98,10 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 	secure.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"secure.bar.com"}, SecretName: "bar-tls"}}
 	acmeHost := nginxIng("acme-host", "acme.bar.com", a("force-ssl-redirect", "true"), root)
 	acmeHost.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"acme.bar.com"}, SecretName: "bar-tls"}}
+	// docs/examples/grpc
+	grpcIng := nginxIng("fortune-ingress", "grpctest.dev.mydomain.com", a("backend-protocol", "GRPC"),
+		kubePath(networkingv1.PathTypePrefix, "/", "go-grpc-greeter-server", 80))
+	grpcIng.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"grpctest.dev.mydomain.com"}, SecretName: "bar-tls"}}
 	legacy := kubeIngress("legacy", "", "legacy.bar.com", root)
 	legacy.Spec.IngressClassName = nil
 	legacy.Annotations = map[string]string{"kubernetes.io/ingress.class": "nginx"}
@@ -128,7 +136,7 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		// An unsupported annotation and a snippet: problems, the rest serves.
 		nginxIng("snippets", "snippet.bar.com", a("configuration-snippet", "more_set_headers \"Request-Id: $req_id\";",
 			"server-snippet", "set $agentflag 0;", "mirror-target", "https://test.env.com/$request_uri"), root),
-		secure, acmeHost, legacy,
+		secure, acmeHost, grpcIng, legacy,
 	}
 	for _, i := range ings {
 		must(t, create(ctx, c.Admin.NetworkingV1().Ingresses(ns), i))
@@ -301,6 +309,26 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 			}
 		}
 	})
+	t.Run("backend-protocol GRPC", func(t *testing.T) {
+		// A gRPC client: HTTP/2 over TLS to the edge, a framed message,
+		// the grpc-status trailer back from an h2c server.
+		h2 := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{ForceAttemptHTTP2: true,
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // checks the protocol, not trust
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:"+strconv.Itoa(httpsPort))
+			}}}
+		msg := "\x00\x00\x00\x00\x05hello"
+		req, _ := http.NewRequest("POST", "https://grpctest.dev.mydomain.com/helloworld.Greeter/SayHello", strings.NewReader(msg))
+		req.Header.Set("Content-Type", "application/grpc")
+		req.Header.Set("Te", "trailers")
+		resp, err := h2.Do(req)
+		must(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != 200 || string(body) != msg || resp.Trailer.Get("Grpc-Status") != "0" {
+			t.Errorf("gRPC call: %s %d body %q trailer %v", resp.Proto, resp.StatusCode, body, resp.Trailer)
+		}
+	})
 	t.Run("canary by cookie and weight", func(t *testing.T) {
 		for ck, want := range map[string]string{"canary=always": "canary", "a=1; canary=never": "http-svc"} {
 			if r := get("weight.bar.com", "/", "Cookie", ck); r.Header.Get("X-Backend") != want {
@@ -339,7 +367,7 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		if err != nil {
 			t.Errorf("check: %v\n%s", err, out.String())
 		}
-		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (19, classes rancher-edge,nginx)",
+		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (20, classes rancher-edge,nginx)",
 			"default/rewrite", "rewrite.bar.com", "ingress-nginx's, taken over in place", "default/canary", "canary",
 			"warning: kubernetes:default/snippets: annotation nginx.ingress.kubernetes.io/configuration-snippet refused", "CVE-2025-1974",
 			"annotation nginx.ingress.kubernetes.io/mirror-target not supported"} {
@@ -429,4 +457,20 @@ func serveOn(t *testing.T, addr string, h http.Handler) {
 	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
+}
+
+// grpcBackend answers like a gRPC server over h2c: HTTP/2 only, the
+// request's message echoed, grpc-status 0 in the trailer.
+func grpcBackend(t *testing.T, addr string) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor != 2 || r.Header.Get("Content-Type") != "application/grpc" {
+			http.Error(w, "gRPC over HTTP/2 only", http.StatusHTTPVersionNotSupported)
+			return
+		}
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Trailer", "Grpc-Status")
+		io.Copy(w, r.Body)
+		w.Header().Set("Grpc-Status", "0")
+	})
+	serveOn(t, addr, h2c.NewHandler(h, &http2.Server{}))
 }

@@ -170,23 +170,31 @@ func (b *builder) nginxRedirect(source route.Source, ic *ingressCtx, ls map[stri
 // false when the path was skipped with a problem.
 func (b *builder) backendProtocol(source route.Source, ic *ingressCtx, servers []labels.Address, scheme string) (string, bool) {
 	v := strings.ToUpper(ic.nginxValue("backend-protocol"))
+	want := ""
 	switch v {
 	case "":
 		return scheme, true
 	case "HTTP", "HTTPS":
-		want := strings.ToLower(v)
-		if want == "https" && !b.s.backendInsecure {
-			b.problem(source, route.Warning, "annotation %sbackend-protocol HTTPS: the edge verifies the backend's certificate (ingress-nginx does not, unless proxy-ssl-verify), so a self-signed backend answers 502; set TRAEFIK_BACKEND_INSECURE=true or give the backend a certificate the edge trusts", labels.NginxPrefix)
-		}
-		for i := range servers {
-			if rest, ok := strings.CutPrefix(servers[i].Addr, scheme+"://"); ok {
-				servers[i].Addr = want + "://" + rest
-			}
-		}
-		return want, true
+		want = strings.ToLower(v)
+	case "GRPC":
+		// gRPC servers speak HTTP/2 only: cleartext with prior
+		// knowledge, or over TLS.
+		want = "h2c"
+	case "GRPCS":
+		want = "h2"
+	default:
+		b.problem(source, route.Error, "skipped: annotation %sbackend-protocol %q is not supported: the edge speaks HTTP (HTTP, HTTPS) and gRPC (GRPC, GRPCS) to backends", labels.NginxPrefix, v)
+		return "", false
 	}
-	b.problem(source, route.Error, "skipped: annotation %sbackend-protocol %q is not supported: the edge speaks HTTP/1.1 (HTTP or HTTPS) to backends", labels.NginxPrefix, v)
-	return "", false
+	if (want == "https" || want == "h2") && !b.s.backendInsecure {
+		b.problem(source, route.Warning, "annotation %sbackend-protocol %s: the edge verifies the backend's certificate (ingress-nginx does not, unless proxy-ssl-verify), so a self-signed backend answers 502; set TRAEFIK_BACKEND_INSECURE=true or give the backend a certificate the edge trusts", labels.NginxPrefix, v)
+	}
+	for i := range servers {
+		if rest, ok := strings.CutPrefix(servers[i].Addr, scheme+"://"); ok {
+			servers[i].Addr = want + "://" + rest
+		}
+	}
+	return want, true
 }
 
 // nginxFields sets the route fields no Traefik label has.

@@ -176,20 +176,26 @@ func TestCertManagerSolver(t *testing.T) {
 }
 
 // TestNginxBackendProtocol: HTTPS switches the servers' scheme (with a
-// warning while the edge verifies backends), GRPC skips the path.
+// warning while the edge verifies backends), GRPC to h2c, FCGI skips the
+// path.
 func TestNginxBackendProtocol(t *testing.T) {
 	i := nginxIng("a", "tls-backend", 0, "b.test", p(prefix, "/", "web", 80))
 	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"}
 	g := nginxIng("a", "grpc", 1, "g.test", p(prefix, "/", "web", 80))
 	g.Annotations = map[string]string{"nginx.ingress.kubernetes.io/backend-protocol": "GRPC"}
-	world := objs(ourClass(false), nginxClass(), i, g, web("a", "web", "10.0.0.1"))
+	f := nginxIng("a", "fcgi", 2, "f.test", p(prefix, "/", "web", 80))
+	f.Annotations = map[string]string{"nginx.ingress.kubernetes.io/backend-protocol": "FCGI"}
+	world := objs(ourClass(false), nginxClass(), i, g, f, web("a", "web", "10.0.0.1"))
 	snap := run(t, nginxSettings(), world...)
 	s := service(t, snap, "a/tls-backend/b.test/")
 	if len(s.Servers) != 1 || s.Servers[0].URL != "https://10.0.0.1:8080" {
 		t.Errorf("servers %+v", s.Servers)
 	}
+	if g := service(t, snap, "a/grpc/g.test/"); len(g.Servers) != 1 || g.Servers[0].URL != "h2c://10.0.0.1:8080" {
+		t.Errorf("GRPC servers %+v", g.Servers)
+	}
 	if !hasProblem(snap, "kubernetes:a/tls-backend", route.Warning, "TRAEFIK_BACKEND_INSECURE") ||
-		!hasProblem(snap, "kubernetes:a/grpc", route.Error, "skipped: annotation nginx.ingress.kubernetes.io/backend-protocol \"GRPC\"") || len(snap.Services) != 1 {
+		!hasProblem(snap, "kubernetes:a/fcgi", route.Error, "skipped: annotation nginx.ingress.kubernetes.io/backend-protocol \"FCGI\"") || len(snap.Services) != 2 {
 		t.Errorf("problems:%s", problemList(snap))
 	}
 	set := nginxSettings()

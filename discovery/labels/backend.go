@@ -27,10 +27,10 @@ func (sb *segBuilder) protocol() string {
 	switch raw {
 	case "":
 		return "http"
-	case "http", "https":
+	case "http", "https", "h2c", "h2":
 		return raw
 	}
-	sb.fail("%s %q is not http or https", sb.ls.name(lProtocol), sb.ls.str(lProtocol))
+	sb.fail("%s %q is not http, https, h2c or h2", sb.ls.name(lProtocol), sb.ls.str(lProtocol))
 	return "http"
 }
 
@@ -262,8 +262,10 @@ func serverURL(addr, scheme string, port int) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("not a URL: %w", err)
 		}
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
+		switch u.Scheme {
+		case "http", "https", "h2c", "h2":
+		default:
+			return "", fmt.Errorf("scheme %q is not http, https, h2c or h2", u.Scheme)
 		}
 		if u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			return "", fmt.Errorf("want scheme://host[:port] only")

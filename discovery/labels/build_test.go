@@ -158,8 +158,8 @@ func TestBuild(t *testing.T) {
 		// Backend basics.
 		{name: "https protocol", labels: kv("traefik.port", "8443", "traefik.protocol", "https"),
 			want: []route.Service{svc(func(s *route.Service) { s.Servers[0].URL = "https://10.0.0.5:8443" })}},
-		{name: "bad protocol", labels: kv("traefik.port", "8080", "traefik.protocol", "h2c"),
-			problems: []wantProblem{errp("", `traefik.protocol "h2c" is not http or https`)}},
+		{name: "bad protocol", labels: kv("traefik.port", "8080", "traefik.protocol", "spdy"),
+			problems: []wantProblem{errp("", `traefik.protocol "spdy" is not http, https, h2c or h2`)}},
 		{name: "weight", labels: kv("traefik.port", "8080", "traefik.weight", "5"),
 			want: []route.Service{svc(func(s *route.Service) { s.Servers[0].Weight = 5 })}},
 		{name: "weight zero drains", labels: kv("traefik.port", "8080", "traefik.weight", "0"),

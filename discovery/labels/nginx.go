@@ -70,7 +70,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "from-to-www-redirect", Support: Refused, Note: "not supported: add an Ingress for the other name with permanent-redirect: https://<name>$request_uri"},
 
 	// Backends.
-	{Name: "backend-protocol", Support: Partly, Onto: "traefik.protocol", Note: "HTTP and HTTPS (verified unless TRAEFIK_BACKEND_INSECURE=true, where ingress-nginx does not verify: a warning says so); GRPC, GRPCS, AJP and FCGI skip the path: the edge speaks HTTP/1.1 to backends"},
+	{Name: "backend-protocol", Support: Partly, Onto: "traefik.protocol", Note: "HTTP, HTTPS, GRPC (HTTP/2 without TLS) and GRPCS (HTTP/2 over TLS), trailers relayed; HTTPS and GRPCS are verified unless TRAEFIK_BACKEND_INSECURE=true, where ingress-nginx does not verify (a warning says so); AJP and FCGI skip the path"},
 	{Name: "proxy-body-size", Support: Supported, Onto: "backend.buffering.maxRequestBodyBytes", Note: "nginx sizes (8m, 1g, 512k); 0 is unlimited; a larger body gets 413", set: bodySize},
 	{Name: "proxy-read-timeout", Support: Partly, Onto: "backend.responseHeaderTimeout", Note: "seconds; bounds the wait for the backend's response head (nginx: between two reads, the edge streams after the head)", set: seconds(lResponseHeaderTimeout)},
 	{Name: "proxy-connect-timeout", Support: Partly, warn: true, Note: "not applied per route: the edge connects within its own dial timeout (30 s) and retries another backend when a connection fails"},

@@ -45,12 +45,26 @@ func TestNginxTable(t *testing.T) {
 			t.Errorf("%s is not refused naming CVE-2025-1974: %+v", s, a)
 		}
 	}
-	doc, err := os.ReadFile("../../docs/kubernetes.md")
+	const docsPath = "../../docs/kubernetes.md"
+	doc, err := os.ReadFile(docsPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if *update {
+		// The table runs from its header to the first blank line.
+		text := string(doc)
+		start := strings.Index(text, "| annotation (`"+NginxPrefix+"`)")
+		end := strings.Index(text[max(start, 0):], "\n\n")
+		if start < 0 || end < 0 {
+			t.Fatalf("%s has no ingress-nginx annotation table to rewrite", docsPath)
+		}
+		doc = []byte(text[:start] + NginxMarkdown() + text[start+end+1:])
+		if err := os.WriteFile(docsPath, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if !strings.Contains(string(doc), NginxMarkdown()) {
-		t.Errorf("docs/kubernetes.md does not contain the generated ingress-nginx annotation table; paste it:\n%s", NginxMarkdown())
+		t.Errorf("docs/kubernetes.md is out of step with the ingress-nginx annotation table: run go test ./discovery/labels -run TestNginxTable -update")
 	}
 }
 

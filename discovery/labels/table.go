@@ -54,7 +54,7 @@ var Table = []Label{
 	// Selection and servers.
 	{Key: lEnable, Support: Supported, Note: "`true`/`false`; absent or unparsable uses the exposed-by-default setting (with a warning when unparsable)"},
 	{Key: lPort, Field: "Servers", Support: Supported, Note: "required on every segment; a missing or non-numeric port skips the service, as Traefik's filter did"},
-	{Key: lProtocol, Field: "Servers", Support: Supported, Note: "`http` or `https`"},
+	{Key: lProtocol, Field: "Servers", Support: Supported, Note: "`http`, `https`, `h2c` (HTTP/2 without TLS, as Traefik 1.7 for gRPC) or `h2` (the edge's: HTTP/2 over TLS, for gRPC servers); HTTP/2 backends are served through the handler chain with their trailers"},
 	{Key: lWeight, Field: "Servers", Support: Supported, Note: "default 1, `0` drains; an unparsable weight is 1 with a warning, as in Traefik"},
 	{Key: lBackend, Field: "Backend", Support: Supported, Note: "names the backend (the sticky cookie's default name, error pages of other services)"},
 	{Key: lDomain, Field: "Rule", Support: Supported, Note: "domain of the default rule"},
