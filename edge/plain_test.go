@@ -78,3 +78,38 @@ func TestRouteRedirectCode(t *testing.T) {
 		t.Errorf("a bad redirect code is not reported: %v", te.srv.Table().Problems())
 	}
 }
+
+// BenchmarkHTTPSRedirect measures the plain HTTP listener's redirect to
+// HTTPS: with the edge's code, and with a route's own (one more lookup).
+func BenchmarkHTTPSRedirect(b *testing.B) {
+	for _, own := range []bool{false, true} {
+		name := "edge-code"
+		if own {
+			name = "route-code"
+		}
+		b.Run(name, func(b *testing.B) {
+			te := startEdge(b, func(c *Config) { c.HTTPSPort = 443 })
+			s := te.srv
+			sv := svc("app", "Host:app.test.local;PathPrefix:/", "http://127.0.0.1:1")
+			if own {
+				sv.TLS = &route.TLS{RedirectCode: http.StatusPermanentRedirect}
+			}
+			s.Update(snapshot(sv))
+			h := s.HTTPHandler()
+			req, _ := http.NewRequest("GET", "http://app.test.local/a/b?c=d", nil)
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
