@@ -14,6 +14,7 @@ import (
 // the redirect's target when it is a redirect), and what the backend must
 // have seen or the client must get in headers.
 type gwCase struct {
+	host         string // "" : the scenario's
 	method, path string
 	header       map[string]string
 	backend      string
@@ -29,7 +30,7 @@ func (c gwCase) String() string {
 	if m == "" {
 		m = "GET"
 	}
-	return fmt.Sprintf("%s %s %v", m, c.path, c.header)
+	return fmt.Sprintf("%s %s%s %v", m, c.host, c.path, c.header)
 }
 
 // check sends one case and says how the answer differs from the spec's.
@@ -37,6 +38,9 @@ func (f *gwFixture) check(host string, c gwCase) error {
 	method := c.method
 	if method == "" {
 		method = "GET"
+	}
+	if c.host != "" {
+		host = c.host
 	}
 	req, err := http.NewRequest(method, f.get(host, c.path), nil)
 	if err != nil {

@@ -74,6 +74,9 @@ type gbuilder struct {
 	problems []route.Problem
 	certs    map[string]*route.Certificate
 	st       gatewayStatus
+	// ruleReason is why the rule being built is refused, for the route's
+	// Accepted=False: UnsupportedValue unless the spec has a better one.
+	ruleReason gw.RouteConditionReason
 }
 
 func cond(typ string, ok bool, reason, msg string, gen int64) metav1.Condition {

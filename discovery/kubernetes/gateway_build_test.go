@@ -155,6 +155,11 @@ func TestHTTPRouteStatus(t *testing.T) {
 	kindRef.Kind = ptr(gw.Kind("Pod"))
 	mirror := to("", "web")
 	mirror.Filters = []gw.HTTPRouteFilter{{Type: gw.HTTPRouteFilterRequestMirror, RequestMirror: &gw.HTTPRequestMirrorFilter{}}}
+	both := to("", "web")
+	both.Filters = []gw.HTTPRouteFilter{
+		{Type: gw.HTTPRouteFilterRequestRedirect, RequestRedirect: &gw.HTTPRequestRedirectFilter{Hostname: ptr(gw.PreciseHostname("example.org"))}},
+		{Type: gw.HTTPRouteFilterURLRewrite, URLRewrite: &gw.HTTPURLRewriteFilter{Path: &gw.HTTPPathModifier{Type: gw.FullPathHTTPPathModifier, ReplaceFullPath: ptr("/x")}}},
+	}
 	for _, tc := range []struct {
 		name     string
 		gateway  *gw.Gateway
@@ -187,6 +192,8 @@ func TestHTTPRouteStatus(t *testing.T) {
 			route: httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, nil, gw.HTTPRouteRule{BackendRefs: []gw.HTTPBackendRef{kindRef}}), accepted: "True/Accepted", resolved: "False/InvalidKind", routes: 1},
 		{name: "unsupported filter", gateway: gateway("shop", "edge", httpListener("http", "", 80)),
 			route: httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, nil, mirror), accepted: "False/UnsupportedValue", resolved: "True/ResolvedRefs"},
+		{name: "incompatible filters", gateway: gateway("shop", "edge", httpListener("http", "", 80)),
+			route: httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, nil, both), accepted: "False/IncompatibleFilters", resolved: "True/ResolvedRefs"},
 		{name: "partially invalid", gateway: gateway("shop", "edge", httpListener("http", "", 80)),
 			route: httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, nil, mirror, to("", "web")), accepted: "True/Accepted", partial: "True/UnsupportedValue", resolved: "True/ResolvedRefs", routes: 1},
 	} {

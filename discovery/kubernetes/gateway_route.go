@@ -55,12 +55,14 @@ func (b *gbuilder) route(r *gw.HTTPRoute, order int, listeners map[string][]*lis
 	resolved, rReason, rMsg := true, string(gw.RouteReasonResolvedRefs), ""
 	invalid, total := 0, len(r.Spec.Rules)
 	var invalidMsg string
+	invalidReason := gw.RouteReasonUnsupportedValue
 	if len(att.listeners) > 0 {
 		for i := range r.Spec.Rules {
+			b.ruleReason = gw.RouteReasonUnsupportedValue
 			ok, why, refReason, refMsg := b.rule(r, i, order, att)
 			if !ok {
 				invalid++
-				invalidMsg = why
+				invalidMsg, invalidReason = why, b.ruleReason
 			}
 			if refReason != "" && resolved {
 				resolved, rReason, rMsg = false, refReason, refMsg
@@ -71,7 +73,7 @@ func (b *gbuilder) route(r *gw.HTTPRoute, order int, listeners map[string][]*lis
 		c := &parents[i].Conditions
 		if invalid > 0 && (*c)[0].Status == metav1.ConditionTrue {
 			if invalid == total {
-				(*c)[0] = cond(string(gw.RouteConditionAccepted), false, string(gw.RouteReasonUnsupportedValue), invalidMsg, gen)
+				(*c)[0] = cond(string(gw.RouteConditionAccepted), false, string(invalidReason), invalidMsg, gen)
 			} else {
 				*c = append(*c, cond(string(gw.RouteConditionPartiallyInvalid), true, string(gw.RouteReasonUnsupportedValue), invalidMsg, gen))
 			}
@@ -281,6 +283,7 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 		}
 	}
 	if redirect && len(modifiers) > 0 {
+		b.ruleReason = gw.RouteReasonIncompatibleFilters
 		return fail("RequestRedirect and URLRewrite together are incompatible")
 	}
 	if len(reqH) > 0 {
