@@ -107,6 +107,10 @@ type builder struct {
 	// ingress-nginx redirects a host's every path once any of its
 	// Ingresses has TLS for it (the certificate is the server's).
 	nginxTLS map[string]bool
+	// nginxRegex holds the hosts on which some served ingress-nginx
+	// Ingress uses regex paths: ingress-nginx then matches every path of
+	// the host, from any of its Ingresses, as a regex.
+	nginxRegex map[string]bool
 }
 
 type claim struct {
@@ -123,12 +127,17 @@ func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(c.CreationTimestamp.Time),
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
-	b.nginxTLS = map[string]bool{}
+	b.nginxTLS, b.nginxRegex = map[string]bool{}, map[string]bool{}
 	for _, ing := range ings {
 		if ours, nginx := b.classOf(ing); ours && nginx {
 			for _, e := range ing.Spec.TLS {
 				for _, h := range e.Hosts {
 					b.nginxTLS[strings.ToLower(strings.TrimSpace(h))] = true
+				}
+			}
+			if usesRegex(ing) {
+				for _, r := range ing.Spec.Rules {
+					b.nginxRegex[strings.ToLower(strings.TrimSpace(r.Host))] = true
 				}
 			}
 		}
@@ -241,7 +250,7 @@ func (b *builder) ingress(ing *networkingv1.Ingress, nginx bool) {
 	if skip {
 		return
 	}
-	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, cors: a.CORS, nginx: nginx,
+	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, cors: a.CORS, nginx: nginx, regexHosts: b.nginxRegex,
 		solver: ing.Labels[labelSolver] == "true"}
 	if len(ing.Spec.Rules) == 0 {
 		if ing.Spec.DefaultBackend == nil {
@@ -315,7 +324,8 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	if p != nil {
 		pathStr = cmp.Or(p.Path, "/")
 	}
-	if pathStr != "" && (!strings.HasPrefix(pathStr, "/") || (!ic.regexPaths() && strings.ContainsAny(pathStr, ",;{} \t"))) {
+	regex := ic.regexPaths(host)
+	if pathStr != "" && (!strings.HasPrefix(pathStr, "/") || (!regex && strings.ContainsAny(pathStr, ",;{} \t"))) {
 		b.problem(source, route.Error, "skipped: path %q must start with / and contain none of , ; { } or spaces", pathStr)
 		return
 	}
@@ -348,7 +358,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 		ls[k] = v
 	}
 	rp := matchPath
-	if ic.regexPaths() {
+	if regex {
 		rp = pathStr // a regex keeps its trailing slash
 	}
 	r, ok := b.rule(source, host, kind, rp, ic)
@@ -487,7 +497,7 @@ func (b *builder) rule(source route.Source, host string, kind pathKind, path str
 	}
 	ruleType := prov[labels.AnnotationPrefix+"rule-type"]
 	switch {
-	case kind != kindCatchAll && ic.regexPaths():
+	case kind != kindCatchAll && ic.regexPaths(host):
 		ps, ok := b.regexRule(source, kind, path, ic)
 		if !ok {
 			return "", false

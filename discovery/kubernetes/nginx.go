@@ -29,13 +29,15 @@ const (
 
 // ingressCtx is what every path of one Ingress shares.
 type ingressCtx struct {
-	ing    *networkingv1.Ingress
-	t      ingressTLS
-	lbls   map[string]string
-	prov   map[string]string
-	cors   *route.CORS
-	nginx  bool // of an ingress-nginx class: its defaults apply
-	solver bool // cert-manager's HTTP-01 solver
+	ing  *networkingv1.Ingress
+	t    ingressTLS
+	lbls map[string]string
+	prov map[string]string
+	cors *route.CORS
+	// regexHosts are the hosts whose ingress-nginx paths are all regexes.
+	regexHosts map[string]bool
+	nginx      bool // of an ingress-nginx class: its defaults apply
+	solver     bool // cert-manager's HTTP-01 solver
 }
 
 // nginx reads an ingress-nginx annotation the provider applies.
@@ -75,10 +77,19 @@ func (b *builder) nginxAlive(ing *networkingv1.Ingress) bool {
 	return c != nil && c.Spec.Controller == NginxController
 }
 
-// regexPaths reports whether the Ingress's paths are regular expressions:
-// use-regex, or rewrite-target, which forces it since ingress-nginx 0.22.
-func (ic *ingressCtx) regexPaths() bool {
-	return ic.nginxBool("use-regex", false) || ic.nginxValue("rewrite-target") != ""
+// regexPaths reports whether the Ingress's paths on host are regular
+// expressions: use-regex, or rewrite-target, which forces it since
+// ingress-nginx 0.22 — on its own Ingress, and for ingress-nginx's on
+// every Ingress of the same host, as ingress-nginx enforces the regex
+// location modifier per server.
+func (ic *ingressCtx) regexPaths(host string) bool {
+	return ic.nginxBool("use-regex", false) || ic.nginxValue("rewrite-target") != "" || (ic.nginx && ic.regexHosts[host])
+}
+
+// usesRegex reports an Ingress with regex paths of its own.
+func usesRegex(ing *networkingv1.Ingress) bool {
+	v, _ := strconv.ParseBool(strings.TrimSpace(ing.Annotations[labels.NginxPrefix+"use-regex"]))
+	return v || strings.TrimSpace(ing.Annotations[labels.NginxPrefix+"rewrite-target"]) != ""
 }
 
 // tlsPolicy is the route's HTTPS policy: a host listed in spec.tls is

@@ -204,3 +204,23 @@ func TestNginxBackendProtocol(t *testing.T) {
 		t.Errorf("warned although backends are not verified")
 	}
 }
+
+// TestNginxRegexPerHost: use-regex on one Ingress makes the paths of every
+// ingress-nginx Ingress of that host regexes, as ingress-nginx's server
+// does; another host keeps the Ingress spec's element-wise prefix.
+func TestNginxRegexPerHost(t *testing.T) {
+	re := nginxIng("a", "re", 0, "h.test", p(impl, "/api/v[0-9]+", "web", 80))
+	re.Annotations = map[string]string{"nginx.ingress.kubernetes.io/use-regex": "true"}
+	sib := nginxIng("a", "sib", 1, "h.test", p(prefix, "/static", "web", 80))
+	other := nginxIng("a", "other", 2, "o.test", p(prefix, "/static", "web", 80))
+	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), re, sib, other, web("a", "web", "10.0.0.1"))...)
+	for name, want := range map[string]string{
+		"a/re/h.test/api/v[0-9]+": "Host:h.test;PathPrefix:{path:(?i)/api/v[0-9]+}",
+		"a/sib/h.test/static":     "Host:h.test;PathPrefix:{path:(?i)/static}",
+		"a/other/o.test/static":   "Host:o.test;Path:/static,/static/{rest:.*}",
+	} {
+		if r := service(t, snap, name).Rule; r != want {
+			t.Errorf("%s: rule %q, want %q", name, r, want)
+		}
+	}
+}

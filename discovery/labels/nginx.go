@@ -54,7 +54,7 @@ var snippetNote = "refused: raw nginx configuration from an Ingress is the confi
 var NginxAnnotations = []NginxAnnotation{
 	// Paths and rewrites.
 	{Name: "rewrite-target", Support: Supported, Onto: "rule ReplacePathRegex", Note: "with use-regex (forced by rewrite-target, as since ingress-nginx 0.22) the paths are regular expressions and $1… in the target are their groups; without groups, the matched path is replaced by the target"},
-	{Name: "use-regex", Support: Differently, Onto: "rule PathPrefix regexp", Note: "paths are RE2 regular expressions, case-insensitive, anchored at the start (ingress-nginx: PCRE); a path RE2 cannot express skips that path with a problem. Applies to the paths of this Ingress only, not to every Ingress of the host"},
+	{Name: "use-regex", Support: Differently, Onto: "rule PathPrefix regexp", Note: "paths are RE2 regular expressions, case-insensitive, anchored at the start (ingress-nginx: PCRE); a path RE2 cannot express skips that path with a problem. As in ingress-nginx, the paths of every class-nginx Ingress of the same host become regexes too"},
 	{Name: "app-root", Support: Supported, Onto: "frontend.redirect", Note: "requests for / are redirected (302) to this path"},
 	{Name: "x-forwarded-prefix", Support: Supported, Onto: "headers.customRequestHeaders", Note: "X-Forwarded-Prefix sent to the backend", set: header("X-Forwarded-Prefix", lCustomRequestHeaders)},
 	{Name: "upstream-vhost", Support: Supported, Onto: "UpstreamHost", Note: "the Host header sent to the backend"},
