@@ -113,6 +113,7 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		nginxIng("approot", "approot.bar.com", a("app-root", "/app1"), root),
 		nginxIng("redirect", "redirect.bar.com", a("permanent-redirect", "https://www.bar.com$request_uri", "permanent-redirect-code", "308"), root),
 		nginxIng("temporal", "temporal.bar.com", a("temporal-redirect", "https://www.bar.com/maintenance"), root),
+		nginxIng("site", "site.bar.com", a("from-to-www-redirect", "true"), root),
 		// docs/examples/affinity/cookie
 		nginxIng("nginx-test", "stickyingress.example.com", a("affinity", "cookie", "session-cookie-name", "route", "session-cookie-max-age", "172800"), root),
 		// docs/examples/auth/basic
@@ -220,6 +221,7 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 			{"approot.bar.com", "/", 302, "http://approot.bar.com:" + strconv.Itoa(httpPort) + "/app1"},
 			{"redirect.bar.com", "/a?b=c", 308, "https://www.bar.com/a?b=c"},
 			{"temporal.bar.com", "/x", 302, "https://www.bar.com/maintenance"},
+			{"www.site.bar.com", "/x?y=1", 308, "http://site.bar.com/x?y=1"},
 		} {
 			r := get(c.host, c.path)
 			if r.StatusCode != c.code || r.Header.Get("Location") != c.loc {
@@ -367,7 +369,7 @@ func TestKubernetesNginxTakeover(t *testing.T) {
 		if err != nil {
 			t.Errorf("check: %v\n%s", err, out.String())
 		}
-		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (20, classes rancher-edge,nginx)",
+		for _, want := range []string{"kubernetes apiserver " + c.URL, "Ingresses served (21, classes rancher-edge,nginx)",
 			"default/rewrite", "rewrite.bar.com", "ingress-nginx's, taken over in place", "default/canary", "canary",
 			"warning: kubernetes:default/snippets: annotation nginx.ingress.kubernetes.io/configuration-snippet refused", "CVE-2025-1974",
 			"annotation nginx.ingress.kubernetes.io/mirror-target not supported"} {

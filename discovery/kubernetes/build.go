@@ -111,6 +111,8 @@ type builder struct {
 	// Ingress uses regex paths: ingress-nginx then matches every path of
 	// the host, from any of its Ingresses, as a regex.
 	nginxRegex map[string]bool
+	// hosts are the rule hosts of every served Ingress.
+	hosts map[string]bool
 }
 
 type claim struct {
@@ -127,8 +129,13 @@ func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(c.CreationTimestamp.Time),
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
-	b.nginxTLS, b.nginxRegex = map[string]bool{}, map[string]bool{}
+	b.nginxTLS, b.nginxRegex, b.hosts = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, ing := range ings {
+		if b.ours(ing) {
+			for _, r := range ing.Spec.Rules {
+				b.hosts[strings.ToLower(strings.TrimSpace(r.Host))] = true
+			}
+		}
 		if ours, nginx := b.classOf(ing); ours && nginx {
 			for _, e := range ing.Spec.TLS {
 				for _, h := range e.Hosts {
@@ -271,6 +278,9 @@ func (b *builder) ingress(ing *networkingv1.Ingress, nginx bool) {
 		for i := range r.HTTP.Paths {
 			p := &r.HTTP.Paths[i]
 			b.path(ic, host, p, p.Backend)
+		}
+		if ic.nginxBool("from-to-www-redirect", false) {
+			b.wwwRedirect(ic, host)
 		}
 	}
 }

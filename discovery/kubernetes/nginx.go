@@ -254,6 +254,45 @@ func (b *builder) nginxFields(source route.Source, ic *ingressCtx, svc *route.Se
 	}
 }
 
+// wwwRedirect is from-to-www-redirect: requests for www.<host> go to
+// <host>, or the other way round, with 308 and the same scheme, path and
+// query — unless another served Ingress has that name, which then wins as
+// in ingress-nginx.
+func (b *builder) wwwRedirect(ic *ingressCtx, host string) {
+	if host == "" || strings.HasPrefix(host, "*.") {
+		return
+	}
+	other := "www." + host
+	if h, ok := strings.CutPrefix(host, "www."); ok {
+		other = h
+	}
+	source := src(ic.ing, other+" (from-to-www-redirect)")
+	if b.hosts[other] {
+		b.problem(source, route.Warning, "annotation %sfrom-to-www-redirect: %s has its own Ingress, which is served instead of the redirect", labels.NginxPrefix, other)
+		return
+	}
+	b.hosts[other] = true // one redirect per name
+	ls := map[string]string{
+		"traefik.frontend.rule":                 "Host:" + other + ";PathPrefix:/",
+		"traefik.port":                          "80",
+		"traefik.frontend.redirect.regex":       `^(https?)://[^/]+(.*)$`,
+		"traefik.frontend.redirect.replacement": "${1}://" + host + "${2}",
+	}
+	name := ic.ing.Namespace + "/" + ic.ing.Name + "/" + other + " (from-to-www-redirect)"
+	svcs, probs := labels.Build(labels.Input{Stack: ic.ing.Namespace, Service: ic.ing.Name, DefaultHost: name, Labels: ls}, b.s.labels)
+	for _, pr := range probs {
+		pr.Source = source
+		b.problems = append(b.problems, pr)
+	}
+	for _, svc := range svcs {
+		svc.Name, svc.Source = name, source
+		svc.Redirect.Code = http.StatusPermanentRedirect
+		// The redirect keeps the scheme: plain HTTP is answered too.
+		svc.TLS = &route.TLS{PlainHTTP: true}
+		b.services = append(b.services, svc)
+	}
+}
+
 // canary is a canary Ingress waiting for the primary route of its host
 // and path.
 type canary struct {

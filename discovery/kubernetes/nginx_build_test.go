@@ -224,3 +224,20 @@ func TestNginxRegexPerHost(t *testing.T) {
 		}
 	}
 }
+
+// TestNginxFromToWWW: www.<host> redirects to <host> with 308 unless an
+// Ingress serves it.
+func TestNginxFromToWWW(t *testing.T) {
+	i := nginxIng("a", "site", 0, "foo.test", p(prefix, "/", "web", 80))
+	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/from-to-www-redirect": "true"}
+	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, web("a", "web", "10.0.0.1"))...)
+	s := service(t, snap, "a/site/www.foo.test (from-to-www-redirect)")
+	if s.Rule != "Host:www.foo.test;PathPrefix:/" || s.Redirect == nil || s.Redirect.Code != 308 || s.Redirect.Replacement != "${1}://foo.test${2}" || !s.TLS.PlainHTTP {
+		t.Errorf("redirect route %+v %+v", s, s.Redirect)
+	}
+	www := nginxIng("a", "www", 1, "www.foo.test", p(prefix, "/", "web", 80))
+	snap = run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, www, web("a", "web", "10.0.0.1"))...)
+	if len(snap.Services) != 2 || !hasProblem(snap, "kubernetes:a/site", route.Warning, "has its own Ingress") {
+		t.Errorf("an Ingress of www.foo.test: %d routes%s", len(snap.Services), problemList(snap))
+	}
+}

@@ -67,7 +67,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "permanent-redirect-code", Support: Supported, Onto: "Redirect.Code", Note: "status of permanent-redirect (301, 302, 303, 307, 308)"},
 	{Name: "temporal-redirect", Support: Supported, Onto: "frontend.redirect", Note: "as permanent-redirect, with 302; wins over permanent-redirect as in ingress-nginx"},
 	{Name: "temporal-redirect-code", Support: Supported, Onto: "Redirect.Code", Note: "status of temporal-redirect"},
-	{Name: "from-to-www-redirect", Support: Refused, Note: "not supported: add an Ingress for the other name with permanent-redirect: https://<name>$request_uri"},
+	{Name: "from-to-www-redirect", Support: Supported, Onto: "frontend.redirect", Note: "www.<host> is redirected to <host> (or the other way round) with 308, keeping scheme, path and query, unless another Ingress serves that name; HTTPS for it needs a certificate that covers both names"},
 
 	// Backends.
 	{Name: "backend-protocol", Support: Partly, Onto: "traefik.protocol", Note: "HTTP, HTTPS, GRPC (HTTP/2 without TLS) and GRPCS (HTTP/2 over TLS), trailers relayed; HTTPS and GRPCS are verified unless TRAEFIK_BACKEND_INSECURE=true, where ingress-nginx does not verify (a warning says so); AJP and FCGI skip the path"},
