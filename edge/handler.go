@@ -21,6 +21,7 @@ func (s *Server) HTTPHandler() http.Handler {
 	}
 	plain := s.routes(entryPlain)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		freshWriteDeadline(w, r)
 		if s.cfg.HTTPChallenge != nil && s.cfg.HTTPChallenge(w, r) {
 			return
 		}
@@ -76,6 +77,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, code int) {
 func (s *Server) routes(entry uint8) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		freshWriteDeadline(w, r)
 		if r.TLS == nil && entry == entryHTTPS {
 			r = withHandedOverTLS(r)
 		}
@@ -93,7 +95,7 @@ func (s *Server) routes(entry uint8) http.Handler {
 		}
 		s.sanitize(r)
 		rec := s.recorders.Get().(*recorder)
-		*rec = recorder{ResponseWriter: w}
+		rec.reset(w, r, s.cfg.WriteTimeout, &s.stalls)
 		t := s.table.Load()
 		rt := t.lookup(r, host, entry)
 		// Deferred so that a client that goes away mid-answer, which
@@ -112,7 +114,10 @@ func (s *Server) routes(entry uint8) http.Handler {
 				rec.status = http.StatusInternalServerError
 			}
 			s.served(r, rt, rec.code(), rec.size, start)
-			rec.ResponseWriter = nil
+			if rec.watched {
+				s.stalls.remove(rec)
+			}
+			rec.ResponseWriter, rec.dl = nil, nil
 			s.recorders.Put(rec)
 			if p != nil {
 				panic(p) // net/http closes the connection; it logs other panics
@@ -134,6 +139,19 @@ func (s *Server) routes(entry uint8) http.Handler {
 		}
 		rt.handler.ServeHTTP(rec, r)
 	})
+}
+
+// freshWriteDeadline clears the write deadline a previous request on the
+// same HTTP/1 connection left (recorder.extend keeps it past the answer,
+// bounding net/http's last flush): net/http's own writes before this
+// request's first — 100 Continue, a host handler's or a redirect's answer —
+// must not meet it. An HTTP/2 stream's deadline ends with the stream.
+func freshWriteDeadline(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		if d, ok := w.(writeDeadliner); ok {
+			d.SetWriteDeadline(time.Time{})
+		}
+	}
 }
 
 // served ends the accounting of one request, in both proxy designs: the

@@ -100,6 +100,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if len(fast) > 0 {
 		bg.Go(func() { s.pools.sweepLoop(rctx) })
+	} else {
+		// x/net/http2 serves HTTP/2: its stalled streams need watching.
+		bg.Go(func() { s.stalls.run(rctx) })
 	}
 
 	var runErr error

@@ -106,11 +106,11 @@ type Config struct {
 	// sent, and the backend connection it held is closed. A long upload
 	// that keeps moving is not limited. Zero means 60s.
 	ReadTimeout time.Duration
-	// WriteTimeout bounds the writes to a client on the fast path: a
+	// WriteTimeout bounds the writes to a client, in both designs: a
 	// client that stops reading for between half of it and all of it is
-	// disconnected, freeing its backend connections. It limits stalls,
-	// not long responses (a stream may last hours while it moves). Zero
-	// means 60s.
+	// disconnected (an HTTP/2 stream at a zero window is reset), freeing
+	// its backend connections. It limits stalls, not long responses (a
+	// stream may last hours while it moves). Zero means 60s.
 	WriteTimeout time.Duration
 
 	// ShutdownTimeout bounds the graceful drain when the context ends.
@@ -256,6 +256,7 @@ type Server struct {
 	table     atomic.Pointer[Table]
 	unrouted  atomic.Uint64
 	recorders sync.Pool
+	stalls    stallWatch // net/http's HTTP/2 answers being written (stall.go)
 
 	mu    sync.Mutex // serialises compiles
 	snaps map[string]route.Snapshot
@@ -310,6 +311,7 @@ func New(cfg Config) (*Server, error) {
 		s.registry.passive = &passivePolicy{maxFails: int32(min(cfg.MaxFails, 1<<30)), failTimeout: cfg.FailTimeout}
 	}
 	s.recorders.New = func() any { return new(recorder) }
+	s.stalls.timeout = cfg.WriteTimeout
 	s.h2streams.New = func() any { return new(h2stream) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})

@@ -89,11 +89,69 @@ type recorder struct {
 	http.ResponseWriter
 	status int
 	size   int64
+
+	// dl is the writer's own write deadline, nil when it has none (the
+	// edge's HTTP/2 server bounds its writes itself); extend keeps it
+	// timeout (WriteTimeout) ahead of the last write, as writeDeadline
+	// does on the fast path: net/http's server, without a WriteTimeout
+	// (which would bound a whole response), and x/net/http2's, which
+	// waits for flow-control window without a deadline, would otherwise
+	// hold a stalled client's exchange forever.
+	dl      writeDeadliner
+	timeout time.Duration
+	at      time.Time
+
+	// An HTTP/2 answer's writes are watched by stallWatch instead:
+	// writing is when the write under way began (unix nanoseconds, 0
+	// when none); the rest is stallWatch's, under its mutex.
+	writing    atomic.Int64
+	watched    bool
+	cut        bool
+	prev, next *recorder
+}
+
+// writeDeadliner is what net/http's HTTP/1 and HTTP/2 response writers
+// implement for http.ResponseController.SetWriteDeadline: a deadline on
+// the connection, or on the stream (its reset when it passes).
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+// reset readies a pooled recorder for a request's writer. An HTTP/2
+// answer with a deadline of its own goes on stalls' list: it must be
+// taken off (stalls.remove) before the handler returns.
+func (l *recorder) reset(w http.ResponseWriter, r *http.Request, timeout time.Duration, stalls *stallWatch) {
+	l.ResponseWriter, l.status, l.size = w, 0, 0
+	l.dl, l.timeout, l.at = nil, timeout, time.Time{}
+	l.writing.Store(0)
+	l.cut = false
+	if d, ok := w.(writeDeadliner); ok {
+		l.dl = d
+		if r.ProtoMajor == 2 {
+			stalls.add(l)
+		}
+	}
+}
+
+// extend moves the write deadline to WriteTimeout from now when less
+// than half of it is left: a deadline moves a runtime timer (HTTP/1) or
+// makes one (HTTP/2), so not on every write. Only once an answer is
+// under way: before, the backend may think for longer, and a switched
+// protocol's (WebSocket) tunnel must not inherit a deadline.
+func (l *recorder) extend() {
+	if l.dl == nil || l.status < 200 || l.watched {
+		return
+	}
+	if now := time.Now(); l.at.Sub(now) < l.timeout/2 {
+		l.at = now.Add(l.timeout)
+		if l.dl.SetWriteDeadline(l.at) != nil {
+			l.dl = nil
+		}
+	}
 }
 
 func (l *recorder) WriteHeader(code int) {
 	if l.status == 0 && code >= 200 {
 		l.status = code
+		l.extend()
 	}
 	l.ResponseWriter.WriteHeader(code)
 }
@@ -101,6 +159,11 @@ func (l *recorder) WriteHeader(code int) {
 func (l *recorder) Write(p []byte) (int, error) {
 	if l.status == 0 {
 		l.status = http.StatusOK
+	}
+	l.extend()
+	if l.watched {
+		l.writing.Store(time.Now().UnixNano())
+		defer l.writing.Store(0)
 	}
 	n, err := l.ResponseWriter.Write(p)
 	l.size += int64(n)
@@ -111,6 +174,11 @@ func (l *recorder) Write(p []byte) (int, error) {
 func (l *recorder) Unwrap() http.ResponseWriter { return l.ResponseWriter }
 
 func (l *recorder) Flush() {
+	l.extend()
+	if l.watched {
+		l.writing.Store(time.Now().UnixNano())
+		defer l.writing.Store(0)
+	}
 	if f, ok := l.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
