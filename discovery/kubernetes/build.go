@@ -503,7 +503,7 @@ func (b *builder) rule(source route.Source, host string, kind pathKind, path str
 	case strings.HasPrefix(host, "*."):
 		parts = append(parts, "HostRegexp:{subdomain:[^.]+}."+strings.TrimPrefix(host, "*."))
 	default:
-		parts = append(parts, "Host:"+host)
+		parts = append(parts, "Host:"+strings.Join(append([]string{host}, b.serverAliases(source, ic)...), ","))
 	}
 	ruleType := prov[labels.AnnotationPrefix+"rule-type"]
 	switch {

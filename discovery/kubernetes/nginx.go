@@ -293,6 +293,26 @@ func (b *builder) wwwRedirect(ic *ingressCtx, host string) {
 	}
 }
 
+// serverAliases are server-alias's names: more hosts the Ingress's rules
+// answer for. A name another served Ingress has is left to it, as
+// ingress-nginx ignores an alias that is a server's name.
+func (b *builder) serverAliases(source route.Source, ic *ingressCtx) []string {
+	var out []string
+	for _, a := range strings.Split(ic.nginxValue("server-alias"), ",") {
+		a = strings.ToLower(strings.TrimSpace(a))
+		switch {
+		case a == "":
+		case strings.HasPrefix(a, "*.") || !validHost(a):
+			b.problem(source, route.Warning, "annotation %sserver-alias: %q is not a host name (wildcards are not taken); left out", labels.NginxPrefix, a)
+		case b.hosts[a]:
+			b.problem(source, route.Warning, "annotation %sserver-alias: %s has its own Ingress, which is served for it", labels.NginxPrefix, a)
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // canary is a canary Ingress waiting for the primary route of its host
 // and path.
 type canary struct {

@@ -241,3 +241,18 @@ func TestNginxFromToWWW(t *testing.T) {
 		t.Errorf("an Ingress of www.foo.test: %d routes%s", len(snap.Services), problemList(snap))
 	}
 }
+
+// TestNginxServerAlias: the aliases join the rule's hosts, except one
+// another Ingress serves.
+func TestNginxServerAlias(t *testing.T) {
+	i := nginxIng("a", "site", 0, "foo.test", p(prefix, "/", "web", 80))
+	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/server-alias": "Alias.test, taken.test, *.bad.test"}
+	taken := nginxIng("a", "taken", 1, "taken.test", p(prefix, "/", "web", 80))
+	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, taken, web("a", "web", "10.0.0.1"))...)
+	if r := service(t, snap, "a/site/foo.test/").Rule; r != "Host:foo.test,alias.test;PathPrefix:/" {
+		t.Errorf("rule %q", r)
+	}
+	if !hasProblem(snap, "kubernetes:a/site", route.Warning, "taken.test has its own Ingress") || !hasProblem(snap, "kubernetes:a/site", route.Warning, "not a host name") {
+		t.Errorf("problems:%s", problemList(snap))
+	}
+}

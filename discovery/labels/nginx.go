@@ -189,7 +189,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "modsecurity-snippet", Support: Refused, Note: snippetNote},
 
 	// Server-wide and observability.
-	{Name: "server-alias", Support: Refused, Note: "not supported: add a rule for each name to the Ingress"},
+	{Name: "server-alias", Support: Supported, Onto: "rule Host", Note: "comma-separated names the Ingress's rules answer for too; a name another Ingress has is left to it. HTTPS for them needs a certificate that covers them (they are not ordered by ACME)"},
 	{Name: "ssl-passthrough", Support: Refused, Note: "not supported: the edge terminates TLS; serve the backend over HTTP or with backend-protocol: HTTPS"},
 	{Name: "ssl-ciphers", Support: Refused, Note: "not supported: Go's TLS chooses safe ciphers"},
 	{Name: "ssl-prefer-server-ciphers", Support: Refused, Note: "as ssl-ciphers"},

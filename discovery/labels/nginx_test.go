@@ -125,7 +125,7 @@ func TestReadAnnotations(t *testing.T) {
 			t.Errorf("snippet problem %q", p.Message)
 		}
 	}
-	if w := []string{"configuration-snippet", "load-balance", "no-such-annotation", "server-alias"}; !slices.Equal(got, w) {
+	if w := []string{"configuration-snippet", "load-balance", "no-such-annotation", "ssl-passthrough"}; !slices.Equal(got, w) {
 		t.Errorf("problems on %v, want %v", got, w)
 	}
 	if a := ReadAnnotations(map[string]string{n("auth-tls-secret"): "ns/ca"}); len(a.Problems) != 1 || !a.Problems[0].Skip {
