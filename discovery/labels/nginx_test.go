@@ -86,6 +86,7 @@ func TestReadAnnotations(t *testing.T) {
 		n("auth-url"):                                  "http://oauth2-proxy.auth.svc/oauth2/auth",
 		n("configuration-snippet"):                     `more_set_headers "X: y";`,
 		n("server-alias"):                              "b.example.com",
+		n("ssl-passthrough"):                           "true",
 		n("no-such-annotation"):                        "x",
 		n("load-balance"):                              "random",
 		n("session-cookie-path"):                       "/app",
