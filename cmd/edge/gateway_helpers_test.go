@@ -256,11 +256,14 @@ func gwEchoOf(c *http.Client, u string, header map[string]string) (gwEcho, int, 
 // apiserver, and the ways the scenarios ask it things.
 type gwFixture struct {
 	ctx                 context.Context
+	c                   *kubetest.Cluster
 	ap                  *applier
 	conf                string // the conformance module's directory
 	gwc                 gwclient.Interface
 	client              *http.Client
+	insecure            *http.Client // for the dashboard's default certificate
 	httpPort, httpsPort int
+	adminPort           int
 }
 
 func (f *gwFixture) get(host, path string) string {

@@ -2,10 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gw "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/rancher-edge/edge/discovery/kubernetes"
 )
 
 // hostScenarios replays the conformance scenarios of listener hostnames
@@ -66,5 +72,50 @@ func (f *gwFixture) hostScenarios(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// claimScenario: an Ingress and an HTTPRoute claiming the same host and
+// path are settled as two Ingresses are: the older serves, the newer is
+// not served there, and an HTTPRoute that lost says so in its status.
+func (f *gwFixture) claimScenario(t *testing.T) {
+	t.Run("an Ingress and an HTTPRoute claim the same host and path", func(t *testing.T) {
+		ingresses := f.c.Admin.NetworkingV1().Ingresses("shop")
+		ing := kubeIngress("clash", kubernetes.DefaultClass, "clash.example", kubePath(networkingv1.PathTypePrefix, "/", "web", "http"))
+		must(t, create(f.ctx, ingresses, ing))
+		f.cases(t, "clash.example", gwCase{path: "/", backend: "web-backend"})
+		r := &gw.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Name: "clash", Namespace: infraNS}, Spec: gw.HTTPRouteSpec{
+			CommonRouteSpec: gw.CommonRouteSpec{ParentRefs: []gw.ParentReference{{Name: "same-namespace"}}},
+			Hostnames:       []gw.Hostname{"clash.example"},
+			Rules: []gw.HTTPRouteRule{{BackendRefs: []gw.HTTPBackendRef{{BackendRef: gw.BackendRef{BackendObjectReference: gw.BackendObjectReference{
+				Name: "infra-backend-v1", Port: ptrTo(gw.PortNumber(8080))}}}}}},
+		}}
+		must(t, create(f.ctx, f.gwc.GatewayV1().HTTPRoutes(infraNS), r))
+		defer func() { must(t, f.gwc.GatewayV1().HTTPRoutes(infraNS).Delete(f.ctx, "clash", metav1.DeleteOptions{})) }()
+		// The Ingress is older: it keeps serving, the route lost.
+		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "False", "ConflictsWithIngress"})
+		f.cases(t, "clash.example", gwCase{path: "/a", backend: "web-backend"})
+		// Without the Ingress the route serves; an Ingress made now is
+		// the newer: the route keeps the host.
+		must(t, ingresses.Delete(f.ctx, "clash", metav1.DeleteOptions{}))
+		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "True", "Accepted"})
+		f.cases(t, "clash.example", gwCase{path: "/", backend: "infra-backend-v1"})
+		ing.ResourceVersion = ""
+		must(t, create(f.ctx, ingresses, ing))
+		defer func() { must(t, ingresses.Delete(f.ctx, "clash", metav1.DeleteOptions{})) }()
+		waitFor(t, 20*time.Second, func() error {
+			resp, err := f.insecure.Get(fmt.Sprintf("https://127.0.0.1:%d/api/discovery", f.adminPort))
+			if err != nil {
+				return err
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(body), "also claimed by the older HTTPRoute gateway-conformance-infra/clash") {
+				return fmt.Errorf("the Ingress's problem is not on the dashboard")
+			}
+			return nil
+		})
+		f.cases(t, "clash.example", gwCase{path: "/", backend: "infra-backend-v1"})
+		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "True", "Accepted"})
 	})
 }

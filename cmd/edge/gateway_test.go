@@ -93,7 +93,7 @@ func TestKubernetesGateway(t *testing.T) {
 	insecure.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the dashboard's default certificate
 	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
 	ap := newApplier(t, c)
-	f := &gwFixture{ctx: ctx, ap: ap, conf: conf, gwc: gwc, client: client, httpPort: httpPort, httpsPort: httpsPort}
+	f := &gwFixture{ctx: ctx, c: c, ap: ap, conf: conf, gwc: gwc, client: client, insecure: insecure, httpPort: httpPort, httpsPort: httpsPort, adminPort: adminPort}
 	get := f.get
 
 	t.Run("without the CRDs Ingresses serve and the dashboard says why", func(t *testing.T) {
@@ -217,6 +217,7 @@ func TestKubernetesGateway(t *testing.T) {
 
 	f.filterScenarios(t)
 	f.hostScenarios(t)
+	f.claimScenario(t)
 
 	t.Run("nonexistent backend: BackendNotFound and 500", func(t *testing.T) {
 		objs := conformanceFile(t, conf, "tests/httproute-invalid-nonexistent-backendref.yaml")

@@ -243,11 +243,11 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	var gw gatewayPublisher
 	rebuild := func() {
 		w := c.world()
-		if p.cfg.Gateway && gw.rebuild(p, w, chk, publish) && sw != nil {
-			sw.poke()
-		}
 		w.AuthSecrets = p.authSecrets(ctx, cs, w)
 		snap, n := build(w, p.set, chk)
+		if p.cfg.Gateway && gw.rebuild(p, w, &snap, chk, publish) && sw != nil {
+			sw.poke()
+		}
 		if snap.Fingerprint == lastFP {
 			p.synced(n, nil, -1)
 			return
