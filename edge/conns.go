@@ -137,8 +137,10 @@ func (s *connSet) wait(ctx context.Context) {
 }
 
 // handoff is the listener through which net/http's server receives the
-// connections the fast path gives up: HTTP/2 after the handshake, and
-// HTTP/1 connections it does not serve.
+// HTTP/1 connections the fast path gives up (a request on a route with
+// middlewares, an upgrade, Expect, an unusual head, a host handler), with
+// the bytes it had read (replayConn). HTTP/2 connections stay with the
+// edge's own server (h2conn.go).
 type handoff struct {
 	addr net.Addr
 	ch   chan net.Conn

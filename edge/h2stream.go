@@ -150,7 +150,7 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	select {
 	case c.s.h2work <- st: // an idle worker takes it
 	default:
-		go c.s.h2worker(st)
+		c.s.h2workers.Go(func() { c.s.h2worker(st) })
 	}
 	return nil
 }

@@ -14,8 +14,7 @@ import (
 // goroutine hands the buffer to the TLS connection and swaps in a spare.
 // While it writes, everything other streams finish piles up behind it and
 // goes out in the next write: under load many responses share one TLS
-// record and one system call, where net/http's server writes each frame
-// separately. Header blocks are encoded under the same mutex, so HPACK's
+// record and one system call. Header blocks are encoded under the same mutex, so HPACK's
 // shared state sees them in the order they are sent.
 
 var (

@@ -10,10 +10,11 @@ import (
 	"time"
 )
 
-// poolTransport is the upstream RoundTripper of requests that net/http's
-// server serves while the fast path is on (HTTP/2, upgrades, routes with
-// middlewares). It draws on the fast path's connection pools and works on
-// the calling goroutine: the request is written and the response head read
+// poolTransport sends the attempts (nhExchange.attempt) of requests that
+// go through the handler chain while the fast path is on — routes with
+// middlewares, over HTTP/1 by net/http's server and over HTTP/2 by the
+// edge's, and upgrades — to HTTP/1.1 backends. It draws on the fast path's
+// connection pools and works on the calling goroutine: the request is written and the response head read
 // synchronously, without http.Transport's read and write loops and the
 // channel hand-offs between them, which cost a third of an HTTP/2
 // request's CPU. A request body is sent whole before the response is

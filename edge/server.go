@@ -249,6 +249,7 @@ type Server struct {
 	h1bufs    *h1Bufs
 	h2streams sync.Pool      // recycled *h2stream
 	h2work    chan *h2stream // idle HTTP/2 stream goroutines wait here
+	h2workers sync.WaitGroup // those goroutines; they end with bg
 	registry  registry
 	access    *accessLog
 	traffic   traffic // histogram bounds and recent errors (traffic.go)
@@ -276,7 +277,9 @@ type Server struct {
 	httpsAddr net.Addr
 }
 
-// New builds a server with an empty routing table. It does not listen.
+// New builds a server with an empty routing table. It does not listen;
+// the one goroutine it starts is the access log's flusher (with an access
+// log), which Close ends.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -373,10 +376,12 @@ func (s *Server) Addrs() (httpAddr, httpsAddr net.Addr) {
 }
 
 // Close stops background work and closes idle upstream connections. It is
-// safe to call after a partial start.
+// safe to call after a partial start; after Run returned, no stream is
+// left for the HTTP/2 workers it waits for.
 func (s *Server) Close() error {
 	s.bgCancel()
 	s.checks.Wait()
+	s.h2workers.Wait()
 	s.upstream.close()
 	s.h2up.close()
 	s.pools.close()

@@ -15,7 +15,7 @@ const authChallenge = `Basic realm="traefik"`
 
 var errNoNext = errors.New("no next handler")
 
-// BasicAuth requires HTTP basic authentication against htpasswd lines,
+// NewBasicAuth requires HTTP basic authentication against htpasswd lines,
 // "user:hash", before handing the request to next.
 //
 // Accepted hashes are bcrypt ($2y$, $2a$, $2b$), Apache MD5 ($apr1$, and the
@@ -36,12 +36,8 @@ var errNoNext = errors.New("no next handler")
 // keep-alive client would otherwise pay on every request, so successful
 // bcrypt (and the less slow MD5-crypt) checks are remembered in a bounded
 // per-handler cache keyed by a salted hash of user and password.
-func BasicAuth(cfg route.BasicAuth, next http.Handler) (http.Handler, error) {
-	return NewBasicAuth(cfg, AuthOptions{}, next)
-}
-
-// NewBasicAuth is [BasicAuth] with options: cfg.UsersFile names a file of
-// more htpasswd lines (Traefik's usersFile), read through opts.ReadFile and
+//
+// cfg.UsersFile names a file of more htpasswd lines (Traefik's usersFile), read through opts.ReadFile and
 // re-read when its content changes. A users file that cannot be read or
 // parsed at construction is an error, so the route is not served
 // unprotected; one that later breaks keeps the last good users.

@@ -68,7 +68,7 @@ func TestBasicAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h, err := BasicAuth(tt.cfg, http.HandlerFunc(echoAuth))
+			h, err := NewBasicAuth(tt.cfg, AuthOptions{}, http.HandlerFunc(echoAuth))
 			if err != nil {
 				t.Fatalf("BasicAuth: %v", err)
 			}
@@ -131,7 +131,7 @@ func TestBasicAuthConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := BasicAuth(tt.cfg, http.HandlerFunc(okHandler))
+			_, err := NewBasicAuth(tt.cfg, AuthOptions{}, http.HandlerFunc(okHandler))
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
 			}
@@ -144,7 +144,7 @@ func TestBasicAuthConfigErrors(t *testing.T) {
 
 func TestBasicAuthCachesBcrypt(t *testing.T) {
 	t.Parallel()
-	h, err := BasicAuth(route.BasicAuth{Users: []string{bcryptLine(t, "bob", "bobpw")}}, http.HandlerFunc(okHandler))
+	h, err := NewBasicAuth(route.BasicAuth{Users: []string{bcryptLine(t, "bob", "bobpw")}}, AuthOptions{}, http.HandlerFunc(okHandler))
 	if err != nil {
 		t.Fatalf("BasicAuth: %v", err)
 	}
@@ -187,7 +187,7 @@ func TestVerifiedCacheIsBounded(t *testing.T) {
 }
 
 func BenchmarkBasicAuthBcryptCached(b *testing.B) {
-	h, err := BasicAuth(route.BasicAuth{Users: []string{bcryptLine(b, "bob", "bobpw")}}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	h, err := NewBasicAuth(route.BasicAuth{Users: []string{bcryptLine(b, "bob", "bobpw")}}, AuthOptions{}, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	if err != nil {
 		b.Fatal(err)
 	}

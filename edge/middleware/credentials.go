@@ -17,7 +17,7 @@ import (
 const authCacheSize = 4096
 
 // Credentials checks user names and passwords against htpasswd lines,
-// "user:hash". The route middleware [BasicAuth] and the dashboard share
+// "user:hash". The route middleware [NewBasicAuth] and the dashboard share
 // it, so the timing and caching rules below exist once.
 //
 // Accepted hashes are bcrypt ($2y$, $2a$, $2b$), Apache MD5 ($apr1$, and the

@@ -16,7 +16,7 @@ import (
 // point nor a regex.
 var errNoRedirectTarget = errors.New("redirect needs an entry point or a regex and a replacement")
 
-// Redirect answers every request with a redirect.
+// RedirectWithFallback answers requests with a redirect.
 //
 // With cfg.EntryPoint "https" or "http" (which takes precedence over the
 // regex, as in Traefik 1.7) the target keeps the request's host without its
@@ -32,15 +32,7 @@ var errNoRedirectTarget = errors.New("redirect needs an entry point or a regex a
 // cfg.Permanent answers 301, or 308 for methods other than GET and HEAD so
 // that clients keep the method and body; otherwise 302 or 307.
 //
-// Requests the redirect does not apply to (a regex that does not match, or a
-// request already on the target scheme) get 404: Traefik would proxy them,
-// which needs [RedirectWithFallback].
-func Redirect(cfg route.Redirect, httpPort, httpsPort int) (http.Handler, error) {
-	return RedirectWithFallback(cfg, httpPort, httpsPort, nil)
-}
-
-// RedirectWithFallback is [Redirect] that hands the requests the redirect
-// does not apply to to next, as Traefik 1.7 does: a regex that does not match
+// Requests the redirect does not apply to go to next, as Traefik 1.7 does: a regex that does not match
 // or whose replacement leaves the URL unchanged, and an entry-point redirect
 // for a request that already arrived on the target scheme (Traefik installs
 // the redirect only on other entry points). A nil next answers those 404.

@@ -178,7 +178,7 @@ func TestRedirectRegex(t *testing.T) {
 
 func TestRedirectWithoutFallbackAnswers404(t *testing.T) {
 	t.Parallel()
-	h, err := Redirect(route.Redirect{Regex: `^http://other/`, Replacement: "http://x/"}, 80, 443)
+	h, err := RedirectWithFallback(route.Redirect{Regex: `^http://other/`, Replacement: "http://x/"}, 80, 443, nil)
 	if err != nil {
 		t.Fatalf("Redirect: %v", err)
 	}
@@ -206,7 +206,7 @@ func TestRedirectConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Redirect(tt.cfg, 80, tt.httpsPort)
+			_, err := RedirectWithFallback(tt.cfg, 80, tt.httpsPort, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
 			}

@@ -56,7 +56,7 @@ func TestForwardAuthSignIn(t *testing.T) {
 
 // TestRedirectCode: a fixed code answers every method with it.
 func TestRedirectCode(t *testing.T) {
-	h, err := Redirect(route.Redirect{Regex: `^.*$`, Replacement: "https://new.test/", Code: 308}, 80, 443)
+	h, err := RedirectWithFallback(route.Redirect{Regex: `^.*$`, Replacement: "https://new.test/", Code: 308}, 80, 443, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestRedirectCode(t *testing.T) {
 			t.Errorf("%s: %d %q", m, rec.Code, rec.Header().Get("Location"))
 		}
 	}
-	if _, err := Redirect(route.Redirect{Regex: `^.*$`, Replacement: "/", Code: 200}, 80, 443); err == nil {
+	if _, err := RedirectWithFallback(route.Redirect{Regex: `^.*$`, Replacement: "/", Code: 200}, 80, 443, nil); err == nil {
 		t.Error("code 200 accepted")
 	}
 }
