@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -328,8 +329,19 @@ func isCanary(ing *networkingv1.Ingress) bool {
 }
 
 // collectCanaries indexes the paths of the canary Ingresses by host and
-// path, as path keys them.
+// path, as path keys them. The canary's other annotations are its
+// primary's business, as in ingress-nginx: each is named in a warning.
 func (b *builder) collectCanaries(ing *networkingv1.Ingress) {
+	var ignored []string
+	for name := range ing.Annotations {
+		if k, ok := strings.CutPrefix(name, labels.NginxPrefix); ok && !strings.HasPrefix(k, "canary") {
+			ignored = append(ignored, name)
+		}
+	}
+	if len(ignored) > 0 {
+		slices.Sort(ignored)
+		b.problem(src(ing, ""), route.Warning, "canary: %s ignored — a canary takes them from its primary Ingress, as in ingress-nginx", strings.Join(ignored, ", "))
+	}
 	add := func(host string, p *networkingv1.HTTPIngressPath, be networkingv1.IngressBackend) {
 		kind, matchPath, seg := pathShape(host, p)
 		key := claimKey(host, kind, matchPath)

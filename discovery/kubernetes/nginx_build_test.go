@@ -131,6 +131,7 @@ func TestNginxCanary(t *testing.T) {
 		"nginx.ingress.kubernetes.io/canary":           "true",
 		"nginx.ingress.kubernetes.io/canary-weight":    "20",
 		"nginx.ingress.kubernetes.io/canary-by-header": "X-Canary",
+		"nginx.ingress.kubernetes.io/rewrite-target":   "/",
 	}
 	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), prod, can, web("a", "web", "10.0.0.1"), web("a", "web2", "10.0.0.2"))...)
 	if len(snap.Services) != 3 {
@@ -151,6 +152,9 @@ func TestNginxCanary(t *testing.T) {
 	}
 	if !always || !never {
 		t.Errorf("header routes always=%v never=%v: %+v", always, never, snap.Services)
+	}
+	if !hasProblem(snap, "kubernetes:a/canary", route.Warning, "rewrite-target ignored — a canary takes them from its primary") {
+		t.Errorf("a canary's own annotation is not reported:%s", problemList(snap))
 	}
 	snap = run(t, nginxSettings(), objs(ourClass(false), nginxClass(), can, web("a", "web2", "10.0.0.2"))...)
 	if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:a/canary", route.Warning, "canary without a primary") {
