@@ -100,6 +100,11 @@ func (f *gwFixture) claimScenario(t *testing.T) {
 		must(t, ingresses.Delete(f.ctx, "clash", metav1.DeleteOptions{}))
 		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "True", "Accepted"})
 		f.cases(t, "clash.example", gwCase{path: "/", backend: "infra-backend-v1"})
+		// Creation times have whole seconds, and a tie goes to the
+		// Ingress: the new one must be made a second after the route.
+		cur, err := f.gwc.GatewayV1().HTTPRoutes(infraNS).Get(f.ctx, "clash", metav1.GetOptions{})
+		must(t, err)
+		time.Sleep(time.Until(cur.CreationTimestamp.Add(time.Second)))
 		ing.ResourceVersion = ""
 		must(t, create(f.ctx, ingresses, ing))
 		defer func() { must(t, ingresses.Delete(f.ctx, "clash", metav1.DeleteOptions{})) }()

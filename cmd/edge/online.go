@@ -62,7 +62,7 @@ func checkOnline(ctx context.Context, cfg config, w io.Writer) []error {
 		checkIngresses(ctx, cfg, w, &errs)
 	}
 	if kc := cfg.Kubernetes; kc != nil && kc.Gateway {
-		checkGatewayAPI(w, kc, &errs)
+		checkGatewayAPI(ctx, cfg, w, &errs)
 	}
 	if cfg.Rancher == nil && !cfg.ACME.Enable && cfg.Consul == nil && cfg.Kubernetes == nil {
 		fmt.Fprintln(w, "  nothing to contact (no Rancher API, no ACME)")
@@ -115,23 +115,43 @@ func checkIngresses(ctx context.Context, cfg config, w io.Writer, errs *[]error)
 }
 
 // checkGatewayAPI asks the apiserver whether the Gateway API CRDs are
-// installed. Missing CRDs are a warning, not a failure: the edge serves
-// the Ingresses and turns Gateway API on once they are installed.
-func checkGatewayAPI(w io.Writer, kc *kubernetesConfig, errs *[]error) {
-	rc, source, err := kc.rest()
+// installed and lists, once, the Gateways the edge would serve and every
+// problem of their routes. Missing CRDs are a warning, not a failure: the
+// edge serves the Ingresses and turns Gateway API on once they are
+// installed. A problem that skips a rule (an error) fails the check, as
+// for Ingresses.
+func checkGatewayAPI(ctx context.Context, cfg config, w io.Writer, errs *[]error) {
+	kcfg, err := kubernetesProviderConfig(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		report(w, "kubernetes apiserver", err, errs)
 		return
 	}
-	missing, err := kubernetes.ProbeGateway(rc)
+	gc, err := kubernetes.CheckGateway(ctx, kcfg)
 	switch {
 	case err != nil:
-		report(w, "kubernetes apiserver "+rc.Host+" ("+source+")", err, errs)
-	case len(missing) > 0:
+		report(w, "kubernetes Gateway API ("+kcfg.Rest.Host+")", err, errs)
+		return
+	case len(gc.Missing) > 0:
 		fmt.Fprintf(w, "  kubernetes Gateway API: WARNING: %s not served (%s): Gateway API stays off until its standard-channel CRDs are installed; Ingresses are served\n",
-			strings.Join(missing, ", "), gatewayAPIVersion)
-	default:
-		fmt.Fprintln(w, "  kubernetes Gateway API "+gatewayAPIVersion+": OK")
+			strings.Join(gc.Missing, ", "), gatewayAPIVersion)
+		return
+	}
+	fmt.Fprintf(w, "  kubernetes Gateway API %s: OK\n", gatewayAPIVersion)
+	fmt.Fprintf(w, "  Gateways served (%d, controller %s):\n", len(gc.Gateways), kubernetes.GatewayController)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "    GATEWAY\tCLASS\tLISTENERS PROGRAMMED\tROUTES ATTACHED")
+	for _, g := range gc.Gateways {
+		fmt.Fprintf(tw, "    %s/%s\t%s\t%d of %d\t%d\n", g.Namespace, g.Name, g.Class, g.Programmed, g.Listeners, g.Routes)
+	}
+	tw.Flush()
+	if len(gc.Snapshot.Problems) > 0 {
+		fmt.Fprintf(w, "  Gateway API problems (%d):\n", len(gc.Snapshot.Problems))
+	}
+	for _, p := range gc.Snapshot.Problems {
+		fmt.Fprintf(w, "    %s\n", p)
+		if p.Severity == route.Error {
+			*errs = append(*errs, errors.New(p.String()))
+		}
 	}
 }
 

@@ -60,6 +60,7 @@ type listener struct {
 	status   *gw.ListenerStatus
 	https    bool
 	proto    bool // HTTP or HTTPS, which the edge speaks
+	accepted bool // on a port the edge serves, with a protocol it speaks
 	usable   bool // accepted and programmed: routes may attach
 	attached int32
 }
@@ -190,6 +191,9 @@ func (b *gbuilder) gateway(g *gw.Gateway) []*listener {
 	}
 	// Conflicts: listeners on one edge listener (HTTP or HTTPS) with the
 	// same hostname; an HTTP and an HTTPS listener on one port number.
+	// The first is the spec's, on port numbers; the second is the edge's,
+	// where a listener that is not accepted takes no requests, so claims
+	// no hostname.
 	for i, a := range out {
 		for _, c := range out[:i] {
 			if !a.proto || !c.proto {
@@ -199,7 +203,7 @@ func (b *gbuilder) gateway(g *gw.Gateway) []*listener {
 			case a.l.Port == c.l.Port && a.https != c.https:
 				a.conflict(gw.ListenerReasonProtocolConflict, gen)
 				c.conflict(gw.ListenerReasonProtocolConflict, gen)
-			case a.https == c.https && hostOf(a.l.Hostname) == hostOf(c.l.Hostname):
+			case a.accepted && c.accepted && a.https == c.https && hostOf(a.l.Hostname) == hostOf(c.l.Hostname):
 				a.conflict(gw.ListenerReasonHostnameConflict, gen)
 				c.conflict(gw.ListenerReasonHostnameConflict, gen)
 			}
@@ -317,6 +321,7 @@ func (b *gbuilder) listener(g *gw.Gateway, l *gw.Listener) *listener {
 		apimeta.SetStatusCondition(st, cond(string(gw.ListenerConditionProgrammed), false, string(gw.ListenerReasonInvalid), "", gen))
 	}
 	out.usable = programmed
+	out.accepted = accepted && out.proto
 	return out
 }
 

@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	k8s "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -46,16 +45,6 @@ func GatewayCRDs(d discovery.DiscoveryInterface) (missing []string, err error) {
 		}
 	}
 	return missing, nil
-}
-
-// ProbeGateway connects with rc and reports the Gateway API resources
-// that are not served, for `edge check --online`.
-func ProbeGateway(rc *rest.Config) ([]string, error) {
-	d, err := discovery.NewDiscoveryClientForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes: %w", err)
-	}
-	return GatewayCRDs(d)
 }
 
 // gatewayCaches are the Gateway API informers, made once the CRDs are

@@ -47,51 +47,9 @@ func Check(ctx context.Context, cfg Config) ([]Served, route.Snapshot, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	w := world{Services: map[string]*corev1.Service{}, Slices: map[string][]*discoveryv1.EndpointSlice{}, Secrets: map[string]*corev1.Secret{}}
-	classes, err := cs.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
+	w, err := p.listWorld(ctx, cs)
 	if err != nil {
-		return nil, route.Snapshot{}, fmt.Errorf("listing IngressClasses: %w", err)
-	}
-	for i := range classes.Items {
-		w.Classes = append(w.Classes, &classes.Items[i])
-	}
-	for _, ns := range p.cfg.Namespaces {
-		ings, err := cs.NetworkingV1().Ingresses(ns).List(ctx, metav1.ListOptions{LabelSelector: p.cfg.LabelSelector})
-		if err != nil {
-			return nil, route.Snapshot{}, fmt.Errorf("listing Ingresses: %w", err)
-		}
-		for i := range ings.Items {
-			w.Ingresses = append(w.Ingresses, &ings.Items[i])
-		}
-		svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, route.Snapshot{}, fmt.Errorf("listing Services: %w", err)
-		}
-		for i := range svcs.Items {
-			s := &svcs.Items[i]
-			w.Services[s.Namespace+"/"+s.Name] = s
-		}
-		sls, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, route.Snapshot{}, fmt.Errorf("listing EndpointSlices: %w", err)
-		}
-		for i := range sls.Items {
-			s := &sls.Items[i]
-			if name := s.Labels[labelServiceName]; name != "" {
-				w.Slices[s.Namespace+"/"+name] = append(w.Slices[s.Namespace+"/"+name], s)
-			}
-		}
-		secs, err := cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeTLS)})
-		if err != nil {
-			return nil, route.Snapshot{}, fmt.Errorf("listing TLS Secrets: %w", err)
-		}
-		for i := range secs.Items {
-			s := &secs.Items[i]
-			w.Secrets[s.Namespace+"/"+s.Name] = s
-		}
-	}
-	for _, l := range w.Slices {
-		slices.SortFunc(l, func(a, b *discoveryv1.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
+		return nil, route.Snapshot{}, err
 	}
 	w.AuthSecrets = p.authSecrets(ctx, cs, w)
 	snap, _ := build(w, p.set, &checker{})
@@ -125,4 +83,56 @@ func Check(ctx context.Context, cfg Config) ([]Served, route.Snapshot, error) {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 	return out, snap, nil
+}
+
+// listWorld lists, once, what the informers would cache: the world a
+// build reads.
+func (p *Provider) listWorld(ctx context.Context, cs k8s.Interface) (world, error) {
+	w := world{Services: map[string]*corev1.Service{}, Slices: map[string][]*discoveryv1.EndpointSlice{}, Secrets: map[string]*corev1.Secret{}}
+	classes, err := cs.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return world{}, fmt.Errorf("listing IngressClasses: %w", err)
+	}
+	for i := range classes.Items {
+		w.Classes = append(w.Classes, &classes.Items[i])
+	}
+	for _, ns := range p.cfg.Namespaces {
+		ings, err := cs.NetworkingV1().Ingresses(ns).List(ctx, metav1.ListOptions{LabelSelector: p.cfg.LabelSelector})
+		if err != nil {
+			return world{}, fmt.Errorf("listing Ingresses: %w", err)
+		}
+		for i := range ings.Items {
+			w.Ingresses = append(w.Ingresses, &ings.Items[i])
+		}
+		svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return world{}, fmt.Errorf("listing Services: %w", err)
+		}
+		for i := range svcs.Items {
+			s := &svcs.Items[i]
+			w.Services[s.Namespace+"/"+s.Name] = s
+		}
+		sls, err := cs.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return world{}, fmt.Errorf("listing EndpointSlices: %w", err)
+		}
+		for i := range sls.Items {
+			s := &sls.Items[i]
+			if name := s.Labels[labelServiceName]; name != "" {
+				w.Slices[s.Namespace+"/"+name] = append(w.Slices[s.Namespace+"/"+name], s)
+			}
+		}
+		secs, err := cs.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeTLS)})
+		if err != nil {
+			return world{}, fmt.Errorf("listing TLS Secrets: %w", err)
+		}
+		for i := range secs.Items {
+			s := &secs.Items[i]
+			w.Secrets[s.Namespace+"/"+s.Name] = s
+		}
+	}
+	for _, l := range w.Slices {
+		slices.SortFunc(l, func(a, b *discoveryv1.EndpointSlice) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return w, nil
 }
