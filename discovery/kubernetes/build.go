@@ -360,6 +360,9 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	if !ok {
 		return
 	}
+	if len(servers) == 0 {
+		servers, scheme = b.defaultBackend(ic, source, servers, scheme)
+	}
 	if scheme, ok = b.backendProtocol(source, ic, servers, scheme); !ok {
 		return
 	}

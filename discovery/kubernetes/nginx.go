@@ -209,6 +209,30 @@ func (b *builder) backendProtocol(source route.Source, ic *ingressCtx, servers [
 	return want, true
 }
 
+// defaultBackend is ingress-nginx's default-backend: a Service of the
+// Ingress's namespace (its first port) whose endpoints answer while the
+// path's Service has none ready. servers and scheme are kept when it is
+// not set or has no endpoint either.
+func (b *builder) defaultBackend(ic *ingressCtx, source route.Source, servers []labels.Address, scheme string) ([]labels.Address, string) {
+	name := ic.nginxValue("default-backend")
+	if name == "" {
+		return servers, scheme
+	}
+	svc := b.w.Services[ic.ing.Namespace+"/"+name]
+	if svc == nil || len(svc.Spec.Ports) == 0 {
+		b.problem(source, route.Warning, "annotation %sdefault-backend: Service %s/%s not found or without ports", labels.NginxPrefix, ic.ing.Namespace, name)
+		return servers, scheme
+	}
+	be := networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: name,
+		Port: networkingv1.ServiceBackendPort{Number: svc.Spec.Ports[0].Port}}}
+	ds, dscheme, ok := b.backend(ic.ing, source, be)
+	if !ok || len(ds) == 0 {
+		return servers, scheme
+	}
+	b.problem(source, route.Warning, "annotation %sdefault-backend: Service %s answers while the path's Service has no ready endpoint", labels.NginxPrefix, name)
+	return ds, dscheme
+}
+
 // nginxFields sets the route fields no Traefik label has.
 func (b *builder) nginxFields(source route.Source, ic *ingressCtx, svc *route.Service, code int) {
 	if svc.Redirect != nil && code != 0 {

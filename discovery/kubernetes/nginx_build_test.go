@@ -260,3 +260,20 @@ func TestNginxServerAlias(t *testing.T) {
 		t.Errorf("problems:%s", problemList(snap))
 	}
 }
+
+// TestNginxDefaultBackend: the default-backend Service answers while the
+// path's Service has no ready endpoint.
+func TestNginxDefaultBackend(t *testing.T) {
+	i := nginxIng("a", "site", 0, "foo.test", p(prefix, "/", "down", 80))
+	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/default-backend": "errors"}
+	down := svc("a", "down", sport("http", 80, intstr.FromInt(8080)))
+	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, down, web("a", "errors", "10.0.0.9"))...)
+	s := service(t, snap, "a/site/foo.test/")
+	if len(s.Servers) != 1 || s.Servers[0].URL != "http://10.0.0.9:8080" || !hasProblem(snap, "kubernetes:a/site", route.Warning, "Service errors answers") {
+		t.Errorf("servers %+v%s", s.Servers, problemList(snap))
+	}
+	snap = run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, web("a", "down", "10.0.0.1"), web("a", "errors", "10.0.0.9"))...)
+	if s := service(t, snap, "a/site/foo.test/"); len(s.Servers) != 1 || s.Servers[0].URL != "http://10.0.0.1:8080" {
+		t.Errorf("with ready endpoints: %+v", s.Servers)
+	}
+}

@@ -100,7 +100,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "proxy-ssl-protocols", Support: Refused, Note: "not supported: Go's TLS chooses safe versions"},
 	{Name: "proxy-ssl-name", Support: Refused, Note: "not supported: the backend's address is the server name"},
 	{Name: "proxy-ssl-server-name", Support: Refused, Note: "as proxy-ssl-name"},
-	{Name: "default-backend", Support: Refused, Note: "not supported: a Service without ready endpoints answers 503"},
+	{Name: "default-backend", Support: Partly, Note: "a Service of the Ingress's namespace (its first port) whose endpoints answer while the path's Service has none ready; the error pages of custom-http-errors are not taken from it"},
 	{Name: "custom-http-errors", Support: Refused, Note: "not supported on Ingresses: error pages are a Traefik label feature (traefik.frontend.errors.*)"},
 	{Name: "mirror-target", Support: Refused, Note: "not supported: request mirroring is not implemented"},
 	{Name: "mirror-request-body", Support: Refused, Note: "as mirror-target"},
