@@ -1,16 +1,19 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/discovery/kubernetes"
 )
 
@@ -122,5 +125,49 @@ func (f *gwFixture) claimScenario(t *testing.T) {
 		})
 		f.cases(t, "clash.example", gwCase{path: "/", backend: "infra-backend-v1"})
 		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "True", "Accepted"})
+	})
+}
+
+// secretGrantScenarios: a listener's certificateRef to a Secret in
+// another namespace resolves only with a ReferenceGrant there (the
+// conformance scenarios), and the granted certificate is served by SNI.
+func (f *gwFixture) secretGrantScenarios(t *testing.T) {
+	t.Run("certificateRefs across namespaces need a ReferenceGrant", func(t *testing.T) {
+		crt, key, err := certs.SelfSigned([]string{"granted.example"}, time.Hour)
+		must(t, err)
+		want := mustParse(t, crt).SerialNumber
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "certificate"}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{corev1.TLSCertKey: crt, corev1.TLSPrivateKeyKey: key}}
+		must(t, create(f.ctx, f.c.Admin.CoreV1().Secrets("gateway-conformance-web-backend"), sec))
+		listenerIs := func(gateway string, want ...condition) {
+			t.Helper()
+			waitFor(t, 20*time.Second, func() error {
+				g, err := f.gwc.GatewayV1().Gateways(infraNS).Get(f.ctx, gateway, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				return conditionsMatch(gwListener(g, "https").Conditions, want...)
+			})
+		}
+		objs := conformanceFile(t, f.conf, "tests/gateway-secret-missing-reference-grant.yaml")
+		f.ap.apply(t, f.ctx, objs)
+		listenerIs("gateway-secret-missing-reference-grant", condition{"ResolvedRefs", "False", "RefNotPermitted"}, condition{"Programmed", "False", "Invalid"})
+		f.ap.remove(t, f.ctx, objs)
+
+		objs = conformanceFile(t, f.conf, "tests/gateway-secret-reference-grant-specific.yaml")
+		f.ap.apply(t, f.ctx, objs)
+		defer f.ap.remove(t, f.ctx, objs)
+		listenerIs("gateway-secret-reference-grant-specific", condition{"ResolvedRefs", "True", "ResolvedRefs"}, condition{"Programmed", "True", "Programmed"})
+		waitFor(t, 20*time.Second, func() error {
+			conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", f.httpsPort), &tls.Config{ServerName: "granted.example", InsecureSkipVerify: true}) // compares the serial
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			if got := conn.ConnectionState().PeerCertificates[0].SerialNumber; got.Cmp(want) != 0 {
+				return fmt.Errorf("granted.example served serial %v, want the granted Secret's %v", got, want)
+			}
+			return nil
+		})
 	})
 }

@@ -218,6 +218,7 @@ func TestKubernetesGateway(t *testing.T) {
 	f.filterScenarios(t)
 	f.hostScenarios(t)
 	f.claimScenario(t)
+	f.secretGrantScenarios(t)
 
 	t.Run("nonexistent backend: BackendNotFound and 500", func(t *testing.T) {
 		objs := conformanceFile(t, conf, "tests/httproute-invalid-nonexistent-backendref.yaml")
