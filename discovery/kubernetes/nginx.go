@@ -41,7 +41,7 @@ type ingressCtx struct {
 	solver     bool // cert-manager's HTTP-01 solver
 }
 
-// nginx reads an ingress-nginx annotation the provider applies.
+// nginxValue reads an ingress-nginx annotation the provider applies.
 func (ic *ingressCtx) nginxValue(name string) string {
 	return ic.prov[labels.NginxPrefix+name]
 }

@@ -1,7 +1,6 @@
 package labels
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -42,11 +41,11 @@ type NginxAnnotation struct {
 	warn bool
 }
 
-// Snippets are ingress-nginx's raw-configuration annotations, refused:
-// configuration injected from any namespace's Ingress was the root of
-// CVE-2021-25742 and of the CVE-2025-1974 ("IngressNightmare") class of
-// bugs.
-var snippetNote = "refused: raw nginx configuration from an Ingress is the configuration-injection surface behind CVE-2025-1974 (IngressNightmare) and CVE-2021-25742; the edge has no such surface. Express it with the supported annotations (headers: custom-request-headers / custom-response-headers; redirects: permanent-redirect, app-root) and remove this one"
+// snippetNote is the problem of ingress-nginx's raw-configuration
+// (*-snippet) annotations, refused: configuration injected from any
+// namespace's Ingress was the root of CVE-2021-25742 and of the
+// CVE-2025-1974 ("IngressNightmare") class of bugs.
+const snippetNote = "refused: raw nginx configuration from an Ingress is the configuration-injection surface behind CVE-2025-1974 (IngressNightmare) and CVE-2021-25742; the edge has no such surface. Express it with the supported annotations (headers: custom-request-headers / custom-response-headers; redirects: permanent-redirect, app-root) and remove this one"
 
 // NginxAnnotations is the one table of ingress-nginx annotations:
 // docs/kubernetes.md is generated from it and an annotation under
@@ -332,5 +331,3 @@ func NginxLookup(name string) (NginxAnnotation, bool) {
 	}
 	return NginxAnnotation{}, false
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -2,6 +2,7 @@ package labels
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
@@ -24,7 +25,7 @@ func copyTo(label string) func(string, map[string]string) error {
 func header(name, label string) func(string, map[string]string) error {
 	return func(v string, out map[string]string) error {
 		if strings.Contains(v, "||") || strings.ContainsAny(v, "\r\n") {
-			return errorf("%q is not a header value", v)
+			return fmt.Errorf("%q is not a header value", v)
 		}
 		addHeader(out, label, name, v)
 		return nil
@@ -56,7 +57,7 @@ func NginxSize(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n < 0 || n > math.MaxInt64/mult {
-		return 0, errorf("%q is not an nginx size (8m, 512k, 1g)", v)
+		return 0, fmt.Errorf("%q is not an nginx size (8m, 512k, 1g)", v)
 	}
 	if n == 0 {
 		return math.MaxInt64, nil
@@ -78,7 +79,7 @@ func seconds(label string) func(string, map[string]string) error {
 	return func(v string, out map[string]string) error {
 		n, err := strconv.Atoi(strings.TrimSuffix(v, "s"))
 		if err != nil || n <= 0 {
-			return errorf("%q is not a positive number of seconds", v)
+			return fmt.Errorf("%q is not a positive number of seconds", v)
 		}
 		out[label] = strconv.Itoa(n) + "s"
 		return nil
@@ -92,7 +93,7 @@ func loadBalance(v string, out map[string]string) error {
 	case "ewma", "least_conn":
 		out[lLBMethod] = "drr"
 	default:
-		return errorf("%q is not round_robin or ewma", v)
+		return fmt.Errorf("%q is not round_robin or ewma", v)
 	}
 	return nil
 }
@@ -100,7 +101,7 @@ func loadBalance(v string, out map[string]string) error {
 func limitConnections(v string, out map[string]string) error {
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
-		return errorf("%q is not a positive number", v)
+		return fmt.Errorf("%q is not a positive number", v)
 	}
 	out[lMaxConnAmount] = v
 	out[lMaxConnExtractor] = "client.ip"
@@ -113,7 +114,7 @@ func sameSite(v string, out map[string]string) error {
 		out[lStickinessSameSite] = strings.ToLower(v)
 		return nil
 	}
-	return errorf("%q is not None, Lax or Strict", v)
+	return fmt.Errorf("%q is not None, Lax or Strict", v)
 }
 
 // Defaults of ingress-nginx's CORS annotations.
