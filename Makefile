@@ -71,14 +71,15 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-# docs regenerates the settings table of docs/configuration.md and the label
-# table of docs/labels.md from the code (tests fail when they disagree).
+# docs regenerates the settings table of docs/configuration.md, the label
+# table of docs/labels.md and the ingress-nginx annotation table of
+# docs/kubernetes.md from the code (tests fail when they disagree).
 docs:
 	sed -n '1,/^## Settings$$/p' docs/configuration.md > docs/.configuration.tmp
 	echo >> docs/.configuration.tmp
 	$(GO) run ./cmd/edge help settings >> docs/.configuration.tmp
 	mv docs/.configuration.tmp docs/configuration.md
-	$(GO) test ./discovery/labels -run TestDocsLabelsInStep -update
+	$(GO) test ./discovery/labels -run 'TestDocsLabelsInStep|TestNginxTable' -update
 	sed '/^| variable | image |/,$$d' docs/migrating.md > docs/.migrating.tmp
 	$(GO) run ./cmd/edge help migrating >> docs/.migrating.tmp
 	mv docs/.migrating.tmp docs/migrating.md
