@@ -60,6 +60,7 @@ var fastPathFields = map[string]string{
 
 	"ResponseHeaderTimeout": "every proxy path's wait for the response head (Route.headerTimeout)",
 	"MaxRequestBodyBytes":   "every proxy path counts the body (Route.maxBody)",
+	"DialTimeout":           "every proxy path's connect to a backend (Route.dialTimeout; TestRouteDialTimeout)",
 	"TLS":                   "the table's lookup on the plain HTTP listener, and the names offered to ACME",
 }
 

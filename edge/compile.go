@@ -137,6 +137,9 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 		}
 	}
 
+	if svc.DialTimeout > 0 && svc.DialTimeout < s.cfg.DialTimeout {
+		rt.dialTimeout = svc.DialTimeout
+	}
 	rt.headerTimeout = s.cfg.ResponseHeaderTimeout
 	if svc.ResponseHeaderTimeout > 0 {
 		rt.headerTimeout = svc.ResponseHeaderTimeout

@@ -27,10 +27,11 @@ type upstream struct {
 
 	cfg Config
 	mu  sync.Mutex
-	// byHeader holds the transports of routes whose response-header
-	// timeout differs from the default, one pair per timeout: they
-	// outlive generations like the default pair.
-	byHeader map[time.Duration]*upstream
+	// byTimeouts holds the transports of routes whose response-header
+	// timeout differs from the default or that have their own dial
+	// timeout, one set per pair: they outlive generations like the
+	// default set.
+	byTimeouts map[timeouts]*upstream
 }
 
 func newUpstream(cfg Config) *upstream {
@@ -98,26 +99,34 @@ func (c *headerConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// withHeaderTimeout returns the transports that wait d for a response
-// head (a route's traefik.backend.responseHeaderTimeout).
-func (u *upstream) withHeaderTimeout(d time.Duration) *upstream {
-	if d == u.cfg.ResponseHeaderTimeout {
+// withTimeouts returns the transports that wait header for a response
+// head (a route's traefik.backend.responseHeaderTimeout) and connect
+// within dial when it is positive (a route's own DialTimeout).
+func (u *upstream) withTimeouts(header, dial time.Duration) *upstream {
+	if header == u.cfg.ResponseHeaderTimeout && dial <= 0 {
 		return u
 	}
+	key := timeouts{header, dial}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if p := u.byHeader[d]; p != nil {
+	if p := u.byTimeouts[key]; p != nil {
 		return p
 	}
-	if u.byHeader == nil {
-		u.byHeader = make(map[time.Duration]*upstream)
+	if u.byTimeouts == nil {
+		u.byTimeouts = make(map[timeouts]*upstream)
 	}
 	cfg := u.cfg
-	cfg.ResponseHeaderTimeout = d
+	cfg.ResponseHeaderTimeout = header
+	if dial > 0 {
+		cfg.DialTimeout = dial
+	}
 	p := newUpstream(cfg)
-	u.byHeader[d] = p
+	u.byTimeouts[key] = p
 	return p
 }
+
+// timeouts keys the transports of routes with their own timeouts.
+type timeouts struct{ header, dial time.Duration }
 
 func (u *upstream) close() {
 	for _, t := range [...]*http.Transport{u.plain, u.secure, u.plainUp, u.secureUp} {
@@ -125,7 +134,7 @@ func (u *upstream) close() {
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, p := range u.byHeader {
+	for _, p := range u.byTimeouts {
 		p.close()
 	}
 }
@@ -196,7 +205,7 @@ func (x *nhExchange) attempt(b *backend, fresh bool) (bool, error) {
 		return false, err
 	}
 	if p := x.t.pool; p != nil {
-		uc, err := p.pools.get(out.Context(), b.pool, fresh)
+		uc, err := p.pools.get(out.Context(), b.pool, fresh, x.t.rt.dialTimeout)
 		if err != nil {
 			return false, err
 		}
@@ -302,7 +311,7 @@ func (s *Server) newReverseProxy(rt *Route) *httputil.ReverseProxy {
 }
 
 func (s *Server) routeTransport(rt *Route) *routeTransport {
-	t := &routeTransport{rt: rt, up: s.upstream.withHeaderTimeout(rt.headerTimeout), h2: s.h2up}
+	t := &routeTransport{rt: rt, up: s.upstream.withTimeouts(rt.headerTimeout, rt.dialTimeout), h2: s.h2up}
 	if !s.cfg.DisableFastPath {
 		t.pool = &poolTransport{pools: s.pools, header: rt.headerTimeout}
 	}

@@ -62,6 +62,9 @@ type Route struct {
 	backends []*backend
 	balancer balancer
 
+	// dialTimeout, when positive, bounds connecting to a backend below
+	// the edge's dial timeout (route.Service.DialTimeout).
+	dialTimeout time.Duration
 	// headerTimeout bounds the wait for a backend's response head;
 	// maxBody, when positive, the request body (413 beyond).
 	headerTimeout time.Duration

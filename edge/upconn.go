@@ -97,10 +97,11 @@ func (u *upPools) retain(live map[*hostPool]struct{}) {
 	}
 }
 
-// get returns an idle connection to p's address, or dials one. fresh
-// skips the idle ones: a retry after a kept-alive connection turned out
-// to be closed.
-func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool) (*upConn, error) {
+// get returns an idle connection to p's address, or dials one within
+// dial when it is positive (a route's own bound, below the dialer's).
+// fresh skips the idle ones: a retry after a kept-alive connection turned
+// out to be closed.
+func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool, dial time.Duration) (*upConn, error) {
 	if !fresh {
 		now := time.Now()
 		for {
@@ -120,6 +121,11 @@ func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool) (*upConn, er
 			}
 			c.conn.Close()
 		}
+	}
+	if dial > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dial)
+		defer cancel()
 	}
 	return u.dial(ctx, p)
 }

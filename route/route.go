@@ -158,6 +158,11 @@ type Service struct {
 	// this route: traefik.backend.responseHeaderTimeout.
 	ResponseHeaderTimeout time.Duration
 
+	// DialTimeout, when positive, bounds connecting to a backend of this
+	// route below the edge's own dial timeout (30 s), ingress-nginx's
+	// proxy-connect-timeout; a longer one keeps the edge's.
+	DialTimeout time.Duration
+
 	// MaxRequestBodyBytes, when positive, answers larger request bodies
 	// 413 (traefik.backend.buffering.maxRequestBodyBytes); zero applies
 	// TRAEFIK_MAX_BODY_SIZE.

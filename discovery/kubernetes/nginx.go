@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -239,6 +240,13 @@ func (b *builder) nginxFields(source route.Source, ic *ingressCtx, svc *route.Se
 		svc.Redirect.Code = code
 	}
 	svc.CORS = ic.cors
+	if v := ic.nginxValue("proxy-connect-timeout"); v != "" {
+		if n, err := strconv.Atoi(strings.TrimSuffix(v, "s")); err == nil && n > 0 {
+			svc.DialTimeout = time.Duration(n) * time.Second
+		} else {
+			b.problem(source, route.Warning, "annotation %sproxy-connect-timeout %q is not a positive number of seconds; ignored", labels.NginxPrefix, v)
+		}
+	}
 	if v := ic.nginxValue("upstream-vhost"); v != "" {
 		if strings.ContainsAny(v, " \t\r\n/") {
 			b.problem(source, route.Warning, "annotation %supstream-vhost %q is not a host name; ignored", labels.NginxPrefix, v)

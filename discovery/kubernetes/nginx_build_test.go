@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -184,7 +185,7 @@ func TestCertManagerSolver(t *testing.T) {
 // path.
 func TestNginxBackendProtocol(t *testing.T) {
 	i := nginxIng("a", "tls-backend", 0, "b.test", p(prefix, "/", "web", 80))
-	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"}
+	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS", "nginx.ingress.kubernetes.io/proxy-connect-timeout": "5"}
 	g := nginxIng("a", "grpc", 1, "g.test", p(prefix, "/", "web", 80))
 	g.Annotations = map[string]string{"nginx.ingress.kubernetes.io/backend-protocol": "GRPC"}
 	f := nginxIng("a", "fcgi", 2, "f.test", p(prefix, "/", "web", 80))
@@ -192,8 +193,8 @@ func TestNginxBackendProtocol(t *testing.T) {
 	world := objs(ourClass(false), nginxClass(), i, g, f, web("a", "web", "10.0.0.1"))
 	snap := run(t, nginxSettings(), world...)
 	s := service(t, snap, "a/tls-backend/b.test/")
-	if len(s.Servers) != 1 || s.Servers[0].URL != "https://10.0.0.1:8080" {
-		t.Errorf("servers %+v", s.Servers)
+	if len(s.Servers) != 1 || s.Servers[0].URL != "https://10.0.0.1:8080" || s.DialTimeout != 5*time.Second {
+		t.Errorf("servers %+v, dial timeout %v", s.Servers, s.DialTimeout)
 	}
 	if g := service(t, snap, "a/grpc/g.test/"); len(g.Servers) != 1 || g.Servers[0].URL != "h2c://10.0.0.1:8080" {
 		t.Errorf("GRPC servers %+v", g.Servers)
