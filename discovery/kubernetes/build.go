@@ -417,6 +417,9 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 		ls["traefik.frontend.redirect.replacement"] = "$1" + root
 	}
 	code := b.nginxRedirect(source, ic, ls)
+	if !b.authURL(source, host, ls) {
+		return
+	}
 	if !b.auth(ing, source, prov, ls) {
 		return
 	}

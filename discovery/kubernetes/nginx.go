@@ -179,6 +179,30 @@ func (b *builder) nginxRedirect(source route.Source, ic *ingressCtx, ls map[stri
 	return code
 }
 
+// authURL resolves the nginx variables of auth-url for one host, as
+// nginx would per request: $host and $http_host are the rule's host, which
+// only an exact host makes safe — under a wildcard or without a host the
+// client would choose where the edge sends its question, so the path is
+// skipped (fails closed). $scheme is https. ok is false when skipped.
+func (b *builder) authURL(source route.Source, host string, ls map[string]string) bool {
+	const key = "traefik.frontend.auth.forward.address"
+	addr, set := ls[key]
+	if !set || !strings.Contains(addr, "$") {
+		return true
+	}
+	if host == "" || strings.HasPrefix(host, "*.") {
+		b.problem(source, route.Error, "skipped: annotation %sauth-url uses nginx variables, which need an exact host (here the client would choose the authentication server); the path is not served without the protection it asks for", labels.NginxPrefix)
+		return false
+	}
+	addr = strings.NewReplacer("$http_host", host, "${host}", host, "$host", host, "$scheme", "https", "${scheme}", "https").Replace(addr)
+	if strings.Contains(addr, "$") {
+		b.problem(source, route.Error, "skipped: annotation %sauth-url: only $host, $http_host and $scheme are known to the edge; the path is not served without the protection it asks for", labels.NginxPrefix)
+		return false
+	}
+	ls[key] = addr
+	return true
+}
+
 // backendProtocol applies backend-protocol to the servers' scheme; ok is
 // false when the path was skipped with a problem.
 func (b *builder) backendProtocol(source route.Source, ic *ingressCtx, servers []labels.Address, scheme string) (string, bool) {

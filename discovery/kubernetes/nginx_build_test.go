@@ -278,3 +278,23 @@ func TestNginxDefaultBackend(t *testing.T) {
 		t.Errorf("with ready endpoints: %+v", s.Servers)
 	}
 }
+
+// TestNginxAuthURLVariables: the oauth2-proxy example's auth-url
+// https://$host/oauth2/auth is resolved per exact host; under a wildcard
+// the path is not served.
+func TestNginxAuthURLVariables(t *testing.T) {
+	ann := map[string]string{"nginx.ingress.kubernetes.io/auth-url": "https://$host/oauth2/auth",
+		"nginx.ingress.kubernetes.io/auth-signin": "https://$host/oauth2/start?rd=$escaped_request_uri"}
+	i := nginxIng("a", "app", 0, "app.test", p(prefix, "/", "web", 80))
+	i.Annotations = ann
+	w := nginxIng("a", "wild", 1, "*.wild.test", p(prefix, "/", "web", 80))
+	w.Annotations = ann
+	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, w, web("a", "web", "10.0.0.1"))...)
+	s := service(t, snap, "a/app/app.test/")
+	if s.ForwardAuth == nil || s.ForwardAuth.Address != "https://app.test/oauth2/auth" || s.ForwardAuth.SignIn == "" {
+		t.Errorf("forward auth %+v", s.ForwardAuth)
+	}
+	if len(snap.Services) != 1 || !hasProblem(snap, "kubernetes:a/wild", route.Error, "need an exact host") {
+		t.Errorf("wildcard host: %d routes%s", len(snap.Services), problemList(snap))
+	}
+}

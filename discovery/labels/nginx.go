@@ -140,7 +140,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "auth-secret", Support: Partly, Onto: "frontend.auth.basic.users", Note: "a Secret in the Ingress's namespace (namespace/name elsewhere fails closed), read by name — never listed — and re-read every 30 s"},
 	{Name: "auth-secret-type", Support: Supported, Onto: "frontend.auth.basic.users", Note: "auth-file (htpasswd lines under the key auth) or auth-map (user: hash keys)"},
 	{Name: "auth-realm", Support: Supported, Onto: "Auth.Realm", Note: "the realm of the basic challenge (default traefik)"},
-	{Name: "auth-url", Support: Supported, Onto: "frontend.auth.forward.address", Note: "external authentication (oauth2-proxy…): a GET with the request's headers and X-Forwarded-Method/-Proto/-Host/-Uri; 2xx lets it through", set: copyTo(lAuthForwardAddress)},
+	{Name: "auth-url", Support: Supported, Onto: "frontend.auth.forward.address", Note: "external authentication (oauth2-proxy…): a GET with the request's headers and X-Forwarded-Method/-Proto/-Host/-Uri; 2xx lets it through. $host (the rule's exact host) and $scheme (https) are replaced; other variables, or $host under a wildcard or without a host, fail closed", set: copyTo(lAuthForwardAddress)},
 	{Name: "auth-signin", Support: Supported, Onto: "ForwardAuth.SignIn", Note: "a 401 from auth-url sends the client here (302) with rd=<its URL>; $host, $scheme, $request_uri, $escaped_request_uri are replaced"},
 	{Name: "auth-response-headers", Support: Supported, Onto: "frontend.auth.forward.authResponseHeaders", Note: "copied from the authentication answer into the request", set: copyTo(lAuthForwardResponseHeaders)},
 	{Name: "auth-method", Support: Partly, Note: "the edge asks with GET; another method is a warning"},
