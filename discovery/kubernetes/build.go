@@ -360,6 +360,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	if !ok {
 		return
 	}
+	servers = b.serviceUpstream(ic, source, be, servers, scheme)
 	if len(servers) == 0 {
 		servers, scheme = b.defaultBackend(ic, source, servers, scheme)
 	}

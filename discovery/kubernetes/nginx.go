@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/rancher-edge/edge/discovery/labels"
@@ -232,6 +234,31 @@ func (b *builder) backendProtocol(source route.Source, ic *ingressCtx, servers [
 		}
 	}
 	return want, true
+}
+
+// serviceUpstream is ingress-nginx's service-upstream: the Service's
+// cluster IP and port as the one server instead of its endpoints (kube-proxy
+// balances; the edge's stickiness and retries then see one server). A
+// headless Service keeps its endpoints, with a warning.
+func (b *builder) serviceUpstream(ic *ingressCtx, source route.Source, be networkingv1.IngressBackend, servers []labels.Address, scheme string) []labels.Address {
+	if !ic.nginxBool("service-upstream", false) || be.Service == nil {
+		return servers
+	}
+	svc := b.w.Services[ic.ing.Namespace+"/"+be.Service.Name]
+	if svc == nil || svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return servers
+	}
+	ip := svc.Spec.ClusterIP
+	if ip == "" || ip == corev1.ClusterIPNone {
+		b.problem(source, route.Warning, "annotation %sservice-upstream: Service %s is headless; its endpoints are used", labels.NginxPrefix, be.Service.Name)
+		return servers
+	}
+	for _, sp := range svc.Spec.Ports {
+		if (be.Service.Port.Name != "" && sp.Name == be.Service.Port.Name) || (be.Service.Port.Name == "" && sp.Port == be.Service.Port.Number) {
+			return []labels.Address{{Addr: scheme + "://" + net.JoinHostPort(ip, strconv.Itoa(int(sp.Port))), Name: svc.Name}}
+		}
+	}
+	return servers
 }
 
 // defaultBackend is ingress-nginx's default-backend: a Service of the

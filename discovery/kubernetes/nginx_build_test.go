@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -296,5 +297,17 @@ func TestNginxAuthURLVariables(t *testing.T) {
 	}
 	if len(snap.Services) != 1 || !hasProblem(snap, "kubernetes:a/wild", route.Error, "need an exact host") {
 		t.Errorf("wildcard host: %d routes%s", len(snap.Services), problemList(snap))
+	}
+}
+
+// TestNginxServiceUpstream: the cluster IP replaces the endpoints.
+func TestNginxServiceUpstream(t *testing.T) {
+	i := nginxIng("a", "app", 0, "app.test", p(prefix, "/", "web", 80))
+	i.Annotations = map[string]string{"nginx.ingress.kubernetes.io/service-upstream": "true"}
+	w := web("a", "web", "10.0.0.1")
+	w[0].(*corev1.Service).Spec.ClusterIP = "10.96.0.10"
+	snap := run(t, nginxSettings(), objs(ourClass(false), nginxClass(), i, w)...)
+	if s := service(t, snap, "a/app/app.test/"); len(s.Servers) != 1 || s.Servers[0].URL != "http://10.96.0.10:80" {
+		t.Errorf("servers %+v", s.Servers)
 	}
 }

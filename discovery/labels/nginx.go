@@ -76,7 +76,7 @@ var NginxAnnotations = []NginxAnnotation{
 	{Name: "proxy-send-timeout", Support: Partly, warn: true, Note: "not applied per route: the edge streams the request body and bounds the exchange with TRAEFIK_TIMEOUT_* settings"},
 	{Name: "load-balance", Support: Differently, Onto: "backend.loadbalancer.method", Note: "round_robin is wrr, ewma is drr (fewest requests in flight); others are a warning and use wrr", set: loadBalance},
 	{Name: "upstream-hash-by", Support: Refused, Note: "not supported: use affinity: cookie for stickiness"},
-	{Name: "service-upstream", Support: Refused, Note: "not supported: the edge always balances over the ready endpoints itself, which is what makes rolling updates lose no request"},
+	{Name: "service-upstream", Support: Supported, Onto: "Servers", Note: "the Service's cluster IP and port are the one server (kube-proxy balances); stickiness and the edge's retries then see one server. A headless Service keeps its endpoints"},
 	{Name: "proxy-next-upstream", Support: Differently, Note: "the edge retries once on another backend only when the connection failed before the request was sent"},
 	{Name: "proxy-next-upstream-timeout", Support: Differently, Note: "as proxy-next-upstream"},
 	{Name: "proxy-next-upstream-tries", Support: Differently, Note: "as proxy-next-upstream"},
