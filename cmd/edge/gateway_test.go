@@ -70,6 +70,10 @@ func TestKubernetesGateway(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(defPEM)
 	httpPort, httpsPort, adminPort := freePort(t), freePort(t), freePort(t)
+	// Every client before the edge starts: making one reads klog's
+	// global logger, which the edge (in this process) sets.
+	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
+	ap := newApplier(t, c)
 	stop := startEdgeProcess(t, map[string]string{
 		"TRAEFIK_HTTP_PORT":                  strconv.Itoa(httpPort),
 		"TRAEFIK_HTTPS_PORT":                 strconv.Itoa(httpsPort),
@@ -91,8 +95,6 @@ func TestKubernetesGateway(t *testing.T) {
 	client := httpsClient(roots, httpsPort, httpPort)
 	insecure := httpsClient(roots, httpsPort, httpPort)
 	insecure.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the dashboard's default certificate
-	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
-	ap := newApplier(t, c)
 	f := &gwFixture{ctx: ctx, c: c, ap: ap, conf: conf, gwc: gwc, client: client, insecure: insecure, httpPort: httpPort, httpsPort: httpsPort, adminPort: adminPort}
 	get := f.get
 

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/dynamic"
 )
 
 // GatewayAPIModule is the module whose CRDs and conformance manifests the
@@ -84,11 +83,7 @@ func (c *Cluster) InstallGatewayAPI(ctx context.Context) error {
 	if err != nil || len(files) == 0 {
 		return fmt.Errorf("no CRDs in %s/config/crd/standard (%v)", dir, err)
 	}
-	dyn, err := dynamic.NewForConfig(c.Rest(AdminToken))
-	if err != nil {
-		return err
-	}
-	crds := dyn.Resource(crdResource)
+	crds := c.Dynamic.Resource(crdResource)
 	var names []string
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

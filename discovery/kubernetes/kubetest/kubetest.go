@@ -26,6 +26,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 	k8s "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -51,8 +52,12 @@ type Cluster struct {
 	// URL is the apiserver's https URL; CA its serving certificate (PEM).
 	URL string
 	CA  []byte
-	// Admin is a client with every permission.
-	Admin *k8s.Clientset
+	// Admin is a client with every permission; Dynamic the same for any
+	// resource. Both are made by Start: client-go reads klog's global
+	// logger when it makes a client, which an edge running in the test
+	// process sets.
+	Admin   *k8s.Clientset
+	Dynamic dynamic.Interface
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -79,6 +84,7 @@ func Start(t testing.TB) *Cluster {
 	}
 	c.CA = ca
 	c.Admin = k8s.NewForConfigOrDie(c.Rest(AdminToken))
+	c.Dynamic = dynamic.NewForConfigOrDie(c.Rest(AdminToken))
 	return c
 }
 
