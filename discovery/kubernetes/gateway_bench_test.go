@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
@@ -190,4 +191,42 @@ func BenchmarkGatewayChangeToLive(b *testing.B) {
 	b.ReportMetric(float64(routeT.Milliseconds())/n, "route-ms")
 	b.ReportMetric(float64(weightT.Milliseconds())/n, "weight-ms")
 	b.ReportMetric(float64(secretT.Milliseconds())/n, "secret-ms")
+}
+
+// BenchmarkBuildGatewayScale measures one Gateway API rebuild at the
+// Ingress scale of the issue: 1,000 HTTPRoutes (two rules each, one on a
+// path, one weighted over two Services) on one Gateway with an HTTP and an
+// HTTPS listener, 2,000 Services, 10,000 ready endpoints.
+func BenchmarkBuildGatewayScale(b *testing.B) {
+	parts := []any{gwClass(), gateway("infra", "edge", allowAll(httpListener("http", "", 80)), allowAll(httpsListener("https", "", "", "wild"))),
+		tlsSecret(b, "infra", "wild", "*.example.com")}
+	for i := range 2000 {
+		ns := fmt.Sprintf("ns%d", i/40)
+		name := fmt.Sprintf("svc%d", i)
+		parts = append(parts, svc(ns, name, sport("http", 80, intstr.FromInt(8080))))
+		var eps []ep
+		for j := range 5 {
+			eps = append(eps, ep{addr: fmt.Sprintf("10.%d.%d.%d", i/250, i%250, j+1), ready: ptr(true)})
+		}
+		parts = append(parts, slice(ns, name, name+"-a", "http", 8080, eps...))
+	}
+	for i := range 1000 {
+		ns := fmt.Sprintf("ns%d", 2*i/40)
+		parts = append(parts, httpRoute(ns, fmt.Sprintf("r%d", i), i, []gw.ParentReference{parent("infra", "edge", "")}, []string{fmt.Sprintf("app%d.example.com", i)},
+			gw.HTTPRouteRule{Matches: []gw.HTTPRouteMatch{prefixMatch("/api")}, BackendRefs: []gw.HTTPBackendRef{backendRef("", fmt.Sprintf("svc%d", 2*i+1), 80, -1)}},
+			gw.HTTPRouteRule{BackendRefs: []gw.HTTPBackendRef{backendRef("", fmt.Sprintf("svc%d", 2*i), 80, 90), backendRef("", fmt.Sprintf("svc%d", 2*i+1), 80, 10)}}))
+	}
+	w := newGatewayWorld(parts...)
+	s := gatewayTestSettings()
+	chk := &checker{}
+	snap, _ := buildGateway(w, s, chk)
+	if n := len(snap.Services); n < 2000 || len(snap.Problems) != 0 {
+		b.Fatalf("%d routes, problems %v", n, snap.Problems)
+	}
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		buildGateway(w, s, chk)
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
