@@ -333,7 +333,11 @@ func (p *Provider) logProblems(logged map[string]bool, problems []route.Problem)
 		if pr.Severity == route.Warning {
 			level = slog.LevelInfo
 		}
-		p.log.Log(context.Background(), level, "ingress problem", "ingress", pr.Source.String(), "severity", string(pr.Severity), "problem", pr.Message)
+		msg, key := "ingress problem", "ingress"
+		if pr.Source.Provider == gatewayProvider {
+			msg, key = "gateway API problem", "object"
+		}
+		p.log.Log(context.Background(), level, msg, key, pr.Source.String(), "severity", string(pr.Severity), "problem", pr.Message)
 	}
 	return now
 }
