@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -102,12 +103,17 @@ func (kc *kubernetesConfig) rest() (*rest.Config, string, error) {
 	return rc, "in-cluster service account", nil
 }
 
+var klogOnce sync.Once
+
 // newKubernetes makes the provider; the Lease lives in the pod's namespace
 // (POD_NAMESPACE, else the service account's).
 func newKubernetes(cfg config, logger *slog.Logger) (discovery.Provider, error) {
 	// client-go logs through klog (leader election, reflector retries):
-	// into the edge's log, not raw lines on stderr.
-	klog.SetSlogLogger(logger.With("component", "client-go"))
+	// into the edge's log, not raw lines on stderr. klog's logger is one
+	// global that running informers read without a lock: it is set once
+	// per process, by the first provider built (a process runs one edge;
+	// tests run several, and `edge check --online` builds one more).
+	klogOnce.Do(func() { klog.SetSlogLogger(logger.With("component", "client-go")) })
 	kcfg, err := kubernetesProviderConfig(cfg, logger)
 	if err != nil {
 		return nil, err
