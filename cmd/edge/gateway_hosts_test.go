@@ -171,3 +171,27 @@ func (f *gwFixture) secretGrantScenarios(t *testing.T) {
 		})
 	})
 }
+
+// otherKindScenario: a GRPCRoute attached to the edge's Gateway is not
+// served, and its status says so rather than nothing.
+func (f *gwFixture) otherKindScenario(t *testing.T) {
+	t.Run("a GRPCRoute is answered in its status", func(t *testing.T) {
+		r := &gw.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Name: "rpc", Namespace: infraNS}, Spec: gw.GRPCRouteSpec{
+			CommonRouteSpec: gw.CommonRouteSpec{ParentRefs: []gw.ParentReference{{Name: "same-namespace"}}},
+		}}
+		must(t, create(f.ctx, f.gwc.GatewayV1().GRPCRoutes(infraNS), r))
+		defer func() { must(t, f.gwc.GatewayV1().GRPCRoutes(infraNS).Delete(f.ctx, "rpc", metav1.DeleteOptions{})) }()
+		waitFor(t, 20*time.Second, func() error {
+			got, err := f.gwc.GatewayV1().GRPCRoutes(infraNS).Get(f.ctx, "rpc", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			for _, p := range got.Status.Parents {
+				if p.ControllerName == kubernetes.GatewayController && p.ParentRef.Name == "same-namespace" {
+					return conditionsMatch(p.Conditions, condition{"Accepted", "False", "NotAllowedByListeners"})
+				}
+			}
+			return fmt.Errorf("no status from the edge: %+v", got.Status.Parents)
+		})
+	})
+}

@@ -221,6 +221,7 @@ func TestKubernetesGateway(t *testing.T) {
 	f.hostScenarios(t)
 	f.claimScenario(t)
 	f.secretGrantScenarios(t)
+	f.otherKindScenario(t)
 
 	t.Run("nonexistent backend: BackendNotFound and 500", func(t *testing.T) {
 		objs := conformanceFile(t, conf, "tests/httproute-invalid-nonexistent-backendref.yaml")

@@ -75,4 +75,9 @@
 // asks for; its snapshot is published as "kubernetes-gateway". The Lease
 // holder writes that status (gateway_status.go), only where an object says
 // something else, keeping transition times while a condition holds.
+// GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes are watched (dynamic
+// informers, where served) only to answer them: NotAllowedByListeners on
+// the edge's Gateways (gateway_others.go). An Ingress and an HTTPRoute
+// claiming the same host and path are settled like two Ingresses
+// (gateway_claims.go).
 package kubernetes

@@ -31,6 +31,7 @@ type gatewayWorld struct {
 	Gateways   []*gw.Gateway
 	Routes     []*gw.HTTPRoute
 	Grants     []*gw.ReferenceGrant
+	Others     []otherRoute                 // GRPCRoutes, TLSRoutes, TCPRoutes, UDPRoutes: answered, not served
 	Namespaces map[string]*corev1.Namespace // by name, for allowedRoutes selectors
 	Services   map[string]*corev1.Service
 	Slices     map[string][]*discoveryv1.EndpointSlice
@@ -51,6 +52,7 @@ type gatewayStatus struct {
 	Classes  map[string][]metav1.Condition     // by GatewayClass name
 	Gateways map[string]gw.GatewayStatus       // by namespace/name; addresses are the writer's
 	Routes   map[string][]gw.RouteParentStatus // by namespace/name
+	Others   map[string][]gw.RouteParentStatus // by resource/namespace/name
 }
 
 // listener is one Gateway listener as build judged it.
@@ -95,7 +97,8 @@ func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapsh
 	iw := world{Services: w.Services, Slices: w.Slices, Secrets: w.Secrets}
 	b := &gbuilder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{},
 		ib: &builder{w: &iw, s: settings{allowExternalName: s.allowExternalName}, chk: chk}}
-	b.st = gatewayStatus{Classes: map[string][]metav1.Condition{}, Gateways: map[string]gw.GatewayStatus{}, Routes: map[string][]gw.RouteParentStatus{}}
+	b.st = gatewayStatus{Classes: map[string][]metav1.Condition{}, Gateways: map[string]gw.GatewayStatus{}, Routes: map[string][]gw.RouteParentStatus{},
+		Others: map[string][]gw.RouteParentStatus{}}
 
 	ours := map[string]bool{}
 	for _, c := range w.Classes {
@@ -122,6 +125,7 @@ func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapsh
 	for i, r := range routes {
 		b.route(r, i, listeners)
 	}
+	b.others(w.Others, listeners)
 	b.notFound(gws, listeners)
 	for key, ls := range listeners {
 		st := b.st.Gateways[key]

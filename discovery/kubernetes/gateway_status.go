@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"time"
@@ -11,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 )
 
@@ -105,11 +107,53 @@ func (w *statusWriter) writeGateway(ctx context.Context, lb []networkingv1.Ingre
 			}
 		}
 	}
+	for res, infs := range g.otherInformers() {
+		for _, inf := range infs {
+			for _, o := range inf.GetStore().List() {
+				u := o.(*unstructured.Unstructured)
+				r, err := otherRouteOf(res, u)
+				if err != nil {
+					continue
+				}
+				parents := routeParents(r.Parents, st.Others[r.key()], now)
+				if equality.Semantic.DeepEqual(parents, r.Parents) {
+					continue
+				}
+				up, err := withParents(u, parents)
+				if err == nil {
+					_, err = g.dynamic.Resource(otherRouteGVR(res)).Namespace(r.Namespace).UpdateStatus(ctx, up, metav1.UpdateOptions{})
+				}
+				if err != nil {
+					fail(r.Kind, r.Namespace+"/"+r.Name, err)
+				}
+			}
+		}
+	}
 	if failed {
 		// A conflict means the object moved on: try again soon rather than
 		// at the next period.
 		time.AfterFunc(time.Second, w.poke)
 	}
+}
+
+// withParents is a copy of u with status.parents set to parents.
+func withParents(u *unstructured.Unstructured, parents []gw.RouteParentStatus) (*unstructured.Unstructured, error) {
+	b, err := json.Marshal(parents)
+	if err != nil {
+		return nil, err
+	}
+	var list []any
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, err
+	}
+	up := u.DeepCopy()
+	if list == nil {
+		list = []any{}
+	}
+	if err := unstructured.SetNestedSlice(up.Object, list, "status", "parents"); err != nil {
+		return nil, err
+	}
+	return up, nil
 }
 
 // conditionsFor is want with lastTransitionTime set: kept from have while a

@@ -3,15 +3,20 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	k8s "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -47,11 +52,28 @@ func GatewayCRDs(d discovery.DiscoveryInterface) (missing []string, err error) {
 	return missing, nil
 }
 
+// servedResources are the gateway.networking.k8s.io/v1 resources the
+// apiserver serves; none when it cannot tell.
+func servedResources(d discovery.DiscoveryInterface) map[string]bool {
+	out := map[string]bool{}
+	if list, err := d.ServerResourcesForGroupVersion(gw.GroupVersion.String()); err == nil {
+		for _, r := range list.APIResources {
+			out[r.Name] = true
+		}
+	}
+	return out
+}
+
 // gatewayCaches are the Gateway API informers, made once the CRDs are
 // served. Services, EndpointSlices and Secrets come from the Ingress
 // caches: one cache of each for both APIs.
 type gatewayCaches struct {
-	client     gwclient.Interface
+	client  gwclient.Interface
+	dynamic dynamic.Interface
+	// others are the informers of the route kinds answered, not served,
+	// by resource; kinds installed later are added (othersMu).
+	othersMu   sync.RWMutex
+	others     map[string][]cache.SharedIndexInformer
 	classes    cache.SharedIndexInformer
 	gateways   []cache.SharedIndexInformer
 	routes     []cache.SharedIndexInformer
@@ -64,7 +86,17 @@ func (g *gatewayCaches) all() []cache.SharedIndexInformer {
 	for _, l := range [][]cache.SharedIndexInformer{g.gateways, g.routes, g.grants} {
 		out = append(out, l...)
 	}
+	for _, infs := range g.otherInformers() {
+		out = append(out, infs...)
+	}
 	return out
+}
+
+// otherInformers is a copy of others, safe to range over.
+func (g *gatewayCaches) otherInformers() map[string][]cache.SharedIndexInformer {
+	g.othersMu.RLock()
+	defer g.othersMu.RUnlock()
+	return maps.Clone(g.others)
 }
 
 // world reads the Gateway API caches next to the Ingress world w.
@@ -91,6 +123,15 @@ func (g *gatewayCaches) world(w world) gatewayWorld {
 	for _, o := range g.namespaces.GetStore().List() {
 		n := o.(*corev1.Namespace)
 		gwld.Namespaces[n.Name] = n
+	}
+	for res, infs := range g.otherInformers() {
+		for _, inf := range infs {
+			for _, o := range inf.GetStore().List() {
+				if r, err := otherRouteOf(res, o.(*unstructured.Unstructured)); err == nil {
+					gwld.Others = append(gwld.Others, r)
+				}
+			}
+		}
 	}
 	return gwld
 }
@@ -137,7 +178,15 @@ func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func
 		poke()
 		return
 	}
-	g := &gatewayCaches{client: gcs}
+	dyn, err := dynamic.NewForConfig(p.cfg.Rest)
+	if err != nil {
+		p.setGatewayNote("Gateway API: " + err.Error())
+		poke()
+		return
+	}
+	g := &gatewayCaches{client: gcs, dynamic: dyn, others: map[string][]cache.SharedIndexInformer{}}
+	served := servedResources(cs.Discovery())
+	var dfs []dynamicinformer.DynamicSharedInformerFactory // one per namespace
 	var starters []interface{ Start(<-chan struct{}) }
 	var shutdowns []func()
 	for _, ns := range p.cfg.Namespaces {
@@ -146,6 +195,16 @@ func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func
 		g.routes = append(g.routes, f.Gateway().V1().HTTPRoutes().Informer())
 		g.grants = append(g.grants, f.Gateway().V1().ReferenceGrants().Informer())
 		starters, shutdowns = append(starters, f), append(shutdowns, f.Shutdown)
+		// Route kinds the edge does not serve, where the apiserver has
+		// them: watched only to answer them in their status.
+		df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, ns, nil)
+		for res := range otherRouteResources {
+			if served[res] {
+				g.others[res] = append(g.others[res], df.ForResource(otherRouteGVR(res)).Informer())
+			}
+		}
+		dfs = append(dfs, df)
+		starters, shutdowns = append(starters, df), append(shutdowns, df.Shutdown)
 	}
 	clsF := gwinformers.NewSharedInformerFactory(gcs, 0)
 	g.classes = clsF.Gateway().V1().GatewayClasses().Informer()
@@ -178,7 +237,56 @@ func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func
 	p.log.Info("gateway API caches synced", "took", time.Since(start).Round(time.Millisecond))
 	p.gateway.Store(g)
 	poke()
-	<-ctx.Done()
+	p.watchOtherKinds(ctx, cs, g, dfs, handler, poke)
+}
+
+// watchOtherKinds adds, as their CRDs appear, the informers of the route
+// kinds answered but not served (installed after the edge started, or
+// established after the ones it needs), until all are watched or ctx ends.
+func (p *Provider) watchOtherKinds(ctx context.Context, cs k8s.Interface, g *gatewayCaches, dfs []dynamicinformer.DynamicSharedInformerFactory,
+	handler cache.ResourceEventHandler, poke func()) {
+	t := time.NewTicker(p.cfg.GatewayRecheck)
+	defer t.Stop()
+	for {
+		have := g.otherInformers()
+		if len(have) == len(otherRouteResources) {
+			<-ctx.Done()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		served := servedResources(cs.Discovery())
+		for res := range otherRouteResources {
+			if have[res] != nil || !served[res] {
+				continue
+			}
+			var infs []cache.SharedIndexInformer
+			for _, df := range dfs {
+				inf := df.ForResource(otherRouteGVR(res)).Informer()
+				if _, err := inf.AddEventHandler(handler); err != nil {
+					continue
+				}
+				_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, r *cache.Reflector, err error) {
+					p.watchFailed(r.TypeDescription(), err)
+				})
+				infs = append(infs, inf)
+				df.Start(ctx.Done())
+			}
+			for _, inf := range infs {
+				if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+					return
+				}
+			}
+			g.othersMu.Lock()
+			g.others[res] = infs
+			g.othersMu.Unlock()
+			p.log.Info("gateway API: answering routes of another kind", "kind", otherRouteResources[res])
+			poke()
+		}
+	}
 }
 
 func (p *Provider) setGatewayNote(note string) {
