@@ -181,6 +181,12 @@ func TestKubernetesIngress(t *testing.T) {
 	})
 
 	t.Run("secret rotation", func(t *testing.T) {
+		newCrt, newKey, err := certs.SelfSigned([]string{"shop.example.com"}, 2*time.Hour)
+		must(t, err)
+		// The hammer must accept both certificates; its pool is made
+		// before it starts, never changed while it handshakes.
+		both := roots.Clone()
+		both.AppendCertsFromPEM(newCrt)
 		var fails, ok atomic.Int64
 		done := make(chan struct{})
 		var wg sync.WaitGroup
@@ -192,7 +198,7 @@ func TestKubernetesIngress(t *testing.T) {
 				default:
 				}
 				conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(httpsPort),
-					&tls.Config{ServerName: "shop.example.com", RootCAs: roots})
+					&tls.Config{ServerName: "shop.example.com", RootCAs: both})
 				if err != nil {
 					fails.Add(1)
 					continue
@@ -201,9 +207,6 @@ func TestKubernetesIngress(t *testing.T) {
 				ok.Add(1)
 			}
 		})
-		newCrt, newKey, err := certs.SelfSigned([]string{"shop.example.com"}, 2*time.Hour)
-		must(t, err)
-		roots.AppendCertsFromPEM(newCrt) // before the rotation: the hammer must accept both
 		want := mustParse(t, newCrt).SerialNumber
 		sec, err := c.Admin.CoreV1().Secrets("shop").Get(ctx, "shop-tls", metav1.GetOptions{})
 		must(t, err)
@@ -212,7 +215,7 @@ func TestKubernetesIngress(t *testing.T) {
 		_, err = c.Admin.CoreV1().Secrets("shop").Update(ctx, sec, metav1.UpdateOptions{})
 		must(t, err)
 		waitFor(t, 5*time.Second, func() error {
-			conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(httpsPort), &tls.Config{ServerName: "shop.example.com", RootCAs: roots})
+			conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(httpsPort), &tls.Config{ServerName: "shop.example.com", RootCAs: both})
 			if err != nil {
 				return err
 			}
@@ -226,6 +229,7 @@ func TestKubernetesIngress(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		close(done)
 		wg.Wait()
+		roots.AppendCertsFromPEM(newCrt) // for the later subtests' clients, now nothing handshakes
 		if fails.Load() != 0 || ok.Load() == 0 {
 			t.Errorf("%d failed handshakes (%d good) during the rotation", fails.Load(), ok.Load())
 		}
