@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rancher-edge/edge/edge/middleware"
 	"github.com/rancher-edge/edge/route"
@@ -53,7 +54,7 @@ var stages = [...]stage{
 	{kind: "error-pages", wrap: wrapErrorPages, describe: describeErrorPages},
 	{kind: "rate-limit", wrap: wrapRateLimit, describe: describeRateLimit},
 	{kind: "maxconn", wrap: wrapMaxConn, describe: describeMaxConn},
-	{kind: "answer", wrap: wrapAnswer, describe: func(rt *Route) string { return "answers " + strconv.Itoa(rt.Service.Answer) + " itself" }},
+	{kind: "answer", wrap: wrapAnswer, describe: describeAnswer},
 	{kind: "path-rewrite", fast: true, wrap: wrapPathModifiers, describe: func(*Route) string { return "from the rule" }},
 }
 
@@ -160,8 +161,10 @@ func describeRedirect(rt *Route) string {
 
 // wrapAnswer answers route.Service.Answer in place of the proxy: the
 // route's own status, no backend. Not a fast stage, so such routes take
-// the handler chain.
-func wrapAnswer(_ *Server, rt *Route, _ http.Handler) (http.Handler, error) {
+// the handler chain. With an AnswerWeight, only that share of the
+// requests is answered, spread evenly over them, and the rest go on to
+// next.
+func wrapAnswer(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {
 	code := rt.Service.Answer
 	if code == 0 {
 		return nil, nil
@@ -169,7 +172,48 @@ func wrapAnswer(_ *Server, rt *Route, _ http.Handler) (http.Handler, error) {
 	if code < 400 || code > 599 {
 		return nil, fmt.Errorf("answer %d is not a 4xx or 5xx status", code)
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { plainError(w, code) }), nil
+	answer := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { plainError(w, code) })
+	a, total := answerShare(&rt.Service)
+	if a == total {
+		return answer, nil
+	}
+	var n atomic.Uint64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The k-th of every total requests is answered when k·a mod
+		// total lands in the top a values: a of them, evenly spaced.
+		k := (n.Add(1) - 1) % total
+		if k*a%total >= total-a {
+			answer(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}), nil
+}
+
+// answerShare is the answered share of s's requests as a of total; a ==
+// total when every request is answered.
+func answerShare(s *route.Service) (a, total uint64) {
+	if s.AnswerWeight <= 0 {
+		return 1, 1
+	}
+	var w uint64
+	for _, sv := range s.Servers {
+		w += uint64(max(sv.Weight, 0))
+	}
+	if w == 0 {
+		return 1, 1
+	}
+	a = uint64(s.AnswerWeight)
+	return a, a + w
+}
+
+func describeAnswer(rt *Route) string {
+	code := strconv.Itoa(rt.Service.Answer)
+	a, total := answerShare(&rt.Service)
+	if a == total {
+		return "answers " + code + " itself"
+	}
+	return fmt.Sprintf("answers %s itself to %.3g%% of requests, the share of its backends that do not resolve", code, 100*float64(a)/float64(total))
 }
 
 func wrapHeaders(_ *Server, rt *Route, next http.Handler) (http.Handler, error) {

@@ -146,6 +146,13 @@ type Service struct {
 	// listener's hostnames that no rule matches.
 	Answer int
 
+	// AnswerWeight, when non-zero, makes Answer a share of the requests
+	// rather than all of them: it is Answer's weight beside the sum of the
+	// servers' weights, and the rest of the requests are proxied as usual.
+	// Gateway API's backendRefs that do not resolve get their weight's
+	// share of 500s. Zero: Answer takes every request.
+	AnswerWeight int
+
 	// ErrorPages replace error answers with pages from another backend.
 	ErrorPages []ErrorPage
 
