@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // gwCase is one request of a conformance scenario and what the spec says
@@ -20,6 +22,7 @@ type gwCase struct {
 	backend      string
 	status       int
 	location     string            // redirects: host and path of the target
+	target       string            // redirects: the whole target, when scheme and port matter
 	seenPath     string            // the path the backend got ("" : the request's)
 	seenHeader   map[string]string // request headers the backend got ("" : absent)
 	respHeader   map[string]string // response headers the client got ("" : absent)
@@ -66,6 +69,9 @@ func (f *gwFixture) check(host string, c gwCase) error {
 		if err != nil || u.Hostname()+u.Path != c.location {
 			return fmt.Errorf("%s: Location %q, want host and path %s", c, resp.Header.Get("Location"), c.location)
 		}
+	}
+	if c.target != "" && resp.Header.Get("Location") != c.target {
+		return fmt.Errorf("%s: Location %q, want %s", c, resp.Header.Get("Location"), c.target)
 	}
 	for k, v := range c.respHeader {
 		if got := strings.Join(resp.Header.Values(k), ","); got != v {
@@ -192,6 +198,30 @@ func (f *gwFixture) filterScenarios(t *testing.T) {
 			gwCase{path: "/path-and-status", status: 301, location: host + "/replacement-prefix"},
 			gwCase{path: "/full-path-and-host", status: 302, location: "example.org/replacement-full"},
 			gwCase{path: "/full-path-and-status", status: 301, location: host + "/replacement-full"})
+	})
+	t.Run("redirect port and scheme", func(t *testing.T) {
+		// The route on the port-80 listener; the client's Host header
+		// carries the edge's own (test) port, which the Location must not
+		// take: the spec wants the listener's port, or the scheme's.
+		var objs []*unstructured.Unstructured
+		for _, o := range conformanceFile(t, f.conf, "tests/httproute-redirect-port-and-scheme.yaml") {
+			if o.GetName() == "http-route-for-listener-on-port-80" {
+				objs = append(objs, o)
+			}
+		}
+		if len(objs) != 1 {
+			t.Fatalf("the manifest has %d routes for the port-80 listener, want 1", len(objs))
+		}
+		f.ap.apply(t, f.ctx, objs)
+		defer f.ap.remove(t, f.ctx, objs)
+		f.routeConds(t, infraNS, "http-route-for-listener-on-port-80", "same-namespace", condition{"Accepted", "True", "Accepted"})
+		f.cases(t, "example.org",
+			gwCase{path: "/scheme-nil-and-port-nil", status: 302, target: "http://example.org/scheme-nil-and-port-nil"},
+			gwCase{path: "/scheme-nil-and-port-80", status: 302, target: "http://example.org/scheme-nil-and-port-80"},
+			gwCase{path: "/scheme-nil-and-port-8080", status: 302, target: "http://example.org:8080/scheme-nil-and-port-8080"},
+			gwCase{path: "/scheme-https-and-port-nil", status: 302, target: "https://example.org/scheme-https-and-port-nil"},
+			gwCase{path: "/scheme-https-and-port-443", status: 302, target: "https://example.org/scheme-https-and-port-443"},
+			gwCase{path: "/scheme-https-and-port-8443", status: 302, target: "https://example.org:8443/scheme-https-and-port-8443"})
 	})
 	t.Run("rewrite path", func(t *testing.T) {
 		f.scenario(t, "tests/httproute-rewrite-path.yaml", "rewrite-path",

@@ -237,6 +237,52 @@ func TestKubernetesGateway(t *testing.T) {
 		})
 	})
 
+	t.Run("partly invalid backendRefs: their weight's share of 500s", func(t *testing.T) {
+		objs := yamlObjects(t, []byte(`apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: partly-invalid
+  namespace: gateway-conformance-infra
+spec:
+  parentRefs:
+  - name: same-namespace
+  hostnames: ["partly.example"]
+  rules:
+  - backendRefs:
+    - name: infra-backend-v1
+      port: 8080
+      weight: 3
+    - name: does-not-exist
+      port: 8080
+      weight: 1
+`))
+		ap.apply(t, ctx, objs)
+		defer ap.remove(t, ctx, objs)
+		f.routeConds(t, infraNS, "partly-invalid", "same-namespace",
+			condition{"Accepted", "True", "Accepted"}, condition{"ResolvedRefs", "False", "BackendNotFound"})
+		waitFor(t, 20*time.Second, func() error {
+			if _, code, err := gwEchoOf(client, get("partly.example", "/"), nil); err != nil || code != 500 {
+				return fmt.Errorf("%d, want 500 (%v)", code, err)
+			}
+			return nil
+		})
+		counts := map[string]int{}
+		for range 200 {
+			e, code, err := gwEchoOf(client, get("partly.example", "/"), nil)
+			must(t, err)
+			if code == 500 {
+				counts["500"]++
+				continue
+			}
+			counts[strconv.Itoa(code)+" "+e.Backend]++
+		}
+		// 1 in 4 answered 500, spread evenly: 50 of 200, within a few
+		// for requests that raced a rebuild (each table counts afresh).
+		if n := counts["500"]; n < 47 || n > 53 || n+counts["200 infra-backend-v1"] != 200 {
+			t.Errorf("answers %v, want 150 from infra-backend-v1 and 50 of 500", counts)
+		}
+	})
+
 	t.Run("cross-namespace backend: RefNotPermitted, then a ReferenceGrant", func(t *testing.T) {
 		objs := conformanceFile(t, conf, "tests/httproute-invalid-cross-namespace-backend-ref.yaml")
 		ap.apply(t, ctx, objs)

@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -340,7 +341,8 @@ func TestHTTPRouteFilters(t *testing.T) {
 		permanent      bool
 	}{
 		{"shop/r/https/0/0", "http://a.example.com/secure/x?q=1", "https://a.example.com/secure/x?q=1", true},
-		{"shop/r/moved/0/0", "http://a.example.com:8080/moved/x?q=1", "http://b.example.com:8080/here/x?q=1", false},
+		// No scheme, no port: the listener's port (80), not the client's.
+		{"shop/r/moved/0/0", "http://a.example.com:8080/moved/x?q=1", "http://b.example.com/here/x?q=1", false},
 		{"shop/r/moved/0/0", "http://a.example.com/moved", "http://b.example.com/here", false},
 	} {
 		rd := service(t, snap, tc.name).Redirect
@@ -350,6 +352,100 @@ func TestHTTPRouteFilters(t *testing.T) {
 		if got := regexp.MustCompile(rd.Regex).ReplaceAllString(tc.in, rd.Replacement); got != tc.want || rd.Permanent != tc.permanent {
 			t.Errorf("%s: %s → %s (permanent %v), want %s (%v)", tc.name, tc.in, got, rd.Permanent, tc.want, tc.permanent)
 		}
+	}
+}
+
+// TestHTTPRoutePartlyInvalidBackends: a backendRef that does not resolve
+// keeps its weight as the route's share of 500s, in the servers' units;
+// the others serve theirs.
+func TestHTTPRoutePartlyInvalidBackends(t *testing.T) {
+	two := objs(svc("shop", "b", sport("http", 80, intstr.FromInt(8080))),
+		slice("shop", "b", "b-1", "http", 8080, ep{addr: "10.0.1.1"}, ep{addr: "10.0.1.2"}))
+	for _, tc := range []struct {
+		name     string
+		refs     []gw.HTTPBackendRef
+		answer   int
+		share    float64 // of the requests answered 500
+		resolved string
+	}{
+		{"all resolve", []gw.HTTPBackendRef{backendRef("", "a", 80, 3), backendRef("", "b", 80, 1)}, 0, 0, "True/ResolvedRefs"},
+		{"one of two missing", []gw.HTTPBackendRef{backendRef("", "a", 80, 3), backendRef("", "nope", 80, 1)}, 500, 0.25, "False/BackendNotFound"},
+		{"missing beside two endpoints", []gw.HTTPBackendRef{backendRef("", "b", 80, 1), backendRef("", "nope", 80, 1)}, 500, 0.5, "False/BackendNotFound"},
+		{"missing with weight 0", []gw.HTTPBackendRef{backendRef("", "a", 80, 1), backendRef("", "nope", 80, 0)}, 0, 0, "False/BackendNotFound"},
+		{"port missing", []gw.HTTPBackendRef{backendRef("", "a", 80, 1), backendRef("", "b", 81, 2)}, 500, 2.0 / 3, "False/BackendNotFound"},
+		{"none resolves", []gw.HTTPBackendRef{backendRef("", "nope", 80, 1)}, 500, 1, "False/BackendNotFound"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, nil, gw.HTTPRouteRule{BackendRefs: tc.refs})
+			snap, st := runGateway(t, objs(gwClass(), gateway("shop", "edge", httpListener("http", "", 80)), r, web("shop", "a", "10.0.0.1"), two)...)
+			if got := routeConds(st, "shop/r", "ResolvedRefs"); got != tc.resolved {
+				t.Errorf("ResolvedRefs %s, want %s", got, tc.resolved)
+			}
+			s := service(t, snap, "shop/r/rule-0/0/0")
+			if s.Answer != tc.answer {
+				t.Fatalf("answers %d, want %d", s.Answer, tc.answer)
+			}
+			w := 0
+			for _, sv := range s.Servers {
+				w += sv.Weight
+			}
+			share := 0.0
+			switch {
+			case s.Answer != 0 && s.AnswerWeight == 0:
+				share = 1
+			case s.Answer != 0:
+				share = float64(s.AnswerWeight) / float64(s.AnswerWeight+w)
+			}
+			if math.Abs(share-tc.share) > 1e-9 {
+				t.Errorf("share of 500s %.3f (answer weight %d beside %d), want %.3f", share, s.AnswerWeight, w, tc.share)
+			}
+		})
+	}
+}
+
+// TestHTTPRouteRedirectPort: the Location's port follows the spec's
+// rules (HTTPRouteRedirectPortAndScheme): an explicit port; else the
+// scheme's well-known port when a scheme is set; else the listener's port;
+// and no port when it is the scheme's well-known one.
+func TestHTTPRouteRedirectPort(t *testing.T) {
+	type filter = gw.HTTPRequestRedirectFilter
+	port := func(p int) *gw.PortNumber { v := gw.PortNumber(p); return &v }
+	for _, tc := range []struct {
+		name      string
+		listeners []gw.Listener
+		f         filter
+		in, want  string
+	}{
+		{"listener 80", []gw.Listener{httpListener("http", "", 80)}, filter{}, "http://a.example.com/x", "http://a.example.com/x"},
+		{"listener 8080", []gw.Listener{httpListener("http", "", 8080)}, filter{}, "http://a.example.com/x", "http://a.example.com:8080/x"},
+		{"listener 8080, Host has its port", []gw.Listener{httpListener("http", "", 8080)}, filter{}, "http://a.example.com:8080/x", "http://a.example.com:8080/x"},
+		{"scheme https", []gw.Listener{httpListener("http", "", 8080)}, filter{Scheme: ptr("https")}, "http://a.example.com:8080/x", "https://a.example.com/x"},
+		{"scheme http from 8080", []gw.Listener{httpListener("http", "", 8080)}, filter{Scheme: ptr("http")}, "http://a.example.com:8080/x", "http://a.example.com/x"},
+		{"port 8443, scheme https", []gw.Listener{httpListener("http", "", 80)}, filter{Scheme: ptr("https"), Port: port(8443)}, "http://a.example.com/x", "https://a.example.com:8443/x"},
+		{"port 443, scheme https", []gw.Listener{httpListener("http", "", 80)}, filter{Scheme: ptr("https"), Port: port(443)}, "http://a.example.com/x", "https://a.example.com/x"},
+		{"port 8081, no scheme", []gw.Listener{httpListener("http", "", 80)}, filter{Port: port(8081)}, "http://a.example.com/x", "http://a.example.com:8081/x"},
+		{"port 80, no scheme", []gw.Listener{httpListener("http", "", 8080)}, filter{Port: port(80)}, "http://a.example.com:8080/x", "http://a.example.com/x"},
+		{"port 443 on an HTTPS listener", []gw.Listener{httpsListener("https", "", "", "tls")}, filter{Port: port(443)}, "https://a.example.com/x", "https://a.example.com/x"},
+		// HTTP on 8080 and HTTPS on 443 need different ports: the client's.
+		{"mixed listeners", []gw.Listener{httpListener("http", "", 8080), httpsListener("https", "", "", "tls")}, filter{}, "http://a.example.com:8080/x", "http://a.example.com:8080/x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, []string{"a.example.com"},
+				gw.HTTPRouteRule{Filters: []gw.HTTPRouteFilter{{Type: gw.HTTPRouteFilterRequestRedirect, RequestRedirect: &tc.f}}})
+			st := gatewayTestSettings()
+			st.httpPorts = []int32{80, 8080}
+			snap, status := buildGateway(newGatewayWorld(objs(gwClass(), gateway("shop", "edge", tc.listeners...), r, tlsSecret(t, "shop", "tls", "a.example.com"))...), st, &checker{})
+			if got := routeConds(status, "shop/r", "Accepted"); got != "True/Accepted" {
+				t.Fatalf("Accepted %s%s", got, problemList(snap))
+			}
+			rd := service(t, snap, "shop/r/rule-0/0/0").Redirect
+			if rd == nil {
+				t.Fatal("no redirect")
+			}
+			if got := regexp.MustCompile(rd.Regex).ReplaceAllString(tc.in, rd.Replacement); got != tc.want {
+				t.Errorf("%s → %s, want %s", tc.in, got, tc.want)
+			}
+		})
 	}
 }
 

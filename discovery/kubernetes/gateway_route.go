@@ -256,7 +256,7 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 			if f.RequestRedirect == nil {
 				return fail("filter RequestRedirect has no settings")
 			}
-			re, repl, perm, err := redirectOf(f.RequestRedirect, rl)
+			re, repl, perm, err := redirectOf(f.RequestRedirect, rl, att.listeners)
 			if err != nil {
 				return fail("filter RequestRedirect: %v", err)
 			}
@@ -298,18 +298,23 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 
 	var servers []labels.Address
 	scheme := "http"
-	answer := 0
+	answer, answerWeight := 0, 0
 	if !redirect {
 		var refOK bool
-		var resolved int
-		servers, scheme, resolved, refOK, refReason, refMsg = b.backends(r, rl, source)
+		var resolved, failed int
+		servers, scheme, resolved, failed, refOK, refReason, refMsg = b.backends(r, rl, source)
 		if !refOK && refReason == "" {
 			return fail("%s", refMsg)
 		}
 		// No backendRef resolves (or there is none): the spec's 500, not
-		// the 503 of a Service without ready endpoints.
-		if resolved == 0 {
+		// the 503 of a Service without ready endpoints. Some do not: the
+		// requests their weights would have had get 500, the rest are
+		// served.
+		switch {
+		case resolved == 0:
 			answer = 500
+		case failed > 0:
+			answer, answerWeight = 500, failed
 		}
 	}
 	ls["traefik.protocol"] = scheme
@@ -355,6 +360,7 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 				svc.Source = source
 				svc.TLS = &route.TLS{PlainHTTP: att.plainHTTP}
 				svc.Answer = answer
+				svc.AnswerWeight = answerWeight
 				if len(reqAdd) > 0 || len(respAdd) > 0 {
 					if svc.Headers == nil {
 						svc.Headers = &route.Headers{}
@@ -461,7 +467,7 @@ func gatewayPriority(hostExpr string, score, order int) int {
 
 // redirectOf writes a RequestRedirect as the edge's redirect regex and
 // replacement over the full request URL.
-func redirectOf(f *gw.HTTPRequestRedirectFilter, rl *gw.HTTPRouteRule) (string, string, bool, error) {
+func redirectOf(f *gw.HTTPRequestRedirectFilter, rl *gw.HTTPRouteRule, listeners []*listener) (string, string, bool, error) {
 	re := `^(https?)://([^/:]+)(:[0-9]+)?`
 	repl := "$1://"
 	if f.Scheme != nil {
@@ -472,18 +478,7 @@ func redirectOf(f *gw.HTTPRequestRedirectFilter, rl *gw.HTTPRouteRule) (string, 
 	} else {
 		repl += "$2"
 	}
-	switch {
-	case f.Port != nil:
-		def := 80
-		if f.Scheme != nil && *f.Scheme == "https" {
-			def = 443
-		}
-		if int(*f.Port) != def {
-			repl += ":" + strconv.Itoa(int(*f.Port))
-		}
-	case f.Scheme == nil:
-		repl += "$3" // same scheme: keep the port
-	}
+	repl += redirectPort(f, listeners)
 	if f.Path == nil {
 		re += `(.*)$`
 		repl += "$4"
@@ -517,6 +512,56 @@ func redirectOf(f *gw.HTTPRequestRedirectFilter, rl *gw.HTTPRouteRule) (string, 
 		return "", "", false, fmt.Errorf("the target must not contain spaces")
 	}
 	return re, repl, code == 301, nil
+}
+
+// redirectPort is the ":port" the Location carries, by the spec's rules:
+// an explicit port, else the scheme's well-known port when the filter sets
+// a scheme, else the port of the listener the request came in on; and no
+// port at all when it is the scheme's well-known one (http 80, https 443).
+// A route attached to listeners that would need different ports (HTTP on
+// 8080 and HTTPS on 443, say) cannot say so in one replacement: it keeps
+// the port the client asked for, which is the listener's whenever the
+// client's Host header carries one.
+func redirectPort(f *gw.HTTPRequestRedirectFilter, listeners []*listener) string {
+	suffix, first := "", true
+	for _, l := range listeners {
+		scheme := "http"
+		if l.https {
+			scheme = "https"
+		}
+		if f.Scheme != nil {
+			scheme = *f.Scheme
+		}
+		port := int(l.l.Port)
+		switch {
+		case f.Port != nil:
+			port = int(*f.Port)
+		case f.Scheme != nil && wellKnownPort(scheme) != 0:
+			port = wellKnownPort(scheme)
+		}
+		s := ""
+		if port != wellKnownPort(scheme) {
+			s = ":" + strconv.Itoa(port)
+		}
+		if !first && s != suffix {
+			return "$3"
+		}
+		suffix, first = s, false
+	}
+	if first { // no listener: cannot happen for an attached route
+		return "$3"
+	}
+	return suffix
+}
+
+func wellKnownPort(scheme string) int {
+	switch scheme {
+	case "http":
+		return 80
+	case "https":
+		return 443
+	}
+	return 0
 }
 
 // joinPrefix is a replacement prefix to which the rest of the path ("",
@@ -570,18 +615,24 @@ func rewriteOf(p *gw.HTTPPathModifier, rl *gw.HTTPRouteRule) (string, error) {
 // Service's share of requests is its weight, spread over its ready
 // endpoints; weight 0 drains it. A ref that does not resolve is left out
 // and reported (refReason), the rest still serve.
-func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.Source) (out []labels.Address, scheme string, resolvedN int, ok bool, refReason, refMsg string) {
+func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.Source) (out []labels.Address, scheme string, resolvedN, failedWeight int, ok bool, refReason, refMsg string) {
 	scheme = "http"
 	type resolved struct {
 		addrs  []labels.Address
 		weight int
 	}
 	var rs []resolved
+	failed := 0
 	for _, br := range rl.BackendRefs {
 		if len(br.Filters) > 0 {
-			return nil, "", 0, false, "", "per-backend filters are not supported yet"
+			return nil, "", 0, 0, false, "", "per-backend filters are not supported yet"
+		}
+		w := 1
+		if br.Weight != nil {
+			w = int(*br.Weight)
 		}
 		refFail := func(reason gw.RouteConditionReason, format string, args ...any) {
+			failed += w
 			msg := fmt.Sprintf(format, args...)
 			b.problem(source, route.Error, "backendRef %s: %s", br.Name, msg)
 			if refReason == "" {
@@ -613,16 +664,13 @@ func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.
 			networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: string(br.Name), Port: networkingv1.ServiceBackendPort{Number: int32(*br.Port)}}})
 		b.problems = append(b.problems, b.ib.problems[before:]...)
 		if !good {
+			failed += w
 			if refReason == "" {
 				refReason, refMsg = string(gw.RouteReasonBackendNotFound), fmt.Sprintf("Service %s/%s has no port %d", ns, br.Name, *br.Port)
 			}
 			continue
 		}
 		scheme = sch
-		w := 1
-		if br.Weight != nil {
-			w = int(*br.Weight)
-		}
 		rs = append(rs, resolved{addrs, w})
 	}
 	// Each Service gets weight × L / n per endpoint, L the least common
@@ -639,7 +687,9 @@ func (b *gbuilder) backends(r *gw.HTTPRoute, rl *gw.HTTPRouteRule, source route.
 			out = append(out, a)
 		}
 	}
-	return out, scheme, len(rs), true, refReason, refMsg
+	// The refs that failed keep their share, in the same units, for the
+	// route's 500s.
+	return out, scheme, len(rs), failed * l, true, refReason, refMsg
 }
 
 func lcm(a, b int) int {
