@@ -30,6 +30,7 @@ var middlewareFields = map[string]func(*route.Service){
 	"MaxConn":           func(s *route.Service) { s.MaxConn = &route.MaxConn{Amount: 1} },
 	"CORS":              func(s *route.Service) { s.CORS = &route.CORS{AllowOrigins: []string{"*"}} },
 	"Answer":            func(s *route.Service) { s.Answer = 404 },
+	"AnswerWeight":      func(s *route.Service) { s.Answer, s.AnswerWeight = 500, 1 }, // a share of Answer's: the same stage
 	"PassTLSClientCert": func(s *route.Service) { s.PassTLSClientCert = &route.PassTLSClientCert{PEM: true} },
 	"ErrorPages": func(s *route.Service) {
 		s.Backend = "pages" // its own page backend, so the table has it

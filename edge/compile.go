@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/http"
@@ -31,7 +32,14 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	// priorities are ordered by it, and a sort would otherwise render it
 	// twice per comparison. Only the compile needs it.
 	sources := make([]string, 0, n)
-	byRule := make(map[string][]*Route)
+	byClaim := make(map[string][]*Route)
+	// The entry points requests are looked up by: the plain listener's
+	// alone with HTTPS off, else its plain-HTTP routes and the HTTPS
+	// listener's (see HTTPHandler).
+	listeners := []uint8{entryHTTP}
+	if s.cfg.HTTPSAddr != "" {
+		listeners = []uint8{entryPlain, entryHTTPS}
+	}
 	s.registry.begin(gen)
 	for _, snap := range snaps {
 		t.problems = append(t.problems, snap.Problems...)
@@ -46,8 +54,16 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			}
 			t.routes = append(t.routes, rt)
 			sources = append(sources, svc.Source.String())
-			key := clashKey(rt.rule.String())
-			byRule[key] = append(byRule[key], rt)
+			// Claims per listener: routes that never meet on one (a
+			// plain-HTTP route beside an HTTPS one) do not clash.
+			for _, key := range rule.Claims(rt.rule.String()) {
+				for _, e := range listeners {
+					if rt.entry&e != 0 {
+						k := string(rune('0'+e)) + key
+						byClaim[k] = append(byClaim[k], rt)
+					}
+				}
+			}
 		}
 	}
 	s.registry.retain()
@@ -90,26 +106,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 
 	t.problems = append(t.problems, missingPageBackends(t)...)
 
-	// Two services claiming the same rule are both kept; the first in
-	// priority order wins and both are told. This is the one place rule
-	// clashes are found, across providers.
-	for _, rts := range byRule {
-		if len(rts) < 2 {
-			continue
-		}
-		names := make([]string, len(rts))
-		for i, rt := range rts {
-			names[i] = rt.Service.Source.String()
-		}
-		slices.Sort(names)
-		for _, rt := range rts {
-			t.problems = append(t.problems, route.Problem{
-				Source:   rt.Service.Source,
-				Severity: route.Warning,
-				Message:  fmt.Sprintf("rule %q is claimed by %s; requests go to the first by priority", rts[0].Service.Rule, strings.Join(names, ", ")),
-			})
-		}
-	}
+	t.problems = append(t.problems, clashes(byClaim)...)
 	return t
 }
 
@@ -212,15 +209,51 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	return rt, nil
 }
 
-// clashKey is what makes two rules the same claim: spaces do not count,
-// nor the case of host names ("Host: Shop.example.com" claims what
-// "Host:shop.example.com" does); paths keep their case.
-func clashKey(rule string) string {
-	parts := strings.Split(strings.Join(strings.Fields(rule), ""), ";")
-	for i, p := range parts {
-		if name, _, ok := strings.Cut(p, ":"); ok && strings.HasPrefix(strings.ToLower(name), "host") {
-			parts[i] = strings.ToLower(p)
+// clashes reports the routes whose rules claim the same requests
+// ([rule.Claims]: the same host and request match, however the rules are
+// spelled and whichever providers wrote them). All are kept; the first in
+// priority order gets the requests and every one of them is told, once
+// per set of rivals. This is the one place rule clashes are found, across
+// providers.
+func clashes(byClaim map[string][]*Route) []route.Problem {
+	var out []route.Problem
+	seen := map[string]bool{}
+	for key, rts := range byClaim {
+		if len(rts) < 2 {
+			continue
+		}
+		names := make([]string, len(rts))
+		first := rts[0]
+		for i, rt := range rts {
+			names[i] = rt.Service.Source.String()
+			if rt.order < first.order {
+				first = rt
+			}
+		}
+		slices.Sort(names)
+		names = slices.Compact(names)
+		if len(names) < 2 {
+			continue // one service's own segments, which its provider settles
+		}
+		host, match, _ := strings.Cut(key[1:], "|") // after the entry point
+		what := "any host"
+		if host != "" {
+			what = "host " + host
+		}
+		msg := fmt.Sprintf("%s, %s is claimed by %s; %s gets the requests (the first by priority)",
+			what, match, strings.Join(names, ", "), first.Service.Source.String())
+		for _, rt := range rts {
+			id := rt.Service.Source.String() + "\x00" + msg
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			out = append(out, route.Problem{Source: rt.Service.Source, Severity: route.Warning, Message: msg})
 		}
 	}
-	return strings.Join(parts, ";")
+	// Map order is random; the table's problems are not.
+	slices.SortFunc(out, func(a, b route.Problem) int {
+		return cmp.Or(strings.Compare(a.Source.String(), b.Source.String()), strings.Compare(a.Message, b.Message))
+	})
+	return out
 }

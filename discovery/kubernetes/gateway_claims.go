@@ -10,47 +10,13 @@ import (
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/rancher-edge/edge/route"
+	"github.com/rancher-edge/edge/route/rule"
 )
 
 // ReasonConflictsWithIngress is the HTTPRoute condition reason when an
 // older Ingress claims the same host and path: the spec has no reason for
 // a conflict with another API, and allows implementations their own.
 const ReasonConflictsWithIngress gw.RouteConditionReason = "ConflictsWithIngress"
-
-// claimKeys are the (host, match) pairs a route claims: its hosts ("" for
-// any, "*.example.com" for a wildcard, whether one label or more) times
-// its matchers other than hosts, path modifiers left out. Two routes with
-// a key in common claim the same requests.
-func claimKeys(rule string) []string {
-	hosts := []string{""}
-	var match []string
-	for _, part := range strings.Split(rule, ";") {
-		part = strings.TrimSpace(part)
-		name, val, _ := strings.Cut(part, ":")
-		switch name {
-		case "Host":
-			hosts = strings.Split(strings.ToLower(val), ",")
-		case "HostRegexp":
-			// {subdomain:…}.example.com, as both builds write wildcards.
-			if i := strings.Index(val, "}."); strings.HasPrefix(val, "{") && i > 0 {
-				hosts = []string{"*." + strings.ToLower(val[i+2:])}
-			} else {
-				hosts = []string{"regexp:" + val}
-			}
-		case "Path", "PathPrefix", "PathStrip", "PathPrefixStrip", "Method", "Headers", "HeadersRegexp", "Query":
-			match = append(match, part)
-		}
-	}
-	if len(match) == 0 {
-		match = []string{"PathPrefix:/"}
-	}
-	m := strings.Join(match, ";")
-	out := make([]string, len(hosts))
-	for i, h := range hosts {
-		out[i] = strings.TrimSpace(h) + "|" + m
-	}
-	return out
-}
 
 // settleClaims applies, between Ingresses and HTTPRoutes, the policy
 // between two Ingresses: when both claim the same host and path, the
@@ -62,7 +28,7 @@ func claimKeys(rule string) []string {
 func settleClaims(ing, gwy *route.Snapshot, st *gatewayStatus, age func(route.Source) time.Time) bool {
 	byKey := map[string]int{} // claim key → index in ing.Services
 	for i, s := range ing.Services {
-		for _, k := range claimKeys(s.Rule) {
+		for _, k := range rule.Claims(s.Rule) {
 			if _, ok := byKey[k]; !ok {
 				byKey[k] = i
 			}
@@ -76,7 +42,7 @@ func settleClaims(ing, gwy *route.Snapshot, st *gatewayStatus, age func(route.So
 		if !strings.HasPrefix(s.Source.Service, "httproute/") {
 			continue // a listener's own 404
 		}
-		for _, k := range claimKeys(s.Rule) {
+		for _, k := range rule.Claims(s.Rule) {
 			i, ok := byKey[k]
 			if !ok || dropIng[i] {
 				continue

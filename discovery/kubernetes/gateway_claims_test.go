@@ -1,7 +1,6 @@
 package kubernetes
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -10,21 +9,6 @@ import (
 
 	"github.com/rancher-edge/edge/route"
 )
-
-func TestClaimKeys(t *testing.T) {
-	for _, tc := range []struct{ rule, want string }{
-		{"Host:a.example.com;Path:/foo,/foo/{rest:.*}", "a.example.com|Path:/foo,/foo/{rest:.*}"},
-		{"Host:a.example.com,B.example.com;PathPrefix:/", "a.example.com|PathPrefix:/ b.example.com|PathPrefix:/"},
-		{"HostRegexp:{subdomain:[^.]+}.example.com;Path:/x", "*.example.com|Path:/x"},
-		{"HostRegexp:{subdomain:.+}.example.com;Path:/x;ReplacePath:/y", "*.example.com|Path:/x"},
-		{"Path:/x;Method:GET", "|Path:/x;Method:GET"},
-		{"Host:a.example.com", "a.example.com|PathPrefix:/"},
-	} {
-		if got := strings.Join(claimKeys(tc.rule), " "); got != tc.want {
-			t.Errorf("claimKeys(%q) = %q, want %q", tc.rule, got, tc.want)
-		}
-	}
-}
 
 // TestSettleClaims: an Ingress and an HTTPRoute claiming the same host and
 // path: the older wins, the loser is not served, both are told, and a

@@ -1,0 +1,25 @@
+package rule
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClaims(t *testing.T) {
+	for _, tc := range []struct{ rule, want string }{
+		{"Host:a.example.com;Path:/foo,/foo/{rest:.*}", "a.example.com|Path:/foo,/foo/{rest:.*}"},
+		{"Host:a.example.com,B.example.com;PathPrefix:/", "a.example.com|PathPrefix:/ b.example.com|PathPrefix:/"},
+		{"HostRegexp:{subdomain:[^.]+}.example.com;Path:/x", "*.example.com|Path:/x"},
+		{"HostRegexp:{subdomain:.+}.example.com;Path:/x;ReplacePath:/y", "*.example.com|Path:/x"},
+		{"HostRegexp:{sub:[a-z]+}", "regexp:{sub:[a-z]+}|PathPrefix:/"},
+		{"Path:/x;Method:GET", "|Path:/x;Method:GET"},
+		{"Host:a.example.com", "a.example.com|PathPrefix:/"},
+		// Spaces and the case of hosts do not count; the case of paths does.
+		{"Host: Shop.Example.com ; Path:/A", "shop.example.com|Path:/A"},
+		{"Host:a.example.com,", "a.example.com|PathPrefix:/"},
+	} {
+		if got := strings.Join(Claims(tc.rule), " "); got != tc.want {
+			t.Errorf("Claims(%q) = %q, want %q", tc.rule, got, tc.want)
+		}
+	}
+}
