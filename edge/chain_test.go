@@ -58,6 +58,7 @@ var fastPathFields = map[string]string{
 	"HealthCheck":    "checkers outside the request path",
 	"Servers":        "the backends",
 	"Backend":        "names the route for other routes' error pages",
+	"Fallback":       "the table's clash report leaves it out",
 
 	"ResponseHeaderTimeout": "every proxy path's wait for the response head (Route.headerTimeout)",
 	"MaxRequestBodyBytes":   "every proxy path counts the body (Route.maxBody)",

@@ -55,8 +55,13 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			t.routes = append(t.routes, rt)
 			sources = append(sources, svc.Source.String())
 			// Claims per listener: routes that never meet on one (a
-			// plain-HTTP route beside an HTTPS one) do not clash.
-			for _, key := range rule.Claims(rt.rule.String()) {
+			// plain-HTTP route beside an HTTPS one) do not clash, nor does a
+			// fallback with the routes it falls back from.
+			claims := rule.Claims(rt.rule.String())
+			if svc.Fallback {
+				claims = nil
+			}
+			for _, key := range claims {
 				for _, e := range listeners {
 					if rt.entry&e != 0 {
 						k := string(rune('0'+e)) + key

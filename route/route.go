@@ -153,6 +153,11 @@ type Service struct {
 	// share of 500s. Zero: Answer takes every request.
 	AnswerWeight int
 
+	// Fallback marks a catch-all that takes only what no other route
+	// takes (a Gateway listener's 404 for its hostnames, at priority 1):
+	// a route claiming the same requests is its purpose, not a clash.
+	Fallback bool
+
 	// ErrorPages replace error answers with pages from another backend.
 	ErrorPages []ErrorPage
 

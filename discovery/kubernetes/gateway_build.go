@@ -168,7 +168,7 @@ func (b *gbuilder) notFound(gws []*gw.Gateway, listeners map[string][]*listener)
 			}
 			name := fmt.Sprintf("%s/%s/%s/404", g.Namespace, g.Name, l.l.Name)
 			b.services = append(b.services, route.Service{Name: name, Source: gwSrc("gateway", g.Namespace, g.Name, string(l.l.Name)),
-				Rule: rule, Priority: 1, Answer: 404, TLS: &route.TLS{PlainHTTP: true}})
+				Rule: rule, Priority: 1, Answer: 404, Fallback: true, TLS: &route.TLS{PlainHTTP: true}})
 		}
 	}
 }
