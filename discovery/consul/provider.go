@@ -84,15 +84,14 @@ type loop struct {
 	publish func(route.Snapshot)
 	r       reader
 
-	catalog     map[string][]string // nil until the first answer
-	services    map[string]uint64   // check digests per service
-	nodes       map[string]uint64   // check digests per node
-	haveChecks  bool
-	world       world
-	pending     map[string]bool // services to read again
-	all         bool            // read every service again
-	ambiguous   bool            // the catalog moved without a visible change
-	healthMoved bool            // checks changed since the last sync
+	catalog    map[string][]string // nil until the first answer
+	services   map[string]uint64   // check digests per service
+	nodes      map[string]uint64   // check digests per node
+	haveChecks bool
+	world      world
+	pending    map[string]bool // services to read again
+	all        bool            // read every service again
+	ambiguous  bool            // the catalog moved without a visible change
 
 	catalogErr, healthErr, fetchErr error
 	fetchFailures                   int
@@ -218,10 +217,10 @@ func (p *Provider) applyChecks(l *loop, ev event) {
 	case len(changedKeys(l.nodes, nodes)) > 0:
 		// A node's own check (serfHealth, maintenance) concerns every
 		// instance on it: read everything rather than track placement.
-		l.all, l.healthMoved = true, true
+		l.all = true
 	default:
 		for _, name := range changedKeys(l.services, services) {
-			l.pending[name], l.healthMoved = true, true
+			l.pending[name] = true
 		}
 	}
 	l.services, l.nodes, l.haveChecks = services, nodes, true
@@ -233,15 +232,19 @@ func (p *Provider) sync(ctx context.Context, l *loop) time.Duration {
 	if !l.due() {
 		return 0
 	}
-	if l.ambiguous && !l.healthMoved {
-		// The catalog moved and neither its tags nor any check explain it:
-		// an instance without checks came or went. Read everything. (When
-		// a check changed in the same debounce window it is taken as the
-		// explanation; an instance without checks registered in that
-		// same window waits for the next change of its service.)
+	if l.ambiguous {
+		// The catalog moved and no tag says where: an instance came or
+		// went. One with checks moves its service's check digest too (so
+		// that service is pending), but one without checks moves nothing
+		// else, and a check that changed elsewhere in the same debounce
+		// window cannot tell the two apart — taking it as the explanation
+		// lost such an instance until its service changed again. Read
+		// everything, as Traefik did on every catalog change; check
+		// changes alone, the frequent kind, still read only their
+		// services.
 		l.all = true
 	}
-	l.ambiguous, l.healthMoved = false, false
+	l.ambiguous = false
 	var names []string
 	if l.all {
 		names = slices.Collect(maps.Keys(l.catalog))

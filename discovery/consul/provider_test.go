@@ -85,6 +85,17 @@ func TestCatalogAgainstRealAgent(t *testing.T) {
 		a.Deregister("web-4")
 		rec.waitFor(t, live, "web with 2 servers", hasServers("web", 2))
 	})
+	t.Run("an instance without checks beside a check change elsewhere", func(t *testing.T) {
+		// In one debounce window: the check change of another service
+		// must not be taken as the reason the catalog moved.
+		a.Register(consultest.Service{ID: "web-5", Name: "web", Address: "127.0.0.6", Port: 30080,
+			Tags: []string{"traefik.enable=true", "traefik.frontend.rule=Host:web.example.com", "traefik.tags=kubernetes", "traefik.backend.loadbalancer.method=drr"}})
+		a.SetCheck("db-1", "warning")
+		rec.waitFor(t, live, "web with 3 servers", hasServers("web", 3))
+		a.SetCheck("db-1", "passing")
+		a.Deregister("web-5")
+		rec.waitFor(t, live, "web with 2 servers", hasServers("web", 2))
+	})
 }
 
 func TestStrictChecksOffAdmitsWarning(t *testing.T) {
