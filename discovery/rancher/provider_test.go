@@ -76,6 +76,11 @@ func TestPagination(t *testing.T) {
 	for name, limit := range map[string]int{"default page size": 0, "provider page size": defaultPageLimit} {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig(s, t)
+			// The page counts below hold only for a read that no timeout
+			// cut short and retried: one page of 1,000 containers under
+			// -race on a loaded 2-core machine took over the tests'
+			// usual 2 s.
+			cfg.Timeout = 30 * time.Second
 			s.ResetStats()
 			start := time.Now()
 			p, rec := run(t, cfg, func(p *Provider) { p.pageLimit = limit })
