@@ -23,3 +23,26 @@ func TestClaims(t *testing.T) {
 		}
 	}
 }
+
+// FuzzClaims: any expression yields at least one claim, each "host|match"
+// with a request match, and spelling does not count: the claims of an
+// expression with its spaces removed are the same.
+func FuzzClaims(f *testing.F) {
+	for _, seed := range []string{"Host: Shop.Example.com ; Path:/A", "HostRegexp:{sub:[a-z]+}.a.com", "Host:,;Path", "|;:", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		got := Claims(expr)
+		if len(got) == 0 {
+			t.Fatalf("Claims(%q) is empty", expr)
+		}
+		for _, c := range got {
+			if _, m, ok := strings.Cut(c, "|"); !ok || m == "" {
+				t.Fatalf("Claims(%q): %q has no request match", expr, c)
+			}
+		}
+		if again := Claims(strings.Join(strings.Fields(expr), "")); strings.Join(again, " ") != strings.Join(got, " ") {
+			t.Fatalf("Claims(%q) = %q, without its spaces %q", expr, got, again)
+		}
+	})
+}
