@@ -395,11 +395,7 @@ func (c *h2conn) abortLocked(st *h2stream) {
 	if st.cancel != nil {
 		st.cancel()
 	}
-	if st.up != nil {
-		// Not Close: a TLS backend's close_notify may block, with c.mu
-		// held. The stream's goroutine closes it when its I/O fails.
-		st.up.conn.SetDeadline(time.Unix(1, 0))
-	}
+	st.cutUpLocked()
 	st.readable.Broadcast()
 	c.space.Broadcast()
 }

@@ -74,7 +74,6 @@ func (st *h2stream) attempt(b *backend, fresh bool) (bool, error) {
 		return false, err
 	}
 	if !st.attach(uc) {
-		st.detach()
 		s.pools.put(uc) // untouched: still good for another request
 		return false, clientError{errStreamReset}
 	}
@@ -125,14 +124,22 @@ func (st *h2stream) isReset() bool {
 func (st *h2stream) attach(uc *upConn) bool {
 	st.c.mu.Lock()
 	defer st.c.mu.Unlock()
+	if st.reset {
+		return false
+	}
 	st.up = uc
-	return !st.reset
+	return true
 }
 
-func (st *h2stream) detach() {
+// detach forgets the backend connection, after which a reset no longer
+// reaches it; cut reports whether one had reached it (cutUpLocked), which
+// leaves the connection unusable.
+func (st *h2stream) detach() (cut bool) {
 	st.c.mu.Lock()
-	st.up = nil
+	cut = st.upCut
+	st.up, st.upCut = nil, false
 	st.c.mu.Unlock()
+	return cut
 }
 
 // h2HopRequestField reports the fields writeRequestHead writes itself or
@@ -325,8 +332,10 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 	}
 	b.finished()
 	bodyErr, cut := st.endBody(uc)
-	st.detach()
-	if werr == nil && d.RErr == nil && d.WErr == nil && !untilClose && h.Reusable() && bodyErr == nil && !cut {
+	// A reset may reach the connection after its answer was relayed
+	// whole: cut, it would fail the next request drawn from the pool.
+	reset := st.detach()
+	if werr == nil && d.RErr == nil && d.WErr == nil && !untilClose && h.Reusable() && bodyErr == nil && !cut && !reset {
 		s.pools.put(uc)
 	} else {
 		uc.conn.Close()

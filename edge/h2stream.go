@@ -39,6 +39,7 @@ type h2stream struct {
 	declLen    int64
 	recvd      int64
 	up         *upConn            // the backend exchange in progress
+	upCut      bool               // up's deadline was set in the past (cutUpLocked)
 	cancel     context.CancelFunc // the handler's context
 	readable   sync.Cond
 	// waitSince is when the stream's goroutine began to wait for the
@@ -463,8 +464,19 @@ func (st *h2stream) bodyFailedLocked(err error) {
 	if st.bodyErr == nil {
 		st.bodyErr = err
 	}
+	st.cutUpLocked()
+}
+
+// cutUpLocked ends, with c.mu held, the backend exchange in progress: a
+// deadline in the past fails its reads and writes at once. Not Close: a
+// TLS backend's close_notify may block, with c.mu held; the stream's
+// goroutine closes the connection when its I/O fails. The connection is
+// marked: detach tells the goroutine, which must not pool it even when
+// the exchange had already ended (the deadline stays).
+func (st *h2stream) cutUpLocked() {
 	if st.up != nil {
 		st.up.conn.SetDeadline(time.Unix(1, 0))
+		st.upCut = true
 	}
 }
 
