@@ -29,22 +29,30 @@ type poolTransport struct {
 func (t *poolTransport) exchange(uc *upConn, out *http.Request) (*http.Response, error) {
 	ctx := out.Context()
 	stop := context.AfterFunc(ctx, func() { uc.conn.SetDeadline(time.Unix(1, 0)) })
-	resp, err := t.exchangeHead(uc, out)
+	resp, done, err := t.exchangeHead(uc, out)
 	if !stop() || ctx.Err() != nil {
-		if err == nil {
+		// The deadline may be set: uc is closed (by the caller), never
+		// pooled.
+		if err == nil && !done {
 			resp.Body.Close()
 		}
 		return nil, ctx.Err()
 	}
+	if done {
+		t.release(uc, resp.Close)
+	}
 	return resp, err
 }
 
-func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (*http.Response, error) {
+// exchangeHead writes out and reads the response head. done reports a
+// response without a body: its connection is free once the wait for the
+// client is stopped.
+func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (resp *http.Response, done bool, err error) {
 	if err := out.Write(uc.bw); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := uc.bw.Flush(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if t.header > 0 {
 		uc.conn.SetReadDeadline(time.Now().Add(t.header))
@@ -52,7 +60,7 @@ func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (*http.Respo
 	for {
 		resp, err := http.ReadResponse(uc.br, out)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		switch {
 		case resp.StatusCode == http.StatusSwitchingProtocols:
@@ -60,13 +68,13 @@ func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (*http.Respo
 			// ReverseProxy writes to the body of a 101 to reach the
 			// backend: give it the connection itself.
 			resp.Body = &upgradedBody{uc: uc}
-			return resp, nil
+			return resp, false, nil
 		case resp.StatusCode < 200:
 			// An interim response (103 Early Hints, 100 Continue):
 			// ReverseProxy relays what a client trace reports.
 			if tr := httptrace.ContextClientTrace(out.Context()); tr != nil && tr.Got1xxResponse != nil {
 				if err := tr.Got1xxResponse(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
-					return nil, err
+					return nil, false, err
 				}
 			}
 			continue
@@ -75,8 +83,7 @@ func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (*http.Respo
 			uc.conn.SetReadDeadline(time.Time{})
 		}
 		if resp.Body == http.NoBody || out.Method == http.MethodHead {
-			t.release(uc, resp.Close)
-			return resp, nil
+			return resp, true, nil
 		}
 		pb := &pooledBody{ReadCloser: resp.Body, t: t, uc: uc, close: resp.Close}
 		// The client may go while the body streams (a reset stream, a
@@ -85,7 +92,7 @@ func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (*http.Respo
 		conn := uc.conn
 		pb.stop = context.AfterFunc(out.Context(), func() { conn.SetDeadline(time.Unix(1, 0)) })
 		resp.Body = pb
-		return resp, nil
+		return resp, false, nil
 	}
 }
 
