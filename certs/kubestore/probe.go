@@ -8,7 +8,8 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/rancher-edge/edge/internal/kubeclient"
 )
 
 // needed lists what the store does in its namespace, by resource.
@@ -30,7 +31,7 @@ func Probe(ctx context.Context, cfg Config) error {
 		return err
 	}
 	cfg = cfg.withDefaults(func() (string, error) { return "", nil })
-	kube, err := kubernetes.NewForConfig(cfg.Rest)
+	kube, err := kubeclient.New(cfg.Rest)
 	if err != nil {
 		return fmt.Errorf("kubestore: %w", err)
 	}

@@ -14,9 +14,10 @@ import (
 
 	"github.com/caddyserver/certmagic"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+
+	"github.com/rancher-edge/edge/internal/kubeclient"
 )
 
 // Errors callers can match with errors.Is.
@@ -46,7 +47,7 @@ const MaxValueSize = 1 << 20
 type Store struct {
 	cfg  Config
 	log  *slog.Logger
-	kube kubernetes.Interface
+	kube *kubeclient.Clients
 	meta metadata.Interface
 	// id is this instance's holder identity: the replica name and a
 	// random suffix, so that two instances with one name never share a
@@ -82,7 +83,7 @@ func New(cfg Config) (*Store, error) {
 	if rc.UserAgent == "" {
 		rc.UserAgent = "rancher-edge/acme-storage"
 	}
-	kube, err := kubernetes.NewForConfig(rc)
+	kube, err := kubeclient.New(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubestore: %w", err)
 	}

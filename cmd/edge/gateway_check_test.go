@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/rancher-edge/edge/discovery/kubernetes"
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
@@ -49,7 +48,7 @@ func TestCheckOnlineGatewayAPI(t *testing.T) {
 	}
 
 	must(t, c.InstallGatewayAPI(ctx))
-	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
+	gwc := c.Admin
 	must(t, create(ctx, gwc.GatewayV1().GatewayClasses(), &gw.GatewayClass{ObjectMeta: metav1.ObjectMeta{Name: "rancher-edge"},
 		Spec: gw.GatewayClassSpec{ControllerName: kubernetes.GatewayController}}))
 	must(t, create(ctx, gwc.GatewayV1().Gateways("shop"), &gw.Gateway{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: gw.GatewaySpec{

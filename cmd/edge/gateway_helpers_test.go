@@ -26,7 +26,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
 )
@@ -259,7 +258,7 @@ type gwFixture struct {
 	c                   *kubetest.Cluster
 	ap                  *applier
 	conf                string // the conformance module's directory
-	gwc                 gwclient.Interface
+	gwc                 *kubetest.AdminClients
 	client              *http.Client
 	insecure            *http.Client // for the dashboard's default certificate
 	httpPort, httpsPort int

@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/discovery/kubernetes"
@@ -72,7 +71,7 @@ func TestKubernetesGateway(t *testing.T) {
 	httpPort, httpsPort, adminPort := freePort(t), freePort(t), freePort(t)
 	// Every client before the edge starts: making one reads klog's
 	// global logger, which the edge (in this process) sets.
-	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
+	gwc := c.Admin
 	ap := newApplier(t, c)
 	stop := startEdgeProcess(t, map[string]string{
 		"TRAEFIK_HTTP_PORT":                  strconv.Itoa(httpPort),
@@ -412,7 +411,7 @@ spec:
 // updateRoute edits an HTTPRoute of the infra namespace, again when the
 // edge's status write came between the read and the update; it returns
 // when the edit was accepted.
-func updateRoute(t *testing.T, gwc gwclient.Interface, name string, edit func(*gw.HTTPRoute)) time.Time {
+func updateRoute(t *testing.T, gwc *kubetest.AdminClients, name string, edit func(*gw.HTTPRoute)) time.Time {
 	t.Helper()
 	var start time.Time
 	must(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {

@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
@@ -50,7 +49,7 @@ func BenchmarkGatewayChangeToLive(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
+	gwc := c.Admin
 	must := func(err error) {
 		b.Helper()
 		if err != nil {

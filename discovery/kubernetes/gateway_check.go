@@ -9,10 +9,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8s "k8s.io/client-go/kubernetes"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
+	"github.com/rancher-edge/edge/internal/kubeclient"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -45,26 +44,22 @@ func CheckGateway(ctx context.Context, cfg Config) (GatewayCheck, error) {
 	if err != nil {
 		return GatewayCheck{}, err
 	}
-	cs, err := k8s.NewForConfig(p.cfg.Rest)
-	if err != nil {
-		return GatewayCheck{}, fmt.Errorf("kubernetes: %w", err)
-	}
-	missing, err := GatewayCRDs(cs.Discovery())
-	if err != nil || len(missing) > 0 {
-		return GatewayCheck{Missing: missing}, err
-	}
-	gcs, err := gwclient.NewForConfig(p.cfg.Rest)
+	cs, err := kubeclient.New(p.cfg.Rest)
 	if err != nil {
 		return GatewayCheck{}, fmt.Errorf("kubernetes: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	missing, err := GatewayCRDs(ctx, cs)
+	if err != nil || len(missing) > 0 {
+		return GatewayCheck{Missing: missing}, err
+	}
 	w, err := p.listWorld(ctx, cs)
 	if err != nil {
 		return GatewayCheck{}, err
 	}
 	gwld := gatewayWorld{Namespaces: map[string]*corev1.Namespace{}, Services: w.Services, Slices: w.Slices, Secrets: w.Secrets}
-	api := gcs.GatewayV1()
+	api := cs.GatewayV1()
 	classes, err := api.GatewayClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return GatewayCheck{}, fmt.Errorf("listing GatewayClasses: %w", err)

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
 	"github.com/rancher-edge/edge/route"
@@ -43,7 +42,7 @@ func TestGatewayStatusLeaderOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gwc := gwclient.NewForConfigOrDie(c.Rest(kubetest.AdminToken))
+	gwc := c.Admin
 	if _, err := gwc.GatewayV1().GatewayClasses().Create(ctx, gwClass(), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

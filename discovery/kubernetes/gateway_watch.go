@@ -14,17 +14,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
-	"k8s.io/client-go/informers"
-	k8s "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	gw "sigs.k8s.io/gateway-api/apis/v1"
-	gwclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
-	gwinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
 
 	edgelabels "github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/internal/kubeclient"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -36,8 +31,8 @@ var gatewayResources = []string{"gatewayclasses", "gateways", "httproutes", "ref
 // GatewayCRDs reports which of the Gateway API resources the edge needs
 // the apiserver does not serve (nil: all there). err is set when the
 // apiserver could not tell, which is not the same as "not installed".
-func GatewayCRDs(d discovery.DiscoveryInterface) (missing []string, err error) {
-	list, err := d.ServerResourcesForGroupVersion(gw.GroupVersion.String())
+func GatewayCRDs(ctx context.Context, cs *kubeclient.Clients) (missing []string, err error) {
+	list, err := cs.Resources(ctx, gw.GroupVersion)
 	if apierrors.IsNotFound(err) {
 		return slices.Clone(gatewayResources), nil
 	}
@@ -54,9 +49,9 @@ func GatewayCRDs(d discovery.DiscoveryInterface) (missing []string, err error) {
 
 // servedResources are the gateway.networking.k8s.io/v1 resources the
 // apiserver serves; none when it cannot tell.
-func servedResources(d discovery.DiscoveryInterface) map[string]bool {
+func servedResources(ctx context.Context, cs *kubeclient.Clients) map[string]bool {
 	out := map[string]bool{}
-	if list, err := d.ServerResourcesForGroupVersion(gw.GroupVersion.String()); err == nil {
+	if list, err := cs.Resources(ctx, gw.GroupVersion); err == nil {
 		for _, r := range list.APIResources {
 			out[r.Name] = true
 		}
@@ -68,7 +63,7 @@ func servedResources(d discovery.DiscoveryInterface) map[string]bool {
 // served. Services, EndpointSlices and Secrets come from the Ingress
 // caches: one cache of each for both APIs.
 type gatewayCaches struct {
-	client  gwclient.Interface
+	client  *kubeclient.Clients
 	dynamic dynamic.Interface
 	// others are the informers of the route kinds answered, not served,
 	// by resource; kinds installed later are added (othersMu).
@@ -150,15 +145,17 @@ func (c Config) gatewaySettings() gatewaySettings {
 // GatewayRecheck; until then the provider says they are missing), then
 // starts the Gateway API informers, waits for their caches and hands them
 // over; every change pokes the same debounced rebuild as the Ingresses.
-func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func(), handler cache.ResourceEventHandler) {
+func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, poke func(), handler cache.ResourceEventHandler) {
 	for {
-		missing, err := GatewayCRDs(cs.Discovery())
+		missing, err := GatewayCRDs(ctx, cs)
 		switch {
 		case err == nil && len(missing) == 0:
 			p.setGatewayNote("")
 		case err == nil:
 			p.setGatewayNote(fmt.Sprintf("Gateway API is off: the apiserver does not serve %s %s (install the standard-channel CRDs of Gateway API v1.6); Ingresses are served",
 				gw.GroupVersion, strings.Join(missing, ", ")))
+		case ctx.Err() != nil:
+			return
 		default:
 			p.setGatewayNote("Gateway API: cannot tell whether its CRDs are installed: " + err.Error())
 		}
@@ -172,50 +169,33 @@ func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func
 		case <-time.After(p.cfg.GatewayRecheck):
 		}
 	}
-	gcs, err := gwclient.NewForConfig(p.cfg.Rest)
-	if err != nil {
-		p.setGatewayNote("Gateway API: " + err.Error())
-		poke()
-		return
-	}
 	dyn, err := dynamic.NewForConfig(p.cfg.Rest)
 	if err != nil {
 		p.setGatewayNote("Gateway API: " + err.Error())
 		poke()
 		return
 	}
-	g := &gatewayCaches{client: gcs, dynamic: dyn, others: map[string][]cache.SharedIndexInformer{}}
-	served := servedResources(cs.Discovery())
-	var dfs []dynamicinformer.DynamicSharedInformerFactory // one per namespace
-	var starters []interface{ Start(<-chan struct{}) }
-	var shutdowns []func()
+	g := &gatewayCaches{client: cs, dynamic: dyn, others: map[string][]cache.SharedIndexInformer{}}
+	served := servedResources(ctx, cs)
+	api := cs.GatewayV1()
 	for _, ns := range p.cfg.Namespaces {
-		f := gwinformers.NewSharedInformerFactoryWithOptions(gcs, 0, gwinformers.WithNamespace(ns))
-		g.gateways = append(g.gateways, f.Gateway().V1().Gateways().Informer())
-		g.routes = append(g.routes, f.Gateway().V1().HTTPRoutes().Informer())
-		g.grants = append(g.grants, f.Gateway().V1().ReferenceGrants().Informer())
-		starters, shutdowns = append(starters, f), append(shutdowns, f.Shutdown)
+		gws, rts, grs := api.Gateways(ns), api.HTTPRoutes(ns), api.ReferenceGrants(ns)
+		g.gateways = append(g.gateways, newInformer(&gw.Gateway{}, api, gws.List, gws.Watch, nil))
+		g.routes = append(g.routes, newInformer(&gw.HTTPRoute{}, api, rts.List, rts.Watch, nil))
+		g.grants = append(g.grants, newInformer(&gw.ReferenceGrant{}, api, grs.List, grs.Watch, nil))
 		// Route kinds the edge does not serve, where the apiserver has
 		// them: watched only to answer them in their status.
-		df := dynamicinformer.NewFilteredDynamicSharedInformerFactory(dyn, 0, ns, nil)
 		for res := range otherRouteResources {
 			if served[res] {
-				g.others[res] = append(g.others[res], df.ForResource(otherRouteGVR(res)).Informer())
+				g.others[res] = append(g.others[res], otherInformer(dyn, res, ns))
 			}
 		}
-		dfs = append(dfs, df)
-		starters, shutdowns = append(starters, df), append(shutdowns, df.Shutdown)
 	}
-	clsF := gwinformers.NewSharedInformerFactory(gcs, 0)
-	g.classes = clsF.Gateway().V1().GatewayClasses().Informer()
-	nsF := informers.NewSharedInformerFactory(cs, 0)
-	g.namespaces = nsF.Core().V1().Namespaces().Informer()
-	starters, shutdowns = append(starters, clsF, nsF), append(shutdowns, clsF.Shutdown, nsF.Shutdown)
-	defer func() {
-		for _, s := range shutdowns {
-			s()
-		}
-	}()
+	cls, nss := api.GatewayClasses(), cs.CoreV1().Namespaces()
+	g.classes = newInformer(&gw.GatewayClass{}, api, cls.List, cls.Watch, nil)
+	g.namespaces = newInformer(&corev1.Namespace{}, cs.CoreV1(), nss.List, nss.Watch, nil)
+	var running informerGroup
+	defer running.wait()
 	for _, inf := range g.all() {
 		if _, err := inf.AddEventHandler(handler); err != nil {
 			p.setGatewayNote("Gateway API: " + err.Error())
@@ -225,9 +205,7 @@ func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func
 			p.watchFailed(r.TypeDescription(), err)
 		})
 	}
-	for _, s := range starters {
-		s.Start(ctx.Done())
-	}
+	running.run(ctx, g.all()...)
 	start := time.Now()
 	for _, inf := range g.all() {
 		if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
@@ -237,13 +215,21 @@ func (p *Provider) watchGateway(ctx context.Context, cs k8s.Interface, poke func
 	p.log.Info("gateway API caches synced", "took", time.Since(start).Round(time.Millisecond))
 	p.gateway.Store(g)
 	poke()
-	p.watchOtherKinds(ctx, cs, g, dfs, handler, poke)
+	p.watchOtherKinds(ctx, cs, g, &running, handler, poke)
+}
+
+// otherInformer watches, through the dynamic client, one of the route
+// kinds answered but not served, in namespace ns.
+func otherInformer(dyn dynamic.Interface, res, ns string) cache.SharedIndexInformer {
+	ri := dyn.Resource(otherRouteGVR(res)).Namespace(ns)
+	return newInformer(&unstructured.Unstructured{}, dyn, ri.List, ri.Watch, nil)
 }
 
 // watchOtherKinds adds, as their CRDs appear, the informers of the route
 // kinds answered but not served (installed after the edge started, or
 // established after the ones it needs), until all are watched or ctx ends.
-func (p *Provider) watchOtherKinds(ctx context.Context, cs k8s.Interface, g *gatewayCaches, dfs []dynamicinformer.DynamicSharedInformerFactory,
+// They run in running, which watchGateway waits for.
+func (p *Provider) watchOtherKinds(ctx context.Context, cs *kubeclient.Clients, g *gatewayCaches, running *informerGroup,
 	handler cache.ResourceEventHandler, poke func()) {
 	t := time.NewTicker(p.cfg.GatewayRecheck)
 	defer t.Stop()
@@ -258,14 +244,14 @@ func (p *Provider) watchOtherKinds(ctx context.Context, cs k8s.Interface, g *gat
 			return
 		case <-t.C:
 		}
-		served := servedResources(cs.Discovery())
+		served := servedResources(ctx, cs)
 		for res := range otherRouteResources {
 			if have[res] != nil || !served[res] {
 				continue
 			}
 			var infs []cache.SharedIndexInformer
-			for _, df := range dfs {
-				inf := df.ForResource(otherRouteGVR(res)).Informer()
+			for _, ns := range p.cfg.Namespaces {
+				inf := otherInformer(g.dynamic, res, ns)
 				if _, err := inf.AddEventHandler(handler); err != nil {
 					continue
 				}
@@ -273,8 +259,8 @@ func (p *Provider) watchOtherKinds(ctx context.Context, cs k8s.Interface, g *gat
 					p.watchFailed(r.TypeDescription(), err)
 				})
 				infs = append(infs, inf)
-				df.Start(ctx.Done())
 			}
+			running.run(ctx, infs...)
 			for _, inf := range infs {
 				if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 					return

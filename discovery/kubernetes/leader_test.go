@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +20,8 @@ import (
 
 // TestLeaderElection: two edges with leader election against a real
 // apiserver, with the chart's RBAC: exactly one writes Ingress status, and
-// the other takes over within the lease duration when the first stops.
+// the other takes over within the lease duration when the first stops;
+// a Lease a crashed replica still holds is taken once its duration passed.
 func TestLeaderElection(t *testing.T) {
 	ctx := context.Background()
 	c := kubetest.Start(t)
@@ -83,8 +85,32 @@ func TestLeaderElection(t *testing.T) {
 		return time.Since(t0)
 	}
 
+	// A replica that crashed holds the Lease: edge-a waits out its lease
+	// duration from when it first sees the record, never less.
+	probe, err := New(Config{Rest: c.Rest(kubetest.EdgeToken), Source: "test", IngressAddress: "10.0.0.1", LeaseNamespace: "rancher-edge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashed, secs, past := "edge-crashed", int32(lease/time.Second), metav1.NewMicroTime(time.Now().Add(-time.Hour))
+	if _, err := c.Admin.CoordinationV1().Leases("rancher-edge").Create(ctx, &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: probe.cfg.LeaseName},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &crashed, LeaseDurationSeconds: &secs, RenewTime: &past, AcquireTime: &past},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
 	stopA, a := start("edge-a", "10.0.0.1")
 	waitIP("10.0.0.1", 20*time.Second)
+	if took := time.Since(started); took < lease {
+		t.Errorf("edge-a took the Lease of a crashed replica after %v, before its lease duration (%v) had passed", took, lease)
+	} else {
+		t.Logf("edge-a took the crashed replica's Lease after %v (lease %v; the renew time written in it is an hour old, and ignored)", took.Round(time.Millisecond), lease)
+	}
+	if l, err := c.Admin.CoordinationV1().Leases("rancher-edge").Get(ctx, probe.cfg.LeaseName, metav1.GetOptions{}); err != nil {
+		t.Error(err)
+	} else if h, n := deref(l.Spec.HolderIdentity), deref(l.Spec.LeaseTransitions); h != "edge-a" || n != 1 {
+		t.Errorf("Lease held by %q after %d transitions, want edge-a after 1", h, n)
+	}
 	stopB, b := start("edge-b", "10.0.0.2")
 	defer stopB()
 	// B runs, follows, and never writes: the status stays A's.

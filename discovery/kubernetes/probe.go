@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8s "k8s.io/client-go/kubernetes"
 
+	"github.com/rancher-edge/edge/internal/kubeclient"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -41,7 +41,7 @@ func Check(ctx context.Context, cfg Config) ([]Served, route.Snapshot, error) {
 	if err != nil {
 		return nil, route.Snapshot{}, err
 	}
-	cs, err := k8s.NewForConfig(p.cfg.Rest)
+	cs, err := kubeclient.New(p.cfg.Rest)
 	if err != nil {
 		return nil, route.Snapshot{}, fmt.Errorf("kubernetes: %w", err)
 	}
@@ -87,7 +87,7 @@ func Check(ctx context.Context, cfg Config) ([]Served, route.Snapshot, error) {
 
 // listWorld lists, once, what the informers would cache: the world a
 // build reads.
-func (p *Provider) listWorld(ctx context.Context, cs k8s.Interface) (world, error) {
+func (p *Provider) listWorld(ctx context.Context, cs *kubeclient.Clients) (world, error) {
 	w := world{Services: map[string]*corev1.Service{}, Slices: map[string][]*discoveryv1.EndpointSlice{}, Secrets: map[string]*corev1.Secret{}}
 	classes, err := cs.NetworkingV1().IngressClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {

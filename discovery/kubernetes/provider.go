@@ -16,12 +16,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	klabels "k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
-	k8s "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/rancher-edge/edge/discovery"
 	edgelabels "github.com/rancher-edge/edge/discovery/labels"
+	"github.com/rancher-edge/edge/internal/kubeclient"
 	"github.com/rancher-edge/edge/route"
 )
 
@@ -146,25 +145,23 @@ func (c *caches) world() world {
 // informers makes the informers: Ingresses (label selector), Services,
 // EndpointSlices and TLS Secrets (field selector: never every Secret) per
 // namespace, and the cluster's IngressClasses.
-func (p *Provider) informers(cs k8s.Interface) (*caches, []informers.SharedInformerFactory) {
+func (p *Provider) informers(cs *kubeclient.Clients) *caches {
 	var c caches
-	var factories []informers.SharedInformerFactory
+	ingSel := func(o *metav1.ListOptions) { o.LabelSelector = p.cfg.LabelSelector }
+	tlsOnly := func(o *metav1.ListOptions) { o.FieldSelector = "type=" + string(corev1.SecretTypeTLS) }
 	for _, ns := range p.cfg.Namespaces {
-		ingF := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns),
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = p.cfg.LabelSelector }))
-		coreF := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
-		secF := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns),
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "type=" + string(corev1.SecretTypeTLS) }))
-		c.ingresses = append(c.ingresses, ingF.Networking().V1().Ingresses().Informer())
-		c.services = append(c.services, coreF.Core().V1().Services().Informer())
-		c.slices = append(c.slices, coreF.Discovery().V1().EndpointSlices().Informer())
-		c.secrets = append(c.secrets, secF.Core().V1().Secrets().Informer())
-		factories = append(factories, ingF, coreF, secF)
+		ing := cs.NetworkingV1().Ingresses(ns)
+		svc := cs.CoreV1().Services(ns)
+		sl := cs.DiscoveryV1().EndpointSlices(ns)
+		sec := cs.CoreV1().Secrets(ns)
+		c.ingresses = append(c.ingresses, newInformer(&networkingv1.Ingress{}, cs.NetworkingV1(), ing.List, ing.Watch, ingSel))
+		c.services = append(c.services, newInformer(&corev1.Service{}, cs.CoreV1(), svc.List, svc.Watch, nil))
+		c.slices = append(c.slices, newInformer(&discoveryv1.EndpointSlice{}, cs.DiscoveryV1(), sl.List, sl.Watch, nil))
+		c.secrets = append(c.secrets, newInformer(&corev1.Secret{}, cs.CoreV1(), sec.List, sec.Watch, tlsOnly))
 	}
-	clsF := informers.NewSharedInformerFactory(cs, 0)
-	c.classes = clsF.Networking().V1().IngressClasses().Informer()
-	factories = append(factories, clsF)
-	return &c, factories
+	cls := cs.NetworkingV1().IngressClasses()
+	c.classes = newInformer(&networkingv1.IngressClass{}, cs.NetworkingV1(), cls.List, cls.Watch, nil)
+	return &c
 }
 
 // Run watches the cluster, publishes a snapshot once the caches have
@@ -175,20 +172,22 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	if publish == nil {
 		return errors.New("kubernetes: publish is nil")
 	}
-	cs, err := k8s.NewForConfig(p.cfg.Rest)
+	cs, err := kubeclient.New(p.cfg.Rest)
 	if err != nil {
 		return fmt.Errorf("kubernetes: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	var running informerGroup
 	defer func() {
 		cancel()
 		wg.Wait()
+		running.wait()
 	}()
 	p.log.Info("kubernetes discovery starting", "apiserver", p.cfg.Rest.Host, "from", p.cfg.Source,
 		"namespaces", p.cfg.Namespaces, "classes", p.cfg.IngressClasses, "label_selector", p.cfg.LabelSelector)
 
-	c, factories := p.informers(cs)
+	c := p.informers(cs)
 	changes := make(chan struct{}, 1)
 	poke := func() {
 		select {
@@ -209,15 +208,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 			p.watchFailed(r.TypeDescription(), err)
 		})
 	}
-	for _, f := range factories {
-		f.Start(ctx.Done())
-	}
-	defer func() {
-		cancel()
-		for _, f := range factories {
-			f.Shutdown()
-		}
-	}()
+	running.run(ctx, c.all()...)
 	wg.Go(func() { p.probe(ctx, cs) })
 	if p.cfg.Gateway {
 		wg.Go(func() { p.watchGateway(ctx, cs, poke, handler) })
@@ -293,7 +284,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 // authSecrets reads the Secrets that served Ingresses name in
 // auth-secret, one Get each: the edge never lists or caches every Secret.
 // One that cannot be read is left out, and build skips its paths.
-func (p *Provider) authSecrets(ctx context.Context, cs k8s.Interface, w world) map[string]*corev1.Secret {
+func (p *Provider) authSecrets(ctx context.Context, cs *kubeclient.Clients, w world) map[string]*corev1.Secret {
 	b := &builder{w: &w, s: p.set}
 	var ours []*networkingv1.Ingress
 	for _, ing := range w.Ingresses {
@@ -345,7 +336,7 @@ func (p *Provider) logProblems(logged map[string]bool, problems []route.Problem)
 // probe checks, while a watch is failing, whether the apiserver answers
 // again (a list of one Ingress, with the provider's own permissions), so
 // the status clears once the informers can resync.
-func (p *Provider) probe(ctx context.Context, cs k8s.Interface) {
+func (p *Provider) probe(ctx context.Context, cs *kubeclient.Clients) {
 	t := time.NewTicker(p.cfg.Probe)
 	defer t.Stop()
 	for {

@@ -11,9 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8s "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
+
+	"github.com/rancher-edge/edge/internal/kubeclient"
 )
 
 // statusWriter writes status.loadBalancer.ingress of the served Ingresses
@@ -21,13 +20,13 @@ import (
 // two replicas never fight over the status.
 type statusWriter struct {
 	p      *Provider
-	cs     k8s.Interface
+	cs     *kubeclient.Clients
 	c      *caches
 	pokes  chan struct{}
 	period time.Duration
 }
 
-func newStatusWriter(p *Provider, cs k8s.Interface, c *caches) *statusWriter {
+func newStatusWriter(p *Provider, cs *kubeclient.Clients, c *caches) *statusWriter {
 	return &statusWriter{p: p, cs: cs, c: c, pokes: make(chan struct{}, 1), period: 30 * time.Second}
 }
 
@@ -46,38 +45,18 @@ func (w *statusWriter) run(ctx context.Context) {
 	if id == "" {
 		id, _ = os.Hostname()
 	}
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.LeaseNamespace, Name: cfg.LeaseName},
-		Client:     w.cs.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+	e := &leaderElector{
+		leases: w.cs.CoordinationV1().Leases(cfg.LeaseNamespace), name: cfg.LeaseName, id: id,
+		leaseDuration: cfg.LeaseDuration, renewDeadline: cfg.RenewDeadline, retryPeriod: cfg.RetryPeriod,
 	}
 	w.p.setLeader("follower")
-	for ctx.Err() == nil {
-		le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-			Lock:            lock,
-			LeaseDuration:   cfg.LeaseDuration,
-			RenewDeadline:   cfg.RenewDeadline,
-			RetryPeriod:     cfg.RetryPeriod,
-			ReleaseOnCancel: true,
-			Name:            cfg.LeaseName,
-			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(ctx context.Context) {
-					w.p.setLeader("leader")
-					w.p.log.Info("leading: this replica writes Ingress and Gateway API status", "lease", cfg.LeaseNamespace+"/"+cfg.LeaseName, "identity", id)
-					w.lead(ctx)
-				},
-				OnStoppedLeading: func() {
-					w.p.setLeader("follower")
-					w.p.log.Info("no longer leading", "identity", id)
-				},
-			},
-		})
-		if err != nil {
-			w.p.log.Error("leader election", "err", err)
-			return
-		}
-		le.Run(ctx)
-	}
+	e.run(ctx, func(ctx context.Context) {
+		w.p.setLeader("leader")
+		w.p.log.Info("leading: this replica writes Ingress and Gateway API status", "lease", cfg.LeaseNamespace+"/"+cfg.LeaseName, "identity", id)
+		w.lead(ctx)
+		w.p.setLeader("follower")
+		w.p.log.Info("no longer leading", "identity", id)
+	})
 }
 
 func (w *statusWriter) lead(ctx context.Context) {

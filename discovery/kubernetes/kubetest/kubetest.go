@@ -27,9 +27,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
-	k8s "k8s.io/client-go/kubernetes"
+	rbacv1client "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/rancher-edge/edge/internal/kubeclient"
 	"github.com/rancher-edge/edge/internal/testtools"
 )
 
@@ -52,11 +53,11 @@ type Cluster struct {
 	// URL is the apiserver's https URL; CA its serving certificate (PEM).
 	URL string
 	CA  []byte
-	// Admin is a client with every permission; Dynamic the same for any
-	// resource. Both are made by Start: client-go reads klog's global
-	// logger when it makes a client, which an edge running in the test
-	// process sets.
-	Admin   *k8s.Clientset
+	// Admin is a client with every permission, for the groups the edge
+	// uses and RBAC; Dynamic the same for any resource. Both are made by
+	// Start: client-go reads klog's global logger when it makes a client,
+	// which an edge running in the test process sets.
+	Admin   *AdminClients
 	Dynamic dynamic.Interface
 
 	mu     sync.Mutex
@@ -83,10 +84,23 @@ func Start(t testing.TB) *Cluster {
 		t.Fatal(err)
 	}
 	c.CA = ca
-	c.Admin = k8s.NewForConfigOrDie(c.Rest(AdminToken))
+	admin, err := kubeclient.New(c.Rest(AdminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Admin = &AdminClients{Clients: admin, rbac: rbacv1client.NewForConfigOrDie(c.Rest(AdminToken))}
 	c.Dynamic = dynamic.NewForConfigOrDie(c.Rest(AdminToken))
 	return c
 }
+
+// AdminClients are the edge's clients (internal/kubeclient) and RBAC's,
+// which only tests write.
+type AdminClients struct {
+	*kubeclient.Clients
+	rbac rbacv1client.RbacV1Interface
+}
+
+func (a *AdminClients) RbacV1() rbacv1client.RbacV1Interface { return a.rbac }
 
 // Rest is a client configuration with a user's token.
 func (c *Cluster) Rest(token string) *rest.Config {
