@@ -28,6 +28,7 @@ import (
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
+	"github.com/rancher-edge/edge/internal/kubeclient"
 )
 
 // conformance Services that get a backend: their Deployments become an
@@ -258,7 +259,7 @@ type gwFixture struct {
 	c                   *kubetest.Cluster
 	ap                  *applier
 	conf                string // the conformance module's directory
-	gwc                 *kubetest.AdminClients
+	gwc                 *kubeclient.Clients
 	client              *http.Client
 	insecure            *http.Client // for the dashboard's default certificate
 	httpPort, httpsPort int

@@ -25,6 +25,7 @@ import (
 	"github.com/rancher-edge/edge/certs"
 	"github.com/rancher-edge/edge/discovery/kubernetes"
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
+	"github.com/rancher-edge/edge/internal/kubeclient"
 )
 
 // TestKubernetesGateway runs the whole edge with TRAEFIK_KUBERNETES_GATEWAY
@@ -411,7 +412,7 @@ spec:
 // updateRoute edits an HTTPRoute of the infra namespace, again when the
 // edge's status write came between the read and the update; it returns
 // when the edit was accepted.
-func updateRoute(t *testing.T, gwc *kubetest.AdminClients, name string, edit func(*gw.HTTPRoute)) time.Time {
+func updateRoute(t *testing.T, gwc *kubeclient.Clients, name string, edit func(*gw.HTTPRoute)) time.Time {
 	t.Helper()
 	var start time.Time
 	must(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {

@@ -180,9 +180,9 @@ func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, pok
 	api := cs.GatewayV1()
 	for _, ns := range p.cfg.Namespaces {
 		gws, rts, grs := api.Gateways(ns), api.HTTPRoutes(ns), api.ReferenceGrants(ns)
-		g.gateways = append(g.gateways, newInformer(&gw.Gateway{}, api, gws.List, gws.Watch, nil))
-		g.routes = append(g.routes, newInformer(&gw.HTTPRoute{}, api, rts.List, rts.Watch, nil))
-		g.grants = append(g.grants, newInformer(&gw.ReferenceGrant{}, api, grs.List, grs.Watch, nil))
+		g.gateways = append(g.gateways, newInformer(&gw.Gateway{}, gws.List, gws.Watch, nil))
+		g.routes = append(g.routes, newInformer(&gw.HTTPRoute{}, rts.List, rts.Watch, nil))
+		g.grants = append(g.grants, newInformer(&gw.ReferenceGrant{}, grs.List, grs.Watch, nil))
 		// Route kinds the edge does not serve, where the apiserver has
 		// them: watched only to answer them in their status.
 		for res := range otherRouteResources {
@@ -192,8 +192,8 @@ func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, pok
 		}
 	}
 	cls, nss := api.GatewayClasses(), cs.CoreV1().Namespaces()
-	g.classes = newInformer(&gw.GatewayClass{}, api, cls.List, cls.Watch, nil)
-	g.namespaces = newInformer(&corev1.Namespace{}, cs.CoreV1(), nss.List, nss.Watch, nil)
+	g.classes = newInformer(&gw.GatewayClass{}, cls.List, cls.Watch, nil)
+	g.namespaces = newInformer(&corev1.Namespace{}, nss.List, nss.Watch, nil)
 	var running informerGroup
 	defer running.wait()
 	for _, inf := range g.all() {
@@ -222,7 +222,7 @@ func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, pok
 // kinds answered but not served, in namespace ns.
 func otherInformer(dyn dynamic.Interface, res, ns string) cache.SharedIndexInformer {
 	ri := dyn.Resource(otherRouteGVR(res)).Namespace(ns)
-	return newInformer(&unstructured.Unstructured{}, dyn, ri.List, ri.Watch, nil)
+	return newInformer(&unstructured.Unstructured{}, ri.List, ri.Watch, nil)
 }
 
 // watchOtherKinds adds, as their CRDs appear, the informers of the route

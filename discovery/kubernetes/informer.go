@@ -15,9 +15,7 @@ import (
 // informers do, without the informer factories, which would bring every
 // API group's informers and listers into the build (internal/kubeclient).
 // tweak, when not nil, narrows what is listed and watched (selectors).
-// client is the typed client the calls go through: the reflector asks it
-// whether it supports watch-list semantics.
-func newInformer[L runtime.Object](obj runtime.Object, client any,
+func newInformer[L runtime.Object](obj runtime.Object,
 	list func(context.Context, metav1.ListOptions) (L, error),
 	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
 	tweak func(*metav1.ListOptions),
@@ -36,7 +34,7 @@ func newInformer[L runtime.Object](obj runtime.Object, client any,
 			return watchFn(ctx, o)
 		},
 	}
-	return cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, client), obj,
+	return cache.NewSharedIndexInformerWithOptions(lw, obj,
 		cache.SharedIndexInformerOptions{Indexers: cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}})
 }
 

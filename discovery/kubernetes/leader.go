@@ -8,7 +8,8 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	coordinationv1client "k8s.io/client-go/kubernetes/typed/coordination/v1"
+
+	"github.com/rancher-edge/edge/internal/kubeclient"
 )
 
 // leaderElector campaigns for a coordination.k8s.io/v1 Lease with the
@@ -25,7 +26,7 @@ import (
 // client-go's package is not used because it imports the whole clientset
 // and every informer (internal/kubeclient says why that matters).
 type leaderElector struct {
-	leases        coordinationv1client.LeaseInterface
+	leases        kubeclient.Resource[coordinationv1.Lease, coordinationv1.LeaseList]
 	name, id      string
 	leaseDuration time.Duration
 	renewDeadline time.Duration

@@ -154,13 +154,13 @@ func (p *Provider) informers(cs *kubeclient.Clients) *caches {
 		svc := cs.CoreV1().Services(ns)
 		sl := cs.DiscoveryV1().EndpointSlices(ns)
 		sec := cs.CoreV1().Secrets(ns)
-		c.ingresses = append(c.ingresses, newInformer(&networkingv1.Ingress{}, cs.NetworkingV1(), ing.List, ing.Watch, ingSel))
-		c.services = append(c.services, newInformer(&corev1.Service{}, cs.CoreV1(), svc.List, svc.Watch, nil))
-		c.slices = append(c.slices, newInformer(&discoveryv1.EndpointSlice{}, cs.DiscoveryV1(), sl.List, sl.Watch, nil))
-		c.secrets = append(c.secrets, newInformer(&corev1.Secret{}, cs.CoreV1(), sec.List, sec.Watch, tlsOnly))
+		c.ingresses = append(c.ingresses, newInformer(&networkingv1.Ingress{}, ing.List, ing.Watch, ingSel))
+		c.services = append(c.services, newInformer(&corev1.Service{}, svc.List, svc.Watch, nil))
+		c.slices = append(c.slices, newInformer(&discoveryv1.EndpointSlice{}, sl.List, sl.Watch, nil))
+		c.secrets = append(c.secrets, newInformer(&corev1.Secret{}, sec.List, sec.Watch, tlsOnly))
 	}
 	cls := cs.NetworkingV1().IngressClasses()
-	c.classes = newInformer(&networkingv1.IngressClass{}, cs.NetworkingV1(), cls.List, cls.Watch, nil)
+	c.classes = newInformer(&networkingv1.IngressClass{}, cls.List, cls.Watch, nil)
 	return &c
 }
 

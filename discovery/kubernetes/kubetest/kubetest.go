@@ -23,11 +23,11 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
-	rbacv1client "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/rancher-edge/edge/internal/kubeclient"
@@ -53,11 +53,11 @@ type Cluster struct {
 	// URL is the apiserver's https URL; CA its serving certificate (PEM).
 	URL string
 	CA  []byte
-	// Admin is a client with every permission, for the groups the edge
-	// uses and RBAC; Dynamic the same for any resource. Both are made by
+	// Admin is a client with every permission, for the kinds the edge
+	// uses (internal/kubeclient); Dynamic the same for any resource. Both are made by
 	// Start: client-go reads klog's global logger when it makes a client,
 	// which an edge running in the test process sets.
-	Admin   *AdminClients
+	Admin   *kubeclient.Clients
 	Dynamic dynamic.Interface
 
 	mu     sync.Mutex
@@ -88,19 +88,10 @@ func Start(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Admin = &AdminClients{Clients: admin, rbac: rbacv1client.NewForConfigOrDie(c.Rest(AdminToken))}
+	c.Admin = admin
 	c.Dynamic = dynamic.NewForConfigOrDie(c.Rest(AdminToken))
 	return c
 }
-
-// AdminClients are the edge's clients (internal/kubeclient) and RBAC's,
-// which only tests write.
-type AdminClients struct {
-	*kubeclient.Clients
-	rbac rbacv1client.RbacV1Interface
-}
-
-func (a *AdminClients) RbacV1() rbacv1client.RbacV1Interface { return a.rbac }
 
 // Rest is a client configuration with a user's token.
 func (c *Cluster) Rest(token string) *rest.Config {
@@ -227,42 +218,46 @@ func (c *Cluster) StopAPIServer() {
 
 // GrantEdge applies the ClusterRole and Role of deploy/kubernetes/rbac.yaml
 // (the chart's rules) and binds them to the edge's user; leaseNS is where
-// the Role for Leases goes.
+// the Role for Leases goes. It writes through the dynamic client: the
+// edge's own client (internal/kubeclient) has no RBAC kinds.
 func (c *Cluster) GrantEdge(ctx context.Context, rbacYAML []byte, leaseNS string) error {
+	rbac := func(resource string) schema.GroupVersionResource {
+		return schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: resource}
+	}
+	subjects := []any{map[string]any{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": EdgeUser}}
+	binding := func(kind, name, ns, roleKind string) *unstructured.Unstructured {
+		meta := map[string]any{"name": name}
+		if ns != "" {
+			meta["namespace"] = ns
+		}
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "subjects": subjects,
+			"roleRef": map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": roleKind, "name": name},
+		}}
+	}
 	dec := yaml.NewYAMLOrJSONDecoder(bytesReader(rbacYAML), 4096)
 	for {
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil {
 			break
 		}
-		switch obj["kind"] {
+		u := &unstructured.Unstructured{Object: obj}
+		switch u.GetKind() {
 		case "ClusterRole":
-			var cr rbacv1.ClusterRole
-			if err := convert(obj, &cr); err != nil {
+			if _, err := c.Dynamic.Resource(rbac("clusterroles")).Create(ctx, u, metav1.CreateOptions{}); err != nil {
 				return err
 			}
-			if _, err := c.Admin.RbacV1().ClusterRoles().Create(ctx, &cr, metav1.CreateOptions{}); err != nil {
-				return err
-			}
-			crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: cr.Name},
-				RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: cr.Name},
-				Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: EdgeUser}}}
-			if _, err := c.Admin.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
+			b := binding("ClusterRoleBinding", u.GetName(), "", "ClusterRole")
+			if _, err := c.Dynamic.Resource(rbac("clusterrolebindings")).Create(ctx, b, metav1.CreateOptions{}); err != nil {
 				return err
 			}
 		case "Role":
-			var r rbacv1.Role
-			if err := convert(obj, &r); err != nil {
+			u.SetNamespace(leaseNS)
+			if _, err := c.Dynamic.Resource(rbac("roles")).Namespace(leaseNS).Create(ctx, u, metav1.CreateOptions{}); err != nil {
 				return err
 			}
-			r.Namespace = leaseNS
-			if _, err := c.Admin.RbacV1().Roles(leaseNS).Create(ctx, &r, metav1.CreateOptions{}); err != nil {
-				return err
-			}
-			rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: r.Name, Namespace: leaseNS},
-				RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: r.Name},
-				Subjects: []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: EdgeUser}}}
-			if _, err := c.Admin.RbacV1().RoleBindings(leaseNS).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+			b := binding("RoleBinding", u.GetName(), leaseNS, "Role")
+			if _, err := c.Dynamic.Resource(rbac("rolebindings")).Namespace(leaseNS).Create(ctx, b, metav1.CreateOptions{}); err != nil {
 				return err
 			}
 		}
