@@ -4,7 +4,8 @@
 //
 // # Overview
 //
-// [Provider.Run] starts client-go informers over Ingresses (filtered by
+// [Provider.Run] starts informers (client-go's tools/cache over the edge's
+// own narrow client, internal/kubeclient) over Ingresses (filtered by
 // Config.LabelSelector), IngressClasses, Services, EndpointSlices and
 // Secrets — only type kubernetes.io/tls, as a field selector, so the edge
 // never caches every Secret of the cluster. Each change pokes a debounced
@@ -57,8 +58,9 @@
 // # Status
 //
 // With Config.PublishedService or Config.IngressAddress, one replica at a
-// time — the holder of a coordination.k8s.io Lease (client-go leader
-// election) — writes status.loadBalancer.ingress of the served Ingresses.
+// time — the holder of a coordination.k8s.io Lease, kept with client-go's
+// leader-election protocol by leaderElector — writes
+// status.loadBalancer.ingress of the served Ingresses.
 // Every replica serves.
 //
 // # Gateway API
