@@ -39,6 +39,7 @@ type result struct {
 	CPUus     float64  `json:"proxy_cpu_us"`     // utime+stime of the proxy's processes during the run
 	CPUPerReq float64  `json:"proxy_cpu_us_req"` // CPUus / Requests
 	PeakRSS   int64    `json:"peak_rss_kib"`     // sum of VmHWM over the proxy's processes
+	Anon      int64    `json:"rss_anon_kib"`     // sum of RssAnon at the run's end: private memory, without mapped files
 	ClientCPU float64  `json:"client_cpu_s"`
 	Foreign   float64  `json:"foreign_cores"` // cores used by processes other than ours, averaged over the run
 	BusyStart float64  `json:"busy_cores_before"`
@@ -220,6 +221,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	s1 := cpuTicks([]int{self})
 	m1 := readMachine()
 	res.PeakRSS = peakRSSKiB(t.pids())
+	res.Anon = sumStatusKiB(t.pids(), "RssAnon")
 	hits1 := r.hits()
 	res.Hits = [2]int64{hits1[0] - hits0[0], hits1[1] - hits0[1]}
 	_ = os.WriteFile(rawPath, out, 0o644)

@@ -110,10 +110,13 @@ func statusKiB(pid int, name string) int64 {
 }
 
 // peakRSSKiB sums VmHWM over the processes (master and workers alike).
-func peakRSSKiB(pids []int) int64 {
+func peakRSSKiB(pids []int) int64 { return sumStatusKiB(pids, "VmHWM") }
+
+// sumStatusKiB sums one /proc/<pid>/status field over the processes.
+func sumStatusKiB(pids []int, name string) int64 {
 	var sum int64
 	for _, p := range pids {
-		sum += statusKiB(p, "VmHWM")
+		sum += statusKiB(p, name)
 	}
 	return sum
 }
