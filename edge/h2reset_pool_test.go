@@ -78,3 +78,37 @@ func resetAfterAnswer(t *testing.T, r *rawH2, path string, rounds int) {
 		}
 	}
 }
+
+// A HEADERS frame on a stream both ends have closed is a connection error
+// of type STREAM_CLOSED (RFC 9113 §5.1, h2spec 5.1/12), also in the moment
+// after the answer's last frame went out and before the stream's goroutine
+// retired it.
+func TestH2HeadersOnClosedStreamEndsConnection(t *testing.T) {
+	te := h2Edge(t, h2Backend(t, nil, nil))
+	for i := range 1000 {
+		r := dialRawH2(t, te)
+		r.request(1, "GET", "/", true)
+		for {
+			if d, ok := r.next(1).(*http2.DataFrame); ok && d.StreamEnded() {
+				break
+			}
+		}
+		r.request(1, "GET", "/", true)
+		for {
+			f, err := r.fr.ReadFrame()
+			if err != nil {
+				break // closed after the GOAWAY
+			}
+			if ga, ok := f.(*http2.GoAwayFrame); ok {
+				if ga.ErrCode != http2.ErrCodeStreamClosed {
+					t.Fatalf("round %d: GOAWAY %v, want STREAM_CLOSED", i, ga.ErrCode)
+				}
+				break
+			}
+			if rst, ok := f.(*http2.RSTStreamFrame); ok && rst.ErrCode != http2.ErrCodeNo {
+				t.Fatalf("round %d: RST_STREAM %v where a GOAWAY(STREAM_CLOSED) was due", i, rst.ErrCode)
+			}
+		}
+		r.conn.Close()
+	}
+}

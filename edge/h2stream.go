@@ -89,6 +89,11 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 			if c.resetByUs(id) {
 				return nil // in flight when the client saw our reset
 			}
+			if st.localDone {
+				// Closed at both ends, not yet retired by its goroutine:
+				// the same connection error as on a retired stream.
+				return http2.ConnectionError(http2.ErrCodeStreamClosed)
+			}
 			st.localDone = true
 			c.rstLocked(id, http2.ErrCodeStreamClosed)
 			c.abortLocked(st)
