@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,31 +31,40 @@ var gatewayResources = []string{"gatewayclasses", "gateways", "httproutes", "ref
 // the apiserver does not serve (nil: all there). err is set when the
 // apiserver could not tell, which is not the same as "not installed".
 func GatewayCRDs(ctx context.Context, cs *kubeclient.Clients) (missing []string, err error) {
+	served, err := servedResources(ctx, cs)
+	return missingResources(served), err
+}
+
+// servedResources are the gateway.networking.k8s.io/v1 resources the
+// apiserver serves: none when it serves no such group version, an error
+// when it cannot tell.
+func servedResources(ctx context.Context, cs *kubeclient.Clients) (map[string]bool, error) {
+	out := map[string]bool{}
 	list, err := cs.Resources(ctx, gw.GroupVersion)
 	if apierrors.IsNotFound(err) {
-		return slices.Clone(gatewayResources), nil
+		return out, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("asking the apiserver for %s: %w", gw.GroupVersion, err)
 	}
+	for _, r := range list.APIResources {
+		out[r.Name] = true
+	}
+	return out, nil
+}
+
+// missingResources are the resources of gatewayResources not in served;
+// nil when served is (the apiserver could not tell).
+func missingResources(served map[string]bool) (missing []string) {
+	if served == nil {
+		return nil
+	}
 	for _, r := range gatewayResources {
-		if !slices.ContainsFunc(list.APIResources, func(a metav1.APIResource) bool { return a.Name == r }) {
+		if !served[r] {
 			missing = append(missing, r)
 		}
 	}
-	return missing, nil
-}
-
-// servedResources are the gateway.networking.k8s.io/v1 resources the
-// apiserver serves; none when it cannot tell.
-func servedResources(ctx context.Context, cs *kubeclient.Clients) map[string]bool {
-	out := map[string]bool{}
-	if list, err := cs.Resources(ctx, gw.GroupVersion); err == nil {
-		for _, r := range list.APIResources {
-			out[r.Name] = true
-		}
-	}
-	return out
+	return missing
 }
 
 // gatewayCaches are the Gateway API informers, made once the CRDs are
@@ -146,8 +154,11 @@ func (c Config) gatewaySettings() gatewaySettings {
 // starts the Gateway API informers, waits for their caches and hands them
 // over; every change pokes the same debounced rebuild as the Ingresses.
 func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, poke func(), handler cache.ResourceEventHandler) {
+	var served map[string]bool
 	for {
-		missing, err := GatewayCRDs(ctx, cs)
+		var err error
+		served, err = servedResources(ctx, cs)
+		missing := missingResources(served)
 		switch {
 		case err == nil && len(missing) == 0:
 			p.setGatewayNote("")
@@ -176,7 +187,6 @@ func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, pok
 		return
 	}
 	g := &gatewayCaches{client: cs, dynamic: dyn, others: map[string][]cache.SharedIndexInformer{}}
-	served := servedResources(ctx, cs)
 	api := cs.GatewayV1()
 	for _, ns := range p.cfg.Namespaces {
 		gws, rts, grs := api.Gateways(ns), api.HTTPRoutes(ns), api.ReferenceGrants(ns)
@@ -244,7 +254,7 @@ func (p *Provider) watchOtherKinds(ctx context.Context, cs *kubeclient.Clients, 
 			return
 		case <-t.C:
 		}
-		served := servedResources(ctx, cs)
+		served, _ := servedResources(ctx, cs) // none when it cannot tell: asked again next tick
 		for res := range otherRouteResources {
 			if have[res] != nil || !served[res] {
 				continue

@@ -8,6 +8,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilptr "k8s.io/utils/ptr"
 
 	"github.com/rancher-edge/edge/internal/kubeclient"
 )
@@ -123,14 +124,14 @@ func (e *leaderElector) try(ctx context.Context) bool {
 	if !specEqual(lease.Spec, e.seen) {
 		e.saw(lease.Spec)
 	}
-	holder := deref(lease.Spec.HolderIdentity)
-	if holder != "" && holder != e.id && time.Since(e.seenAt) < time.Duration(deref(lease.Spec.LeaseDurationSeconds))*time.Second {
+	holder := utilptr.Deref(lease.Spec.HolderIdentity, "")
+	if holder != "" && holder != e.id && time.Since(e.seenAt) < time.Duration(utilptr.Deref(lease.Spec.LeaseDurationSeconds, 0))*time.Second {
 		return false // another replica holds it and has renewed lately
 	}
 	up := lease.DeepCopy()
 	up.Spec.HolderIdentity, up.Spec.LeaseDurationSeconds, up.Spec.RenewTime = &e.id, &secs, &now
 	if holder != e.id {
-		n := deref(lease.Spec.LeaseTransitions) + 1
+		n := utilptr.Deref(lease.Spec.LeaseTransitions, 0) + 1
 		up.Spec.AcquireTime, up.Spec.LeaseTransitions = &now, &n
 	}
 	// The resourceVersion makes this a compare-and-swap: of two replicas
@@ -151,7 +152,7 @@ func (e *leaderElector) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), e.renewDeadline)
 	defer cancel()
 	lease, err := e.leases.Get(ctx, e.name, metav1.GetOptions{})
-	if err != nil || deref(lease.Spec.HolderIdentity) != e.id {
+	if err != nil || utilptr.Deref(lease.Spec.HolderIdentity, "") != e.id {
 		return
 	}
 	now := metav1.NowMicro()
@@ -165,9 +166,9 @@ func (e *leaderElector) saw(s coordinationv1.LeaseSpec) { e.seen, e.seenAt = s, 
 
 // specEqual compares what the protocol reads of two records.
 func specEqual(a, b coordinationv1.LeaseSpec) bool {
-	return deref(a.HolderIdentity) == deref(b.HolderIdentity) &&
-		deref(a.LeaseDurationSeconds) == deref(b.LeaseDurationSeconds) &&
-		deref(a.LeaseTransitions) == deref(b.LeaseTransitions) &&
+	return utilptr.Deref(a.HolderIdentity, "") == utilptr.Deref(b.HolderIdentity, "") &&
+		utilptr.Deref(a.LeaseDurationSeconds, 0) == utilptr.Deref(b.LeaseDurationSeconds, 0) &&
+		utilptr.Deref(a.LeaseTransitions, 0) == utilptr.Deref(b.LeaseTransitions, 0) &&
 		microEqual(a.RenewTime, b.RenewTime) && microEqual(a.AcquireTime, b.AcquireTime)
 }
 
@@ -176,12 +177,4 @@ func microEqual(a, b *metav1.MicroTime) bool {
 		return a == b
 	}
 	return a.Equal(b)
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

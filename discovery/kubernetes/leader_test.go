@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilptr "k8s.io/utils/ptr"
 
 	"github.com/rancher-edge/edge/discovery/kubernetes/kubetest"
 	"github.com/rancher-edge/edge/route"
@@ -108,7 +109,7 @@ func TestLeaderElection(t *testing.T) {
 	}
 	if l, err := c.Admin.CoordinationV1().Leases("rancher-edge").Get(ctx, probe.cfg.LeaseName, metav1.GetOptions{}); err != nil {
 		t.Error(err)
-	} else if h, n := deref(l.Spec.HolderIdentity), deref(l.Spec.LeaseTransitions); h != "edge-a" || n != 1 {
+	} else if h, n := utilptr.Deref(l.Spec.HolderIdentity, ""), utilptr.Deref(l.Spec.LeaseTransitions, 0); h != "edge-a" || n != 1 {
 		t.Errorf("Lease held by %q after %d transitions, want edge-a after 1", h, n)
 	}
 	stopB, b := start("edge-b", "10.0.0.2")
