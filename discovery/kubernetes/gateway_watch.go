@@ -53,6 +53,15 @@ func servedResources(ctx context.Context, cs *kubeclient.Clients) (map[string]bo
 	return out, nil
 }
 
+// servedResources asks within GatewayRecheck, the period it is asked
+// at: an apiserver that does not answer fails the question, which is
+// asked again.
+func (p *Provider) servedResources(ctx context.Context, cs *kubeclient.Clients) (map[string]bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.GatewayRecheck)
+	defer cancel()
+	return servedResources(ctx, cs)
+}
+
 // missingResources are the resources of gatewayResources not in served;
 // nil when served is (the apiserver could not tell).
 func missingResources(served map[string]bool) (missing []string) {
@@ -150,14 +159,15 @@ func (c Config) gatewaySettings() gatewaySettings {
 }
 
 // watchGateway waits until the Gateway API CRDs are served (asking every
-// GatewayRecheck; until then the provider says they are missing), then
-// starts the Gateway API informers, waits for their caches and hands them
-// over; every change pokes the same debounced rebuild as the Ingresses.
+// GatewayRecheck, each question bounded by it; until then the provider
+// says they are missing), then starts the Gateway API informers, waits for
+// their caches and hands them over; every change pokes the same debounced
+// rebuild as the Ingresses.
 func (p *Provider) watchGateway(ctx context.Context, cs *kubeclient.Clients, poke func(), handler cache.ResourceEventHandler) {
 	var served map[string]bool
 	for {
 		var err error
-		served, err = servedResources(ctx, cs)
+		served, err = p.servedResources(ctx, cs)
 		missing := missingResources(served)
 		switch {
 		case err == nil && len(missing) == 0:
@@ -254,7 +264,7 @@ func (p *Provider) watchOtherKinds(ctx context.Context, cs *kubeclient.Clients, 
 			return
 		case <-t.C:
 		}
-		served, _ := servedResources(ctx, cs) // none when it cannot tell: asked again next tick
+		served, _ := p.servedResources(ctx, cs) // none when it cannot tell: asked again next tick
 		for res := range otherRouteResources {
 			if have[res] != nil || !served[res] {
 				continue
