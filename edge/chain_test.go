@@ -49,6 +49,7 @@ var configStages = map[string]func(*Config){
 var fastPathFields = map[string]string{
 	"Name":           "identity (per-route state, sticky cookie name)",
 	"Source":         "identity",
+	"Created":        "settles clashes in the table (clash.go)",
 	"Rule":           "matched by the table; its path modifiers are applied by the fast paths (stage path-rewrite)",
 	"Priority":       "orders the table",
 	"PassHostHeader": "both proxies write the upstream Host",

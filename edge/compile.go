@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"net/http"
@@ -111,7 +110,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 
 	t.problems = append(t.problems, missingPageBackends(t)...)
 
-	t.problems = append(t.problems, clashes(byClaim)...)
+	t.problems = append(t.problems, t.settle(byClaim)...)
 	return t
 }
 
@@ -212,53 +211,4 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	// take the handler chain.
 	rt.fast = applied&^fastStages == 0 && !slices.ContainsFunc(rt.backends, func(b *backend) bool { return isH2(b.scheme) })
 	return rt, nil
-}
-
-// clashes reports the routes whose rules claim the same requests
-// ([rule.Claims]: the same host and request match, however the rules are
-// spelled and whichever providers wrote them). All are kept; the first in
-// priority order gets the requests and every one of them is told, once
-// per set of rivals. This is the one place rule clashes are found, across
-// providers.
-func clashes(byClaim map[string][]*Route) []route.Problem {
-	var out []route.Problem
-	seen := map[string]bool{}
-	for key, rts := range byClaim {
-		if len(rts) < 2 {
-			continue
-		}
-		names := make([]string, len(rts))
-		first := rts[0]
-		for i, rt := range rts {
-			names[i] = rt.Service.Source.String()
-			if rt.order < first.order {
-				first = rt
-			}
-		}
-		slices.Sort(names)
-		names = slices.Compact(names)
-		if len(names) < 2 {
-			continue // one service's own segments, which its provider settles
-		}
-		host, match, _ := strings.Cut(key[1:], "|") // after the entry point
-		what := "any host"
-		if host != "" {
-			what = "host " + host
-		}
-		msg := fmt.Sprintf("%s, %s is claimed by %s; %s gets the requests (the first by priority)",
-			what, match, strings.Join(names, ", "), first.Service.Source.String())
-		for _, rt := range rts {
-			id := rt.Service.Source.String() + "\x00" + msg
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			out = append(out, route.Problem{Source: rt.Service.Source, Severity: route.Warning, Message: msg})
-		}
-	}
-	// Map order is random; the table's problems are not.
-	slices.SortFunc(out, func(a, b route.Problem) int {
-		return cmp.Or(strings.Compare(a.Source.String(), b.Source.String()), strings.Compare(a.Message, b.Message))
-	})
-	return out
 }

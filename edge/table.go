@@ -38,6 +38,8 @@ type Table struct {
 
 	problems  []route.Problem
 	snapshots []route.Snapshot
+	// lost lists the sources that lost claims to older routes (clash.go).
+	lost []route.Lost
 
 	// plain is set when some route has entryPlain: only then does the
 	// plain HTTP listener look at the table before redirecting.
@@ -69,6 +71,10 @@ type Route struct {
 	// maxBody, when positive, the request body (413 beyond).
 	headerTimeout time.Duration
 	maxBody       int64
+
+	// yielded lists the claims the route lost to older routes after it
+	// in the table's order (clash.go); nil for nearly every route.
+	yielded []yield
 
 	cookieName string              // sticky cookie; empty when not sticky
 	byCookie   map[string]*backend // sticky cookie value to backend
@@ -198,7 +204,7 @@ func (t *Table) lookup(r *http.Request, host string, entry uint8) *Route {
 			rt = others[j]
 			j++
 		}
-		if rt.entry&entry != 0 && rt.rule.Match(r, host) {
+		if rt.entry&entry != 0 && rt.rule.Match(r, host) && (rt.yielded == nil || !rt.yields(r, host, entry)) {
 			return rt
 		}
 	}

@@ -77,6 +77,18 @@ func (s Source) String() string {
 	return out
 }
 
+// Lost says that routes of a source lose requests their rules claim to
+// older routes of other sources, which get them instead (the routing
+// table's clash rule).
+type Lost struct {
+	Source Source
+	// To lists the sources whose routes get the requests, sorted.
+	To []Source
+	// All is set when they get every request the source's rules claim:
+	// nothing is served from it.
+	All bool
+}
+
 // Service is one frontend (a rule and what happens to matching requests) with
 // its backend servers. A Rancher service with label segments yields one
 // Service per segment.
@@ -88,6 +100,14 @@ type Service struct {
 
 	// Source names the provider, stack, service and segment.
 	Source Source
+
+	// Created is when the object that declares the route was created, as
+	// its source tells it: a Kubernetes object's creationTimestamp, a
+	// Rancher service's created time. Zero when the source does not tell
+	// (files, rancher-metadata, Consul). When routes of two sources claim
+	// the same requests, the older gets them, and zero counts as older
+	// than any time (see the routing table's clash rule).
+	Created time.Time
 
 	// Rule is the Traefik 1.x frontend rule, e.g. "Host:a.example.com;PathPrefix:/api".
 	Rule string

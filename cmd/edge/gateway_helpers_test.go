@@ -264,6 +264,7 @@ type gwFixture struct {
 	insecure            *http.Client // for the dashboard's default certificate
 	httpPort, httpsPort int
 	adminPort           int
+	routes              string // the edge's TRAEFIK_FILE
 }
 
 func (f *gwFixture) get(host, path string) string {

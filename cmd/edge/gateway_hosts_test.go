@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,68 @@ func (f *gwFixture) claimScenario(t *testing.T) {
 		})
 		f.cases(t, "clash.example", gwCase{path: "/", backend: "infra-backend-v1"})
 		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "True", "Accepted"})
+	})
+
+	// Between providers the same policy holds: a route in a file has no
+	// creation time and counts as the older; it takes the host from the
+	// HTTPRoute, whose status says it lost, and gives it back when it goes.
+	// On HTTPS, where file routes are served (plain HTTP redirects them).
+	t.Run("a file's route and an HTTPRoute claim the same host", func(t *testing.T) {
+		const clashHost, gwHost = "file-clash.wildcard.org", "gw-only.wildcard.org"
+		served := func(want map[string]string) {
+			t.Helper()
+			waitFor(t, 20*time.Second, func() error {
+				for host, backend := range want {
+					e, code, err := gwEchoOf(f.client, fmt.Sprintf("https://%s:%d/", host, f.httpsPort), nil)
+					if err == nil && (code != 200 || e.Backend != backend) {
+						err = fmt.Errorf("%s: %d from %q, want %s", host, code, e.Backend, backend)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		routes := f.gwc.GatewayV1().HTTPRoutes(infraNS)
+		r := &gw.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Name: "file-clash", Namespace: infraNS}, Spec: gw.HTTPRouteSpec{
+			CommonRouteSpec: gw.CommonRouteSpec{ParentRefs: []gw.ParentReference{{Name: "same-namespace-with-https-listener", SectionName: ptrTo(gw.SectionName("https"))}}},
+			Hostnames:       []gw.Hostname{clashHost, gwHost},
+			Rules: []gw.HTTPRouteRule{{BackendRefs: []gw.HTTPBackendRef{{BackendRef: gw.BackendRef{BackendObjectReference: gw.BackendObjectReference{
+				Name: "infra-backend-v1", Port: ptrTo(gw.PortNumber(8080))}}}}}},
+		}}
+		must(t, create(f.ctx, routes, r))
+		defer func() { must(t, routes.Delete(f.ctx, "file-clash", metav1.DeleteOptions{})) }()
+		const parent = "same-namespace-with-https-listener"
+		f.routeConds(t, infraNS, "file-clash", parent, condition{"Accepted", "True", "Accepted"})
+		served(map[string]string{clashHost: "infra-backend-v1", gwHost: "infra-backend-v1"})
+
+		must(t, os.WriteFile(f.routes, []byte(`services:
+  - name: file-clash
+    labels:
+      traefik.frontend.rule: "Host:`+clashHost+`"
+      traefik.port: "3000"
+    servers: ["10.200.1.2"]
+`), 0o600))
+		defer func() { must(t, os.WriteFile(f.routes, []byte("services: []\n"), 0o600)) }()
+		// The other hostname is the HTTPRoute's alone and still served:
+		// the route is partly served.
+		served(map[string]string{clashHost: "infra-backend-v2", gwHost: "infra-backend-v1"})
+		f.routeConds(t, infraNS, "file-clash", parent, condition{"Accepted", "True", "Accepted"},
+			condition{"PartiallyInvalid", "True", "ConflictsWithRoute"})
+		// Without that hostname, nothing of the HTTPRoute is served.
+		cur, err := routes.Get(f.ctx, "file-clash", metav1.GetOptions{})
+		must(t, err)
+		cur.Spec.Hostnames = []gw.Hostname{clashHost}
+		_, err = routes.Update(f.ctx, cur, metav1.UpdateOptions{})
+		must(t, err)
+		f.routeConds(t, infraNS, "file-clash", parent, condition{"Accepted", "False", "ConflictsWithRoute"})
+		served(map[string]string{clashHost: "infra-backend-v2"})
+
+		// The file's route removed, the HTTPRoute gets the host back.
+		must(t, os.WriteFile(f.routes, []byte("services: []\n"), 0o600))
+		served(map[string]string{clashHost: "infra-backend-v1"})
+		f.routeConds(t, infraNS, "file-clash", parent, condition{"Accepted", "True", "Accepted"})
 	})
 }
 

@@ -70,6 +70,9 @@ func TestKubernetesGateway(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(defPEM)
 	httpPort, httpsPort, adminPort := freePort(t), freePort(t), freePort(t)
+	// A routes file beside Kubernetes, for the clash between providers.
+	routes := filepath.Join(dir, "routes.yaml")
+	must(t, os.WriteFile(routes, []byte("services: []\n"), 0o600))
 	// Every client before the edge starts: making one reads klog's
 	// global logger, which the edge (in this process) sets.
 	gwc := c.Admin
@@ -82,6 +85,7 @@ func TestKubernetesGateway(t *testing.T) {
 		"TRAEFIK_SSL_PRIVATE_KEY":            defKey,
 		"TRAEFIK_ADMIN_PORT":                 strconv.Itoa(adminPort),
 		"TRAEFIK_ADMIN_BIND":                 "127.0.0.1",
+		"TRAEFIK_FILE":                       routes,
 		"TRAEFIK_KUBERNETES_ENABLE":          "true",
 		"TRAEFIK_KUBERNETES_GATEWAY":         "true",
 		"TRAEFIK_KUBERNETES_ENDPOINT":        c.URL,
@@ -95,7 +99,7 @@ func TestKubernetesGateway(t *testing.T) {
 	client := httpsClient(roots, httpsPort, httpPort)
 	insecure := httpsClient(roots, httpsPort, httpPort)
 	insecure.Transport.(*http.Transport).TLSClientConfig = &tls.Config{InsecureSkipVerify: true} // the dashboard's default certificate
-	f := &gwFixture{ctx: ctx, c: c, ap: ap, conf: conf, gwc: gwc, client: client, insecure: insecure, httpPort: httpPort, httpsPort: httpsPort, adminPort: adminPort}
+	f := &gwFixture{ctx: ctx, c: c, ap: ap, conf: conf, gwc: gwc, client: client, insecure: insecure, httpPort: httpPort, httpsPort: httpsPort, adminPort: adminPort, routes: routes}
 	get := f.get
 
 	t.Run("without the CRDs Ingresses serve and the dashboard says why", func(t *testing.T) {

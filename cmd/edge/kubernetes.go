@@ -16,6 +16,7 @@ import (
 	"github.com/rancher-edge/edge/discovery"
 	"github.com/rancher-edge/edge/discovery/kubernetes"
 	"github.com/rancher-edge/edge/edge"
+	"github.com/rancher-edge/edge/route"
 	"github.com/rancher-edge/edge/secrets"
 )
 
@@ -170,10 +171,20 @@ func gatewayHTTPSPorts(cfg config) []int32 {
 	return gatewayPorts(443, cfg.HTTPSPort, cfg.HTTPSPublicPort)
 }
 
-// onTable tells the certificates about a new routing table: the
-// certificates providers found (Ingress TLS Secrets) and the names ACME
-// may order.
+// lostReader is a provider that learns which of its routes lost claims
+// in the routing table: the Kubernetes provider, for HTTPRoute status.
+type lostReader interface{ TableLost([]route.Lost) }
+
+// onTable tells the certificates about a new routing table (the
+// certificates providers found, Ingress TLS Secrets, and the names ACME
+// may order) and the providers that ask which of their routes lost
+// claims to older ones.
 func (p *parts) onTable(t *edge.Table) {
+	for _, pr := range p.providers {
+		if lr, ok := pr.(lostReader); ok {
+			lr.TableLost(t.Lost())
+		}
+	}
 	if p.certs != nil {
 		var list []certs.Provided
 		for _, s := range t.Snapshots() {

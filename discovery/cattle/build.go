@@ -71,7 +71,7 @@ func Prepare(w World, s Settings) Prepared {
 			}
 			continue
 		}
-		in := labels.Input{Stack: st.Name, Service: svc.Name, Labels: svc.Labels}
+		in := labels.Input{Stack: st.Name, Service: svc.Name, Labels: svc.Labels, Created: svc.Created}
 		if s.StackFirst {
 			in.DefaultHost = strings.ToLower(st.Name + "." + svc.Name)
 		} else {

@@ -28,6 +28,9 @@ type Service struct {
 	System                                 bool
 	Labels                                 map[string]string // primary launch config
 	PublicIPs                              []string          // publicEndpoints[].ipAddress
+	// Created is the service's creation time (the API's createdTS); zero
+	// where the source has none (rancher-metadata).
+	Created time.Time
 }
 
 // Container is one container; it belongs to the service that

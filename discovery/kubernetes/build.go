@@ -425,7 +425,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 		return
 	}
 	name := ing.Namespace + "/" + ing.Name + "/" + seg
-	svcs, probs := labels.Build(labels.Input{Stack: ing.Namespace, Service: ing.Name, DefaultHost: name, Labels: ls, Servers: servers}, b.s.labels)
+	svcs, probs := labels.Build(labels.Input{Stack: ing.Namespace, Service: ing.Name, DefaultHost: name, Labels: ls, Servers: servers, Created: ing.CreationTimestamp.Time}, b.s.labels)
 	for _, pr := range probs {
 		pr.Source = source
 		pr.Message = annotationNames(pr.Message)

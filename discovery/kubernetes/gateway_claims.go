@@ -84,24 +84,38 @@ func settleClaims(ing, gwy *route.Snapshot, st *gatewayStatus, age func(route.So
 	gwy.Services = dropIndexes(gwy.Services, dropGw)
 	if st != nil {
 		for key, n := range lost {
-			parents := st.Routes[key]
-			for i := range parents {
-				c := &parents[i].Conditions
-				acc := slices.IndexFunc(*c, func(x metav1.Condition) bool { return x.Type == string(gw.RouteConditionAccepted) })
-				if acc < 0 || (*c)[acc].Status != metav1.ConditionTrue {
-					continue
-				}
-				gen := (*c)[acc].ObservedGeneration
-				msg := "an older Ingress claims the same host and path: " + plural(n, "route") + " of this HTTPRoute not served"
-				if n == total[key] {
-					(*c)[acc] = cond(string(gw.RouteConditionAccepted), false, string(ReasonConflictsWithIngress), msg, gen)
-				} else if !slices.ContainsFunc(*c, func(x metav1.Condition) bool { return x.Type == string(gw.RouteConditionPartiallyInvalid) }) {
-					*c = slices.Insert(*c, acc+1, cond(string(gw.RouteConditionPartiallyInvalid), true, string(ReasonConflictsWithIngress), msg, gen))
-				}
+			msg := "an older Ingress claims the same host and path: " + plural(n, "route") + " of this HTTPRoute not served"
+			if parents, ok := st.Routes[key]; ok {
+				st.Routes[key] = markLost(parents, ReasonConflictsWithIngress, msg, n == total[key])
 			}
 		}
 	}
 	return true
+}
+
+// markLost returns parents with the Accepted condition of each parent
+// that accepted the route turned False (all: none of its routes is
+// served) or PartiallyInvalid=True added (some are not), for reason. It
+// copies what it changes: parents may be shared with a status being
+// written.
+func markLost(parents []gw.RouteParentStatus, reason gw.RouteConditionReason, msg string, all bool) []gw.RouteParentStatus {
+	out := slices.Clone(parents)
+	for i := range out {
+		c := out[i].Conditions
+		acc := slices.IndexFunc(c, func(x metav1.Condition) bool { return x.Type == string(gw.RouteConditionAccepted) })
+		if acc < 0 || c[acc].Status != metav1.ConditionTrue {
+			continue
+		}
+		gen := c[acc].ObservedGeneration
+		c = slices.Clone(c)
+		if all {
+			c[acc] = cond(string(gw.RouteConditionAccepted), false, string(reason), msg, gen)
+		} else if !slices.ContainsFunc(c, func(x metav1.Condition) bool { return x.Type == string(gw.RouteConditionPartiallyInvalid) }) {
+			c = slices.Insert(c, acc+1, cond(string(gw.RouteConditionPartiallyInvalid), true, string(reason), msg, gen))
+		}
+		out[i].Conditions = c
+	}
+	return out
 }
 
 func dropIndexes(s []route.Service, drop map[int]bool) []route.Service {

@@ -350,7 +350,7 @@ func (b *gbuilder) rule(r *gw.HTTPRoute, idx, order int, att attachment) (ok boo
 			l["traefik.frontend.rule"] = strings.Join(parts, ";")
 			l["traefik.frontend.priority"] = strconv.Itoa(gatewayPriority(hostExpr, m.prio, order))
 			name := fmt.Sprintf("%s/%s/%s/%d/%d", r.Namespace, r.Name, seg, mi, hi)
-			svcs, probs := labels.Build(labels.Input{Stack: r.Namespace, Service: r.Name, DefaultHost: name, Labels: l, Servers: servers}, b.s.labels)
+			svcs, probs := labels.Build(labels.Input{Stack: r.Namespace, Service: r.Name, DefaultHost: name, Labels: l, Servers: servers, Created: r.CreationTimestamp.Time}, b.s.labels)
 			for _, pr := range probs {
 				pr.Source = source
 				b.problems = append(b.problems, pr)

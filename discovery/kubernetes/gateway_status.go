@@ -25,9 +25,7 @@ import (
 // so a write changes nothing the next build sees and nothing loops.
 func (w *statusWriter) writeGateway(ctx context.Context, lb []networkingv1.IngressLoadBalancerIngress) {
 	g := w.p.gateway.Load()
-	w.p.mu.Lock()
-	st := w.p.gwStatus
-	w.p.mu.Unlock()
+	st := w.p.wantedGatewayStatus()
 	if g == nil || st == nil {
 		return
 	}

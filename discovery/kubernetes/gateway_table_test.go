@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"strings"
 	"testing"
+	"time"
 
 	gw "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -14,7 +15,8 @@ import (
 // Gateway's listener 404 and the HTTPRoutes on its hostname are no clash
 // (the 404 is what they fall back to), while a Rancher service claiming
 // the same host, spelled its own way, is: both are told, and told who
-// gets the requests.
+// gets the requests: the older, and a service without a creation time
+// counts as older than any.
 func TestGatewayRoutesInTheTable(t *testing.T) {
 	r := httpRoute("shop", "r", 0, []gw.ParentReference{parent("", "edge", "")}, nil, gw.HTTPRouteRule{BackendRefs: []gw.HTTPBackendRef{backendRef("", "web", 80, -1)}})
 	snap, _ := runGateway(t, objs(gwClass(), gateway("shop", "edge", httpListener("http", "a.example.com", 80)), r, web("shop", "web", "10.0.0.1"))...)
@@ -35,12 +37,22 @@ func TestGatewayRoutesInTheTable(t *testing.T) {
 	if got := clashes(s.Update(snap)); len(got) != 0 {
 		t.Errorf("the listener's 404 and its route reported as a clash: %v", got)
 	}
-	got := clashes(s.Update(route.Snapshot{Provider: "rancher", Services: []route.Service{{
-		Name: "web.shop", Source: route.Source{Provider: "rancher", Stack: "shop", Service: "web"}, Rule: "Host:A.example.com",
-		Servers: []route.Server{{URL: "http://127.0.0.1:1", Weight: 1}},
-	}}}))
-	const who = "kubernetes-gateway:shop/httproute/r#rule-0 gets the requests"
-	if len(got) != 2 || !strings.Contains(got["rancher:shop/web"], who) || got["rancher:shop/web"] != got["kubernetes-gateway:shop/httproute/r#rule-0"] {
-		t.Errorf("clash reports %v, want the Rancher service and the HTTPRoute told %q", got, who)
+	rancher := func(created time.Time) map[string]string {
+		return clashes(s.Update(route.Snapshot{Provider: "rancher", Services: []route.Service{{
+			Name: "web.shop", Source: route.Source{Provider: "rancher", Stack: "shop", Service: "web"}, Rule: "Host:A.example.com",
+			Created: created, Servers: []route.Server{{URL: "http://127.0.0.1:1", Weight: 1}},
+		}}}))
+	}
+	for _, c := range []struct {
+		created time.Time
+		who     string
+	}{
+		{time.Now().Add(time.Hour), "kubernetes-gateway:shop/httproute/r#rule-0 gets the requests (the oldest)"},
+		{time.Time{}, "rancher:shop/web gets the requests (the oldest: its source gives no creation time"},
+	} {
+		got := rancher(c.created)
+		if len(got) != 2 || !strings.Contains(got["rancher:shop/web"], c.who) || got["rancher:shop/web"] != got["kubernetes-gateway:shop/httproute/r#rule-0"] {
+			t.Errorf("Rancher service created %v: clash reports %v, want the Rancher service and the HTTPRoute told %q", c.created, got, c.who)
+		}
 	}
 }

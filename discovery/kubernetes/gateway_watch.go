@@ -375,6 +375,7 @@ func (g *gatewayPublisher) rebuild(p *Provider, w world, ing *route.Snapshot, ch
 	changed := st != nil && (g.last == nil || !equality.Semantic.DeepEqual(*st, *g.last))
 	p.mu.Lock()
 	p.gwProblems = snap.Problems
+	p.gwSources = routeSources(snap)
 	if changed {
 		g.last = st
 		p.gwStatus = st

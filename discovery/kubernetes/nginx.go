@@ -363,7 +363,7 @@ func (b *builder) wwwRedirect(ic *ingressCtx, host string) {
 		"traefik.frontend.redirect.replacement": "${1}://" + host + "${2}",
 	}
 	name := ic.ing.Namespace + "/" + ic.ing.Name + "/" + other + " (from-to-www-redirect)"
-	svcs, probs := labels.Build(labels.Input{Stack: ic.ing.Namespace, Service: ic.ing.Name, DefaultHost: name, Labels: ls}, b.s.labels)
+	svcs, probs := labels.Build(labels.Input{Stack: ic.ing.Namespace, Service: ic.ing.Name, DefaultHost: name, Labels: ls, Created: ic.ing.CreationTimestamp.Time}, b.s.labels)
 	for _, pr := range probs {
 		pr.Source = source
 		b.problems = append(b.problems, pr)

@@ -41,6 +41,13 @@ type Provider struct {
 	gatewayNote string
 	gwProblems  []route.Problem
 	gwStatus    *gatewayStatus
+	gwSources   map[string]int // routeSources of the last Gateway API snapshot
+
+	// tableLost is the HTTPRoutes' share of the routing table's losses
+	// (gateway_lost.go); statusPoke asks the status writer, while one
+	// runs, to write what they change.
+	tableLost  []route.Lost
+	statusPoke func()
 }
 
 // New checks cfg and returns a provider. It does no I/O.
@@ -217,6 +224,14 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	var sw *statusWriter
 	if p.cfg.PublishedService != "" || p.cfg.IngressAddress != "" || p.cfg.Gateway {
 		sw = newStatusWriter(p, cs, c)
+		p.mu.Lock()
+		p.statusPoke = sw.poke
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			p.statusPoke = nil
+			p.mu.Unlock()
+		}()
 		wg.Go(func() { sw.run(ctx) })
 	}
 

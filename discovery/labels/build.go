@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rancher-edge/edge/route"
 	"github.com/rancher-edge/edge/route/rule"
@@ -52,6 +53,10 @@ type Input struct {
 
 	// Servers are the healthy, running backends, already filtered.
 	Servers []Address
+
+	// Created is when the service was created, if its source tells
+	// (route.Service.Created); every route built from it carries it.
+	Created time.Time
 }
 
 // Build turns one service's labels into routes: one [route.Service] per label
@@ -230,6 +235,7 @@ func (sb *segBuilder) build(port int) (route.Service, bool) {
 	svc := route.Service{
 		Name:              name,
 		Source:            src,
+		Created:           sb.in.Created,
 		Rule:              sb.rule(),
 		Priority:          sb.priority(),
 		PassHostHeader:    sb.boolean(lPassHostHeader, true),

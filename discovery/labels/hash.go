@@ -34,6 +34,10 @@ func Hash(h hash.Hash64, in Input) {
 		write(strconv.Itoa(s.Port))
 		write(s.Weight)
 	}
+	// A service deleted and created again under its name is a new claim.
+	if !in.Created.IsZero() {
+		write(strconv.FormatInt(in.Created.UnixNano(), 10))
+	}
 }
 
 // Dedupe keeps the first service of each route name and reports the later

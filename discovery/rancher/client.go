@@ -147,6 +147,7 @@ type wireService struct {
 	State        string `json:"state"`
 	HealthState  string `json:"healthState"`
 	System       bool   `json:"system"`
+	CreatedTS    int64  `json:"createdTS"` // milliseconds since the epoch
 	LaunchConfig *struct {
 		Labels map[string]any `json:"labels"`
 	} `json:"launchConfig"`
@@ -175,6 +176,9 @@ func (s *wireService) raw() rawService {
 	r := rawService{
 		ID: s.ID, StackID: s.StackID, Name: s.Name, Kind: s.Kind,
 		State: s.State, Health: s.HealthState, System: s.System,
+	}
+	if s.CreatedTS > 0 {
+		r.Created = time.UnixMilli(s.CreatedTS)
 	}
 	if s.LaunchConfig != nil {
 		r.Labels = stringLabels(s.LaunchConfig.Labels)

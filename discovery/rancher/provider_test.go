@@ -308,3 +308,20 @@ func TestDemo(t *testing.T) {
 		t.Errorf("scaled servers %v", srv)
 	}
 }
+
+// TestServiceCreationTime: routes carry their Rancher service's creation
+// time (createdTS), by which the routing table settles a host claimed by
+// a Rancher service and a Kubernetes HTTPRoute: the older gets it.
+func TestServiceCreationTime(t *testing.T) {
+	t.Parallel()
+	s := fake(t, ranchertest.Options{})
+	whoami(s, 1)
+	_, rec := run(t, testConfig(s, t))
+	got := rec.waitFor(t, 5*time.Second, "whoami", hasServers("whoami.web", 1))
+	// ranchertest creates its objects a second apart from 2018-03-05
+	// 09:12:47 UTC, as the recorded payloads were.
+	c := got.snap.Services[0].Created
+	if c.IsZero() || c.Before(time.Date(2018, 3, 5, 9, 12, 47, 0, time.UTC)) || c.After(time.Date(2018, 3, 5, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("Created = %v, want the service's createdTS", c)
+	}
+}

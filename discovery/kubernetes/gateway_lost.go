@@ -1,0 +1,111 @@
+package kubernetes
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	gw "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/rancher-edge/edge/route"
+)
+
+// ReasonConflictsWithRoute is the HTTPRoute condition reason when, in the
+// edge's routing table, an older route of another source (Rancher,
+// rancher-metadata, Consul, a file) claims the same host and match. As
+// with [ReasonConflictsWithIngress], the spec has no reason for a
+// conflict with routes outside the Gateway API.
+const ReasonConflictsWithRoute gw.RouteConditionReason = "ConflictsWithRoute"
+
+// TableLost tells the provider which routes lost claims in the edge's
+// routing table (edge.Table.Lost), after every new table. The HTTPRoutes
+// among them say so in their status, written by the leader. It is the one
+// thing that flows back from the table, and only into status: what the
+// provider publishes does not depend on it, so nothing loops.
+func (p *Provider) TableLost(lost []route.Lost) {
+	var mine []route.Lost
+	for _, l := range lost {
+		if l.Source.Provider == gatewayProvider && strings.HasPrefix(l.Source.Service, "httproute/") {
+			mine = append(mine, l)
+		}
+	}
+	p.mu.Lock()
+	changed := !slices.EqualFunc(mine, p.tableLost, func(a, b route.Lost) bool {
+		return a.Source == b.Source && a.All == b.All && slices.Equal(a.To, b.To)
+	})
+	p.tableLost = mine
+	poke := p.statusPoke
+	p.mu.Unlock()
+	if changed && poke != nil {
+		poke()
+	}
+}
+
+// routeSources counts, per HTTPRoute (namespace/name), the sources of the
+// routes a Gateway API snapshot holds for it (one per rule): how much of
+// it the table's losses can take.
+func routeSources(snap route.Snapshot) map[string]int {
+	seen := map[route.Source]bool{}
+	out := map[string]int{}
+	for _, s := range snap.Services {
+		name, ok := strings.CutPrefix(s.Source.Service, "httproute/")
+		if !ok || seen[s.Source] {
+			continue
+		}
+		seen[s.Source] = true
+		out[s.Source.Stack+"/"+name]++
+	}
+	return out
+}
+
+// wantedGatewayStatus is the status the last build computed with the
+// routing table's losses applied: an HTTPRoute all of whose rules lost
+// is Accepted=False, one with some that lost is PartiallyInvalid, reason
+// [ReasonConflictsWithRoute], naming who gets the requests. It shares
+// what it does not change with the build's status, which stays as built.
+func (p *Provider) wantedGatewayStatus() *gatewayStatus {
+	p.mu.Lock()
+	st, lost, sources := p.gwStatus, p.tableLost, p.gwSources
+	p.mu.Unlock()
+	if st == nil || len(lost) == 0 {
+		return st
+	}
+	type agg struct {
+		all int // rules that lost every claim
+		to  []string
+	}
+	by := map[string]*agg{}
+	for _, l := range lost {
+		key := l.Source.Stack + "/" + strings.TrimPrefix(l.Source.Service, "httproute/")
+		a := by[key]
+		if a == nil {
+			a = &agg{}
+			by[key] = a
+		}
+		if l.All {
+			a.all++
+		}
+		for _, s := range l.To {
+			if !slices.Contains(a.to, s.String()) {
+				a.to = append(a.to, s.String())
+			}
+		}
+	}
+	out := *st
+	out.Routes = maps.Clone(st.Routes)
+	for key, a := range by {
+		parents, ok := out.Routes[key]
+		if !ok {
+			continue
+		}
+		slices.Sort(a.to)
+		all := a.all == sources[key]
+		msg := fmt.Sprintf("older routes claim the same host and match in the routing table and get those requests: %s", strings.Join(a.to, ", "))
+		if !all {
+			msg += "; the rest of this HTTPRoute is served"
+		}
+		out.Routes[key] = markLost(parents, ReasonConflictsWithRoute, msg, all)
+	}
+	return &out
+}
