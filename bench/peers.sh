@@ -8,6 +8,8 @@
 #   BENCH_TOOLS=DIR    where the Caddy binary is cached (~/.cache/rancher-edge-bench)
 #   BENCH_NO_INSTALL=1 do not apt-get/go install; measure what is there
 #   EDGE_REF=<commit>  measure that commit (git archive) instead of the working tree
+#   EDGE_BASE_REF=<commit>  measure that commit too, as the target edge-base, in the same rounds
+#   PEERS=edge,edge-base,haproxy  measure only these targets (default: all)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -111,10 +113,10 @@ EDGE=$TMP/edge
 # The edge as it is in the working tree (EDGE_REF=<commit> measures a commit
 # instead). Others edit the tree while they work: when it does not build,
 # measure HEAD rather than nothing.
-build_from_ref() { # ref → builds $EDGE from `git archive` of it; the tree is untouched
+build_from_ref() { # ref [out] → builds $EDGE (or out) from `git archive` of it; the tree is untouched
 	rm -rf "$TMP/src" && mkdir -p "$TMP/src" &&
 		git archive "$1" | tar -x -C "$TMP/src" &&
-		(cd "$TMP/src" && "$GO" build -o "$EDGE" ./cmd/edge) >>"$OUT/logs/build.log" 2>&1
+		(cd "$TMP/src" && "$GO" build -o "${2:-$EDGE}" ./cmd/edge) >>"$OUT/logs/build.log" 2>&1
 }
 if [ -n "${EDGE_REF:-}" ]; then
 	EDGE_DESC="$(git rev-parse --short "$EDGE_REF")"
@@ -127,13 +129,24 @@ else
 	echo "MEASURED: HEAD $EDGE_DESC, not the working tree (it did not build)" >>"$OUT/env.txt"
 	build_from_ref HEAD || { log "HEAD does not build either; measuring the peers only"; EDGE=; }
 fi
+EDGE_BASE=
+if [ -n "${EDGE_BASE_REF:-}" ]; then
+	EDGE_BASE_DESC="$(git rev-parse --short "$EDGE_BASE_REF")"
+	if build_from_ref "$EDGE_BASE_REF" "$TMP/edge-base"; then
+		EDGE_BASE=$TMP/edge-base
+		echo "edge-base: $EDGE_BASE_DESC" >>"$OUT/env.txt"
+	else
+		log "the edge at $EDGE_BASE_REF does not build (see logs/build.log); no edge-base"
+	fi
+fi
 "$GO" build -o "$TMP/peers" ./bench/peers >>"$OUT/logs/build.log" 2>&1 || die "bench/peers does not build (see logs/build.log)"
 
 # --- 4. measure.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 args=(run -out "$OUT" -tmp "$TMP" -cert "$TMP/cert.pem" -key "$TMP/key.pem"
 	-edge "$EDGE" -edge-version "${EDGE_DESC:-}"
-	-caddy "$CADDY" -caddy-version "$CADDY_VERSION")
+	-caddy "$CADDY" -caddy-version "$CADDY_VERSION"
+	-edge-base "$EDGE_BASE" -edge-base-version "${EDGE_BASE_DESC:-}" -only "${PEERS:-}")
 [ "$QUICK" = 1 ] && args+=(-quick)
 "$TMP/peers" "${args[@]}" &
 PEERS_PID=$!

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,12 @@ import (
 type runCfg struct {
 	out, tmp                string
 	self, edgeBin, caddyBin string
+	// edgeBase, when set, is a second edge build measured beside the
+	// first in the same interleaved rounds (EDGE_BASE_REF): the table's
+	// "edge ÷" rows then say what changed between the two builds.
+	edgeBase, edgeBaseVersion string
+	// only, when set, lists the targets measured (PEERS).
+	only []string
 	caddyVersion            string
 	cert, key               string
 	rounds                  int
@@ -89,6 +96,9 @@ func run(args []string) error {
 	fs.DurationVar(&c.dur, "dur", 10*time.Second, "length of each keep-alive run")
 	fs.DurationVar(&c.cdur, "cdur", 8*time.Second, "length of each connection-per-request and h2 run")
 	fs.StringVar(&c.edgeVersion, "edge-version", "", "what was built, for the table")
+	fs.StringVar(&c.edgeBase, "edge-base", "", "a second edge binary measured as the target edge-base (empty: none)")
+	fs.StringVar(&c.edgeBaseVersion, "edge-base-version", "", "what edge-base was built from, for the table")
+	only := fs.String("only", "", "comma-separated targets to measure (edge, edge-base, haproxy, nginx, caddy); empty: all")
 	fs.DurationVar(&c.budget, "budget", 14*time.Minute, "start no new run after this; wait and redo less when short")
 	fs.Float64Var(&c.quietCores, "quiet-cores", 0.25, "quiet means fewer busy cores than this")
 	fs.DurationVar(&c.quietWait, "quiet-wait", 20*time.Second, "longest wait for quiet before one run")
@@ -96,6 +106,9 @@ func run(args []string) error {
 	fs.IntVar(&c.maxRedo, "max-redo", 6, "most runs redone because others loaded the machine during them")
 	fs.Float64Var(&c.foreignMax, "foreign-max", 0.25, "redo a run once when others used more cores than this during it")
 	_ = fs.Parse(args)
+	if *only != "" {
+		c.only = strings.Split(*only, ",")
+	}
 	if c.out == "" || c.tmp == "" || c.cert == "" || c.key == "" {
 		return errors.New("run: -out, -tmp, -cert and -key are required")
 	}
@@ -175,7 +188,18 @@ func (r *runner) startAll() error {
 		}
 	}
 	r.logf("origins up on 127.0.0.1:%d and :%d", origin1Port, origin2Port)
-	r.targets = []*target{r.edgeTarget(), r.haproxyTarget(), r.nginxTarget(), r.caddyTarget()}
+	all := []func() *target{r.edgeTarget, r.edgeBaseTarget, r.haproxyTarget, r.nginxTarget, r.caddyTarget}
+	names := []string{"edge", "edge-base", "haproxy", "nginx", "caddy"}
+	r.targets = nil
+	for i, start := range all {
+		if names[i] == "edge-base" && r.cfg.edgeBase == "" {
+			continue
+		}
+		if len(r.cfg.only) > 0 && !slices.Contains(r.cfg.only, names[i]) {
+			continue
+		}
+		r.targets = append(r.targets, start())
+	}
 	for _, t := range r.targets {
 		if t.skip != "" {
 			continue

@@ -18,6 +18,9 @@ const (
 	haproxyPort  = 18444
 	nginxPort    = 18445
 	caddyPort    = 18446
+	// The second edge build (-edge-base); 18447 is the fresh edge's.
+	edgeBasePort     = 18448
+	edgeBaseHTTPPort = 18102
 	benchHost    = "www.bench.test"
 )
 
@@ -86,22 +89,33 @@ func (r *runner) edgeEnv(httpPort, httpsPort int, routes string) []string {
 
 func (r *runner) edgeTarget() *target {
 	t := &target{name: "edge", label: "rancher-edge", port: edgePort}
-	if r.cfg.edgeBin == "" {
+	return r.startEdge(t, r.cfg.edgeBin, r.cfg.edgeVersion, edgeHTTPPort)
+}
+
+// edgeBaseTarget is the second edge build, when there is one: the same
+// configuration on ports of its own.
+func (r *runner) edgeBaseTarget() *target {
+	t := &target{name: "edge-base", label: "rancher-edge (base)", port: edgeBasePort}
+	return r.startEdge(t, r.cfg.edgeBase, r.cfg.edgeBaseVersion, edgeBaseHTTPPort)
+}
+
+func (r *runner) startEdge(t *target, bin, version string, httpPort int) *target {
+	if bin == "" {
 		t.skip = "not built (see run.log)"
 		return t
 	}
-	t.version = strings.TrimSpace(cmdOutput(r.cfg.edgeBin, "version") + " " + r.cfg.edgeVersion)
-	if r.cfg.edgeVersion != "" {
-		t.label = "rancher-edge " + r.cfg.edgeVersion
+	t.version = strings.TrimSpace(cmdOutput(bin, "version") + " " + version)
+	if version != "" {
+		t.label = strings.Replace(t.label, "rancher-edge", "rancher-edge "+version, 1)
 	}
-	routes := filepath.Join(r.confDir, "edge-routes.yaml")
+	routes := filepath.Join(r.confDir, t.name+"-routes.yaml")
 	if err := writeFile(routes, fmt.Sprintf(edgeRoutes, origin1Port, origin1Port, origin2Port)); err != nil {
 		t.skip = err.Error()
 		return t
 	}
-	env := r.edgeEnv(edgeHTTPPort, edgePort, routes)
-	_ = writeFile(filepath.Join(r.confDir, "edge.env"), strings.Join(env, "\n")+"\n")
-	cmd := exec.Command(r.cfg.edgeBin)
+	env := r.edgeEnv(httpPort, t.port, routes)
+	_ = writeFile(filepath.Join(r.confDir, t.name+".env"), strings.Join(env, "\n")+"\n")
+	cmd := exec.Command(bin)
 	cmd.Env = append(baseEnv(), env...)
 	return r.startTarget(t, cmd)
 }
