@@ -10,6 +10,7 @@
 #   EDGE_REF=<commit>  measure that commit (git archive) instead of the working tree
 #   EDGE_BASE_REF=<commit>  measure that commit too, as the target edge-base, in the same rounds
 #   PEERS=edge,edge-base,haproxy  measure only these targets (default: all)
+#   ROUNDS=5           interleaved rounds (default 3)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -148,6 +149,7 @@ args=(run -out "$OUT" -tmp "$TMP" -cert "$TMP/cert.pem" -key "$TMP/key.pem"
 	-caddy "$CADDY" -caddy-version "$CADDY_VERSION"
 	-edge-base "$EDGE_BASE" -edge-base-version "${EDGE_BASE_DESC:-}" -only "${PEERS:-}")
 [ "$QUICK" = 1 ] && args+=(-quick)
+[ -n "${ROUNDS:-}" ] && args+=(-rounds "$ROUNDS")
 "$TMP/peers" "${args[@]}" &
 PEERS_PID=$!
 wait "$PEERS_PID"

@@ -9,6 +9,6 @@
 // factories and leaderelection come some 240 generated packages the edge
 // never calls, compiled on every cold build. Here a [Resource] is one kind
 // in one namespace over a REST client for its group version, decoded with
-// a scheme of only those kinds ([Scheme]); informers are made from it with
-// client-go's tools/cache (discovery/kubernetes).
+// a scheme of only those kinds, built by the first [New]; informers are
+// made from it with client-go's tools/cache (discovery/kubernetes).
 package kubeclient

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -19,28 +20,36 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// Scheme holds the kinds the edge uses: core, networking, discovery,
-// coordination and authorization v1, and Gateway API v1.
-var Scheme = runtime.NewScheme()
-
-var (
-	codecs     = serializer.NewCodecFactory(Scheme)
-	paramCodec = runtime.NewParameterCodec(Scheme)
-)
-
-func init() {
+// scheme holds the kinds the edge uses: core, networking, discovery,
+// coordination and authorization v1, and Gateway API v1, with their
+// codecs. It is built by the first [New], not at init: an edge without
+// Kubernetes never registers the kinds (about 150 KB of heap and the
+// pages of their code at every start).
+var scheme = sync.OnceValue(func() *kinds {
+	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, networkingv1.AddToScheme, discoveryv1.AddToScheme,
 		coordinationv1.AddToScheme, authorizationv1.AddToScheme, gatewayv1.Install,
 	} {
-		if err := add(Scheme); err != nil {
+		if err := add(s); err != nil {
 			panic(err) // a programming error: the types are fixed
 		}
 	}
 	// The options of list, watch, get… as query parameters, for any
 	// group (as client-go's scheme registers them).
-	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	return &kinds{scheme: s, codecs: serializer.NewCodecFactory(s), params: runtime.NewParameterCodec(s)}
+})
+
+type kinds struct {
+	scheme *runtime.Scheme
+	codecs serializer.CodecFactory
+	params runtime.ParameterCodec
 }
+
+// paramCodec encodes request options as query parameters; only requests
+// of clients that [New] made use it, so the scheme is built by then.
+func paramCodec() runtime.ParameterCodec { return scheme().params }
 
 // Clients are the REST clients of the group versions the edge uses,
 // sharing one HTTP client (one connection pool), as a Clientset's do.
@@ -82,7 +91,7 @@ func restClient(cfg *rest.Config, hc *http.Client, gv schema.GroupVersion) (*res
 	if gv.Group == "" {
 		c.APIPath = "/api"
 	}
-	c.NegotiatedSerializer = codecs.WithoutConversion()
+	c.NegotiatedSerializer = scheme().codecs.WithoutConversion()
 	if c.UserAgent == "" {
 		c.UserAgent = rest.DefaultKubernetesUserAgent()
 	}

@@ -39,13 +39,13 @@ func (r Resource[T, L]) req(verb string) *rest.Request {
 
 func (r Resource[T, L]) Get(ctx context.Context, name string, o metav1.GetOptions) (*T, error) {
 	out := new(T)
-	err := r.req("GET").Name(name).VersionedParams(&o, paramCodec).Do(ctx).Into(obj(out))
+	err := r.req("GET").Name(name).VersionedParams(&o, paramCodec()).Do(ctx).Into(obj(out))
 	return out, err
 }
 
 func (r Resource[T, L]) List(ctx context.Context, o metav1.ListOptions) (*L, error) {
 	out := new(L)
-	req := r.req("GET").VersionedParams(&o, paramCodec)
+	req := r.req("GET").VersionedParams(&o, paramCodec())
 	if o.TimeoutSeconds != nil {
 		req = req.Timeout(time.Duration(*o.TimeoutSeconds) * time.Second)
 	}
@@ -55,7 +55,7 @@ func (r Resource[T, L]) List(ctx context.Context, o metav1.ListOptions) (*L, err
 
 func (r Resource[T, L]) Watch(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 	o.Watch = true
-	req := r.req("GET").VersionedParams(&o, paramCodec)
+	req := r.req("GET").VersionedParams(&o, paramCodec())
 	if o.TimeoutSeconds != nil {
 		req = req.Timeout(time.Duration(*o.TimeoutSeconds) * time.Second)
 	}
@@ -64,7 +64,7 @@ func (r Resource[T, L]) Watch(ctx context.Context, o metav1.ListOptions) (watch.
 
 func (r Resource[T, L]) Create(ctx context.Context, v *T, o metav1.CreateOptions) (*T, error) {
 	out := new(T)
-	err := r.req("POST").VersionedParams(&o, paramCodec).Body(obj(v)).Do(ctx).Into(obj(out))
+	err := r.req("POST").VersionedParams(&o, paramCodec()).Body(obj(v)).Do(ctx).Into(obj(out))
 	return out, err
 }
 
@@ -84,7 +84,7 @@ func (r Resource[T, L]) update(ctx context.Context, v *T, o metav1.UpdateOptions
 	if sub != "" {
 		req = req.SubResource(sub)
 	}
-	err := req.VersionedParams(&o, paramCodec).Body(obj(v)).Do(ctx).Into(obj(out))
+	err := req.VersionedParams(&o, paramCodec()).Body(obj(v)).Do(ctx).Into(obj(out))
 	return out, err
 }
 
@@ -93,7 +93,7 @@ func (r Resource[T, L]) Delete(ctx context.Context, name string, o metav1.Delete
 }
 
 func (r Resource[T, L]) DeleteCollection(ctx context.Context, o metav1.DeleteOptions, lo metav1.ListOptions) error {
-	return r.req("DELETE").VersionedParams(&lo, paramCodec).Body(&o).Do(ctx).Error()
+	return r.req("DELETE").VersionedParams(&lo, paramCodec()).Body(&o).Do(ctx).Error()
 }
 
 // The groups, in the typed clients' shape: cs.CoreV1().Secrets(ns).Get(…).
