@@ -58,14 +58,6 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 		n  int
 		to []route.Source
 	}
-	// Per source (a provider may build several routes of one source, as
-	// for an HTTPRoute rule's matches): its claims over the listeners.
-	claims := map[route.Source]int{}
-	for _, rts := range byClaim {
-		for _, rt := range rts {
-			claims[rt.Service.Source]++
-		}
-	}
 	losses := map[route.Source]*loss{}
 	var out []route.Problem
 	seen := map[string]bool{}
@@ -133,6 +125,19 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 			}
 			seen[id] = true
 			out = append(out, route.Problem{Source: rt.Service.Source, Severity: route.Warning, Message: msg})
+		}
+	}
+	// Per losing source (a provider may build several routes of one
+	// source, as for an HTTPRoute rule's matches): its claims over the
+	// listeners, to tell whether it lost them all.
+	claims := map[route.Source]int{}
+	if len(losses) > 0 {
+		for _, rts := range byClaim {
+			for _, rt := range rts {
+				if losses[rt.Service.Source] != nil {
+					claims[rt.Service.Source]++
+				}
+			}
 		}
 	}
 	for src, l := range losses {
