@@ -30,21 +30,21 @@ type runCfg struct {
 	// "edge ÷" rows then say what changed between the two builds.
 	edgeBase, edgeBaseVersion string
 	// only, when set, lists the targets measured (PEERS).
-	only []string
-	caddyVersion            string
-	cert, key               string
-	rounds                  int
-	dur                     time.Duration // keep-alive runs
-	cdur                    time.Duration // Connection: close, full-handshake and h2 runs
-	edgeVersion             string
-	warm                    time.Duration
-	budget                  time.Duration // no new run starts after this
-	quietCores              float64       // "quiet" = fewer busy cores than this, sampled over 1 s
-	quietWait               time.Duration // longest wait for quiet before running anyway
-	quietTotal              time.Duration // longest wait for quiet over the whole run
-	maxRedo                 int           // most runs redone for overlapping other load
-	foreignMax              float64       // cores used by others during a run that make us redo it (once)
-	quick                   bool
+	only         []string
+	caddyVersion string
+	cert, key    string
+	rounds       int
+	dur          time.Duration // keep-alive runs
+	cdur         time.Duration // Connection: close, full-handshake and h2 runs
+	edgeVersion  string
+	warm         time.Duration
+	budget       time.Duration // no new run starts after this
+	quietCores   float64       // "quiet" = fewer busy cores than this, sampled over 1 s
+	quietWait    time.Duration // longest wait for quiet before running anyway
+	quietTotal   time.Duration // longest wait for quiet over the whole run
+	maxRedo      int           // most runs redone for overlapping other load
+	foreignMax   float64       // cores used by others during a run that make us redo it (once)
+	quick        bool
 }
 
 type runner struct {

@@ -21,7 +21,7 @@ const (
 	// The second edge build (-edge-base); 18447 is the fresh edge's.
 	edgeBasePort     = 18448
 	edgeBaseHTTPPort = 18102
-	benchHost    = "www.bench.test"
+	benchHost        = "www.bench.test"
 )
 
 // target is one proxy under test.
