@@ -195,3 +195,19 @@ func numCPU() int {
 	}
 	return n
 }
+
+// cpuModel is the CPU's model name from /proc/cpuinfo ("AMD EPYC",
+// "Intel(R) Xeon(R) …"): machines of one kind come with either, and the
+// ratios to the peers differ between them.
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

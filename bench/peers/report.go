@@ -99,8 +99,8 @@ func (r *runner) report() error {
 		mode = fmt.Sprintf("QUICK: %d round of %s runs — a smoke test, not a measurement", r.cfg.rounds, r.cfg.dur)
 	}
 	fmt.Fprintf(&b, "## rancher-edge vs peers — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "Machine %s: %d CPUs, %s/%s, loopback only. Mode %s; took %s.\n",
-		host, numCPU(), runtime.GOOS, runtime.GOARCH, mode, time.Since(r.start).Round(time.Second))
+	fmt.Fprintf(&b, "Machine %s: %d CPUs (%s), %s/%s, loopback only. Mode %s; took %s.\n",
+		host, numCPU(), cpuModel(), runtime.GOOS, runtime.GOARCH, mode, time.Since(r.start).Round(time.Second))
 	fmt.Fprintf(&b, "Load: loadavg at the start %s, at the end %s. %d runs; before them %d waited for quiet (< %.2f busy cores over 1 s) "+
 		"and %d started without it (%s spent waiting); %d overlapped other load (> %.2f cores on average), %d of them redone once "+
 		"(the run with less foreign load kept). Per-run figures in runs.jsonl.\n\n",
