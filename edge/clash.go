@@ -10,17 +10,19 @@ import (
 	"github.com/rancher-edge/edge/route"
 )
 
-// Clashes between providers: two routes of different sources whose rules
-// claim the same requests ([rule.Claims]: the same host and request match,
-// however each provider spells it) on one listener. Both stay in the
-// table and both are told; the requests go to the older route, by the
+// Clashes: two routes of different sources whose rules claim the same
+// requests ([rule.Claims]: the same host and request match, however each
+// provider spells it) on one listener. Both stay in the table and both
+// are told. Between providers the requests go to the older route, by the
 // creation time its source gives (route.Service.Created), as between two
 // Kubernetes Ingresses. A route whose source gives none (files,
 // rancher-metadata, Consul) counts as older than any that does: it was
 // configured outside the cluster and keeps its requests until it is
 // removed. Routes of the same age (both without a time, or created in
-// the same instant) are decided by the table's order: priority, then
-// source. This file is the one place that policy lives.
+// the same instant), and rivals of one provider (two Rancher services,
+// where a priority label may pick the winner on purpose), are decided by
+// the table's order: priority, then source. This file is the one place
+// that policy lives.
 
 // yield is a claim a route lost to an older rival that comes after it in
 // the table's order: lookup passes the route over for the requests its
@@ -66,17 +68,23 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 			continue
 		}
 		names := make([]string, len(rts))
-		win := rts[0]
+		providers := false // rivals from more than one provider
 		for i, rt := range rts {
 			names[i] = rt.Service.Source.String()
-			if older(rt, win) < 0 {
-				win = rt
-			}
+			providers = providers || rt.Service.Source.Provider != rts[0].Service.Source.Provider
 		}
 		slices.Sort(names)
 		names = slices.Compact(names)
 		if len(names) < 2 {
 			continue // one service's own segments, which its provider settles
+		}
+		// Between providers the oldest wins; within one, the table's
+		// order (an explicit priority label keeps its meaning there).
+		win := rts[0]
+		for _, rt := range rts {
+			if providers && older(rt, win) < 0 || !providers && rt.order < win.order {
+				win = rt
+			}
 		}
 		entry, claim := uint8(key[0]-'0'), key[1:]
 		host, match, _ := strings.Cut(claim, "|")
@@ -86,7 +94,7 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 		}
 		why := "the first by priority"
 		for _, rt := range rts {
-			if !rt.Service.Created.Equal(win.Service.Created) {
+			if providers && !rt.Service.Created.Equal(win.Service.Created) {
 				why = "the oldest"
 				if win.Service.Created.IsZero() {
 					why = "the oldest: its source gives no creation time, which counts as older than any"

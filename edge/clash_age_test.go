@@ -2,6 +2,7 @@ package edge
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,4 +98,39 @@ func TestOlderRouteGetsClaimedRequests(t *testing.T) {
 			"kubernetes-gateway:shop/httproute/r#rule-0 gets the requests (the first by priority)",
 			[]route.Lost{{Source: route.Source{Provider: "rancher", Stack: "shop", Service: "web"}, To: []route.Source{gwSrc}, All: true}})
 	})
+}
+
+// TestPriorityDecidesWithinOneProvider: two Rancher services claiming the
+// same requests are settled by priority, not age, so that a priority
+// label still picks the winner on purpose (a blue/green switch); only
+// rivals of different providers go by age.
+func TestPriorityDecidesWithinOneProvider(t *testing.T) {
+	s, err := New(Config{HTTPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	up := []route.Server{{URL: "http://127.0.0.1:1", Weight: 1}}
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tbl := s.Update(route.Snapshot{Provider: "rancher", Services: []route.Service{
+		{Name: "blue.shop", Source: route.Source{Provider: "rancher", Stack: "shop", Service: "blue"}, Rule: "Host:shop.example.com", Created: old, Servers: up},
+		{Name: "green.shop", Source: route.Source{Provider: "rancher", Stack: "shop", Service: "green"}, Rule: "Host:shop.example.com", Priority: 100, Created: old.Add(time.Hour), Servers: up},
+	}})
+	var msgs []string
+	for _, p := range tbl.Problems() {
+		if strings.Contains(p.Message, "claimed by") {
+			msgs = append(msgs, p.Message)
+		}
+	}
+	const want = "rancher:shop/green gets the requests (the first by priority)"
+	if len(msgs) != 2 || !strings.HasSuffix(msgs[0], want) {
+		t.Errorf("clash reports %q, want both to end in %q", msgs, want)
+	}
+	if got := tbl.Lost(); len(got) != 1 || got[0].Source.Service != "blue" {
+		t.Errorf("Lost() = %+v, want the blue service", got)
+	}
+	r := httptest.NewRequest("GET", "https://shop.example.com/", nil)
+	if rt := tbl.lookup(r, "shop.example.com", entryHTTP); rt == nil || rt.Service.Source.Service != "green" {
+		t.Errorf("lookup gave %v, want the green service", rt)
+	}
 }
