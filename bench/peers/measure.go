@@ -17,13 +17,14 @@ import (
 )
 
 // Scenarios, in the order they run within a round.
-var scenarios = []string{"ka", "close", "full", "h2"}
+var scenarios = []string{"ka", "close", "full", "h2", "seq"}
 
 var scenarioTitle = map[string]string{
 	"ka":    "keep-alive HTTP/1.1 (wrk -t2 -c64)",
 	"close": "new connection per request, resumed TLS (wrk -c64, Connection: close)",
 	"full":  "new connection per request, full handshake (hsload -c64)",
 	"h2":    "HTTP/2 (h2load -c32 -m10 -t2)",
+	"seq":   "sequential requests over one keep-alive connection (wrk -t1 -c1): latency at low load",
 }
 
 // result is one measured run.
@@ -74,6 +75,8 @@ func (r *runner) clientCmd(ctx context.Context, t *target, sc string, dur time.D
 	case "full":
 		return exec.CommandContext(ctx, r.cfg.self, "hsload", "-addr", "127.0.0.1:"+strconv.Itoa(t.port),
 			"-host", benchHost, "-c", "64", "-d", secs+"s")
+	case "seq":
+		return exec.CommandContext(ctx, "wrk", "-t1", "-c1", "-d"+secs+"s", "--latency", "-H", "Host: "+benchHost, ipURL)
 	case "h2":
 		return exec.CommandContext(ctx, "h2load", "-D", secs, "-c", "32", "-m", "10", "-t", "2",
 			"--connect-to=127.0.0.1:"+strconv.Itoa(t.port), "--log-file="+logFile,
@@ -244,7 +247,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 		res.Note += fmt.Sprintf("client failed: %v", err)
 	}
 	switch clientScenario(sc) {
-	case "ka", "close":
+	case "ka", "close", "seq":
 		parseWrk(string(out), &res)
 	case "full":
 		parseHsload(string(out), &res)

@@ -34,6 +34,8 @@ var columns = []column{
 	{"h2 req/s", "h2", "", func(r result) float64 { return r.Rate }, false, 0},
 	{"h2 p99 ms", "h2", "", func(r result) float64 { return r.P99ms }, true, 1},
 	{"h2 CPU µs/req", "h2", "", func(r result) float64 { return r.CPUPerReq }, true, 0},
+	{"1-conn p50 ms", "seq", "", func(r result) float64 { return r.P50ms }, true, 3},
+	{"1-conn p99 ms", "seq", "", func(r result) float64 { return r.P99ms }, true, 3},
 	{"keep-alive peak RSS MiB", "ka", "ka-fresh", func(r result) float64 { return float64(r.PeakRSS) / 1024 }, true, 0},
 }
 

@@ -96,8 +96,8 @@ func (p *Provider) wantedGatewayStatus() *gatewayStatus {
 	out.Routes = maps.Clone(st.Routes)
 	for key, a := range by {
 		parents, ok := out.Routes[key]
-		if !ok {
-			continue
+		if !ok || sources[key] == 0 {
+			continue // not in the last snapshot: the table is a build behind
 		}
 		slices.Sort(a.to)
 		all := a.all == sources[key]
