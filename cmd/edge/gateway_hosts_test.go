@@ -80,14 +80,21 @@ func (f *gwFixture) hostScenarios(t *testing.T) {
 }
 
 // claimScenario: an Ingress and an HTTPRoute claiming the same host and
-// path are settled as two Ingresses are: the older serves, the newer is
-// not served there, and an HTTPRoute that lost says so in its status.
+// path are settled as two Ingresses are, by the routing table: the older
+// serves, the newer is not served there, and an HTTPRoute that lost says
+// so in its status.
 func (f *gwFixture) claimScenario(t *testing.T) {
 	t.Run("an Ingress and an HTTPRoute claim the same host and path", func(t *testing.T) {
 		ingresses := f.c.Admin.NetworkingV1().Ingresses("shop")
 		ing := kubeIngress("clash", kubernetes.DefaultClass, "clash.example", kubePath(networkingv1.PathTypePrefix, "/", "web", "http"))
 		must(t, create(f.ctx, ingresses, ing))
 		f.cases(t, "clash.example", gwCase{path: "/", backend: "web-backend"})
+		// Creation times have whole seconds, and objects of the same age
+		// are settled by priority (the HTTPRoute's): the route is made a
+		// second after the Ingress.
+		curIng, err := ingresses.Get(f.ctx, "clash", metav1.GetOptions{})
+		must(t, err)
+		time.Sleep(time.Until(curIng.CreationTimestamp.Add(time.Second)))
 		r := &gw.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Name: "clash", Namespace: infraNS}, Spec: gw.HTTPRouteSpec{
 			CommonRouteSpec: gw.CommonRouteSpec{ParentRefs: []gw.ParentReference{{Name: "same-namespace"}}},
 			Hostnames:       []gw.Hostname{"clash.example"},
@@ -104,8 +111,7 @@ func (f *gwFixture) claimScenario(t *testing.T) {
 		must(t, ingresses.Delete(f.ctx, "clash", metav1.DeleteOptions{}))
 		f.routeConds(t, infraNS, "clash", "same-namespace", condition{"Accepted", "True", "Accepted"})
 		f.cases(t, "clash.example", gwCase{path: "/", backend: "infra-backend-v1"})
-		// Creation times have whole seconds, and a tie goes to the
-		// Ingress: the new one must be made a second after the route.
+		// An Ingress made a second after the route is the newer.
 		cur, err := f.gwc.GatewayV1().HTTPRoutes(infraNS).Get(f.ctx, "clash", metav1.GetOptions{})
 		must(t, err)
 		time.Sleep(time.Until(cur.CreationTimestamp.Add(time.Second)))
@@ -119,8 +125,8 @@ func (f *gwFixture) claimScenario(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if !strings.Contains(string(body), "also claimed by the older HTTPRoute gateway-conformance-infra/clash") {
-				return fmt.Errorf("the Ingress's problem is not on the dashboard")
+			if !strings.Contains(string(body), "kubernetes-gateway:gateway-conformance-infra/httproute/clash#rule-0 gets the requests (the oldest)") {
+				return fmt.Errorf("the clash is not on the dashboard")
 			}
 			return nil
 		})

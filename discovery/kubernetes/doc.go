@@ -79,7 +79,8 @@
 // something else, keeping transition times while a condition holds.
 // GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes are watched (dynamic
 // informers, where served) only to answer them: NotAllowedByListeners on
-// the edge's Gateways (gateway_others.go). An Ingress and an HTTPRoute
-// claiming the same host and path are settled like two Ingresses
-// (gateway_claims.go).
+// the edge's Gateways (gateway_others.go). An HTTPRoute claiming the same
+// host and path as an Ingress or another provider's route is settled by
+// the routing table (edge/clash.go), which tells the provider which
+// HTTPRoutes lost for their status (gateway_lost.go).
 package kubernetes

@@ -11,7 +11,8 @@ import (
 
 // TestWantedGatewayStatus: the routing table's losses turn an HTTPRoute
 // all of whose rules lost Accepted=False, one with some rules left
-// PartiallyInvalid=True, reason ConflictsWithRoute, naming the winners;
+// PartiallyInvalid=True, reason ConflictsWithRoute (ConflictsWithIngress
+// when only Ingresses won), naming the winners;
 // routes of other providers, HTTPRoutes not in the last snapshot and the
 // build's own status are left as they are.
 func TestWantedGatewayStatus(t *testing.T) {
@@ -22,17 +23,19 @@ func TestWantedGatewayStatus(t *testing.T) {
 		}}}
 	}
 	built := &gatewayStatus{Routes: map[string][]gw.RouteParentStatus{
-		"shop/all": accepted(), "shop/part": accepted(), "shop/fine": accepted(), "shop/gone": accepted(),
+		"shop/all": accepted(), "shop/part": accepted(), "shop/fine": accepted(), "shop/gone": accepted(), "shop/ing": accepted(),
 	}}
 	src := func(name, rule string) route.Source {
 		return route.Source{Provider: gatewayProvider, Stack: "shop", Service: "httproute/" + name, Segment: rule}
 	}
 	file := route.Source{Provider: "file", Service: "web"}
-	p := &Provider{gwStatus: built, gwSources: map[string]int{"shop/all": 1, "shop/part": 2, "shop/fine": 1}}
+	ingress := route.Source{Provider: "kubernetes", Stack: "shop", Service: "web"}
+	p := &Provider{gwStatus: built, gwSources: map[string]int{"shop/all": 1, "shop/part": 2, "shop/fine": 1, "shop/ing": 1}}
 	p.TableLost([]route.Lost{
 		{Source: src("all", "rule-0"), To: []route.Source{file}, All: true},
 		{Source: src("part", "rule-1"), To: []route.Source{file}, All: true},
 		{Source: src("gone", "rule-0"), To: []route.Source{file}, All: true},
+		{Source: src("ing", "rule-0"), To: []route.Source{ingress}, All: true},
 		{Source: route.Source{Provider: "rancher", Stack: "shop", Service: "web"}, To: []route.Source{file}, All: true},
 	})
 	got := p.wantedGatewayStatus()
@@ -56,6 +59,7 @@ func TestWantedGatewayStatus(t *testing.T) {
 	check("shop/all", condition{"Accepted", "False", "ConflictsWithRoute"}, condition{"ResolvedRefs", "True", "ResolvedRefs"})
 	check("shop/part", condition{"Accepted", "True", "Accepted"}, condition{"PartiallyInvalid", "True", "ConflictsWithRoute"},
 		condition{"ResolvedRefs", "True", "ResolvedRefs"})
+	check("shop/ing", condition{"Accepted", "False", "ConflictsWithIngress"}, condition{"ResolvedRefs", "True", "ResolvedRefs"})
 	check("shop/fine", condition{"Accepted", "True", "Accepted"}, condition{"ResolvedRefs", "True", "ResolvedRefs"})
 	check("shop/gone", condition{"Accepted", "True", "Accepted"}, condition{"ResolvedRefs", "True", "ResolvedRefs"})
 	if msg := got.Routes["shop/all"][0].Conditions[0].Message; msg != "older routes claim the same host and match in the routing table and get those requests: file:web" {

@@ -343,28 +343,13 @@ type gatewayPublisher struct {
 	logged map[string]bool
 }
 
-// rebuild builds and publishes; it settles the claims ing (the Ingress
-// snapshot of the same world, not yet published) shares with it, and
-// reports whether the wanted status changed (the status writer then
-// compares it with the objects).
-func (g *gatewayPublisher) rebuild(p *Provider, w world, ing *route.Snapshot, chk *checker, publish func(route.Snapshot)) bool {
+// rebuild builds and publishes, and reports whether the wanted status
+// changed (the status writer then compares it with the objects). Claims
+// an HTTPRoute shares with an Ingress or another provider's route are the
+// routing table's to settle (edge/clash.go); the table tells the provider
+// which HTTPRoutes lost (TableLost).
+func (g *gatewayPublisher) rebuild(p *Provider, w world, chk *checker, publish func(route.Snapshot)) bool {
 	snap, st := p.buildGatewaySnapshot(w, chk)
-	if gc := p.gateway.Load(); gc != nil {
-		ages := map[string]time.Time{}
-		for _, i := range w.Ingresses {
-			ages["kubernetes:"+i.Namespace+"/"+i.Name] = i.CreationTimestamp.Time
-		}
-		for _, inf := range gc.routes {
-			for _, o := range inf.GetStore().List() {
-				r := o.(*gw.HTTPRoute)
-				ages[gatewayProvider+":"+r.Namespace+"/httproute/"+r.Name] = r.CreationTimestamp.Time
-			}
-		}
-		age := func(s route.Source) time.Time { return ages[s.Provider+":"+s.Stack+"/"+s.Service] }
-		if settleClaims(ing, &snap, st, age) {
-			ing.Fingerprint, snap.Fingerprint = fingerprint(*ing), fingerprint(snap)
-		}
-	}
 	if snap.Fingerprint != g.lastFP {
 		snap.Built = time.Now()
 		g.logged = p.logProblems(g.logged, snap.Problems)

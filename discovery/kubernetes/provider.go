@@ -251,7 +251,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		w := c.world()
 		w.AuthSecrets = p.authSecrets(ctx, cs, w)
 		snap, n := build(w, p.set, chk)
-		if p.cfg.Gateway && gw.rebuild(p, w, &snap, chk, publish) && sw != nil {
+		if p.cfg.Gateway && gw.rebuild(p, w, chk, publish) && sw != nil {
 			sw.poke()
 		}
 		if snap.Fingerprint == lastFP {
