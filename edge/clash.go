@@ -48,8 +48,10 @@ func (rt *Route) yields(r *http.Request, host string, entry uint8) bool {
 // older orders rivals: the oldest first (no creation time before any),
 // then the table's order.
 func older(a, b *Route) int {
-	return cmp.Or(a.Service.Created.Compare(b.Service.Created), cmp.Compare(a.order, b.order))
+	return cmp.Or(a.Service.Created.Compare(b.Service.Created), byOrder(a, b))
 }
+
+func byOrder(a, b *Route) int { return cmp.Compare(a.order, b.order) }
 
 // settle decides every clash in byClaim (claim key: entry point, then the
 // claim), arranges for the winners to get the requests and returns one
@@ -80,12 +82,11 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 		}
 		// Between providers the oldest wins; within one, the table's
 		// order (an explicit priority label keeps its meaning there).
-		win := rts[0]
-		for _, rt := range rts {
-			if providers && older(rt, win) < 0 || !providers && rt.order < win.order {
-				win = rt
-			}
+		rank := byOrder
+		if providers {
+			rank = older
 		}
+		win := slices.MinFunc(rts, rank)
 		entry, claim := uint8(key[0]-'0'), key[1:]
 		host, match, _ := strings.Cut(claim, "|")
 		exact := host

@@ -177,6 +177,16 @@ func gwSrc(kind, ns, name, seg string) route.Source {
 	return route.Source{Provider: gatewayProvider, Stack: ns, Service: kind + "/" + name, Segment: seg}
 }
 
+// httpRouteOf is the namespace/name of the HTTPRoute a gwSrc("httproute",
+// …) source names; ok is false for any other source.
+func httpRouteOf(s route.Source) (key string, ok bool) {
+	name, ok := strings.CutPrefix(s.Service, "httproute/")
+	if !ok || s.Provider != gatewayProvider {
+		return "", false
+	}
+	return s.Stack + "/" + name, true
+}
+
 func (b *gbuilder) problem(s route.Source, sev route.Severity, format string, args ...any) {
 	b.problems = append(b.problems, route.Problem{Source: s, Severity: sev, Message: fmt.Sprintf(format, args...)})
 }

@@ -34,7 +34,7 @@ const ReasonConflictsWithRoute gw.RouteConditionReason = "ConflictsWithRoute"
 func (p *Provider) TableLost(lost []route.Lost) {
 	var mine []route.Lost
 	for _, l := range lost {
-		if l.Source.Provider == gatewayProvider && strings.HasPrefix(l.Source.Service, "httproute/") {
+		if _, ok := httpRouteOf(l.Source); ok {
 			mine = append(mine, l)
 		}
 	}
@@ -57,12 +57,12 @@ func routeSources(snap route.Snapshot) map[string]int {
 	seen := map[route.Source]bool{}
 	out := map[string]int{}
 	for _, s := range snap.Services {
-		name, ok := strings.CutPrefix(s.Source.Service, "httproute/")
+		key, ok := httpRouteOf(s.Source)
 		if !ok || seen[s.Source] {
 			continue
 		}
 		seen[s.Source] = true
-		out[s.Source.Stack+"/"+name]++
+		out[key]++
 	}
 	return out
 }
@@ -87,7 +87,7 @@ func (p *Provider) wantedGatewayStatus() *gatewayStatus {
 	}
 	by := map[string]*agg{}
 	for _, l := range lost {
-		key := l.Source.Stack + "/" + strings.TrimPrefix(l.Source.Service, "httproute/")
+		key, _ := httpRouteOf(l.Source) // TableLost kept only these
 		a := by[key]
 		if a == nil {
 			a = &agg{ingress: true}

@@ -169,12 +169,5 @@ func specEqual(a, b coordinationv1.LeaseSpec) bool {
 	return utilptr.Deref(a.HolderIdentity, "") == utilptr.Deref(b.HolderIdentity, "") &&
 		utilptr.Deref(a.LeaseDurationSeconds, 0) == utilptr.Deref(b.LeaseDurationSeconds, 0) &&
 		utilptr.Deref(a.LeaseTransitions, 0) == utilptr.Deref(b.LeaseTransitions, 0) &&
-		microEqual(a.RenewTime, b.RenewTime) && microEqual(a.AcquireTime, b.AcquireTime)
-}
-
-func microEqual(a, b *metav1.MicroTime) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Equal(b)
+		a.RenewTime.Equal(b.RenewTime) && a.AcquireTime.Equal(b.AcquireTime) // nil-safe
 }

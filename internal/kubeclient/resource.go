@@ -45,21 +45,23 @@ func (r Resource[T, L]) Get(ctx context.Context, name string, o metav1.GetOption
 
 func (r Resource[T, L]) List(ctx context.Context, o metav1.ListOptions) (*L, error) {
 	out := new(L)
-	req := r.req("GET").VersionedParams(&o, paramCodec())
-	if o.TimeoutSeconds != nil {
-		req = req.Timeout(time.Duration(*o.TimeoutSeconds) * time.Second)
-	}
-	err := req.Do(ctx).Into(obj(out))
+	err := r.collection(&o).Do(ctx).Into(obj(out))
 	return out, err
 }
 
 func (r Resource[T, L]) Watch(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 	o.Watch = true
-	req := r.req("GET").VersionedParams(&o, paramCodec())
+	return r.collection(&o).Watch(ctx)
+}
+
+// collection is a GET of the collection with o's options, bounded by
+// o.TimeoutSeconds as the typed clients bound it.
+func (r Resource[T, L]) collection(o *metav1.ListOptions) *rest.Request {
+	req := r.req("GET").VersionedParams(o, paramCodec())
 	if o.TimeoutSeconds != nil {
 		req = req.Timeout(time.Duration(*o.TimeoutSeconds) * time.Second)
 	}
-	return req.Watch(ctx)
+	return req
 }
 
 func (r Resource[T, L]) Create(ctx context.Context, v *T, o metav1.CreateOptions) (*T, error) {

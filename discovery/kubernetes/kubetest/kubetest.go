@@ -54,9 +54,9 @@ type Cluster struct {
 	URL string
 	CA  []byte
 	// Admin is a client with every permission, for the kinds the edge
-	// uses (internal/kubeclient); Dynamic the same for any resource. Both are made by
-	// Start: client-go reads klog's global logger when it makes a client,
-	// which an edge running in the test process sets.
+	// uses (internal/kubeclient); Dynamic the same for any resource. Both
+	// are made by Start: client-go reads klog's global logger when it
+	// makes a client, which an edge running in the test process sets.
 	Admin   *kubeclient.Clients
 	Dynamic dynamic.Interface
 
