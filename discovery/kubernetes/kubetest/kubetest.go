@@ -154,6 +154,9 @@ func (c *Cluster) StartAPIServer() {
 	cmd := exec.Command(c.bin,
 		"--etcd-servers="+c.etcd,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		// Since 1.37 the endpoint reconciler refuses a loopback address; the
+		// tests never use the kubernetes Service's endpoints.
+		"--endpoint-reconciler-type=none",
 		"--secure-port="+strconv.Itoa(c.port),
 		"--cert-dir="+filepath.Join(c.dir, "certs"),
 		"--service-account-issuer=https://kubernetes.default.svc",
