@@ -55,12 +55,10 @@ type result struct {
 }
 
 // clientScenario is the load a scenario runs: the edge's fresh-process
-// memory runs are keep-alive runs.
+// memory runs are keep-alive ("ka-…") and HTTP/2 ("h2-…") runs.
 func clientScenario(sc string) string {
-	if strings.HasPrefix(sc, "ka-") {
-		return "ka"
-	}
-	return sc
+	base, _, _ := strings.Cut(sc, "-")
+	return base
 }
 
 func (r *runner) clientCmd(ctx context.Context, t *target, sc string, dur time.Duration, logFile string) *exec.Cmd {
@@ -115,7 +113,7 @@ func (r *runner) measureAll(live []*target) {
 			mem = r.mem
 		}
 	}
-	total := r.cfg.rounds * (len(scenarios)*n + len(mem))
+	total := r.cfg.rounds * (len(scenarios)*n + 2*len(mem))
 	done := 0
 	for round := 1; round <= r.cfg.rounds; round++ {
 		for si, sc := range scenarios {
@@ -171,10 +169,11 @@ func (r *runner) measureAll(live []*target) {
 				r.logf("time budget spent; stopping after %d of %d runs", done, total)
 				return
 			}
-			res := r.measureFresh(mc, round)
-			r.results = append(r.results, res)
-			done++
-			r.appendRun(res)
+			for _, res := range r.measureFresh(mc, round) {
+				r.results = append(r.results, res)
+				r.appendRun(res)
+			}
+			done += 2
 		}
 	}
 }
@@ -259,7 +258,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 		res.CPUPerReq = res.CPUus / float64(res.Requests)
 	}
 	res.Valid = err == nil && res.Requests > 0 && res.Rate > 0 && float64(res.Errors) <= 0.01*float64(res.Requests)
-	if sc == "h2" && res.ALPN != "h2" {
+	if clientScenario(sc) == "h2" && res.ALPN != "h2" {
 		res.Valid = false
 		res.Note += fmt.Sprintf(" ALPN %q, not h2;", res.ALPN)
 	}

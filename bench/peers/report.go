@@ -6,21 +6,23 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 )
 
-// column is one figure of the table, read from one scenario's runs.
+// column is one figure of the table, read from one scenario's runs, or
+// the larger of two scenarios' figures in each round ("ka h2").
 type column struct {
-	title    string
-	scenario string
-	// edgeScenario, when set, is the edge's runs to read instead: its
-	// keep-alive memory comes from a fresh process (see memory.go).
-	edgeScenario string
-	get          func(result) float64
-	lowerBetter  bool
-	digits       int
+	title     string
+	scenarios string
+	// edgeScenarios, when set, are the edge's runs to read instead: its
+	// memory comes from a fresh process (see memory.go).
+	edgeScenarios string
+	get           func(result) float64
+	lowerBetter   bool
+	digits        int
 }
 
 var columns = []column{
@@ -36,22 +38,39 @@ var columns = []column{
 	{"h2 CPU µs/req", "h2", "", func(r result) float64 { return r.CPUPerReq }, true, 0},
 	{"1-conn p50 ms", "seq", "", func(r result) float64 { return r.P50ms }, true, 3},
 	{"1-conn p99 ms", "seq", "", func(r result) float64 { return r.P99ms }, true, 3},
-	{"keep-alive peak RSS MiB", "ka", "ka-fresh", func(r result) float64 { return float64(r.PeakRSS) / 1024 }, true, 0},
+	{"peak RSS MiB (keep-alive, h2)", "ka h2", "ka-fresh h2-fresh", func(r result) float64 { return float64(r.PeakRSS) / 1024 }, true, 0},
 }
 
-// perRound returns, for a target and column, round → value (valid runs only).
+func columnOf(title string) column {
+	i := slices.IndexFunc(columns, func(c column) bool { return c.title == title })
+	return columns[i]
+}
+
+// perRound returns, for a target and column, round → value (valid runs
+// only; the largest when the column reads two scenarios).
 func (r *runner) perRound(target string, c column) map[int]float64 {
-	sc := c.scenario
-	if target == "edge" && c.edgeScenario != "" {
-		sc = c.edgeScenario
+	scs := strings.Fields(c.scenarios)
+	if target == "edge" && c.edgeScenarios != "" {
+		scs = strings.Fields(c.edgeScenarios)
 	}
 	out := map[int]float64{}
 	for _, res := range r.results {
-		if res.Target == target && res.Valid && res.Scenario == sc {
-			out[res.Round] = c.get(res)
+		if res.Target == target && res.Valid && slices.Contains(scs, res.Scenario) {
+			if v, seen := out[res.Round]; !seen || c.get(res) > v {
+				out[res.Round] = c.get(res)
+			}
 		}
 	}
 	return out
+}
+
+// spread is (max − min) ÷ median of a target's figure over the rounds.
+func (r *runner) spread(target string, c column) float64 {
+	v := values(r.perRound(target, c))
+	if len(v) < 2 {
+		return math.NaN()
+	}
+	return (slices.Max(v) - slices.Min(v)) / median(v)
 }
 
 func median(v []float64) float64 {
@@ -173,6 +192,16 @@ func (r *runner) report() error {
 		}
 	}
 
+	// How much the throughput moves between rounds (issue #21 asks the
+	// edge's HTTP/2 spread to be no wider than HAProxy's).
+	if r.cfg.rounds > 1 {
+		b.WriteString("\nSpread between rounds, (max − min) ÷ median of req/s (lower is steadier):\n\n| target | keep-alive | h2 |\n|---|--:|--:|\n")
+		for _, t := range live {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", t.label,
+				fmtNum(r.spread(t.name, columnOf("keep-alive req/s")), 2), fmtNum(r.spread(t.name, columnOf("h2 req/s")), 2))
+		}
+	}
+
 	if edge != nil && len(r.mem) > 0 {
 		b.WriteString(r.memSummary(r.mem))
 	}
@@ -207,8 +236,8 @@ func (r *runner) report() error {
 		fmt.Fprintf(&b, "%s = %s", sc, scenarioTitle[sc])
 	}
 	b.WriteString(". CPU = utime+stime of all the proxy's processes ÷ completed requests (or connections). " +
-		"Keep-alive peak RSS = sum of VmHWM over the proxy's processes during the keep-alive run, reset before it; " +
-		"for the edge, VmHWM of a fresh edge process over its start and one keep-alive run (Go returns freed heap lazily, " +
+		"Peak RSS = sum of VmHWM over the proxy's processes during its keep-alive run and during its h2 run (reset before each), the larger; " +
+		"for the edge, VmHWM of a fresh edge process over its start, one keep-alive run and one h2 run (Go returns freed heap lazily, " +
 		"so a reset after other runs would count their heap). " +
 		"Resumed: wrk reuses its TLS session (TLS 1.3 ticket, still an X25519 exchange). Full handshake: bench/peers hsload, " +
 		"a Go client without session cache or tickets, X25519 key share, SNI www.bench.test. Both are bound by the client on 2 cores: " +
