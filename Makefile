@@ -57,11 +57,7 @@ deps-test:
 tools:
 	@for t in $(TOOLS); do bash tools/build.sh $$t || exit 1; done
 
-# vet and the servers' builds run side by side: on a cold machine each
-# leaves a core idle while it downloads modules or links, which the other
-# fills. A failure stops make once the other has finished.
-test: deps-test
-	@$(MAKE) --no-print-directory -j2 vet tools
+test: deps-test vet tools
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 # fuzz runs every fuzz target in the repository for FUZZTIME each, one at
