@@ -72,7 +72,8 @@ func (c *h1conn) clientFault(err error) error {
 
 // send writes the request head and streams the body to the backend.
 func (c *h1conn) send(uc *upConn, rt *Route, b *backend) error {
-	h, w := &c.head, uc.bw
+	h, w := &c.head, uc.writer()
+	defer putWriter(w)
 	c.s.writeRequestHead(w, &c.req, rt, b, h.Method, h.Target, h.Fields, c.hopRequestField, c.isTLS, h.Chunked, h.Length)
 	var d h1wire.Relayed
 	switch {

@@ -153,7 +153,13 @@ func h2HopRequestField(name string) bool {
 // (bodyLength's answer; -1 is chunked). bodyRead reports whether any of
 // the body was consumed, after which the request cannot be replayed.
 func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyRead bool, err error) {
-	w := uc.bw
+	w := uc.writer()
+	async := false // the body's goroutine gives w back
+	defer func() {
+		if !async {
+			putWriter(w)
+		}
+	}()
 	chunked := length < 0
 	announced := length
 	if length == 0 && !methodWantsLength(st.method) {
@@ -178,11 +184,13 @@ func (st *h2stream) send(uc *upConn, rt *Route, b *backend, length int64) (bodyR
 	}
 	done := make(chan error, 1)
 	st.sending = done
+	async = true
 	go func() {
 		_, err := st.sendBody(w, chunked, rt.maxBody)
 		if err == nil {
 			err = w.Flush()
 		}
+		putWriter(w)
 		var ce clientError
 		// io.ErrClosedPipe is endBody cutting the body short after the
 		// exchange failed or ended: not the client's doing.
@@ -314,21 +322,34 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 	}
 	uc.br.Discard(consume)
 	empty := noBody || h.Length == 0
+	// The common small answer: its whole body came with the head. One
+	// DATA frame carries it from the backend's buffer and ends the
+	// stream; no body writer is taken.
+	whole := !empty && !h.Chunked && h.Length > 0 && int64(uc.br.Buffered()) >= h.Length
 	werr := c.writeHeaders(st, st.hf, empty)
 
-	if st.bw == nil {
-		st.bw = bufio.NewWriterSize(nil, 8<<10)
-	}
-	st.dw = dataWriter{st: st}
-	st.bw.Reset(&st.dw)
 	var d h1wire.Relayed
 	var trailers []byte
+	var bw *bufio.Writer
 	switch {
 	case empty || werr != nil:
-	case h.Chunked:
-		d = s.relayChunked(st.bw, uc.br, false, &trailers, 0)
+	case whole:
+		body, _ := uc.br.Peek(int(h.Length))
+		if d.WErr = c.writeData(st, body, true); d.WErr == nil {
+			d.N = h.Length
+		}
+		uc.br.Discard(len(body))
 	default:
-		d = s.relay(st.bw, uc.br, h.Length)
+		// Streamed: a writer from the server's pool, so that only the
+		// answers being relayed hold one, not every stream.
+		st.dw = dataWriter{st: st}
+		bw = s.h2bodies.Get().(*bufio.Writer)
+		bw.Reset(&st.dw)
+		if h.Chunked {
+			d = s.relayChunked(bw, uc.br, false, &trailers, 0)
+		} else {
+			d = s.relay(bw, uc.br, h.Length)
+		}
 	}
 	b.finished()
 	bodyErr, cut := st.endBody(uc)
@@ -341,23 +362,26 @@ func (st *h2stream) respond(rt *Route, b *backend, uc *upConn, consume int, retr
 		uc.conn.Close()
 	}
 	switch {
-	case empty || werr != nil || d.WErr != nil:
+	case empty || werr != nil || d.WErr != nil || whole:
 	case d.RErr != nil:
 		// A truncated body: the reset tells the client (finish sends it).
 		s.log.Debug("backend response interrupted", "host", st.req.Host, "status", code, "err", d.RErr)
 	case len(trailers) > 0:
-		if st.bw.Flush() == nil {
+		if bw.Flush() == nil {
 			c.writeHeaders(st, st.trailerFields(trailers), true)
 		}
 	default:
 		st.dw.last = true
-		if st.bw.Buffered() > 0 {
-			st.bw.Flush()
+		if bw.Buffered() > 0 {
+			bw.Flush()
 		} else {
 			c.writeData(st, nil, true)
 		}
 	}
-	st.bw.Reset(nil)
+	if bw != nil {
+		bw.Reset(nil)
+		s.h2bodies.Put(bw)
+	}
 	if werr != nil || d.WErr != nil || st.isReset() {
 		// The client reset the stream or went away mid-answer.
 		code = statusClientClosed

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -64,7 +63,6 @@ type h2stream struct {
 	scratch []byte
 	hf      []hpack.HeaderField
 	dw      dataWriter
-	bw      *bufio.Writer
 	sending chan error // the request body's goroutine, while it runs
 
 	// the exchange in progress (engine.go)
@@ -338,7 +336,6 @@ func (st *h2stream) recycle() *h2stream {
 		resp:    h1wire.ResponseHead{ConnNames: st.resp.ConnNames[:0], Lines: st.resp.Lines[:0]},
 		scratch: st.scratch[:0],
 		hf:      st.hf[:0],
-		bw:      st.bw,
 	}
 	return st
 }

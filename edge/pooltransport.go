@@ -48,10 +48,13 @@ func (t *poolTransport) exchange(uc *upConn, out *http.Request) (*http.Response,
 // response without a body: its connection is free once the wait for the
 // client is stopped.
 func (t *poolTransport) exchangeHead(uc *upConn, out *http.Request) (resp *http.Response, done bool, err error) {
-	if err := out.Write(uc.bw); err != nil {
-		return nil, false, err
+	w := uc.writer()
+	err = out.Write(w)
+	if err == nil {
+		err = w.Flush()
 	}
-	if err := uc.bw.Flush(); err != nil {
+	putWriter(w)
+	if err != nil {
 		return nil, false, err
 	}
 	if t.header > 0 {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -248,6 +249,7 @@ type Server struct {
 	pools     *upPools    // the fast path's upstream connections
 	h1bufs    *h1Bufs
 	h2streams sync.Pool      // recycled *h2stream
+	h2bodies  sync.Pool      // *bufio.Writer for HTTP/2 answers relayed in parts
 	h2work    chan *h2stream // idle HTTP/2 stream goroutines wait here
 	h2workers sync.WaitGroup // those goroutines; they end with bg
 	registry  registry
@@ -316,6 +318,7 @@ func New(cfg Config) (*Server, error) {
 	s.recorders.New = func() any { return new(recorder) }
 	s.stalls.timeout = cfg.WriteTimeout
 	s.h2streams.New = func() any { return new(h2stream) }
+	s.h2bodies.New = func() any { return bufio.NewWriterSize(nil, 8<<10) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})
 	return s, nil

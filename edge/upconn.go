@@ -20,10 +20,29 @@ import (
 type upConn struct {
 	conn   net.Conn
 	br     *bufio.Reader
-	bw     *bufio.Writer
 	pool   *hostPool
 	idleAt time.Time
 	reused bool // taken from the pool rather than dialled for this request
+}
+
+// upWriters lends an upstream connection the buffer a request is written
+// through, from writer until putWriter: a connection holds none while it
+// waits for its answer or sits idle. (Under h2load -c32 -m10, 320 streams
+// wait on their backends at once: their writers were 1.3 MiB of heap.)
+var upWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+
+// writer returns a buffer writing to c; putWriter gives it back.
+func (c *upConn) writer() *bufio.Writer {
+	w := upWriters.Get().(*bufio.Writer)
+	w.Reset(c.conn)
+	return w
+}
+
+// putWriter returns w to the pool; what it still holds is dropped (a
+// failed write, whose connection is closed).
+func putWriter(w *bufio.Writer) {
+	w.Reset(nil)
+	upWriters.Put(w)
 }
 
 // hostPool holds the idle connections to one address. There is one per
@@ -157,7 +176,6 @@ func (u *upPools) dial(ctx context.Context, p *hostPool) (*upConn, error) {
 	return &upConn{
 		conn: conn,
 		br:   bufio.NewReaderSize(conn, 4<<10),
-		bw:   bufio.NewWriterSize(conn, 4<<10),
 		pool: p,
 	}, nil
 }
