@@ -99,7 +99,7 @@ func run(args []string) error {
 	fs.StringVar(&c.edgeBase, "edge-base", "", "a second edge binary measured as the target edge-base (empty: none)")
 	fs.StringVar(&c.edgeBaseVersion, "edge-base-version", "", "what edge-base was built from, for the table")
 	only := fs.String("only", "", "comma-separated targets to measure (edge, edge-base, haproxy, nginx, caddy); empty: all")
-	fs.DurationVar(&c.budget, "budget", 14*time.Minute, "start no new run after this; wait and redo less when short")
+	fs.DurationVar(&c.budget, "budget", 0, "start no new run after this; wait and redo less when short (0: 14 minutes for 3 rounds, in proportion)")
 	fs.Float64Var(&c.quietCores, "quiet-cores", 0.25, "quiet means fewer busy cores than this")
 	fs.DurationVar(&c.quietWait, "quiet-wait", 20*time.Second, "longest wait for quiet before one run")
 	fs.DurationVar(&c.quietTotal, "quiet-total", 2*time.Minute, "longest wait for quiet over the whole run; then one 1 s sample per run")
@@ -115,6 +115,9 @@ func run(args []string) error {
 	if c.quick {
 		c.rounds, c.dur, c.cdur = 1, 3*time.Second, 3*time.Second
 		c.quietWait, c.quietTotal, c.maxRedo = 10*time.Second, 30*time.Second, 2
+	}
+	if c.budget == 0 {
+		c.budget = time.Duration(max(c.rounds, 1)) * 14 * time.Minute / 3
 	}
 	c.warm = 2 * time.Second
 	self, err := os.Executable()
