@@ -78,7 +78,7 @@ var fastStages = func() stageSet {
 // routeHandler assembles rt's chain from stages around its reverse proxy
 // and says which stages wrapped it.
 func (s *Server) routeHandler(rt *Route) (http.Handler, stageSet, error) {
-	var h http.Handler = s.newReverseProxy(rt)
+	var h http.Handler = &lazyProxy{s: s, rt: rt}
 	rt.proxy = h
 	var applied stageSet
 	for i := len(stages) - 1; i >= 0; i-- {
