@@ -27,7 +27,7 @@ type lister interface {
 // goRancher is a [lister] over github.com/rancher/go-rancher/v2.
 type goRancher struct {
 	c         *rancher.RancherClient
-	pageLimit int // limit query parameter; 0 leaves Rancher's default (100)
+	pages     *pager
 	subscribe string
 }
 
@@ -81,7 +81,8 @@ func connect(cfg Config, pageLimit int) (*goRancher, error) {
 	}
 	ws.Scheme = strings.Replace(ws.Scheme, "http", "ws", 1)
 	ws.RawQuery = "eventNames=resource.change"
-	return &goRancher{c: c, pageLimit: pageLimit, subscribe: ws.String()}, nil
+	pages := &pager{hc: &http.Client{Timeout: cfg.Timeout}, access: cfg.AccessKey, secret: cfg.SecretKey, limit: pageLimit}
+	return &goRancher{c: c, pages: pages, subscribe: ws.String()}, nil
 }
 
 func newClient(cfg Config, endpoint string) (*rancher.RancherClient, error) {
@@ -94,18 +95,21 @@ func newClient(cfg Config, endpoint string) (*rancher.RancherClient, error) {
 	return c, nil
 }
 
-// describe puts authentication failures and timeouts in plain words; go-rancher's own
-// message is kept behind it for the details. Neither holds the key.
+// describe puts authentication failures and timeouts in plain words; the
+// original message is kept behind it for the details. Neither holds the
+// key.
 func describe(cfg Config, err error) error {
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		return fmt.Errorf("rancher did not answer within %v: %w", cfg.Timeout, err)
 	}
-	var apiErr *rancher.ApiError
-	if !errors.As(err, &apiErr) {
-		return err
+	var status int
+	if apiErr, ok := errors.AsType[*rancher.ApiError](err); ok {
+		status = apiErr.StatusCode // from go-rancher: connecting, schemas
+	} else if se, ok := errors.AsType[*statusError](err); ok {
+		status = se.code // from a collection's page
 	}
-	switch apiErr.StatusCode {
+	switch status {
 	case http.StatusUnauthorized:
 		return fmt.Errorf("rancher rejected the API key%s (401): the access key or secret key is wrong, or the key was deleted or disabled: %w", from(cfg.KeySource), err)
 	case http.StatusForbidden:
@@ -116,21 +120,12 @@ func describe(cfg Config, err error) error {
 
 func (g *goRancher) SubscribeURL() string { return g.subscribe }
 
-func (g *goRancher) opts() *rancher.ListOpts {
-	o := rancher.NewListOpts()
-	if g.pageLimit != 0 {
-		o.Filters["limit"] = g.pageLimit
-	}
-	return o
-}
-
 // maxPages stops a server whose next links never end.
 const maxPages = 10000
 
 // The wire types below hold only what discovery reads. go-rancher's own
-// Container has about a hundred fields; decoding into these instead makes
-// a full read of a large environment several times cheaper, and the
-// requests, authentication and paging are still go-rancher's.
+// Container has about a hundred fields; the page decoder (pages.go) skips
+// every other one as it reads.
 
 type wireStack struct {
 	ID     string `json:"id"`
@@ -196,41 +191,19 @@ func (c *wireContainer) raw() rawContainer {
 	}
 }
 
-// page is one page of a collection.
-type page[T any] struct {
-	rancher.Collection
-	Data []T `json:"data"`
-}
-
-// readPages lists a collection with go-rancher and follows
-// pagination.next to the end: Traefik read only the first page of stacks
-// and services.
-func readPages[T any](ctx context.Context, g *goRancher, schema string, each func(*T)) error {
-	var p page[T]
-	err := g.c.List(schema, g.opts(), &p)
-	for n := 0; err == nil; n++ {
-		for i := range p.Data {
-			each(&p.Data[i])
-		}
-		if p.Pagination == nil || p.Pagination.Next == "" || len(p.Data) == 0 {
-			return nil
-		}
-		if err = next(ctx, n); err != nil {
-			return err
-		}
-		// GetLink is go-rancher's GET of a URL it was given, as its
-		// generated Next methods do with the same link.
-		link := rancher.Resource{Links: map[string]string{"next": p.Pagination.Next}}
-		p = page[T]{}
-		err = g.c.GetLink(link, "next", &p)
+// list reads every page of the collection of schema.
+func list[T any](ctx context.Context, g *goRancher, schema string, each func(*T)) error {
+	link := g.c.GetTypes()[schema].Links["collection"]
+	if link == "" {
+		return fmt.Errorf("rancher's schemas have no %s collection", schema)
 	}
-	return err
+	return collection(ctx, g.pages, link, each)
 }
 
 // Stacks reads every page of the stacks collection.
 func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
 	var out []rawStack
-	err := readPages(ctx, g, "stack", func(s *wireStack) { out = append(out, s.raw()) })
+	err := list(ctx, g, "stack", func(s *wireStack) { out = append(out, s.raw()) })
 	if err != nil {
 		return nil, fmt.Errorf("listing stacks: %w", err)
 	}
@@ -241,7 +214,7 @@ func (g *goRancher) Stacks(ctx context.Context) ([]rawStack, error) {
 // kind of service.
 func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
 	var out []rawService
-	err := readPages(ctx, g, "service", func(s *wireService) { out = append(out, s.raw()) })
+	err := list(ctx, g, "service", func(s *wireService) { out = append(out, s.raw()) })
 	if err != nil {
 		return nil, fmt.Errorf("listing services: %w", err)
 	}
@@ -251,20 +224,11 @@ func (g *goRancher) Services(ctx context.Context) ([]rawService, error) {
 // Containers reads every page of the containers collection.
 func (g *goRancher) Containers(ctx context.Context) ([]rawContainer, error) {
 	var out []rawContainer
-	err := readPages(ctx, g, "container", func(c *wireContainer) { out = append(out, c.raw()) })
+	err := list(ctx, g, "container", func(c *wireContainer) { out = append(out, c.raw()) })
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
 	return out, nil
-}
-
-// next is checked between pages: go-rancher takes no context, so a read
-// can only be abandoned there.
-func next(ctx context.Context, pages int) error {
-	if pages >= maxPages {
-		return fmt.Errorf("more than %d pages", maxPages)
-	}
-	return ctx.Err()
 }
 
 // stringLabels converts launch config labels; Rancher labels are strings,

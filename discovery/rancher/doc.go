@@ -5,8 +5,10 @@
 // # Overview
 //
 // [Provider.Run] reads every page of the stacks, services and containers
-// collections through the real go-rancher v2 client (behind a narrow
-// interface, lister), joins containers to services by their
+// collections (behind a narrow interface, lister): the real go-rancher v2
+// client connects and reads the schemas, and the pages stream through a
+// decoder that keeps only the fields discovery reads (pages.go). It joins
+// containers to services by their
 // io.rancher.stack_service.name label, keeps the healthy running ones
 // (Traefik's container filter) and hands each service's launch-config labels
 // to labels.Build, the one code path that turns traefik.* labels into

@@ -1,8 +1,9 @@
 package rancher
 
 import (
-	"encoding/json"
 	"slices"
+
+	"github.com/go-json-experiment/json"
 )
 
 // patch is one resource as a resource.change event carried it. Cattle
@@ -18,29 +19,30 @@ type patch struct {
 
 // decodePatch turns an event's resource into a patch. ok is false when the
 // type is not one discovery reads or the resource does not decode; the
-// caller then falls back to a full read.
-func decodePatch(resourceType string, resource json.RawMessage) (p patch, ok bool) {
+// caller then falls back to a full read. The resource decodes as a page's
+// resources do (pages.go): the same wire types, decoder and options.
+func decodePatch(resourceType string, resource []byte) (p patch, ok bool) {
 	if len(resource) == 0 {
 		return patch{}, false
 	}
 	switch resourceType {
 	case "stack":
 		var w wireStack
-		if json.Unmarshal(resource, &w) != nil || w.ID == "" {
+		if json.Unmarshal(resource, &w, decodeOpts) != nil || w.ID == "" {
 			return patch{}, false
 		}
 		r := w.raw()
 		return patch{stack: &r}, true
 	case "container", "instance":
 		var w wireContainer
-		if json.Unmarshal(resource, &w) != nil || w.ID == "" {
+		if json.Unmarshal(resource, &w, decodeOpts) != nil || w.ID == "" {
 			return patch{}, false
 		}
 		r := w.raw()
 		return patch{container: &r}, true
 	case "service", "loadBalancerService", "externalService", "dnsService", "kubernetesService":
 		var w wireService
-		if json.Unmarshal(resource, &w) != nil || w.ID == "" {
+		if json.Unmarshal(resource, &w, decodeOpts) != nil || w.ID == "" {
 			return patch{}, false
 		}
 		r := w.raw()

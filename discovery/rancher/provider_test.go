@@ -225,7 +225,7 @@ func TestOutagesKeepTheLastSnapshot(t *testing.T) {
 		outage  func(*ranchertest.Server)
 		wantErr string
 	}{
-		{"500", func(s *ranchertest.Server) { s.Fail(500, 1200*time.Millisecond) }, "[500]"},
+		{"500", func(s *ranchertest.Server) { s.Fail(500, 1200*time.Millisecond) }, "500 Internal Server Error"},
 		{"401", func(s *ranchertest.Server) { s.Fail(401, 1200*time.Millisecond) }, "rancher rejected the API key (from TRAEFIK_RANCHER_ACCESSKEY) (401): the access key or secret key is wrong"},
 		{"hang", func(s *ranchertest.Server) { s.Hang(1200 * time.Millisecond) }, "rancher did not answer within 300ms"},
 	} {
