@@ -81,7 +81,11 @@ func connect(cfg Config, pageLimit int) (*goRancher, error) {
 	}
 	ws.Scheme = strings.Replace(ws.Scheme, "http", "ws", 1)
 	ws.RawQuery = "eventNames=resource.change"
-	pages := &pager{hc: &http.Client{Timeout: cfg.Timeout}, access: cfg.AccessKey, secret: cfg.SecretKey, limit: pageLimit}
+	// Pages are megabytes: reading them 64 KiB per system call rather
+	// than net/http's 4 KiB takes a tenth of the calls.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ReadBufferSize = 64 << 10
+	pages := &pager{hc: &http.Client{Transport: tr, Timeout: cfg.Timeout}, access: cfg.AccessKey, secret: cfg.SecretKey, limit: pageLimit}
 	return &goRancher{c: c, pages: pages, subscribe: ws.String()}, nil
 }
 
