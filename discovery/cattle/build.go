@@ -2,6 +2,7 @@ package cattle
 
 import (
 	"cmp"
+	"encoding/binary"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -13,7 +14,10 @@ import (
 // Prepared is a world joined and filtered into labels.Build inputs, before
 // the routes are built: enough to fingerprint.
 type Prepared struct {
-	Inputs   []labels.Input
+	Inputs []labels.Input
+	// Hashes[i] is the labels.Hash of Inputs[i]: the fingerprint is made
+	// of them, and Assemble rebuilds only inputs whose hash changed.
+	Hashes   []uint64
 	Problems []route.Problem // services skipped before labels.Build
 	Counts   Counts
 }
@@ -35,6 +39,7 @@ var (
 // pure; inputs come out ordered by stack and service name.
 func Prepare(w World, s Settings) Prepared {
 	var p Prepared
+	h := fnv.New64a()
 	stacks := make(map[string]Stack, len(w.Stacks))
 	for _, st := range w.Stacks {
 		if st.System || gone(st.State) {
@@ -100,6 +105,9 @@ func Prepare(w World, s Settings) Prepared {
 			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
 		})
 		p.Inputs = append(p.Inputs, in)
+		h.Reset()
+		labels.Hash(h, in)
+		p.Hashes = append(p.Hashes, h.Sum64())
 	}
 	return p
 }
@@ -141,8 +149,10 @@ func orNull(s string) string {
 // which Prepare has normalised.
 func (p Prepared) Fingerprint() uint64 {
 	h := fnv.New64a()
-	for _, in := range p.Inputs {
-		labels.Hash(h, in)
+	var b [8]byte
+	for _, x := range p.Hashes {
+		binary.LittleEndian.PutUint64(b[:], x)
+		_, _ = h.Write(b[:])
 	}
 	for _, pr := range p.Problems {
 		_, _ = h.Write([]byte(pr.String()))
@@ -154,28 +164,72 @@ func (p Prepared) Fingerprint() uint64 {
 	return 1 // zero means unknown in route.Snapshot
 }
 
+// Memo is what one Assemble built for each input, by stack and service,
+// so that the next rebuilds only the services whose input changed: an
+// event changes one service among thousands, and labels.Build was most
+// of a rebuild's time. A Memo is never modified once returned, so the
+// routes it shares with a published snapshot stay as they were; the zero
+// Memo holds nothing.
+type Memo struct{ built map[memoKey]memoEntry }
+
+type memoKey struct{ stack, service string }
+
+type memoEntry struct {
+	hash     uint64 // the input's labels.Hash
+	services []route.Service
+	problems []route.Problem
+}
+
 // Assemble builds the routes of prepared inputs through labels.Build and
 // reports services built twice under one name (labels.Dedupe); rule
-// clashes are the edge compiler's to report, across providers.
-func Assemble(p Prepared, s Settings) ([]route.Service, []route.Problem) {
+// clashes are the edge compiler's to report, across providers. An input
+// whose hash is the one it had in prev is not built again: its routes
+// and problems are prev's. The returned Memo holds this call's inputs
+// only, for the next call.
+func Assemble(p Prepared, s Settings, prev Memo) ([]route.Service, []route.Problem, Memo) {
+	next := Memo{built: make(map[memoKey]memoEntry, len(p.Inputs))}
 	// Sized for one route per input, the common case, so the snapshot
 	// keeps no growth slack alive.
 	services := make([]route.Service, 0, len(p.Inputs))
 	problems := slices.Clone(p.Problems)
-	for _, in := range p.Inputs {
-		svcs, probs := labels.Build(in, s.Labels)
-		services = append(services, svcs...)
-		problems = append(problems, probs...)
+	for i, in := range p.Inputs {
+		k := memoKey{in.Stack, in.Service}
+		e, ok := prev.built[k]
+		if !ok || e.hash != p.Hashes[i] {
+			e.hash = p.Hashes[i]
+			e.services, e.problems = labels.Build(in, s.Labels)
+		}
+		next.built[k] = e
+		services = append(services, e.services...)
+		problems = append(problems, e.problems...)
 	}
 	services, dups := labels.Dedupe(services)
 	problems = append(problems, dups...)
-	slices.SortStableFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) })
-	return services, problems
+	return byName(services), problems, next
+}
+
+// byName orders services by name, keeping the order of equal names. It
+// sorts indexes, not the services: a route.Service is hundreds of bytes,
+// and a stable sort moves each many times.
+func byName(services []route.Service) []route.Service {
+	if slices.IsSortedFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) }) {
+		return services
+	}
+	perm := make([]int32, len(services))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, func(i, j int32) int { return cmp.Compare(services[i].Name, services[j].Name) })
+	out := make([]route.Service, len(services))
+	for i, j := range perm {
+		out[i] = services[j]
+	}
+	return out
 }
 
 // Build turns one read into a snapshot; Built is left for the caller.
 func Build(w World, s Settings) (route.Snapshot, []route.Problem) {
 	p := Prepare(w, s)
-	services, problems := Assemble(p, s)
+	services, problems, _ := Assemble(p, s, Memo{})
 	return route.Snapshot{Provider: s.Provider, Services: services, Problems: problems, Fingerprint: p.Fingerprint()}, problems
 }

@@ -2,7 +2,6 @@ package labels
 
 import (
 	"hash"
-	"maps"
 	"slices"
 	"strconv"
 
@@ -14,16 +13,34 @@ import (
 // publishing when nothing changed. Options are not included: they are fixed
 // for a provider's lifetime.
 func Hash(h hash.Hash64, in Input) {
+	// Fields are gathered in one buffer and written to h when it fills:
+	// a Write per field through the interface made each field's bytes a
+	// heap allocation, and a provider hashes every service on every read.
 	// Every field ends with a NUL so that "ab"+"c" and "a"+"bc" differ.
+	buf := make([]byte, 0, 512)
 	write := func(s string) {
-		_, _ = h.Write([]byte(s))
-		_, _ = h.Write([]byte{0})
+		if len(buf)+len(s)+1 > cap(buf) {
+			_, _ = h.Write(buf)
+			buf = buf[:0]
+		}
+		if len(s)+1 > cap(buf) {
+			_, _ = h.Write([]byte(s))
+			s = ""
+		}
+		buf = append(buf, s...)
+		buf = append(buf, 0)
 	}
 	write(in.Stack)
 	write(in.Service)
 	write(in.DefaultHost)
 	write(strconv.Itoa(len(in.Labels)))
-	for _, k := range slices.Sorted(maps.Keys(in.Labels)) {
+	var arr [32]string
+	keys := arr[:0]
+	for k := range in.Labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		write(k)
 		write(in.Labels[k])
 	}
@@ -38,6 +55,7 @@ func Hash(h hash.Hash64, in Input) {
 	if !in.Created.IsZero() {
 		write(strconv.FormatInt(in.Created.UnixNano(), 10))
 	}
+	_, _ = h.Write(buf)
 }
 
 // Dedupe keeps the first service of each route name and reports the later

@@ -1,6 +1,7 @@
 package labels
 
 import (
+	"fmt"
 	"hash/fnv"
 	"strings"
 	"testing"
@@ -19,6 +20,18 @@ func TestHash(t *testing.T) {
 	base := Input{Stack: "shop", Service: "web", DefaultHost: "web.shop",
 		Labels:  map[string]string{"traefik.port": "80", "traefik.enable": "true", "a": "b"},
 		Servers: []Address{{Addr: "10.0.0.1", Name: "c1"}}}
+	// Long values and many labels hash the same whole or split.
+	long := func(last string) Input {
+		in := base
+		in.Labels = map[string]string{"a": strings.Repeat("b", 3000) + last}
+		for i := range 40 {
+			in.Labels[fmt.Sprintf("traefik.l%02d", i)] = strings.Repeat("v", 100)
+		}
+		return in
+	}
+	if sum(long("x")) != sum(long("x")) || sum(long("x")) == sum(long("y")) {
+		t.Error("a change at the end of a long value went unseen, or equal inputs differ")
+	}
 	// Go randomises map order; equal maps must hash equally every time.
 	for range 20 {
 		same := base
@@ -39,6 +52,16 @@ func TestHash(t *testing.T) {
 		"stack":         func(in *Input) { in.Stack = "shop2" },
 		"default host":  func(in *Input) { in.DefaultHost = "shop.web" },
 		"field shifted": func(in *Input) { in.Stack, in.Service = "shopw", "eb" },
+		// Longer than Hash's buffer, and more labels than its key array.
+		"long value": func(in *Input) {
+			in.Labels = map[string]string{"traefik.port": "80", "traefik.enable": "true", "a": strings.Repeat("b", 3000)}
+		},
+		"many labels": func(in *Input) {
+			in.Labels = map[string]string{}
+			for i := range 40 {
+				in.Labels[fmt.Sprintf("traefik.l%02d", i)] = "v"
+			}
+		},
 	}
 	for name, change := range changes {
 		t.Run(name, func(t *testing.T) {

@@ -80,8 +80,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		version  string // of the last good read; "" before it
 		stale    = true // the routes may be behind the server: read
 		failures int
-		lastFP   uint64
-		logged   = map[string]bool{}
+		last     built
 	)
 	for ctx.Err() == nil {
 		var err error
@@ -90,7 +89,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 			if v, err = p.client.version(ctx); err == nil {
 				var w cattle.World
 				if w, err = p.client.stacks(ctx); err == nil {
-					lastFP = p.publishFrom(w, lastFP, logged, publish)
+					p.publishFrom(w, &last, publish)
 					version, stale = v, false
 				}
 			}
@@ -165,18 +164,25 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// built is what the loop remembers of the routes it published.
+type built struct {
+	fp     uint64          // the published snapshot's fingerprint
+	memo   cattle.Memo     // its services by input, for the next Assemble
+	logged map[string]bool // problems logged for it
+}
+
 // publishFrom builds the routes of a read and publishes them if they
-// changed; it returns the fingerprint now published.
-func (p *Provider) publishFrom(w cattle.World, lastFP uint64, logged map[string]bool, publish func(route.Snapshot)) uint64 {
+// changed, recording them in last.
+func (p *Provider) publishFrom(w cattle.World, last *built, publish func(route.Snapshot)) {
 	prep := cattle.Prepare(w, p.set)
 	fp := prep.Fingerprint()
-	if fp == lastFP {
+	if fp == last.fp {
 		p.succeeded(prep.Counts, nil, -1)
-		return fp
+		return
 	}
-	services, problems := cattle.Assemble(prep, p.set)
+	services, problems, memo := cattle.Assemble(prep, p.set, last.memo)
 	snap := route.Snapshot{Provider: ProviderName, Services: services, Problems: problems, Fingerprint: fp, Built: time.Now()}
-	p.logProblems(problems, logged)
+	last.logged = p.logProblems(problems, last.logged)
 	p.log.Info("rancher-metadata routes changed", "routes", len(services), "problems", len(problems),
 		"stacks", prep.Counts.Stacks, "services", prep.Counts.Services, "containers", prep.Counts.Containers,
 		"read", w.Took.Round(time.Millisecond))
@@ -184,11 +190,12 @@ func (p *Provider) publishFrom(w cattle.World, lastFP uint64, logged map[string]
 	// describes them.
 	p.succeeded(prep.Counts, problems, len(services))
 	publish(snap)
-	return fp
+	last.fp, last.memo = fp, memo
 }
 
-// logProblems logs each problem once while it lasts.
-func (p *Provider) logProblems(problems []route.Problem, logged map[string]bool) {
+// logProblems logs each problem once while it lasts: those not in logged,
+// the set it returns for the next call.
+func (p *Provider) logProblems(problems []route.Problem, logged map[string]bool) map[string]bool {
 	now := make(map[string]bool, len(problems))
 	for _, pr := range problems {
 		key := pr.String()
@@ -203,10 +210,7 @@ func (p *Provider) logProblems(problems []route.Problem, logged map[string]bool)
 		p.log.Log(context.Background(), level, "rancher-metadata service problem", "service", pr.Source.String(),
 			"severity", string(pr.Severity), "problem", pr.Message)
 	}
-	clear(logged)
-	for k := range now {
-		logged[k] = true
-	}
+	return now
 }
 
 func (p *Provider) succeeded(c cattle.Counts, problems []route.Problem, routes int) {

@@ -78,6 +78,7 @@ type loop struct {
 	lister   lister
 	world    *raw // the last good read with the events since applied
 	lastFP   uint64
+	memo     cattle.Memo // the published routes by input, for the next Assemble
 	failures int
 	logged   map[string]bool // problems logged for the current snapshot
 	watching bool
@@ -239,14 +240,14 @@ func (p *Provider) publishFrom(l *loop, r raw) {
 		p.succeeded(prep.Counts, nil, -1)
 		return
 	}
-	services, problems := cattle.Assemble(prep, p.set)
+	services, problems, memo := cattle.Assemble(prep, p.set, l.memo)
 	snap := route.Snapshot{Provider: "rancher", Services: services, Problems: problems, Fingerprint: fp, Built: time.Now()}
 	p.logChanges(l, prep, services, problems, r.Took)
 	// Status first: whoever sees the new routes sees the status that
 	// describes them.
 	p.succeeded(prep.Counts, problems, len(services))
 	l.publish(snap)
-	l.lastFP = fp
+	l.lastFP, l.memo = fp, memo
 }
 
 // logChanges logs each problem once per change of the snapshot, and at
