@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/rancher-edge/edge/route/rule"
 )
 
 // backend is one server of one route. Its counters and health outlive
@@ -223,6 +225,11 @@ type routeState struct {
 	// compile that set gen runs.
 	prev  []*backend
 	index map[string]*backend
+	// rule and claims are the route's parsed rule and its claims
+	// (rule.Claims), kept while the expression stays the same: a compile
+	// after one service changed would otherwise parse every rule again.
+	rule   *rule.Rule
+	claims []string
 }
 
 // indexFrom is the number of backends above which a route's are looked up
@@ -234,6 +241,21 @@ const indexFrom = 16
 // compile names from here on.
 func (r *registry) begin(gen uint64) {
 	r.gen = gen
+}
+
+// parse returns the rule of expr and its claims for the route named name:
+// the previous compile's when the route had the same expression, else
+// newly parsed. It does not mark the route as named: a rule that does not
+// parse leaves the route out of the table.
+func (r *registry) parse(name, expr string) (*rule.Rule, []string, error) {
+	if rs := r.routes[name]; rs != nil && rs.rule != nil && rs.rule.String() == expr {
+		return rs.rule, rs.claims, nil
+	}
+	ru, err := rule.Parse(expr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ru, rule.Claims(expr), nil
 }
 
 // route returns the state of the route named name, creating it.

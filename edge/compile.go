@@ -9,21 +9,22 @@ import (
 	"time"
 
 	"github.com/rancher-edge/edge/route"
-	"github.com/rancher-edge/edge/route/rule"
 )
 
 // compile builds a new table from the latest snapshot of every provider.
 // It runs under the server's compile lock, off the request path.
 func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Table {
-	t := &Table{
-		gen:       gen,
-		built:     now,
-		hosts:     make(map[string][]*Route),
-		snapshots: snaps,
-	}
 	n := 0
 	for _, snap := range snaps {
 		n += len(snap.Services)
+	}
+	// Maps are sized for a host and a claim per route, the common case:
+	// growing them step by step was a tenth of a compile.
+	t := &Table{
+		gen:       gen,
+		built:     now,
+		hosts:     make(map[string][]*Route, n),
+		snapshots: snaps,
 	}
 	// Sized once: the routes of a large table are not copied while it grows.
 	t.routes = make([]*Route, 0, n)
@@ -31,7 +32,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	// priorities are ordered by it, and a sort would otherwise render it
 	// twice per comparison. Only the compile needs it.
 	sources := make([]string, 0, n)
-	byClaim := make(map[string][]*Route)
+	byClaim := make(map[string][]*Route, n)
 	// The entry points requests are looked up by: the plain listener's
 	// alone with HTTPS off, else its plain-HTTP routes and the HTTPS
 	// listener's (see HTTPHandler).
@@ -44,7 +45,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		t.problems = append(t.problems, snap.Problems...)
 		for i := range snap.Services {
 			svc := &snap.Services[i]
-			rt, err := s.compileRoute(svc, now)
+			rt, claims, err := s.compileRoute(svc, now)
 			if err != nil {
 				t.problems = append(t.problems, route.Problem{
 					Source: svc.Source, Severity: route.Error, Message: err.Error(),
@@ -56,7 +57,6 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 			// Claims per listener: routes that never meet on one (a
 			// plain-HTTP route beside an HTTPS one) do not clash, nor does a
 			// fallback with the routes it falls back from.
-			claims := rule.Claims(rt.rule.String())
 			if svc.Fallback {
 				claims = nil
 			}
@@ -114,10 +114,13 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	return t
 }
 
-func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error) {
-	r, err := rule.Parse(svc.Rule)
+// compileRoute builds the route of svc, and returns it with its rule's
+// claims (rule.Claims).
+func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, []string, error) {
+	name := svc.Source.Provider + "/" + svc.Name
+	r, claims, err := s.registry.parse(name, svc.Rule)
 	if err != nil {
-		return nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
+		return nil, nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
 	}
 	rt := &Route{Service: *svc, rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
 	if rt.priority <= 0 {
@@ -134,7 +137,7 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 			}
 		}
 		if rt.entry == 0 {
-			return nil, fmt.Errorf("entry points %q: the edge has only http and https", svc.EntryPoints)
+			return nil, nil, fmt.Errorf("entry points %q: the edge has only http and https", svc.EntryPoints)
 		}
 	}
 
@@ -156,11 +159,12 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 		switch svc.TLS.RedirectCode {
 		case 0, http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		default:
-			return nil, fmt.Errorf("HTTPS redirect code %d is not one of 301, 302, 307, 308", svc.TLS.RedirectCode)
+			return nil, nil, fmt.Errorf("HTTPS redirect code %d is not one of 301, 302, 307, 308", svc.TLS.RedirectCode)
 		}
 	}
 
-	rs := s.registry.route(svc.Source.Provider + "/" + svc.Name)
+	rs := s.registry.route(name)
+	rs.rule, rs.claims = r, claims
 	rt.stats = &rs.stats
 	// rt.backends stays parallel to svc.Servers: Backends names them from
 	// there.
@@ -168,11 +172,11 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 	weights := make([]int, 0, len(svc.Servers))
 	for _, srv := range svc.Servers {
 		if srv.Weight < 0 || srv.Weight > math.MaxInt32 {
-			return nil, fmt.Errorf("server %s: weight %d is not from 0 to %d", srv.Name, srv.Weight, math.MaxInt32)
+			return nil, nil, fmt.Errorf("server %s: weight %d is not from 0 to %d", srv.Name, srv.Weight, math.MaxInt32)
 		}
 		b, err := s.registry.backend(rs, rt.backends, srv.URL, srv.Weight, now)
 		if err != nil {
-			return nil, fmt.Errorf("server %s: %w", srv.Name, err)
+			return nil, nil, fmt.Errorf("server %s: %w", srv.Name, err)
 		}
 		rt.backends = append(rt.backends, b)
 		weights = append(weights, srv.Weight)
@@ -204,11 +208,11 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, error)
 
 	h, applied, err := s.routeHandler(rt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rt.handler, rt.stages = h, applied
 	// The fast paths speak HTTP/1.1 upstream: HTTP/2 backends (gRPC)
 	// take the handler chain.
 	rt.fast = applied&^fastStages == 0 && !slices.ContainsFunc(rt.backends, func(b *backend) bool { return isH2(b.scheme) })
-	return rt, nil
+	return rt, claims, nil
 }

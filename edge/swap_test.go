@@ -2,9 +2,11 @@ package edge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -87,6 +89,65 @@ func TestSameFingerprintIsNotRecompiled(t *testing.T) {
 		t2 := te.srv.Update(snap)
 		if t1 != t2 {
 			t.Error("an unchanged snapshot built a new table")
+		}
+	})
+}
+
+// TestChangedRuleTakesEffect: a route that keeps its name but changes its
+// rule answers on its new host only, at once, and lets go of its old
+// claims: a compile keeps a route's parsed rule only while the expression
+// stays the same.
+func TestChangedRuleTakesEffect(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		app, other := newBackend(t, "app"), newBackend(t, "other")
+		te := startEdge(t, mode, nil)
+		c := te.client(false)
+		served := func(host string) string {
+			t.Helper()
+			resp, body := get(t, c, hostURL(te, host, "/"))
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Sprint(resp.StatusCode)
+			}
+			var e echo
+			if err := json.Unmarshal([]byte(body), &e); err != nil {
+				t.Fatal(err)
+			}
+			return e.Name
+		}
+		for i, step := range []struct {
+			appRule    string
+			a, b       string // who answers a.test.local and b.test.local
+			clashes    int
+			badRuleErr bool
+		}{
+			{appRule: "Host:a.test.local,x.test.local", a: "app", b: "404", clashes: 1},
+			{appRule: "Host:b.test.local,x.test.local", a: "other", b: "app"},
+			{appRule: "Hots:a.test.local", a: "other", b: "404", badRuleErr: true},
+			{appRule: "Host:a.test.local,x.test.local", a: "app", b: "404", clashes: 1},
+		} {
+			// other, older by priority order, claims a.test.local too:
+			// app wins it while app's rule is the longer.
+			s1 := svc("app", step.appRule, app.URL)
+			s2 := svc("other", "Host:a.test.local", other.URL)
+			snap := snapshot(s1, s2)
+			snap.Fingerprint = uint64(i + 1)
+			tbl := te.srv.Update(snap)
+			if got := served("a.test.local") + " " + served("b.test.local"); got != step.a+" "+step.b {
+				t.Errorf("step %d (%s): a and b answered by %q, want %q", i, step.appRule, got, step.a+" "+step.b)
+			}
+			var clashes, badRule int
+			for _, p := range tbl.Problems() {
+				switch {
+				case strings.Contains(p.Message, "rule \""):
+					badRule++
+				default:
+					clashes++
+				}
+			}
+			if clashes != 2*step.clashes || (badRule > 0) != step.badRuleErr {
+				t.Errorf("step %d (%s): problems %v", i, step.appRule, tbl.Problems())
+			}
 		}
 	})
 }
