@@ -15,9 +15,16 @@ import (
 func fingerprint(s route.Snapshot) uint64 {
 	h := fnv.New64a()
 	enc := json.NewEncoder(h)
-	// Encoding cannot fail for these plain types; maps are sorted.
-	_ = enc.Encode(s.Services)
-	_ = enc.Encode(s.Problems)
+	// Encoding cannot fail for these plain types; maps are sorted. One
+	// value at a time: the encoder reuses its buffer between values, and
+	// the whole slice as one value grew a buffer of megabytes per build.
+	for i := range s.Services {
+		_ = enc.Encode(&s.Services[i])
+	}
+	_, _ = h.Write([]byte{0}) // services end here: a problem is not a service
+	for i := range s.Problems {
+		_ = enc.Encode(&s.Problems[i])
+	}
 	for _, c := range s.Certificates {
 		_ = enc.Encode(c.Source)
 		_ = enc.Encode(c.Hosts)
