@@ -17,11 +17,9 @@ import (
 	"github.com/rancher-edge/edge/discovery/rancher/ranchertest"
 )
 
-// BenchmarkSync measures one full sync of 2,000 services × 3 containers:
-// reading every page through go-rancher from the fake over loopback
-// (HTTP, JSON decoding), joining, filtering and building the snapshot
-// with labels.Build.
-func BenchmarkSync(b *testing.B) {
+// bigFake is a fake Rancher serving 2,000 services × 3 containers in 20
+// stacks.
+func bigFake(b *testing.B) *ranchertest.Server {
 	s := fake(b, ranchertest.Options{})
 	for st := range 20 {
 		stack := s.AddStack(ranchertest.StackSpec{Name: fmt.Sprintf("stack%02d", st)})
@@ -34,6 +32,14 @@ func BenchmarkSync(b *testing.B) {
 			})
 		}
 	}
+	return s
+}
+
+// BenchmarkSync measures one full sync of 2,000 services × 3 containers:
+// reading every page from the fake over loopback (HTTP, JSON decoding), joining, filtering and building the snapshot
+// with labels.Build.
+func BenchmarkSync(b *testing.B) {
+	s := bigFake(b)
 	cfg := testConfig(s, b).withDefaults()
 	l, err := connect(cfg, defaultPageLimit)
 	if err != nil {
@@ -122,18 +128,7 @@ func BenchmarkEventPatch(b *testing.B) {
 // of the three collections as the fake wrote it (about 45 MB of real
 // Rancher payloads).
 func bigPages(b *testing.B) (stacks, services, containers [][]byte) {
-	s := fake(b, ranchertest.Options{})
-	for st := range 20 {
-		stack := s.AddStack(ranchertest.StackSpec{Name: fmt.Sprintf("stack%02d", st)})
-		for i := range 100 {
-			s.AddService(stack, ranchertest.ServiceSpec{
-				Name:        fmt.Sprintf("svc%03d", i),
-				Labels:      map[string]string{"traefik.port": "8080", "traefik.frontend.entryPoints": "http,https"},
-				HealthCheck: true,
-				Scale:       3,
-			})
-		}
-	}
+	s := bigFake(b)
 	ak, sk := s.EnvironmentKey()
 	read := func(name string) (pages [][]byte) {
 		for u := s.ProjectURL() + "/" + name + "?limit=" + strconv.Itoa(defaultPageLimit); u != ""; {
