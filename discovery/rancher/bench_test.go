@@ -158,22 +158,18 @@ func bigPages(b *testing.B) (stacks, services, containers [][]byte) {
 // network.
 func decodePages(b *testing.B, stacks, services, containers [][]byte) raw {
 	var r raw
-	for _, p := range stacks {
-		if _, _, err := decodePage(bytes.NewReader(p), func(s *wireStack) { r.Stacks = append(r.Stacks, s.raw()) }); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, p := range services {
-		if _, _, err := decodePage(bytes.NewReader(p), func(s *wireService) { r.Services = append(r.Services, s.raw()) }); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, p := range containers {
-		if _, _, err := decodePage(bytes.NewReader(p), func(c *wireContainer) { r.Containers = append(r.Containers, c.raw()) }); err != nil {
-			b.Fatal(err)
-		}
-	}
+	decodeAll(b, stacks, func(s *wireStack) { r.Stacks = append(r.Stacks, s.raw()) })
+	decodeAll(b, services, func(s *wireService) { r.Services = append(r.Services, s.raw()) })
+	decodeAll(b, containers, func(c *wireContainer) { r.Containers = append(r.Containers, c.raw()) })
 	return r
+}
+
+func decodeAll[T any](b *testing.B, pages [][]byte, each func(*T)) {
+	for _, p := range pages {
+		if _, _, err := decodePage(bytes.NewReader(p), each); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkFullSync measures what the edge spends between Rancher's pages

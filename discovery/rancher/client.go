@@ -124,9 +124,6 @@ func describe(cfg Config, err error) error {
 
 func (g *goRancher) SubscribeURL() string { return g.subscribe }
 
-// maxPages stops a server whose next links never end.
-const maxPages = 10000
-
 // The wire types below hold only what discovery reads. go-rancher's own
 // Container has about a hundred fields; the page decoder (pages.go) skips
 // every other one as it reads.

@@ -30,6 +30,9 @@ type pager struct {
 	limit          int // limit query parameter; 0 leaves Rancher's default (100)
 }
 
+// maxPages stops a server whose next links never end.
+const maxPages = 10000
+
 // decodeOpts are lenient where Rancher's own JSON library was: repeated
 // names keep the last value and invalid UTF-8 is replaced, as
 // encoding/json did.
