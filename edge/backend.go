@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rancher-edge/edge/route"
 	"github.com/rancher-edge/edge/route/rule"
 )
 
@@ -210,6 +211,7 @@ type registry struct {
 	traffic *traffic       // set by New: the server's bucket bounds
 	gen     uint64         // the compile in progress, or the last one
 	routes  map[string]*routeState
+	key     []byte // reuse's lookup buffer
 }
 
 // routeState is what a route keeps between generations. Backends are kept
@@ -230,6 +232,14 @@ type routeState struct {
 	// after one service changed would otherwise parse every rule again.
 	rule   *rule.Rule
 	claims []string
+	// last is the route the compile that set gen built for the name,
+	// while it built exactly one; the next compile shares what it
+	// compiled to with a service Equal to last's rather than compiling
+	// that again (reuse). source is its Service.Source.String().
+	last   *Route
+	source string
+	// named counts the services the compile that set gen gave the name.
+	named int
 }
 
 // indexFrom is the number of backends above which a route's are looked up
@@ -271,8 +281,11 @@ func (r *registry) route(name string) *routeState {
 		rs.stats.shared = r.traffic
 		r.routes[name] = rs
 	}
+	rs.last, rs.source = nil, "" // set again by built when this is the name's only route
+	rs.named++
 	if rs.gen != r.gen {
 		rs.gen = r.gen
+		rs.named = 1
 		rs.prev, rs.backends, rs.index = rs.backends, nil, nil
 		if len(rs.prev) > indexFrom {
 			rs.index = make(map[string]*backend, len(rs.prev))
@@ -282,6 +295,38 @@ func (r *registry) route(name string) *routeState {
 		}
 	}
 	return rs
+}
+
+// reuse returns a route that shares what the previous compile built for
+// svc's name, with that route's state, when svc is Equal to the service it
+// was built from; nil otherwise. The two routes share everything —
+// backends, balancer, handler chain and the middlewares' state (rate-limit
+// buckets, maxconn counts) — but their place in their tables (order,
+// yielded), which the compile sets.
+func (r *registry) reuse(svc *route.Service) (*Route, *routeState) {
+	// The name is looked up from a buffer: converting it in the index
+	// expression does not allocate.
+	r.key = append(append(append(r.key[:0], svc.Source.Provider...), '/'), svc.Name...)
+	rs := r.routes[string(r.key)]
+	if rs == nil || rs.last == nil || rs.gen != r.gen-1 || !rs.last.Service.Equal(svc) {
+		return nil, nil
+	}
+	rt := &Route{compiledRoute: rs.last.compiledRoute, reused: true}
+	rs.gen, rs.named, rs.last = r.gen, 1, rt
+	return rt, rs
+}
+
+// routeName names svc's route in the registry.
+func routeName(svc *route.Service) string { return svc.Source.Provider + "/" + svc.Name }
+
+// built records rt, newly compiled, as the route of rs for the next
+// compile to reuse, when it is the only route of its name. A forward-auth
+// server's client certificate and CA are read when the route is compiled:
+// such a route is compiled at each change, so that rotated files are read.
+func (r *registry) built(rs *routeState, rt *Route, source string) {
+	if rs.named == 1 && (rt.Service.ForwardAuth == nil || rt.Service.ForwardAuth.TLS == nil) {
+		rs.last, rs.source = rt, source
+	}
 }
 
 // backend returns the route's backend for rawURL with its weight set:
@@ -348,7 +393,6 @@ func (r *registry) commit(rs *routeState, backends []*backend) {
 // retain ends a compile: it drops the state of every route the compile
 // did not name, and the upstream pools no backend uses any more.
 func (r *registry) retain() {
-	live := make(map[*hostPool]struct{})
 	for name, rs := range r.routes {
 		if rs.gen != r.gen {
 			delete(r.routes, name)
@@ -356,10 +400,10 @@ func (r *registry) retain() {
 		}
 		rs.prev, rs.index = nil, nil
 		for _, b := range rs.backends {
-			live[b.pool] = struct{}{}
+			b.pool.used = r.gen
 		}
 	}
-	r.pools.retain(live)
+	r.pools.retain(r.gen)
 }
 
 // errorWindow counts requests and failures in six 10-second buckets so the

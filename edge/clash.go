@@ -24,6 +24,34 @@ import (
 // the table's order: priority, then source. This file is the one place
 // that policy lives.
 
+// claimIndex holds the routes of a table by what their rules claim on
+// each listener. Nearly every claim has one route: those take no slice.
+type claimIndex struct {
+	one  map[claimKey]*Route   // the first route of each claim
+	more map[claimKey][]*Route // all the routes of a claim with rivals
+}
+
+type claimKey struct {
+	entry uint8  // the listener
+	claim string // rule.Claims
+}
+
+func (c *claimIndex) add(k claimKey, rt *Route) {
+	first, ok := c.one[k]
+	if !ok {
+		c.one[k] = rt
+		return
+	}
+	if c.more == nil {
+		c.more = make(map[claimKey][]*Route)
+	}
+	rts := c.more[k]
+	if rts == nil {
+		rts = []*Route{first}
+	}
+	c.more[k] = append(rts, rt)
+}
+
 // yield is a claim a route lost to an older rival that comes after it in
 // the table's order: lookup passes the route over for the requests its
 // winner matches on that listener.
@@ -53,11 +81,12 @@ func older(a, b *Route) int {
 
 func byOrder(a, b *Route) int { return cmp.Compare(a.order, b.order) }
 
-// settle decides every clash in byClaim (claim key: entry point, then the
-// claim), arranges for the winners to get the requests and returns one
-// problem per route and set of rivals. It fills t.lost. It runs after the
+// settle decides every clash in byClaim (routes of several sources
+// claiming the same requests on one listener), arranges for the winners
+// to get the requests and returns one problem per route and set of
+// rivals. It fills t.lost. It runs after the
 // table's order is set.
-func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
+func (t *Table) settle(byClaim *claimIndex) []route.Problem {
 	type loss struct {
 		n  int
 		to []route.Source
@@ -65,10 +94,7 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 	losses := map[route.Source]*loss{}
 	var out []route.Problem
 	seen := map[string]bool{}
-	for key, rts := range byClaim {
-		if len(rts) < 2 {
-			continue
-		}
+	for key, rts := range byClaim.more {
 		names := make([]string, len(rts))
 		providers := false // rivals from more than one provider
 		for i, rt := range rts {
@@ -87,8 +113,8 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 			rank = older
 		}
 		win := slices.MinFunc(rts, rank)
-		entry, claim := uint8(key[0]-'0'), key[1:]
-		host, match, _ := strings.Cut(claim, "|")
+		entry := key.entry
+		host, match, _ := strings.Cut(key.claim, "|")
 		exact := host
 		if host == "" || strings.HasPrefix(host, "*.") || strings.HasPrefix(host, "regexp:") {
 			exact = ""
@@ -141,7 +167,11 @@ func (t *Table) settle(byClaim map[string][]*Route) []route.Problem {
 	// listeners, to tell whether it lost them all.
 	claims := map[route.Source]int{}
 	if len(losses) > 0 {
-		for _, rts := range byClaim {
+		for key, first := range byClaim.one {
+			rts := byClaim.more[key]
+			if rts == nil {
+				rts = []*Route{first}
+			}
 			for _, rt := range rts {
 				if losses[rt.Service.Source] != nil {
 					claims[rt.Service.Source]++

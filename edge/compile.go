@@ -13,6 +13,12 @@ import (
 
 // compile builds a new table from the latest snapshot of every provider.
 // It runs under the server's compile lock, off the request path.
+//
+// An event changes one service among thousands, so the work per route
+// that does not change is kept small: such a route shares what it
+// compiled to with the live table's (registry.reuse), and building the
+// table's indexes allocates per host or claim only where two routes share
+// one.
 func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Table {
 	n := 0
 	for _, snap := range snaps {
@@ -32,7 +38,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	// priorities are ordered by it, and a sort would otherwise render it
 	// twice per comparison. Only the compile needs it.
 	sources := make([]string, 0, n)
-	byClaim := make(map[string][]*Route, n)
+	byClaim := &claimIndex{one: make(map[claimKey]*Route, n)}
 	// The entry points requests are looked up by: the plain listener's
 	// alone with HTTPS off, else its plain-HTTP routes and the HTTPS
 	// listener's (see HTTPHandler).
@@ -45,7 +51,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		t.problems = append(t.problems, snap.Problems...)
 		for i := range snap.Services {
 			svc := &snap.Services[i]
-			rt, claims, err := s.compileRoute(svc, now)
+			rt, c, err := s.routeFor(svc, now)
 			if err != nil {
 				t.problems = append(t.problems, route.Problem{
 					Source: svc.Source, Severity: route.Error, Message: err.Error(),
@@ -53,18 +59,17 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 				continue
 			}
 			t.routes = append(t.routes, rt)
-			sources = append(sources, svc.Source.String())
+			sources = append(sources, c.source)
 			// Claims per listener: routes that never meet on one (a
 			// plain-HTTP route beside an HTTPS one) do not clash, nor does a
 			// fallback with the routes it falls back from.
 			if svc.Fallback {
-				claims = nil
+				continue
 			}
-			for _, key := range claims {
+			for _, claim := range c.claims {
 				for _, e := range listeners {
 					if rt.entry&e != 0 {
-						k := string(rune('0'+e)) + key
-						byClaim[k] = append(byClaim[k], rt)
+						byClaim.add(claimKey{e, claim}, rt)
 					}
 				}
 			}
@@ -92,6 +97,10 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	}
 	t.routes = sorted
 	t.backends = make(map[string]*Route)
+	// A host's first route takes a slice of one from a shared array, capped
+	// so that a second route of the host copies it rather than writing
+	// over the next host's.
+	firsts := make([]*Route, 0, len(t.routes))
 	for i, rt := range t.routes {
 		if b := rt.Service.Backend; b != "" && t.backends[b] == nil {
 			t.backends[b] = rt
@@ -99,11 +108,15 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		rt.order = i
 		t.plain = t.plain || rt.entry&entryPlain != 0
 		t.redirectCodes = t.redirectCodes || (rt.Service.TLS != nil && rt.Service.TLS.RedirectCode != 0)
-		if hosts := rt.rule.Hosts(); hosts != nil {
-			for _, h := range hosts {
-				t.hosts[h] = append(t.hosts[h], rt)
+		exact := rt.rule.EachHost(func(h string) {
+			if rts, ok := t.hosts[h]; ok {
+				t.hosts[h] = append(rts, rt)
+				return
 			}
-		} else {
+			firsts = append(firsts, rt)
+			t.hosts[h] = firsts[len(firsts)-1 : len(firsts) : len(firsts)]
+		})
+		if !exact {
 			t.others = append(t.others, rt)
 		}
 	}
@@ -114,15 +127,38 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	return t
 }
 
-// compileRoute builds the route of svc, and returns it with its rule's
-// claims (rule.Claims).
-func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, []string, error) {
-	name := svc.Source.Provider + "/" + svc.Name
+// routeKeys is what the compile needs of a route besides the route: its
+// rule's claims (rule.Claims) and its source as a string, kept with the
+// route's state so that a reused route costs neither again.
+type routeKeys struct {
+	claims []string
+	source string
+}
+
+// routeFor returns the route of svc: the live table's route when it was
+// compiled from a service Equal to svc, else a newly compiled one.
+func (s *Server) routeFor(svc *route.Service, now time.Time) (*Route, routeKeys, error) {
+	if rt, rs := s.registry.reuse(svc); rt != nil {
+		return rt, routeKeys{rs.claims, rs.source}, nil
+	}
+	rt, rs, claims, err := s.compileRoute(svc, now)
+	if err != nil {
+		return nil, routeKeys{}, err
+	}
+	c := routeKeys{claims, svc.Source.String()}
+	s.registry.built(rs, rt, c.source)
+	return rt, c, nil
+}
+
+// compileRoute builds the route of svc, and returns it with its state in
+// the registry and its rule's claims.
+func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, *routeState, []string, error) {
+	name := routeName(svc)
 	r, claims, err := s.registry.parse(name, svc.Rule)
 	if err != nil {
-		return nil, nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
+		return nil, nil, nil, fmt.Errorf("rule %q: %w", svc.Rule, err)
 	}
-	rt := &Route{Service: *svc, rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}
+	rt := &Route{compiledRoute: &compiledRoute{Service: *svc, rule: r, priority: svc.Priority, entry: entryHTTP | entryHTTPS}}
 	if rt.priority <= 0 {
 		rt.priority = r.Len()
 	}
@@ -137,7 +173,7 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, []stri
 			}
 		}
 		if rt.entry == 0 {
-			return nil, nil, fmt.Errorf("entry points %q: the edge has only http and https", svc.EntryPoints)
+			return nil, nil, nil, fmt.Errorf("entry points %q: the edge has only http and https", svc.EntryPoints)
 		}
 	}
 
@@ -159,7 +195,7 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, []stri
 		switch svc.TLS.RedirectCode {
 		case 0, http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
 		default:
-			return nil, nil, fmt.Errorf("HTTPS redirect code %d is not one of 301, 302, 307, 308", svc.TLS.RedirectCode)
+			return nil, nil, nil, fmt.Errorf("HTTPS redirect code %d is not one of 301, 302, 307, 308", svc.TLS.RedirectCode)
 		}
 	}
 
@@ -172,11 +208,11 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, []stri
 	weights := make([]int, 0, len(svc.Servers))
 	for _, srv := range svc.Servers {
 		if srv.Weight < 0 || srv.Weight > math.MaxInt32 {
-			return nil, nil, fmt.Errorf("server %s: weight %d is not from 0 to %d", srv.Name, srv.Weight, math.MaxInt32)
+			return nil, nil, nil, fmt.Errorf("server %s: weight %d is not from 0 to %d", srv.Name, srv.Weight, math.MaxInt32)
 		}
 		b, err := s.registry.backend(rs, rt.backends, srv.URL, srv.Weight, now)
 		if err != nil {
-			return nil, nil, fmt.Errorf("server %s: %w", srv.Name, err)
+			return nil, nil, nil, fmt.Errorf("server %s: %w", srv.Name, err)
 		}
 		rt.backends = append(rt.backends, b)
 		weights = append(weights, srv.Weight)
@@ -208,11 +244,11 @@ func (s *Server) compileRoute(svc *route.Service, now time.Time) (*Route, []stri
 
 	h, applied, err := s.routeHandler(rt)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	rt.handler, rt.stages = h, applied
 	// The fast paths speak HTTP/1.1 upstream: HTTP/2 backends (gRPC)
 	// take the handler chain.
 	rt.fast = applied&^fastStages == 0 && !slices.ContainsFunc(rt.backends, func(b *backend) bool { return isH2(b.scheme) })
-	return rt, claims, nil
+	return rt, rs, claims, nil
 }

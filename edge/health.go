@@ -23,30 +23,41 @@ func (s *Server) startHealthChecks(t *Table) {
 	}
 	ctx, cancel := context.WithCancel(s.bg)
 	s.genCancel = cancel
-	gen := &s.genChecks
+	now := time.Now()
 	for _, rt := range t.routes {
 		hc := rt.Service.HealthCheck
 		if hc == nil || hc.Path == "" {
 			// Without a check a backend is healthy; one that had a check
-			// before must not stay out of rotation.
-			for _, b := range rt.backends {
-				b.setHealthy(true, time.Now())
+			// before must not stay out of rotation. A reused route had
+			// no check in the table before either.
+			if !rt.reused {
+				for _, b := range rt.backends {
+					b.setHealthy(true, now)
+				}
 			}
 			continue
 		}
-		interval, timeout := hc.Every(), hc.Wait()
 		for _, b := range rt.backends {
 			target, err := healthURL(b, rt)
 			if err != nil {
 				continue
 			}
-			gen.Add(1)
-			s.checks.Go(func() {
-				defer gen.Done()
-				s.checkLoop(ctx, rt, b, target, interval, timeout)
-			})
+			s.startCheck(ctx, rt, b, target)
 		}
 	}
+}
+
+// startCheck starts the checker of b, one of rt's backends, in the
+// generation that ctx bounds. It is apart from startHealthChecks so that
+// only a checker's own variables are captured, and the loop over
+// thousands of routes without checks does not allocate.
+func (s *Server) startCheck(ctx context.Context, rt *Route, b *backend, target string) {
+	hc := rt.Service.HealthCheck
+	s.genChecks.Add(1)
+	s.checks.Go(func() {
+		defer s.genChecks.Done()
+		s.checkLoop(ctx, rt, b, target, hc.Every(), hc.Wait())
+	})
 }
 
 func healthURL(b *backend, rt *Route) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rancher-edge/edge/route"
 )
@@ -150,4 +151,70 @@ func TestChangedRuleTakesEffect(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUnchangedRouteKeepsItsState: a table rebuilt for a change elsewhere
+// leaves the routes it did not touch as they were — a client that spent
+// its rate limit stays limited — while a route whose service changed is
+// compiled again, with fresh limits and its new servers.
+func TestUnchangedRouteKeepsItsState(t *testing.T) {
+	t.Parallel()
+	inModes(t, func(t *testing.T, mode func(*Config)) {
+		one, two := newBackend(t, "one"), newBackend(t, "two")
+		te := startEdge(t, mode, nil)
+		c := te.client(false)
+		status := func(host string) string {
+			t.Helper()
+			resp, body := get(t, c, hostURL(te, host, "/"))
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Sprint(resp.StatusCode)
+			}
+			var e echo
+			if err := json.Unmarshal([]byte(body), &e); err != nil {
+				t.Fatal(err)
+			}
+			return e.Name
+		}
+		limited := func(burst int64, server string) route.Service {
+			s := svc("limited", "Host:limited.test.local", server)
+			s.RateLimit = &route.RateLimit{ExtractorFunc: "client.ip",
+				RateSets: []route.RateSet{{Period: time.Hour, Average: 1, Burst: burst}}}
+			return s
+		}
+		n := uint64(0)
+		update := func(services ...route.Service) *Table {
+			n++
+			snap := snapshot(services...)
+			snap.Fingerprint = n
+			return te.srv.Update(snap)
+		}
+		update(limited(1, one.URL), svc("other", "Host:other.test.local", one.URL))
+		if got := status("limited.test.local") + " " + status("limited.test.local"); got != "one 429" {
+			t.Fatalf("a burst of 1 answered %q, want one then 429", got)
+		}
+		// Another service changes (a new server): the limited route is
+		// not compiled again, and its client is still over its limit.
+		tbl := update(limited(1, one.URL), svc("other", "Host:other.test.local", two.URL))
+		if got := status("other.test.local") + " " + status("limited.test.local"); got != "two 429" {
+			t.Errorf("after another service changed: %q, want two (its new server) then 429 (the limit kept)", got)
+		}
+		if rt := routeNamed(tbl, "limited"); rt == nil || !rt.reused {
+			t.Errorf("the unchanged route was compiled again: %+v", rt)
+		}
+		// The limited route itself changes: a new server and a new
+		// limit, in force at once.
+		update(limited(2, two.URL), svc("other", "Host:other.test.local", two.URL))
+		if got := status("limited.test.local") + " " + status("limited.test.local") + " " + status("limited.test.local"); got != "two two 429" {
+			t.Errorf("after the route changed: %q, want two two 429", got)
+		}
+	})
+}
+
+func routeNamed(t *Table, name string) *Route {
+	for _, rt := range t.Routes() {
+		if rt.Service.Name == name {
+			return rt
+		}
+	}
+	return nil
 }

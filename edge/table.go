@@ -51,14 +51,31 @@ type Table struct {
 }
 
 // Route is one compiled frontend: its rule, its backends and the handler
-// chain that serves matching requests.
+// chain that serves matching requests, and its place in one table.
 type Route struct {
+	// compiledRoute is shared by the tables that hold the route
+	// unchanged: a compile after an event copies only this struct for
+	// the routes the event did not touch (registry.reuse).
+	*compiledRoute
+
+	order int // position in the table's priority order; lower wins
+
+	// yielded lists the claims the route lost to older routes after it
+	// in the table's order (clash.go); nil for nearly every route.
+	yielded []yield
+
+	// reused marks a route whose compiledRoute the previous table held.
+	reused bool
+}
+
+// compiledRoute is what a route's service compiles to. It is not
+// modified once a table holding it has been published.
+type compiledRoute struct {
 	// Service is the specification the route was compiled from.
 	Service route.Service
 
 	rule     *rule.Rule
 	priority int
-	order    int // position in the table's priority order; lower wins
 
 	// backends are parallel to Service.Servers.
 	backends []*backend
@@ -71,10 +88,6 @@ type Route struct {
 	// maxBody, when positive, the request body (413 beyond).
 	headerTimeout time.Duration
 	maxBody       int64
-
-	// yielded lists the claims the route lost to older routes after it
-	// in the table's order (clash.go); nil for nearly every route.
-	yielded []yield
 
 	cookieName string              // sticky cookie; empty when not sticky
 	byCookie   map[string]*backend // sticky cookie value to backend

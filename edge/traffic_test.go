@@ -187,7 +187,7 @@ func TestBackendLatency(t *testing.T) {
 		b.start()
 		b.failed()
 	}
-	var rt Route
+	rt := Route{compiledRoute: &compiledRoute{}}
 	rt.backends = []*backend{b}
 	w := rt.BackendTraffic(time.Now())[0].Windows[0]
 	if w.Requests != 105 || w.Timed != 100 || w.Classes != [4]float64{90, 0, 0, 15} {

@@ -56,6 +56,10 @@ type hostPool struct {
 	idle   []*upConn
 	secure bool
 	closed bool // the address left every route: put closes
+
+	// used is the last compile that found a backend on the pool; only
+	// compiles, which the server's compile lock serialises, touch it.
+	used uint64
 }
 
 // poolKey names a pool without building a "scheme://host" string per
@@ -104,12 +108,13 @@ func (u *upPools) forBackend(scheme, host string) *hostPool {
 	return p
 }
 
-// retain closes and forgets the pools whose address no backend uses.
-func (u *upPools) retain(live map[*hostPool]struct{}) {
+// retain closes and forgets the pools that no backend of compile gen
+// uses (hostPool.used).
+func (u *upPools) retain(gen uint64) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for k, p := range u.byAddr {
-		if _, ok := live[p]; !ok {
+		if p.used != gen {
 			delete(u.byAddr, k)
 			p.shut()
 		}

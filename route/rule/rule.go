@@ -50,6 +50,16 @@ func (r *Rule) Hosts() []string {
 	return slices.Clone(r.hosts)
 }
 
+// EachHost calls f with each of [Rule.Hosts], without copying them, and
+// reports whether the rule can only match those hosts (false where Hosts
+// is nil).
+func (r *Rule) EachHost(f func(host string)) bool {
+	for _, h := range r.hosts {
+		f(h)
+	}
+	return r.hosts != nil
+}
+
 // HasHostRegexp reports whether the rule has a HostRegexp matcher.
 func (r *Rule) HasHostRegexp() bool {
 	return r.hostRegexp
