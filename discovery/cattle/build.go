@@ -35,83 +35,6 @@ var (
 	servingServiceState    = []string{"", "active", "updating-active", "upgraded", "upgrading"}
 )
 
-// Prepare joins containers to services and applies the filters. It is
-// pure; inputs come out ordered by stack and service name.
-func Prepare(w World, s Settings) Prepared {
-	var p Prepared
-	h := fnv.New64a()
-	stacks := make(map[string]Stack, len(w.Stacks))
-	for _, st := range w.Stacks {
-		if st.System || gone(st.State) {
-			continue // infrastructure stacks (healthcheck, ipsec, …) never route
-		}
-		stacks[st.ID] = st
-	}
-	p.Counts.Stacks = len(stacks)
-	byService := make(map[string][]Container, len(w.Services))
-	for _, c := range w.Containers {
-		if c.StackService != "" {
-			byService[c.StackService] = append(byService[c.StackService], c)
-		}
-	}
-	p.Counts.Containers = len(w.Containers)
-
-	services := slices.Clone(w.Services)
-	slices.SortFunc(services, func(a, b Service) int {
-		return cmp.Or(cmp.Compare(stacks[a.StackID].Name, stacks[b.StackID].Name), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-	})
-	for _, svc := range services {
-		st, ok := stacks[svc.StackID]
-		if !ok || svc.System || gone(svc.State) || !hasContainers(svc.Kind) {
-			continue
-		}
-		p.Counts.Services++
-		if s.HealthFilter && (!slices.Contains(servingServiceHealth, svc.Health) || !slices.Contains(servingServiceState, svc.State)) {
-			if hasTraefikLabel(svc.Labels) {
-				p.Problems = append(p.Problems, route.Problem{
-					Source:   route.Source{Provider: s.Provider, Stack: st.Name, Service: svc.Name},
-					Severity: route.Error,
-					Message:  "skipped: service is " + svc.State + "/" + orNull(svc.Health) + " and the service health filter (TRAEFIK_RANCHER_HEALTHCHECK) is on",
-				})
-			}
-			continue
-		}
-		in := labels.Input{Stack: st.Name, Service: svc.Name, Labels: svc.Labels, Created: svc.Created}
-		if s.StackFirst {
-			in.DefaultHost = strings.ToLower(st.Name + "." + svc.Name)
-		} else {
-			in.DefaultHost = strings.ToLower(svc.Name + "." + st.Name)
-		}
-		for _, c := range byService[st.Name+"/"+svc.Name] {
-			if !slices.Contains(servingContainerHealth, c.Health) || !slices.Contains(servingContainerState, c.State) {
-				continue
-			}
-			ip := c.IP
-			// Host-network containers share the host's address, which
-			// the API publishes on the service (Traefik PR #2101).
-			// rancher-metadata gives it as their primary_ip already.
-			if c.NetworkMode == "host" {
-				ip = ""
-				if len(svc.PublicIPs) > 0 {
-					ip = svc.PublicIPs[0]
-				}
-			}
-			if ip == "" {
-				continue // Traefik ≥ 1.6 drops containers without an address
-			}
-			in.Servers = append(in.Servers, labels.Address{Addr: ip, Name: c.Name})
-		}
-		slices.SortFunc(in.Servers, func(a, b labels.Address) int {
-			return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Addr, b.Addr))
-		})
-		p.Inputs = append(p.Inputs, in)
-		h.Reset()
-		labels.Hash(h, in)
-		p.Hashes = append(p.Hashes, h.Sum64())
-	}
-	return p
-}
-
 // gone reports states of resources on their way out; Cattle lists removed
 // resources until they are purged.
 func gone(state string) bool {
@@ -170,9 +93,7 @@ func (p Prepared) Fingerprint() uint64 {
 // of a rebuild's time. A Memo is never modified once returned, so the
 // routes it shares with a published snapshot stay as they were; the zero
 // Memo holds nothing.
-type Memo struct{ built map[memoKey]memoEntry }
-
-type memoKey struct{ stack, service string }
+type Memo struct{ built map[Key]memoEntry }
 
 type memoEntry struct {
 	hash     uint64 // the input's labels.Hash
@@ -187,13 +108,13 @@ type memoEntry struct {
 // and problems are prev's. The returned Memo holds this call's inputs
 // only, for the next call.
 func Assemble(p Prepared, s Settings, prev Memo) ([]route.Service, []route.Problem, Memo) {
-	next := Memo{built: make(map[memoKey]memoEntry, len(p.Inputs))}
+	next := Memo{built: make(map[Key]memoEntry, len(p.Inputs))}
 	// Sized for one route per input, the common case, so the snapshot
 	// keeps no growth slack alive.
 	services := make([]route.Service, 0, len(p.Inputs))
 	problems := slices.Clone(p.Problems)
 	for i, in := range p.Inputs {
-		k := memoKey{in.Stack, in.Service}
+		k := Key{in.Stack, in.Service}
 		e, ok := prev.built[k]
 		if !ok || e.hash != p.Hashes[i] {
 			e.hash = p.Hashes[i]

@@ -116,7 +116,7 @@ func BenchmarkEventPatch(b *testing.B) {
 		if !ok {
 			b.Fatal("frame did not decode")
 		}
-		w := apply(r, []patch{pt})
+		w, _, _ := apply(r, []patch{pt})
 		snap, _ := build(w, set)
 		if len(snap.Services) != 2000 || len(snap.Services[0].Servers) != 2 {
 			b.Fatalf("%d routes, %d servers", len(snap.Services), len(snap.Services[0].Servers))

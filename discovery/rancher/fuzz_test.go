@@ -27,7 +27,7 @@ func FuzzPatch(f *testing.F) {
 		}
 		var world raw
 		before := len(world.Stacks) + len(world.Services) + len(world.Containers)
-		out := apply(world, []patch{p, p})
+		out, _, _ := apply(world, []patch{p, p})
 		if len(world.Stacks)+len(world.Services)+len(world.Containers) != before {
 			t.Fatal("apply changed the world it was given")
 		}

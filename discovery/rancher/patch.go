@@ -4,6 +4,8 @@ import (
 	"slices"
 
 	"github.com/go-json-experiment/json"
+
+	"github.com/rancher-edge/edge/discovery/cattle"
 )
 
 // patch is one resource as a resource.change event carried it. Cattle
@@ -56,8 +58,13 @@ func decodePatch(resourceType string, resource []byte) (p patch, ok bool) {
 // that was published from stays as it was. Removed resources keep their
 // "removed" state, which prepare skips, until the next full read drops
 // them.
-func apply(r raw, ps []patch) raw {
-	out := raw{
+//
+// It also says which services' routes the patches may change: dirty names
+// them, for cattle.Reprepare, unless all is set — a stack changed, or a
+// service was added or changed its name or stack — when only a whole
+// prepare will do.
+func apply(r raw, ps []patch) (out raw, dirty map[cattle.Key]bool, all bool) {
+	out = raw{
 		Stacks:     slices.Clone(r.Stacks),
 		Services:   slices.Clone(r.Services),
 		Containers: slices.Clone(r.Containers),
@@ -65,17 +72,39 @@ func apply(r raw, ps []patch) raw {
 	stacks := index(out.Stacks, func(s rawStack) string { return s.ID })
 	services := index(out.Services, func(s rawService) string { return s.ID })
 	containers := index(out.Containers, func(c rawContainer) string { return c.ID })
+	dirty = make(map[cattle.Key]bool, 2*len(ps))
+	stackName := func(id string) string {
+		if i, ok := stacks[id]; ok {
+			return out.Stacks[i].Name
+		}
+		return ""
+	}
+	touch := func(stackService string) {
+		if k, ok := cattle.KeyOf(stackService); ok {
+			dirty[k] = true
+		}
+	}
 	for _, p := range ps {
 		switch {
 		case p.stack != nil:
+			all = true
 			out.Stacks = upsert(out.Stacks, stacks, p.stack.ID, *p.stack)
 		case p.service != nil:
+			k := cattle.Key{Stack: stackName(p.service.StackID), Service: p.service.Name}
+			if i, ok := services[p.service.ID]; !ok || out.Services[i].StackID != p.service.StackID || out.Services[i].Name != p.service.Name {
+				all = true
+			}
+			dirty[k] = true
 			out.Services = upsert(out.Services, services, p.service.ID, *p.service)
 		case p.container != nil:
+			if i, ok := containers[p.container.ID]; ok {
+				touch(out.Containers[i].StackService)
+			}
+			touch(p.container.StackService)
 			out.Containers = upsert(out.Containers, containers, p.container.ID, *p.container)
 		}
 	}
-	return out
+	return out, dirty, all
 }
 
 func index[T any](xs []T, id func(T) string) map[string]int {

@@ -76,7 +76,8 @@ func (p *Provider) Status() route.ProviderStatus {
 type loop struct {
 	publish  func(route.Snapshot)
 	lister   lister
-	world    *raw // the last good read with the events since applied
+	world    *raw     // the last good read with the events since applied
+	prep     prepared // what the routes were last prepared from: world's
 	lastFP   uint64
 	memo     cattle.Memo // the published routes by input, for the next Assemble
 	failures int
@@ -165,13 +166,20 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 
 // applyPatches rebuilds the routes from the last world with the events'
 // resources applied.
+//
+// Only the services the events touched are prepared again, unless a stack
+// changed, or a service was added, renamed or moved.
 func (p *Provider) applyPatches(l *loop, patches []patch) {
 	if l.world == nil || len(patches) == 0 {
 		return
 	}
-	w := apply(*l.world, patches)
+	w, dirty, all := apply(*l.world, patches)
 	l.world = &w
-	p.publishFrom(l, w)
+	if all {
+		p.publishFrom(l, w)
+		return
+	}
+	p.publishPrepared(l, cattle.Reprepare(l.prep, w, p.set, dirty), w.Took)
 }
 
 // inbox collects what the event stream reported between two rebuilds.
@@ -234,7 +242,13 @@ func (p *Provider) sync(ctx context.Context, l *loop) error {
 // publishFrom builds the routes from a world and publishes them if they
 // changed.
 func (p *Provider) publishFrom(l *loop, r raw) {
-	prep := prepare(r, p.set)
+	p.publishPrepared(l, prepare(r, p.set), r.Took)
+}
+
+// publishPrepared builds the routes from what prepare made of the
+// world, and publishes them if they changed.
+func (p *Provider) publishPrepared(l *loop, prep prepared, took time.Duration) {
+	l.prep = prep
 	fp := prep.Fingerprint()
 	if fp == l.lastFP {
 		p.succeeded(prep.Counts, nil, -1)
@@ -242,7 +256,7 @@ func (p *Provider) publishFrom(l *loop, r raw) {
 	}
 	services, problems, memo := cattle.Assemble(prep, p.set, l.memo)
 	snap := route.Snapshot{Provider: "rancher", Services: services, Problems: problems, Fingerprint: fp, Built: time.Now()}
-	p.logChanges(l, prep, services, problems, r.Took)
+	p.logChanges(l, prep, services, problems, took)
 	// Status first: whoever sees the new routes sees the status that
 	// describes them.
 	p.succeeded(prep.Counts, problems, len(services))
