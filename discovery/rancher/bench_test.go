@@ -106,7 +106,7 @@ func BenchmarkBuild(b *testing.B) {
 // rebuilding the snapshot — the work between Rancher's event and the
 // publish, without reading the API again.
 func BenchmarkEventPatch(b *testing.B) {
-	r := bigWorld()
+	w := world{raw: bigWorld()}
 	set := defaults().settings()
 	frame := []byte(`{"id":"1i0_0_0","type":"container","name":"c0","state":"running","healthState":"unhealthy",` +
 		`"primaryIpAddress":"10.42.0.0","labels":{"io.rancher.stack_service.name":"stack00/svc000"}}`)
@@ -116,8 +116,8 @@ func BenchmarkEventPatch(b *testing.B) {
 		if !ok {
 			b.Fatal("frame did not decode")
 		}
-		w, _, _ := apply(r, []patch{pt})
-		snap, _ := build(w, set)
+		w.apply([]patch{pt})
+		snap, _ := build(w.raw, set)
 		if len(snap.Services) != 2000 || len(snap.Services[0].Servers) != 2 {
 			b.Fatalf("%d routes, %d servers", len(snap.Services), len(snap.Services[0].Servers))
 		}
@@ -222,7 +222,7 @@ func BenchmarkEventToTable(b *testing.B) {
 	}
 	defer e.Close()
 	var gen uint64
-	l := &loop{world: &r, logged: map[string]bool{}, publish: func(s route.Snapshot) { gen = e.Update(s).Generation() }}
+	l := &loop{world: &world{raw: r}, logged: map[string]bool{}, publish: func(s route.Snapshot) { gen = e.Update(s).Generation() }}
 	p.publishFrom(l, r)
 	// The event flips one container's health, so that every event changes
 	// the routes: an unhealthy container leaves its service, then returns.

@@ -5,9 +5,8 @@ import (
 )
 
 // FuzzPatch: any resource.change payload decodes to a patch or is
-// refused (and the caller reads everything again); applying a patch
-// never changes the world it was applied to, and the patched resource
-// is in the result.
+// refused (and the caller reads everything again); a resource patched
+// twice is in the world once.
 func FuzzPatch(f *testing.F) {
 	for _, seed := range []struct{ typ, body string }{
 		{"container", `{"id":"1i1","name":"web-1","state":"running","primaryIpAddress":"10.42.0.5","labels":{"io.rancher.stack_service.name":"shop/web"}}`},
@@ -25,13 +24,9 @@ func FuzzPatch(f *testing.F) {
 		if !ok {
 			return
 		}
-		var world raw
-		before := len(world.Stacks) + len(world.Services) + len(world.Containers)
-		out, _, _ := apply(world, []patch{p, p})
-		if len(world.Stacks)+len(world.Services)+len(world.Containers) != before {
-			t.Fatal("apply changed the world it was given")
-		}
-		if n := len(out.Stacks) + len(out.Services) + len(out.Containers); n != 1 {
+		var w world
+		w.apply([]patch{p, p})
+		if n := len(w.Stacks) + len(w.Services) + len(w.Containers); n != 1 {
 			t.Errorf("one resource patched twice gives %d resources", n)
 		}
 	})

@@ -1,8 +1,6 @@
 package rancher
 
 import (
-	"slices"
-
 	"github.com/go-json-experiment/json"
 
 	"github.com/rancher-edge/edge/discovery/cattle"
@@ -53,32 +51,32 @@ func decodePatch(resourceType string, resource []byte) (p patch, ok bool) {
 	return patch{}, false
 }
 
-// apply returns r with the patches applied in order: a resource replaces
-// the one with its id, or is added. r itself is not modified, so a world
-// that was published from stays as it was. Removed resources keep their
-// "removed" state, which prepare skips, until the next full read drops
-// them.
+// world is one read of the environment with the events since applied.
+// The Run loop owns it, and patches it in place: an event costs what it
+// changes, not a copy of 6,000 containers.
+type world struct {
+	raw
+	// The position of each resource by id, built by the first patch: a
+	// patch replaces a resource in place or appends one, so positions
+	// hold for the world's life.
+	stacks, services, containers map[string]int
+}
+
+// apply applies the patches in order: a resource replaces the one with
+// its id, or is added. Removed resources keep their "removed" state,
+// which prepare skips, until the next full read drops them.
 //
 // It also says which services' routes the patches may change: dirty names
 // them, for cattle.Reprepare, unless all is set — a stack changed, or a
 // service was added or changed its name or stack — when only a whole
 // prepare will do.
-func apply(r raw, ps []patch) (out raw, dirty map[cattle.Key]bool, all bool) {
-	out = raw{
-		Stacks:     slices.Clone(r.Stacks),
-		Services:   slices.Clone(r.Services),
-		Containers: slices.Clone(r.Containers),
+func (w *world) apply(ps []patch) (dirty map[cattle.Key]bool, all bool) {
+	if w.containers == nil {
+		w.stacks = index(w.Stacks, func(s rawStack) string { return s.ID })
+		w.services = index(w.Services, func(s rawService) string { return s.ID })
+		w.containers = index(w.Containers, func(c rawContainer) string { return c.ID })
 	}
-	stacks := index(out.Stacks, func(s rawStack) string { return s.ID })
-	services := index(out.Services, func(s rawService) string { return s.ID })
-	containers := index(out.Containers, func(c rawContainer) string { return c.ID })
 	dirty = make(map[cattle.Key]bool, 2*len(ps))
-	stackName := func(id string) string {
-		if i, ok := stacks[id]; ok {
-			return out.Stacks[i].Name
-		}
-		return ""
-	}
 	touch := func(stackService string) {
 		if k, ok := cattle.KeyOf(stackService); ok {
 			dirty[k] = true
@@ -88,23 +86,27 @@ func apply(r raw, ps []patch) (out raw, dirty map[cattle.Key]bool, all bool) {
 		switch {
 		case p.stack != nil:
 			all = true
-			out.Stacks = upsert(out.Stacks, stacks, p.stack.ID, *p.stack)
+			w.Stacks = upsert(w.Stacks, w.stacks, p.stack.ID, *p.stack)
 		case p.service != nil:
-			k := cattle.Key{Stack: stackName(p.service.StackID), Service: p.service.Name}
-			if i, ok := services[p.service.ID]; !ok || out.Services[i].StackID != p.service.StackID || out.Services[i].Name != p.service.Name {
+			i, ok := w.services[p.service.ID]
+			if !ok || w.Services[i].StackID != p.service.StackID || w.Services[i].Name != p.service.Name {
 				all = true
 			}
-			dirty[k] = true
-			out.Services = upsert(out.Services, services, p.service.ID, *p.service)
+			var stack string
+			if j, ok := w.stacks[p.service.StackID]; ok {
+				stack = w.Stacks[j].Name
+			}
+			dirty[cattle.Key{Stack: stack, Service: p.service.Name}] = true
+			w.Services = upsert(w.Services, w.services, p.service.ID, *p.service)
 		case p.container != nil:
-			if i, ok := containers[p.container.ID]; ok {
-				touch(out.Containers[i].StackService)
+			if i, ok := w.containers[p.container.ID]; ok {
+				touch(w.Containers[i].StackService)
 			}
 			touch(p.container.StackService)
-			out.Containers = upsert(out.Containers, containers, p.container.ID, *p.container)
+			w.Containers = upsert(w.Containers, w.containers, p.container.ID, *p.container)
 		}
 	}
-	return out, dirty, all
+	return dirty, all
 }
 
 func index[T any](xs []T, id func(T) string) map[string]int {

@@ -85,23 +85,23 @@ func TestEventsPrepareAsAWholeReadDoes(t *testing.T) {
 		cfg := defaults()
 		cfg.HealthFilter = seed%2 == 0
 		set := cfg.settings()
-		w := randomWorld(r)
-		prep := prepare(w, set)
+		w := world{raw: randomWorld(r)}
+		prep := prepare(w.raw, set)
 		for step := range 6 {
 			ps := make([]patch, 1+r.IntN(3))
 			for i := range ps {
-				ps[i] = randomPatch(r, w)
+				ps[i] = randomPatch(r, w.raw)
 			}
-			next, dirty, all := apply(w, ps)
-			want := prepare(next, set)
+			dirty, all := w.apply(ps)
+			want := prepare(w.raw, set)
 			got := want
 			if !all {
-				got = cattle.Reprepare(prep, next, set, dirty)
+				got = cattle.Reprepare(prep, w.raw, set, dirty)
 			}
 			if !samePrepared(got, want) {
 				t.Fatalf("seed %d step %d: events %s prepared\n%+v\nwant\n%+v", seed, step, describePatches(ps), got, want)
 			}
-			w, prep = next, got
+			prep = got
 		}
 	}
 }

@@ -76,7 +76,7 @@ func (p *Provider) Status() route.ProviderStatus {
 type loop struct {
 	publish  func(route.Snapshot)
 	lister   lister
-	world    *raw     // the last good read with the events since applied
+	world    *world   // the last good read with the events since applied
 	prep     prepared // what the routes were last prepared from: world's
 	lastFP   uint64
 	memo     cattle.Memo // the published routes by input, for the next Assemble
@@ -173,13 +173,12 @@ func (p *Provider) applyPatches(l *loop, patches []patch) {
 	if l.world == nil || len(patches) == 0 {
 		return
 	}
-	w, dirty, all := apply(*l.world, patches)
-	l.world = &w
+	dirty, all := l.world.apply(patches)
 	if all {
-		p.publishFrom(l, w)
+		p.publishFrom(l, l.world.raw)
 		return
 	}
-	p.publishPrepared(l, cattle.Reprepare(l.prep, w, p.set, dirty), w.Took)
+	p.publishPrepared(l, cattle.Reprepare(l.prep, l.world.raw, p.set, dirty), l.world.Took)
 }
 
 // inbox collects what the event stream reported between two rebuilds.
@@ -234,7 +233,7 @@ func (p *Provider) sync(ctx context.Context, l *loop) error {
 	if err != nil {
 		return describe(p.cfg, err)
 	}
-	l.world = &r
+	l.world = &world{raw: r}
 	p.publishFrom(l, r)
 	return nil
 }
