@@ -212,6 +212,9 @@ type registry struct {
 	gen     uint64         // the compile in progress, or the last one
 	routes  map[string]*routeState
 	key     []byte // reuse's lookup buffer
+	// fresh are the pools of the backends the compile in progress
+	// created: retain closes those no route it kept uses.
+	fresh []*hostPool
 }
 
 // routeState is what a route keeps between generations. Backends are kept
@@ -240,6 +243,9 @@ type routeState struct {
 	source string
 	// named counts the services the compile that set gen gave the name.
 	named int
+	// rebuilt is set while the compile in progress builds the route
+	// anew: retain moves its pools' counts from prev to backends.
+	rebuilt bool
 }
 
 // indexFrom is the number of backends above which a route's are looked up
@@ -286,6 +292,7 @@ func (r *registry) route(name string) *routeState {
 	if rs.gen != r.gen {
 		rs.gen = r.gen
 		rs.named = 1
+		rs.rebuilt = true
 		rs.prev, rs.backends, rs.index = rs.backends, nil, nil
 		if len(rs.prev) > indexFrom {
 			rs.index = make(map[string]*backend, len(rs.prev))
@@ -352,6 +359,7 @@ func (r *registry) backend(rs *routeState, pending []*backend, rawURL string, we
 	b.weight.Store(int32(weight))
 	b.healthy.Store(true)
 	b.healthSince.Store(now.UnixNano())
+	r.fresh = append(r.fresh, b.pool)
 	if rs.index == nil && len(pending) >= indexFrom {
 		rs.index = make(map[string]*backend, len(rs.prev)+len(rs.backends)+len(pending)+1)
 		for _, list := range [...][]*backend{rs.prev, rs.backends, pending} {
@@ -391,19 +399,37 @@ func (r *registry) commit(rs *routeState, backends []*backend) {
 }
 
 // retain ends a compile: it drops the state of every route the compile
-// did not name, and the upstream pools no backend uses any more.
+// did not name, and closes the upstream pools no backend uses any more.
+//
+// A pool counts the backends of named routes on it (hostPool.refs). Only
+// the routes the compile built anew or dropped change the counts: a
+// reused route keeps its backends, so an event's compile does not visit
+// the backends of thousands of unchanged routes.
 func (r *registry) retain() {
+	candidates := r.fresh
+	r.fresh = nil
 	for name, rs := range r.routes {
 		if rs.gen != r.gen {
+			for _, b := range rs.backends {
+				b.pool.refs--
+				candidates = append(candidates, b.pool)
+			}
 			delete(r.routes, name)
 			continue
 		}
-		rs.prev, rs.index = nil, nil
-		for _, b := range rs.backends {
-			b.pool.used = r.gen
+		if rs.rebuilt {
+			for _, b := range rs.backends {
+				b.pool.refs++
+			}
+			for _, b := range rs.prev {
+				b.pool.refs--
+				candidates = append(candidates, b.pool)
+			}
+			rs.rebuilt = false
 		}
+		rs.prev, rs.index = nil, nil
 	}
-	r.pools.retain(r.gen)
+	r.pools.release(candidates)
 }
 
 // errorWindow counts requests and failures in six 10-second buckets so the

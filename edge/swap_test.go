@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,18 +106,7 @@ func TestChangedRuleTakesEffect(t *testing.T) {
 		app, other := newBackend(t, "app"), newBackend(t, "other")
 		te := startEdge(t, mode, nil)
 		c := te.client(false)
-		served := func(host string) string {
-			t.Helper()
-			resp, body := get(t, c, hostURL(te, host, "/"))
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Sprint(resp.StatusCode)
-			}
-			var e echo
-			if err := json.Unmarshal([]byte(body), &e); err != nil {
-				t.Fatal(err)
-			}
-			return e.Name
-		}
+		served := func(host string) string { t.Helper(); return servedBy(t, te, c, host) }
 		for i, step := range []struct {
 			appRule    string
 			a, b       string // who answers a.test.local and b.test.local
@@ -163,18 +154,7 @@ func TestUnchangedRouteKeepsItsState(t *testing.T) {
 		one, two := newBackend(t, "one"), newBackend(t, "two")
 		te := startEdge(t, mode, nil)
 		c := te.client(false)
-		status := func(host string) string {
-			t.Helper()
-			resp, body := get(t, c, hostURL(te, host, "/"))
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Sprint(resp.StatusCode)
-			}
-			var e echo
-			if err := json.Unmarshal([]byte(body), &e); err != nil {
-				t.Fatal(err)
-			}
-			return e.Name
-		}
+		status := func(host string) string { t.Helper(); return servedBy(t, te, c, host) }
 		limited := func(burst int64, server string) route.Service {
 			s := svc("limited", "Host:limited.test.local", server)
 			s.RateLimit = &route.RateLimit{ExtractorFunc: "client.ip",
@@ -210,6 +190,21 @@ func TestUnchangedRouteKeepsItsState(t *testing.T) {
 	})
 }
 
+// servedBy names the backend that answers a request for host, or gives
+// the status when it is not 200.
+func servedBy(t *testing.T, te *testEdge, c *http.Client, host string) string {
+	t.Helper()
+	resp, body := get(t, c, hostURL(te, host, "/"))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Sprint(resp.StatusCode)
+	}
+	var e echo
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatal(err)
+	}
+	return e.Name
+}
+
 func routeNamed(t *Table, name string) *Route {
 	for _, rt := range t.Routes() {
 		if rt.Service.Name == name {
@@ -217,4 +212,61 @@ func routeNamed(t *Table, name string) *Route {
 		}
 	}
 	return nil
+}
+
+// TestUpstreamConnectionsCloseWithTheirLastRoute: the fast path's idle
+// connections to a backend stay open while some route still sends to it,
+// and are closed when the last one stops, however many tables later.
+func TestUpstreamConnectionsCloseWithTheirLastRoute(t *testing.T) {
+	t.Parallel()
+	var open atomic.Int64
+	shared := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.WriteString(w, "shared")
+	}))
+	shared.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	shared.Start()
+	t.Cleanup(shared.Close)
+	other := newBackend(t, "other")
+	te := startEdge(t, modes[0].set) // the fast path's pools
+	c := te.client(false)
+	n := uint64(0)
+	update := func(services ...route.Service) {
+		n++
+		snap := snapshot(services...)
+		snap.Fingerprint = n
+		te.srv.Update(snap)
+	}
+	a := svc("a", "Host:a.test.local", shared.URL)
+	b := svc("b", "Host:b.test.local", shared.URL)
+	update(a, b, svc("x", "Host:x.test.local", other.URL))
+	for _, host := range []string{"a.test.local", "b.test.local"} {
+		if resp, body := get(t, c, hostURL(te, host, "/")); resp.StatusCode != 200 || body != "shared" {
+			t.Fatalf("%s: %d %q", host, resp.StatusCode, body)
+		}
+	}
+	if open.Load() == 0 {
+		t.Fatal("no connection to the backend is open after two requests")
+	}
+	// a goes, b stays (unchanged, so not compiled again), x changes.
+	update(b, svc("x", "Host:x.test.local", other.URL, other.URL+"/"))
+	update(b, svc("y", "Host:y.test.local", other.URL))
+	time.Sleep(50 * time.Millisecond) // a close would be seen by now
+	if open.Load() == 0 {
+		t.Fatal("the edge closed its connections to a backend that route b still uses")
+	}
+	update(svc("y", "Host:y.test.local", other.URL))
+	deadline := time.Now().Add(5 * time.Second)
+	for open.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections to a backend no route uses are still open", open.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -57,9 +57,10 @@ type hostPool struct {
 	secure bool
 	closed bool // the address left every route: put closes
 
-	// used is the last compile that found a backend on the pool; only
-	// compiles, which the server's compile lock serialises, touch it.
-	used uint64
+	// refs counts the backends of the registry's routes on the pool;
+	// only compiles, which the server's compile lock serialises, touch it
+	// (registry.retain).
+	refs int
 }
 
 // poolKey names a pool without building a "scheme://host" string per
@@ -108,14 +109,18 @@ func (u *upPools) forBackend(scheme, host string) *hostPool {
 	return p
 }
 
-// retain closes and forgets the pools that no backend of compile gen
-// uses (hostPool.used).
-func (u *upPools) retain(gen uint64) {
+// release closes and forgets those of pools that no backend uses any
+// more; a pool may be listed more than once.
+func (u *upPools) release(pools []*hostPool) {
+	if len(pools) == 0 {
+		return
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for k, p := range u.byAddr {
-		if p.used != gen {
-			delete(u.byAddr, k)
+	for _, p := range pools {
+		key := poolKey{secure: p.secure, addr: p.addr}
+		if p.refs <= 0 && u.byAddr[key] == p {
+			delete(u.byAddr, key)
 			p.shut()
 		}
 	}
