@@ -80,44 +80,41 @@ func Reprepare(prev Prepared, w World, s Settings, dirty map[Key]bool) Prepared 
 		made.add(prepareOne(st, svc, containers[Key{st.Name, svc.Name}], s, h))
 	}
 
-	// prev's and made's entries are both in Prepare's order; the merge
-	// keeps it, leaving out prev's of the dirty services.
 	p.Inputs = make([]labels.Input, 0, len(prev.Inputs)+len(made.Inputs))
 	p.Hashes = make([]uint64, 0, cap(p.Inputs))
-	for i, j := 0, 0; i < len(prev.Inputs) || j < len(made.Inputs); {
-		if i < len(prev.Inputs) && dirty[Key{prev.Inputs[i].Stack, prev.Inputs[i].Service}] {
-			i++
-			continue
-		}
-		if j < len(made.Inputs) && (i == len(prev.Inputs) || compareInputs(&made.Inputs[j], &prev.Inputs[i]) < 0) {
-			p.Inputs, p.Hashes = append(p.Inputs, made.Inputs[j]), append(p.Hashes, made.Hashes[j])
-			j++
-		} else {
-			p.Inputs, p.Hashes = append(p.Inputs, prev.Inputs[i]), append(p.Hashes, prev.Hashes[i])
-			i++
-		}
-	}
-	for i, j := 0, 0; i < len(prev.Problems) || j < len(made.Problems); {
-		if i < len(prev.Problems) && dirty[Key{prev.Problems[i].Source.Stack, prev.Problems[i].Source.Service}] {
-			i++
-			continue
-		}
-		if j < len(made.Problems) && (i == len(prev.Problems) || compareSources(made.Problems[j].Source, prev.Problems[i].Source) < 0) {
-			p.Problems = append(p.Problems, made.Problems[j])
-			j++
-		} else {
-			p.Problems = append(p.Problems, prev.Problems[i])
-			i++
-		}
-	}
+	merge(&prev, &made, dirty, func(x *Prepared) int { return len(x.Inputs) },
+		func(x *Prepared, i int) Key { return Key{x.Inputs[i].Stack, x.Inputs[i].Service} },
+		func(x *Prepared, i int) {
+			p.Inputs, p.Hashes = append(p.Inputs, x.Inputs[i]), append(p.Hashes, x.Hashes[i])
+		})
+	merge(&prev, &made, dirty, func(x *Prepared) int { return len(x.Problems) },
+		func(x *Prepared, i int) Key { return Key{x.Problems[i].Source.Stack, x.Problems[i].Source.Service} },
+		func(x *Prepared, i int) { p.Problems = append(p.Problems, x.Problems[i]) })
 	return p
 }
 
-func compareInputs(a, b *labels.Input) int {
-	return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Service, b.Service))
+// merge walks the entries of prev and made — inputs or problems, as n,
+// key and take see them — both in Prepare's order, and takes them in that
+// order, leaving out prev's entries of the dirty services, which made
+// holds anew.
+func merge(prev, made *Prepared, dirty map[Key]bool, n func(*Prepared) int, key func(*Prepared, int) Key, take func(*Prepared, int)) {
+	np, nm := n(prev), n(made)
+	for i, j := 0, 0; i < np || j < nm; {
+		if i < np && dirty[key(prev, i)] {
+			i++
+			continue
+		}
+		if j < nm && (i == np || compareKeys(key(made, j), key(prev, i)) < 0) {
+			take(made, j)
+			j++
+		} else {
+			take(prev, i)
+			i++
+		}
+	}
 }
 
-func compareSources(a, b route.Source) int {
+func compareKeys(a, b Key) int {
 	return cmp.Or(cmp.Compare(a.Stack, b.Stack), cmp.Compare(a.Service, b.Service))
 }
 
