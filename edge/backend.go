@@ -313,7 +313,7 @@ func (r *registry) route(name string) *routeState {
 func (r *registry) reuse(svc *route.Service) (*Route, *routeState) {
 	// The name is looked up from a buffer: converting it in the index
 	// expression does not allocate.
-	r.key = append(append(append(r.key[:0], svc.Source.Provider...), '/'), svc.Name...)
+	r.key = appendRouteName(r.key[:0], svc)
 	rs := r.routes[string(r.key)]
 	if rs == nil || rs.last == nil || rs.gen != r.gen-1 || !rs.last.Service.Equal(svc) {
 		return nil, nil
@@ -323,8 +323,12 @@ func (r *registry) reuse(svc *route.Service) (*Route, *routeState) {
 	return rt, rs
 }
 
-// routeName names svc's route in the registry.
-func routeName(svc *route.Service) string { return svc.Source.Provider + "/" + svc.Name }
+// routeName names svc's route in the registry: "<provider>/<name>".
+func routeName(svc *route.Service) string { return string(appendRouteName(nil, svc)) }
+
+func appendRouteName(dst []byte, svc *route.Service) []byte {
+	return append(append(append(dst, svc.Source.Provider...), '/'), svc.Name...)
+}
 
 // built records rt, newly compiled, as the route of rs for the next
 // compile to reuse, when it is the only route of its name. A forward-auth

@@ -54,8 +54,8 @@ type Table struct {
 // chain that serves matching requests, and its place in one table.
 type Route struct {
 	// compiledRoute is shared by the tables that hold the route
-	// unchanged: a compile after an event copies only this struct for
-	// the routes the event did not touch (registry.reuse).
+	// unchanged: for a route an event did not touch, a compile makes only
+	// a new Route around the live one's (registry.reuse).
 	*compiledRoute
 
 	order int // position in the table's priority order; lower wins
