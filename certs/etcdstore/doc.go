@@ -6,10 +6,12 @@
 // # Overview
 //
 // A [Store] is a certmagic.Storage (with Locker, TryLocker and
-// LockLeaseRenewer) built on the official client,
-// go.etcd.io/etcd/client/v3. Hand it to certs/acme as Config.Storage;
-// every replica gets its own Store (its own client and lock session)
-// on the same endpoints and prefix. [ParseURL] reads the
+// LockLeaseRenewer) that talks to etcd through the JSON gateway every
+// etcd since 3.4 serves on its client URLs, with a narrow client of its
+// own (internal/etcdjson) rather than etcd's gRPC client, whose packages
+// made every edge process, using etcd or not, about 3.5 MiB larger. Hand
+// it to certs/acme as Config.Storage; every replica gets its own Store
+// (its own client and lock session) on the same endpoints and prefix. [ParseURL] reads the
 // TRAEFIK_ACME_STORAGE form, etcd://host1:2379,host2:2379/prefix (etcds://
 // for TLS); credentials and client certificates come from secrets.
 //
@@ -28,9 +30,11 @@
 // # Locks
 //
 // certmagic takes "issue_cert_<name>" around every order and renewal and
-// re-checks storage once it holds the lock. Lock takes an etcd mutex
-// (concurrency.NewMutex) on this instance's session, whose lease TTL is
-// LockTTL: a replica that dies without unlocking blocks a name only
+// re-checks storage once it holds the lock. Lock takes an etcd mutex —
+// the algorithm and key layout of etcd's concurrency package, so it
+// excludes any etcd client's mutex on the same keys — bound to this
+// instance's session lease, whose TTL is LockTTL and which is renewed
+// every third of it: a replica that dies without unlocking blocks a name only
 // until its lease expires, and Close revokes the lease so a clean
 // shutdown frees its locks at once. Goroutines of one process first
 // queue on a local gate, because etcd's mutex is re-entrant within a
@@ -60,8 +64,19 @@
 // touch storage for them. Every storage operation is bounded by
 // RequestTimeout and then fails with an error wrapping [ErrUnavailable];
 // Exists reports false. Lock instead keeps trying until its context
-// ends, so an order waiting for its lock resumes when etcd is back. The
-// client reconnects at least every two seconds. [Store.Status] turns
+// ends, so an order waiting for its lock resumes when etcd is back.
+// Every request tries the endpoints in turn, from the one that last
+// answered, and connects afresh when a connection broke. [Store.Status] turns
 // unhealthy on the first failed request, and a background probe every
 // StatusInterval keeps it current even when nothing else asks.
+//
+// # What the gateway asks of etcd
+//
+// The gateway must be on (etcd's --enable-grpc-gateway, the default).
+// With authentication on, the store signs in with Username and Password
+// and signs in again when etcd forgets its token; a client certificate
+// may secure the connection but cannot sign in by its Common Name, and
+// etcd refuses gateway requests whose certificate has one while
+// authentication is on (its message is passed on as it is). Use a
+// client certificate without a Common Name there.
 package etcdstore

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
+	"github.com/rancher-edge/edge/certs/etcdstore/internal/etcdjson"
 	"github.com/rancher-edge/edge/certs/storagetest"
 	"github.com/rancher-edge/edge/internal/testtools"
 )
@@ -27,14 +28,25 @@ type testEtcd struct {
 	peerPort   int
 	Endpoint   string
 
+	// tls, when set, serves the client URL over TLS; authTokenTTL, when
+	// not 0, is the lifetime of auth tokens in seconds.
+	tls          *transport.TLSInfo
+	authTokenTTL uint
+
 	mu sync.Mutex
 	e  *embed.Etcd
 }
 
-func startEtcd(t testing.TB) *testEtcd {
+func startEtcd(t testing.TB) *testEtcd { return startEtcdWith(t, nil) }
+
+// startEtcdWith starts etcd after opt, when not nil, has set its options.
+func startEtcdWith(t testing.TB, opt func(*testEtcd)) *testEtcd {
 	t.Helper()
 	te := &testEtcd{t: t, dir: t.TempDir(), clientPort: freePort(t), peerPort: freePort(t)}
 	te.Endpoint = "http://127.0.0.1:" + strconv.Itoa(te.clientPort)
+	if opt != nil {
+		opt(te)
+	}
 	te.Start()
 	t.Cleanup(te.Stop)
 	return te
@@ -58,6 +70,12 @@ func (te *testEtcd) Start() {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
 	cfg.UnsafeNoFsync = true // test data; fsync only slows the suite
+	if te.tls != nil {
+		cfg.ClientTLSInfo = *te.tls
+	}
+	if te.authTokenTTL != 0 {
+		cfg.AuthTokenTTL = te.authTokenTTL
+	}
 	var e *embed.Etcd
 	var err error
 	// The ports were free when chosen and are ours again after a stop;
@@ -130,7 +148,9 @@ func lockKeys(t testing.TB, s *Store) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	resp, err := cli.Get(ctx, s.lockPrefix(""), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	r := etcdjson.Prefix(s.lockPrefix(""))
+	r.CountOnly = true
+	resp, err := cli.Range(ctx, r)
 	if err != nil {
 		t.Fatalf("counting lock keys: %v", err)
 	}

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/certmagic"
-	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/rancher-edge/edge/certs/etcdstore/internal/etcdjson"
 )
 
 // meta is the record kept beside each value, because etcd keeps
@@ -33,11 +34,11 @@ func (s *Store) Store(ctx context.Context, key string, value []byte) error {
 		return errors.New("etcdstore: storing: empty key")
 	}
 	m, _ := json.Marshal(meta{Modified: time.Now().UTC(), Size: int64(len(value))}) // cannot fail
-	return s.do(ctx, "storing "+key, func(ctx context.Context, cli *clientv3.Client) error {
-		_, err := cli.Txn(ctx).Then(
-			clientv3.OpPut(s.dataKey(key), string(value)),
-			clientv3.OpPut(s.metaKey(key), string(m)),
-		).Commit()
+	return s.do(ctx, "storing "+key, func(ctx context.Context, cli *etcdjson.Client) error {
+		_, err := cli.Txn(ctx, etcdjson.Txn{Then: []etcdjson.Op{
+			etcdjson.Put(s.dataKey(key), string(value), 0),
+			etcdjson.Put(s.metaKey(key), string(m), 0),
+		}})
 		return err
 	})
 }
@@ -47,8 +48,8 @@ func (s *Store) Store(ctx context.Context, key string, value []byte) error {
 func (s *Store) Load(ctx context.Context, key string) ([]byte, error) {
 	var value []byte
 	found := false
-	err := s.do(ctx, "loading "+key, func(ctx context.Context, cli *clientv3.Client) error {
-		resp, err := cli.Get(ctx, s.dataKey(key))
+	err := s.do(ctx, "loading "+key, func(ctx context.Context, cli *etcdjson.Client) error {
+		resp, err := cli.Range(ctx, etcdjson.RangeRequest{Key: []byte(s.dataKey(key))})
 		if err != nil {
 			return err
 		}
@@ -74,13 +75,13 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		// Never wipe the whole store by accident.
 		return errors.New("etcdstore: deleting: empty key")
 	}
-	ops := []clientv3.Op{
-		clientv3.OpDelete(s.dataKey(k)), clientv3.OpDelete(s.metaKey(k)),
-		clientv3.OpDelete(s.dataKey(k)+"/", clientv3.WithPrefix()),
-		clientv3.OpDelete(s.metaKey(k)+"/", clientv3.WithPrefix()),
+	ops := []etcdjson.Op{
+		etcdjson.Delete(s.dataKey(k)), etcdjson.Delete(s.metaKey(k)),
+		etcdjson.DeletePrefix(s.dataKey(k) + "/"),
+		etcdjson.DeletePrefix(s.metaKey(k) + "/"),
 	}
-	return s.do(ctx, "deleting "+key, func(ctx context.Context, cli *clientv3.Client) error {
-		_, err := cli.Txn(ctx).Then(ops...).Commit()
+	return s.do(ctx, "deleting "+key, func(ctx context.Context, cli *etcdjson.Client) error {
+		_, err := cli.Txn(ctx, etcdjson.Txn{Then: ops})
 		return err
 	})
 }
@@ -99,20 +100,25 @@ func (s *Store) Stat(ctx context.Context, key string) (certmagic.KeyInfo, error)
 	k := cleanKey(key)
 	var rawMeta []byte
 	var terminal, dir bool
-	err := s.do(ctx, "checking "+key, func(ctx context.Context, cli *clientv3.Client) error {
+	err := s.do(ctx, "checking "+key, func(ctx context.Context, cli *etcdjson.Client) error {
 		// Both reads in one revision: the value's metadata, and whether
 		// anything lies below key.
-		resp, err := cli.Txn(ctx).Then(
-			clientv3.OpGet(s.metaKey(k)),
-			clientv3.OpGet(s.dirPrefix(k), clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1)),
-		).Commit()
+		below := etcdjson.Prefix(s.dirPrefix(k))
+		below.KeysOnly, below.Limit = true, 1
+		resp, err := cli.Txn(ctx, etcdjson.Txn{Then: []etcdjson.Op{
+			etcdjson.Get(etcdjson.RangeRequest{Key: []byte(s.metaKey(k))}),
+			etcdjson.Get(below),
+		}})
 		if err != nil {
 			return err
 		}
-		if kvs := resp.Responses[0].GetResponseRange().Kvs; k != "" && len(kvs) > 0 {
+		if len(resp.Responses) != 2 {
+			return fmt.Errorf("etcd answered %d operations of 2", len(resp.Responses))
+		}
+		if kvs := resp.Responses[0].Kvs(); k != "" && len(kvs) > 0 {
 			terminal, rawMeta = true, kvs[0].Value
 		}
-		dir = len(resp.Responses[1].GetResponseRange().Kvs) > 0
+		dir = len(resp.Responses[1].Kvs()) > 0
 		return nil
 	})
 	switch {
@@ -138,8 +144,10 @@ func (s *Store) List(ctx context.Context, dir string, recursive bool) ([]string,
 	d := cleanKey(dir)
 	base := s.dirPrefix(d)
 	var keys []string
-	err := s.do(ctx, "listing "+dir, func(ctx context.Context, cli *clientv3.Client) error {
-		resp, err := cli.Get(ctx, base, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	err := s.do(ctx, "listing "+dir, func(ctx context.Context, cli *etcdjson.Client) error {
+		r := etcdjson.Prefix(base)
+		r.KeysOnly = true
+		resp, err := cli.Range(ctx, r)
 		if err != nil {
 			return err
 		}

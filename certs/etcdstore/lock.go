@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
+	"github.com/rancher-edge/edge/certs/etcdstore/internal/etcdjson"
 )
 
 // lockPoll bounds each wait for a held lock's release before Lock tries
@@ -21,8 +20,8 @@ const (
 
 // heldLock is a lock this instance holds.
 type heldLock struct {
-	mutex  *concurrency.Mutex
-	sess   *concurrency.Session
+	mutex  *mutex
+	sess   *session
 	record string // holder record as written, for the conditional release
 }
 
@@ -94,14 +93,11 @@ func (s *Store) tryLock(ctx context.Context, name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	m := concurrency.NewMutex(sess, s.lockPrefix(name))
-	locked := true
-	err = s.do(ctx, "locking "+name, func(ctx context.Context, _ *clientv3.Client) error {
-		err := m.TryLock(ctx)
-		if errors.Is(err, concurrency.ErrLocked) {
-			locked = false
-			return nil
-		}
+	var m *mutex
+	locked := false
+	err = s.do(ctx, "locking "+name, func(ctx context.Context, cli *etcdjson.Client) error {
+		var err error
+		m, locked, err = s.tryMutex(ctx, cli, s.lockPrefix(name), sess)
 		return err
 	})
 	if err != nil {
@@ -115,11 +111,14 @@ func (s *Store) tryLock(ctx context.Context, name string) (bool, error) {
 		return false, nil
 	}
 	rec, _ := json.Marshal(holderRecord{ // cannot fail
-		Replica: s.cfg.Replica, Lease: fmt.Sprintf("%x", sess.Lease()), Acquired: time.Now().UTC(),
+		Replica: s.cfg.Replica, Lease: fmt.Sprintf("%x", sess.lease), Acquired: time.Now().UTC(),
 	})
 	owned := false
-	err = s.do(ctx, "recording the holder of "+name, func(ctx context.Context, cli *clientv3.Client) error {
-		resp, err := cli.Txn(ctx).If(m.IsOwner()).Then(clientv3.OpPut(s.holderKey(name), string(rec))).Commit()
+	err = s.do(ctx, "recording the holder of "+name, func(ctx context.Context, cli *etcdjson.Client) error {
+		resp, err := cli.Txn(ctx, etcdjson.Txn{
+			If:   []etcdjson.Compare{m.isOwner()},
+			Then: []etcdjson.Op{etcdjson.Put(s.holderKey(name), string(rec), 0)},
+		})
 		owned = err == nil && resp.Succeeded
 		return err
 	})
@@ -154,13 +153,13 @@ func (s *Store) Unlock(ctx context.Context, name string) error {
 	released, _ := json.Marshal(rel)
 	// Release even when the caller's work was cancelled.
 	ctx = context.WithoutCancel(ctx)
-	err := s.do(ctx, "unlocking "+name, func(ctx context.Context, cli *clientv3.Client) error {
+	err := s.do(ctx, "unlocking "+name, func(ctx context.Context, cli *etcdjson.Client) error {
 		hk := s.holderKey(name)
-		_, err := cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.Value(hk), "=", h.record)).
-			Then(clientv3.OpDelete(h.mutex.Key()), clientv3.OpPut(hk, string(released))).
-			Else(clientv3.OpDelete(h.mutex.Key())).
-			Commit()
+		_, err := cli.Txn(ctx, etcdjson.Txn{
+			If:   []etcdjson.Compare{etcdjson.ValueEquals(hk, h.record)},
+			Then: []etcdjson.Op{etcdjson.Delete(h.mutex.key), etcdjson.Put(hk, string(released), 0)},
+			Else: []etcdjson.Op{etcdjson.Delete(h.mutex.key)},
+		})
 		return err
 	})
 	if err != nil {
@@ -182,8 +181,8 @@ func (s *Store) RenewLockLease(ctx context.Context, lockKey string, _ time.Durat
 		return fmt.Errorf("etcdstore: renewing %q: %w", lockKey, ErrNotLocked)
 	}
 	owned := false
-	err := s.do(ctx, "checking lock "+lockKey, func(ctx context.Context, cli *clientv3.Client) error {
-		resp, err := cli.Txn(ctx).If(h.mutex.IsOwner()).Commit()
+	err := s.do(ctx, "checking lock "+lockKey, func(ctx context.Context, cli *etcdjson.Client) error {
+		resp, err := cli.Txn(ctx, etcdjson.Txn{If: []etcdjson.Compare{h.mutex.isOwner()}})
 		owned = err == nil && resp.Succeeded
 		return err
 	})
@@ -199,18 +198,17 @@ func (s *Store) RenewLockLease(ctx context.Context, lockKey string, _ time.Durat
 
 // forget records m's key for deletion by the status loop. The key is
 // harmless once its lease has expired, but a live session keeps it.
-func (s *Store) forget(name string, m *concurrency.Mutex) {
-	key := m.Key()
-	if key == "" || key == "\x00" {
+func (s *Store) forget(name string, m *mutex) {
+	if m == nil || m.key == "" {
 		return
 	}
 	rev := int64(-1)
-	if h := m.Header(); h != nil {
-		rev = h.Revision
+	if m.seen > 0 {
+		rev = m.seen
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stale[name] = staleKey{key: key, rev: rev}
+	s.stale[name] = staleKey{key: m.key, rev: rev}
 }
 
 // cleanStale deletes stale lock keys; a name held or being locked by
@@ -226,12 +224,12 @@ func (s *Store) cleanStale(ctx context.Context) {
 		if !s.tryGate(name) {
 			continue
 		}
-		err := s.do(ctx, "removing a stale lock key", func(ctx context.Context, cli *clientv3.Client) error {
-			txn := cli.Txn(ctx)
+		err := s.do(ctx, "removing a stale lock key", func(ctx context.Context, cli *etcdjson.Client) error {
+			txn := etcdjson.Txn{Then: []etcdjson.Op{etcdjson.Delete(k.key)}}
 			if k.rev > 0 {
-				txn = txn.If(clientv3.Compare(clientv3.CreateRevision(k.key), "<", k.rev+1))
+				txn.If = []etcdjson.Compare{etcdjson.CreateRevision(k.key, "LESS", k.rev+1)}
 			}
-			_, err := txn.Then(clientv3.OpDelete(k.key)).Commit()
+			_, err := cli.Txn(ctx, txn)
 			return err
 		})
 		if err == nil {
@@ -254,8 +252,8 @@ func (s *Store) waitRelease(ctx context.Context, name string) {
 	pfx := s.lockPrefix(name) + "/"
 	var owner string
 	var rev int64
-	err := s.do(ctx, "reading the holder of "+name, func(ctx context.Context, cli *clientv3.Client) error {
-		resp, err := cli.Get(ctx, pfx, clientv3.WithFirstCreate()...)
+	err := s.do(ctx, "reading the holder of "+name, func(ctx context.Context, cli *etcdjson.Client) error {
+		resp, err := cli.Range(ctx, etcdjson.FirstCreated(pfx))
 		if err != nil {
 			return err
 		}
@@ -278,12 +276,9 @@ func (s *Store) waitRelease(ctx context.Context, name string) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, lockPoll)
 	defer cancel()
-	wch := cli.Watch(clientv3.WithRequireLeader(wctx), owner, clientv3.WithRev(rev+1), clientv3.WithFilterPut())
-	for resp := range wch {
-		if resp.Err() != nil || len(resp.Events) > 0 {
-			return
-		}
-	}
+	// Whatever ends the wait — the deletion, the poll bound, a broken
+	// stream — the caller tries again.
+	_ = cli.WaitDeleted(wctx, owner, rev+1)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

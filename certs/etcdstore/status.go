@@ -3,12 +3,13 @@ package etcdstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"github.com/rancher-edge/edge/certs/etcdstore/internal/etcdjson"
 )
 
 // issueLockPrefix starts certmagic's lock names around obtaining and
@@ -125,14 +126,18 @@ func (s *Store) statusLoop() {
 }
 
 func (s *Store) poll(ctx context.Context) {
-	var resp *clientv3.TxnResponse
-	err := s.do(ctx, "reading lock holders", func(ctx context.Context, cli *clientv3.Client) error {
+	var resp *etcdjson.TxnResponse
+	err := s.do(ctx, "reading lock holders", func(ctx context.Context, cli *etcdjson.Client) error {
+		locks := etcdjson.Prefix(s.lockPrefix(""))
+		locks.KeysOnly, locks.SortOrder, locks.SortTarget = true, "ASCEND", "CREATE"
 		var err error
-		resp, err = cli.Txn(ctx).Then(
-			clientv3.OpGet(s.holderKey(""), clientv3.WithPrefix()),
-			clientv3.OpGet(s.lockPrefix(""), clientv3.WithPrefix(), clientv3.WithKeysOnly(),
-				clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend)),
-		).Commit()
+		resp, err = cli.Txn(ctx, etcdjson.Txn{Then: []etcdjson.Op{
+			etcdjson.Get(etcdjson.Prefix(s.holderKey(""))),
+			etcdjson.Get(locks),
+		}})
+		if err == nil && len(resp.Responses) != 2 {
+			err = fmt.Errorf("etcd answered %d operations of 2", len(resp.Responses))
+		}
 		return err
 	})
 	if err != nil {
@@ -149,10 +154,10 @@ func (s *Store) poll(ctx context.Context) {
 
 // decodeLocks joins the holder records with the lock keys present: the
 // oldest key under a name owns it, and its suffix is the owner's lease.
-func (s *Store) decodeLocks(resp *clientv3.TxnResponse) []Lock {
+func (s *Store) decodeLocks(resp *etcdjson.TxnResponse) []Lock {
 	owners := map[string]string{} // lock name -> lease hex
 	lp := s.lockPrefix("")
-	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
+	for _, kv := range resp.Responses[1].Kvs() {
 		rest := strings.TrimPrefix(string(kv.Key), lp)
 		i := strings.LastIndexByte(rest, '/')
 		if i < 0 {
@@ -164,7 +169,7 @@ func (s *Store) decodeLocks(resp *clientv3.TxnResponse) []Lock {
 	}
 	byName := map[string]Lock{}
 	hp := s.holderKey("")
-	for _, kv := range resp.Responses[0].GetResponseRange().Kvs {
+	for _, kv := range resp.Responses[0].Kvs() {
 		name := strings.TrimPrefix(string(kv.Key), hp)
 		var rec holderRecord
 		if json.Unmarshal(kv.Value, &rec) != nil {

@@ -11,11 +11,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/certmagic"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
+
+	"github.com/rancher-edge/edge/certs/etcdstore/internal/etcdjson"
 )
 
 // Errors callers can match with errors.Is.
@@ -30,9 +27,6 @@ var (
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("etcdstore: store is closed")
 )
-
-// maxReconnectDelay caps the wait between attempts to reach etcd again.
-const maxReconnectDelay = 2 * time.Second
 
 // MaxValueSize is the largest value Store accepts: etcd refuses requests
 // over 1.5 MiB by default (--max-request-bytes), and a store request
@@ -51,7 +45,7 @@ type Store struct {
 	cfg Config
 	log *slog.Logger
 
-	// ctx ends the status loop and the lock session's keep-alives.
+	// ctx ends the status loop and the lock sessions' keep-alives.
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -60,8 +54,8 @@ type Store struct {
 
 	mu     sync.Mutex
 	closed bool
-	cli    *clientv3.Client
-	sess   *concurrency.Session
+	cli    *etcdjson.Client
+	sess   *session
 	held   map[string]*heldLock // by lock name
 	stale  map[string]staleKey  // by lock name; see cleanStale
 	gates  map[string]*gate     // by lock name; serializes this process
@@ -69,9 +63,9 @@ type Store struct {
 	health health
 }
 
-// New builds a Store from cfg. It does not wait for etcd: the client is
-// created on first use and the status loop starts in the background, so
-// an unreachable cluster never delays start-up.
+// New builds a Store from cfg. It does not wait for etcd: the client
+// connects on first use and the status loop starts in the background,
+// so an unreachable cluster never delays start-up.
 func New(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -86,6 +80,11 @@ func New(cfg Config) (*Store, error) {
 		held:   map[string]*heldLock{},
 		stale:  map[string]staleKey{},
 		gates:  map[string]*gate{},
+		cli: etcdjson.New(etcdjson.Config{
+			Endpoints: cfg.Endpoints, TLS: cfg.TLS,
+			Username: cfg.Username, Password: cfg.Password,
+			DialTimeout: cfg.DialTimeout,
+		}),
 	}
 	s.health.since = time.Now()
 	s.wg.Go(s.statusLoop)
@@ -115,7 +114,7 @@ func (s *Store) Close() error {
 	var err error
 	if sess != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
-		if _, rerr := cli.Revoke(ctx, sess.Lease()); rerr != nil {
+		if rerr := cli.Revoke(ctx, sess.lease); rerr != nil {
 			// The lease then expires by itself after LockTTL.
 			err = fmt.Errorf("etcdstore: revoking the lock session: %w", rerr)
 		}
@@ -123,63 +122,25 @@ func (s *Store) Close() error {
 	}
 	s.cancel()
 	s.wg.Wait()
-	if cli != nil {
-		if cerr := cli.Close(); cerr != nil && !errors.Is(cerr, context.Canceled) {
-			err = errors.Join(err, fmt.Errorf("etcdstore: closing the etcd client: %w", cerr))
-		}
-	}
+	cli.Close()
 	return err
 }
 
-// client returns the etcd client, creating it on first use. Creating it
-// only dials in the background, except with authentication, where it
-// fetches a token within DialTimeout.
-func (s *Store) client() (*clientv3.Client, error) {
+// client returns the etcd client, or ErrClosed after Close.
+func (s *Store) client() (*etcdjson.Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if s.cli != nil {
-		return s.cli, nil
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   s.cfg.Endpoints,
-		DialTimeout: s.cfg.DialTimeout,
-		TLS:         s.cfg.TLS,
-		Username:    s.cfg.Username,
-		Password:    s.cfg.Password,
-		Context:     s.ctx,
-		// The client logs every retry at warn level; failures reach
-		// the caller as errors and Status instead.
-		Logger: zap.NewNop(),
-		// Values up to MaxValueSize plus framing must fit.
-		MaxCallSendMsgSize: 2 * 1024 * 1024,
-		// Notice a silently dead connection (a host gone without a
-		// reset) within about a request timeout; etcd refuses pings
-		// more often than every 5 s.
-		DialKeepAliveTime:    10 * time.Second,
-		DialKeepAliveTimeout: s.cfg.RequestTimeout,
-		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-			// gRPC's default backoff grows to 2 minutes, so after a
-			// long outage the edge would notice etcd's return late;
-			// reconnecting every few seconds costs nothing.
-			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: maxReconnectDelay},
-			MinConnectTimeout: s.cfg.DialTimeout,
-		})},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("etcdstore: connecting to %v: %w: %w", s.cfg.Endpoints, ErrUnavailable, err)
-	}
-	s.cli = cli
-	return cli, nil
+	return s.cli, nil
 }
 
 // session returns this instance's live lock session, granting a new
 // lease when there is none or the last one expired (etcd was out of
 // reach for longer than LockTTL). The grant is bounded by
 // RequestTimeout; the keep-alives run until Close.
-func (s *Store) session(ctx context.Context) (*concurrency.Session, error) {
+func (s *Store) session(ctx context.Context) (*session, error) {
 	// One grant at a time, so that racing lockers share one lease.
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
@@ -196,30 +157,26 @@ func (s *Store) session(ctx context.Context) (*concurrency.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	ttl := int(max(s.cfg.LockTTL.Seconds(), 1))
+	ttl := max(s.cfg.LockTTL.Round(time.Second), time.Second)
 	gctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	lease, err := cli.Grant(gctx, int64(ttl))
+	lease, err := cli.Grant(gctx, int64(ttl/time.Second))
 	cancel()
 	if err != nil {
 		return nil, s.fail(ctx, "granting a lock lease", err)
 	}
-	sess, err = concurrency.NewSession(cli, concurrency.WithTTL(ttl), concurrency.WithLease(lease.ID), concurrency.WithContext(s.ctx))
-	if err != nil {
-		return nil, s.fail(ctx, "starting the lock session", err)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		sess.Orphan() // Close revokes only the session it saw
+		// Close revokes only the session it saw; this lease expires.
 		return nil, ErrClosed
 	}
-	s.sess = sess
-	return sess, nil
+	s.sess = s.startSession(lease, ttl)
+	return s.sess, nil
 }
 
 // warnLost reports the locks that went with an expired session: their
 // holders may still be working, and another replica may now hold them.
-func (s *Store) warnLost(sess *concurrency.Session) {
+func (s *Store) warnLost(sess *session) {
 	s.mu.Lock()
 	var names []string
 	for name, h := range s.held {
@@ -245,7 +202,7 @@ func isDone(ch <-chan struct{}) bool {
 
 // do runs one etcd request with RequestTimeout, recording the outcome in
 // the store's health. what describes the operation for errors.
-func (s *Store) do(ctx context.Context, what string, f func(context.Context, *clientv3.Client) error) error {
+func (s *Store) do(ctx context.Context, what string, f func(context.Context, *etcdjson.Client) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("etcdstore: %s: %w", what, err)
 	}

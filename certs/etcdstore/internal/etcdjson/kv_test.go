@@ -1,0 +1,48 @@
+package etcdjson
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestPrefixEnd(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{"/edge/locks/", "/edge/locks0"},
+		{"a", "b"},
+		{"a\xff", "b"},
+		{"a\xff\xff", "b"},
+		{"\xff\xff", "\x00"}, // no end: every key from "\xff\xff" on
+		{"", "\x00"},
+	} {
+		if got := PrefixEnd([]byte(tc.key)); !bytes.Equal(got, []byte(tc.want)) {
+			t.Errorf("PrefixEnd(%q) = %q, want %q", tc.key, got, tc.want)
+		}
+	}
+	key := []byte("ab")
+	PrefixEnd(key)
+	if string(key) != "ab" {
+		t.Errorf("PrefixEnd changed its argument to %q", key)
+	}
+}
+
+func TestAnswerError(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   string
+		code   int
+	}{
+		{400, `{"code":3,"message":"etcdserver: key is not provided","details":[]}`, "etcdserver: key is not provided", 3},
+		{401, `{"error":"etcdserver: invalid auth token","code":16}`, "etcdserver: invalid auth token", 16},
+		{400, "CommonName of client sending a request against gateway will be ignored and not used as expected\n", "HTTP 400: CommonName of client", 2},
+		{502, "", "HTTP 502: Bad Gateway", 2},
+		{500, strings.Repeat("x", 1000), "…", 2},
+	} {
+		err := answerError(tc.status, strings.NewReader(tc.body))
+		e, ok := err.(*Error)
+		if !ok || !strings.Contains(e.Message, tc.want) || e.Code != tc.code {
+			t.Errorf("answerError(%d, %.40q) = %#v, want code %d and a message with %q", tc.status, tc.body, err, tc.code, tc.want)
+		}
+	}
+}
