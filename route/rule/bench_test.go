@@ -53,6 +53,21 @@ func BenchmarkMatchHostPathPrefix(b *testing.B) {
 	benchmarkMatch(b, "Host:example.com;PathPrefix:/api", "http://example.com/api/users/42")
 }
 
+// BenchmarkMatchIngressPrefix is the rule the Kubernetes provider writes
+// for an Ingress path of type Prefix.
+func BenchmarkMatchIngressPrefix(b *testing.B) {
+	benchmarkMatch(b, "Host:app.example.com;Path:/api,/api/{rest:.*}", "http://app.example.com/api/users/42")
+}
+
+func BenchmarkParseIngressPrefix(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("Host:app.example.com;Path:/api,/api/{rest:.*}"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkMatchHostRegexp(b *testing.B) {
 	benchmarkMatch(b, "HostRegexp:{sub:[a-z]+}.example.com", "http://shop.example.com/")
 }

@@ -2,6 +2,7 @@ package rule
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -71,6 +72,41 @@ func FuzzHostPattern(f *testing.F) {
 		host = strings.ToLower(host)
 		if got, want := p.match(host), p.full.MatchString(host); got != want {
 			t.Fatalf("template %q, host %q: match = %v, regexp says %v", tpl, host, got, want)
+		}
+	})
+}
+
+// FuzzPathCatchAll checks that a Path template read as a literal head and
+// a catch-all variable matches exactly the paths its regexp matches.
+func FuzzPathCatchAll(f *testing.F) {
+	for _, seed := range [][2]string{
+		{"/api/{rest:.*}", "/api/users/42"},
+		{"/api/{rest:.*}", "/api"},
+		{"/api/{rest:.*}", "/api/"},
+		{"/api/{rest:.*}", "/api/a\nb"},
+		{"/api/{rest:.*}", "/apix"},
+		{"/a.b/{r:.*}", "/aXb/c"},
+		{"/{r:.*}", "\n"},
+		{"/x/{a:b:.*}", "/x/b:y"},
+		{"/x/{a:.*}/y", "/x/z/y"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, tpl, path string) {
+		if _, ok := catchAllHead(tpl); !ok {
+			return
+		}
+		m, err := newPathMatcher("Path", []string{tpl})
+		if err != nil {
+			t.Fatalf("template %q: %v", tpl, err)
+		}
+		re, err := compileTemplate(tpl, pathTemplate)
+		if err != nil {
+			t.Fatalf("template %q read as a catch-all, but its regexp does not compile: %v", tpl, err)
+		}
+		req := &http.Request{URL: &url.URL{Path: path}}
+		if got, want := m.match(req, ""), re.MatchString(path); got != want {
+			t.Fatalf("template %q, path %q: match = %v, regexp says %v", tpl, path, got, want)
 		}
 	})
 }

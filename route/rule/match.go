@@ -48,12 +48,26 @@ func (m *hostRegexpMatcher) match(_ *http.Request, host string) bool {
 // the path equals a literal or matches a fully anchored template.
 type pathMatcher struct {
 	exact []string
-	res   []*regexp.Regexp
+	// rest are the literal heads of templates that end in a catch-all
+	// variable and have no other, "/api/{rest:.*}": the path starts with
+	// the head and has no newline after it, which is what the template's
+	// ^/api/(?:.*)$ matches, without a regexp. The Kubernetes provider
+	// writes every Prefix path of an Ingress this way.
+	rest []string
+	res  []*regexp.Regexp
 }
 
 func (m *pathMatcher) match(req *http.Request, _ string) bool {
 	p := req.URL.Path
-	return slices.Contains(m.exact, p) || anyMatch(m.res, p)
+	if slices.Contains(m.exact, p) {
+		return true
+	}
+	for _, head := range m.rest {
+		if strings.HasPrefix(p, head) && strings.IndexByte(p[len(head):], '\n') < 0 {
+			return true
+		}
+	}
+	return anyMatch(m.res, p)
 }
 
 // prefixMatcher is PathPrefix (and the match half of PathPrefixStrip and

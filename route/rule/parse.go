@@ -227,6 +227,10 @@ func newPathMatcher(name string, args []string) (*pathMatcher, error) {
 			m.exact = append(m.exact, a)
 			continue
 		}
+		if head, ok := catchAllHead(a); ok {
+			m.rest = append(m.rest, head)
+			continue
+		}
 		re, err := compileTemplate(a, pathTemplate)
 		if err != nil {
 			return nil, fmt.Errorf("%s: argument %q: %w", name, a, err)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 )
 
 // templateKind selects how a gorilla/mux template is anchored and what a
@@ -25,6 +26,23 @@ var errUnbalanced = errors.New("unbalanced braces")
 // chose between its literal matchers and mux on the same test.
 func hasTemplate(s string) bool {
 	return strings.IndexByte(s, '{') >= 0
+}
+
+// catchAllHead reports whether tpl is a literal followed by one variable
+// whose pattern is ".*" ("/api/{rest:.*}"), and returns the literal. A
+// template whose regexp would not compile (invalid UTF-8, a stray brace)
+// is not one: it stays an error.
+func catchAllHead(tpl string) (string, bool) {
+	i := strings.IndexByte(tpl, '{')
+	if i < 0 || !strings.HasSuffix(tpl, ":.*}") || !utf8.ValidString(tpl) ||
+		strings.IndexByte(tpl[:i], '}') >= 0 || strings.IndexByte(tpl[i+1:], '{') >= 0 {
+		return "", false
+	}
+	name := tpl[i+1 : len(tpl)-len(":.*}")]
+	if name == "" || strings.ContainsAny(name, ":}") {
+		return "", false
+	}
+	return tpl[:i], true
 }
 
 // braceIndices returns the start and end (exclusive) of every top-level
