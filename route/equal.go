@@ -1,6 +1,7 @@
 package route
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 )
@@ -77,4 +78,28 @@ func sameSlice[T any](a, b []T) bool {
 		return false
 	}
 	return len(a) == 0 || &a[0] == &b[0] || reflect.DeepEqual(a, b)
+}
+
+// SameRoutes reports whether a and b say the same: Equal services in the
+// same order, the same problems and the same certificates, keys
+// included. Provider, Fingerprint and Built are not compared. A provider
+// that rebuilds everything on every change tells with it whether there is
+// anything to publish: comparing with the last snapshot costs a fraction
+// of hashing the new one.
+func SameRoutes(a, b *Snapshot) bool {
+	if len(a.Services) != len(b.Services) || !slices.Equal(a.Problems, b.Problems) ||
+		!slices.EqualFunc(a.Certificates, b.Certificates, sameCertificate) {
+		return false
+	}
+	for i := range a.Services {
+		if !a.Services[i].Equal(&b.Services[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameCertificate(a, b Certificate) bool {
+	return a.Source == b.Source && slices.Equal(a.Hosts, b.Hosts) &&
+		bytes.Equal(a.CertPEM, b.CertPEM) && bytes.Equal(a.KeyPEM, b.KeyPEM)
 }

@@ -21,6 +21,8 @@ func fill(t *testing.T, v reflect.Value, seed int) {
 		v.SetBool(seed%2 == 1)
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		v.SetInt(int64(seed + 1))
+	case reflect.Uint8, reflect.Uint64:
+		v.SetUint(uint64(seed + 1))
 	case reflect.Pointer:
 		v.Set(reflect.New(v.Type().Elem()))
 		fill(t, v.Elem(), seed)
@@ -57,25 +59,6 @@ func TestServiceEqualSeesEveryField(t *testing.T) {
 	if !a.Equal(&a) {
 		t.Fatal("a service is not Equal to itself")
 	}
-	var leaves func(v reflect.Value, path string, each func(reflect.Value, string))
-	leaves = func(v reflect.Value, path string, each func(reflect.Value, string)) {
-		switch {
-		case v.Type() == reflect.TypeFor[time.Time]():
-			each(v, path)
-		case v.Kind() == reflect.Pointer:
-			leaves(v.Elem(), path, each)
-		case v.Kind() == reflect.Slice:
-			leaves(v.Index(0), path+"[0]", each)
-		case v.Kind() == reflect.Map:
-			each(v, path) // a map's values are changed whole
-		case v.Kind() == reflect.Struct:
-			for i := range v.NumField() {
-				leaves(v.Field(i), path+"."+v.Type().Field(i).Name, each)
-			}
-		default:
-			each(v, path)
-		}
-	}
 	n := 0
 	leaves(reflect.ValueOf(&b).Elem(), "Service", func(leaf reflect.Value, path string) {
 		n++
@@ -92,6 +75,59 @@ func TestServiceEqualSeesEveryField(t *testing.T) {
 	})
 	if n < 60 {
 		t.Fatalf("only %d leaves visited", n)
+	}
+}
+
+// leaves calls each on every leaf of v, a filled value: the fields of
+// structs, down through pointers and the first element of slices; times
+// and maps count as leaves.
+func leaves(v reflect.Value, path string, each func(reflect.Value, string)) {
+	switch {
+	case v.Type() == reflect.TypeFor[time.Time]():
+		each(v, path)
+	case v.Kind() == reflect.Pointer:
+		leaves(v.Elem(), path, each)
+	case v.Kind() == reflect.Slice:
+		leaves(v.Index(0), path+"[0]", each)
+	case v.Kind() == reflect.Map:
+		each(v, path) // a map's values are changed whole
+	case v.Kind() == reflect.Struct:
+		for i := range v.NumField() {
+			leaves(v.Field(i), path+"."+v.Type().Field(i).Name, each)
+		}
+	default:
+		each(v, path)
+	}
+}
+
+// TestSameRoutesSeesEveryField: like Equal, SameRoutes must notice a
+// change anywhere in what a snapshot says, or a provider would not
+// publish it.
+func TestSameRoutesSeesEveryField(t *testing.T) {
+	var a, b Snapshot
+	fill(t, reflect.ValueOf(&a).Elem(), 0)
+	fill(t, reflect.ValueOf(&b).Elem(), 0)
+	if !SameRoutes(&a, &b) {
+		t.Fatal("two snapshots filled alike are not the same")
+	}
+	ignored := map[string]bool{"Snapshot.Provider": true, "Snapshot.Fingerprint": true, "Snapshot.Built": true}
+	n := 0
+	leaves(reflect.ValueOf(&b).Elem(), "Snapshot", func(leaf reflect.Value, path string) {
+		n++
+		old := reflect.New(leaf.Type()).Elem()
+		old.Set(leaf)
+		fill(t, leaf, 1)
+		if same := SameRoutes(&a, &b); same != ignored[path] {
+			t.Errorf("%s changed: SameRoutes = %v", path, same)
+		}
+		leaf.Set(old)
+	})
+	if n < 70 {
+		t.Fatalf("only %d leaves visited", n)
+	}
+	b.Services = append(b.Services, b.Services[0])
+	if SameRoutes(&a, &b) {
+		t.Error("a snapshot with one more service is the same")
 	}
 }
 

@@ -171,9 +171,7 @@ func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
 		certList = append(certList, *c)
 	}
 	slices.SortFunc(certList, func(a, c route.Certificate) int { return cmp.Compare(a.Source.String(), c.Source.String()) })
-	snap := route.Snapshot{Provider: "kubernetes", Services: b.services, Problems: b.problems, Certificates: certList}
-	snap.Fingerprint = fingerprint(snap)
-	return snap, b.counts
+	return route.Snapshot{Provider: "kubernetes", Services: b.services, Problems: b.problems, Certificates: certList}, b.counts
 }
 
 // ours reports whether the Ingress belongs to this edge; see [classOf].

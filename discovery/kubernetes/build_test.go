@@ -351,19 +351,31 @@ func TestBasicAuthFromSecret(t *testing.T) {
 	}
 }
 
-func TestFingerprint(t *testing.T) {
+// TestStamper: a rebuild that says the same keeps the last fingerprint
+// and is not published; one that says something new gets a new one.
+func TestStamper(t *testing.T) {
 	base := objs(ourClass(false), ing("shop", "i", 0, "a.example.com", p(prefix, "/", "web", 80)), web("shop", "web", "10.0.0.1"))
-	a, b := run(t, defaultSettings(), base...), run(t, defaultSettings(), base...)
-	if a.Fingerprint == 0 || a.Fingerprint != b.Fingerprint {
-		t.Errorf("fingerprints %x %x", a.Fingerprint, b.Fingerprint)
+	var st stamper
+	a := run(t, defaultSettings(), base...)
+	if !st.stamp(&a) || a.Fingerprint == 0 {
+		t.Fatalf("the first snapshot: fingerprint %d, want published with a non-zero one", a.Fingerprint)
+	}
+	b := run(t, defaultSettings(), base...)
+	if st.stamp(&b) || b.Fingerprint != a.Fingerprint {
+		t.Errorf("the same world built again: published, or fingerprint %d against %d", b.Fingerprint, a.Fingerprint)
 	}
 	// An unrelated Service changes nothing.
 	c := run(t, defaultSettings(), objs(base, web("shop", "unrelated", "10.0.0.9"))...)
-	if c.Fingerprint != a.Fingerprint {
+	if st.stamp(&c) || c.Fingerprint != a.Fingerprint {
 		t.Errorf("an unrelated Service changed the fingerprint")
 	}
 	d := run(t, defaultSettings(), objs(ourClass(false), ing("shop", "i", 0, "a.example.com", p(prefix, "/", "web", 80)), web("shop", "web", "10.0.0.2"))...)
-	if d.Fingerprint == a.Fingerprint {
+	if !st.stamp(&d) || d.Fingerprint == a.Fingerprint || d.Fingerprint == 0 {
 		t.Errorf("a new endpoint did not change the fingerprint")
+	}
+	// Back to the first world: a change again, with a number of its own.
+	e := run(t, defaultSettings(), base...)
+	if !st.stamp(&e) || e.Fingerprint == d.Fingerprint || e.Fingerprint == a.Fingerprint {
+		t.Errorf("the endpoint going back: fingerprint %d (a %d, d %d)", e.Fingerprint, a.Fingerprint, d.Fingerprint)
 	}
 }

@@ -11,7 +11,8 @@
 // never caches every Secret of the cluster. Each change pokes a debounced
 // rebuild (Config.Debounce); build is pure: it reads the caches' objects
 // and returns routes, certificates and problems, and the snapshot is
-// published only when its fingerprint (a hash of what it says) changed.
+// published only when it says something the last one did not (compared
+// route by route, see stamper).
 // While the apiserver is unreachable the informers keep their caches and
 // retry; nothing is published, so the last routes keep serving, and
 // [Provider.Status] says why until a probe succeeds.

@@ -143,9 +143,7 @@ func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapsh
 		certList = append(certList, *c)
 	}
 	slices.SortFunc(certList, func(a, c route.Certificate) int { return cmp.Compare(a.Source.String(), c.Source.String()) })
-	snap := route.Snapshot{Provider: gatewayProvider, Services: b.services, Problems: b.problems, Certificates: certList}
-	snap.Fingerprint = fingerprint(snap)
-	return snap, b.st
+	return route.Snapshot{Provider: gatewayProvider, Services: b.services, Problems: b.problems, Certificates: certList}, b.st
 }
 
 // notFound adds, for the hostnames of the usable HTTP listeners, a route

@@ -317,7 +317,6 @@ func (p *Provider) buildGatewaySnapshot(w world, chk *checker) (route.Snapshot, 
 		if note != "" {
 			snap.Problems = []route.Problem{{Source: route.Source{Provider: gatewayProvider, Service: "gateway-api"}, Severity: route.Warning, Message: note}}
 		}
-		snap.Fingerprint = fingerprint(snap)
 		return snap, nil
 	}
 	snap, st := buildGateway(g.world(w), p.cfg.gatewaySettings(), chk)
@@ -336,9 +335,10 @@ func (p *Provider) buildGatewaySnapshot(w world, chk *checker) (route.Snapshot, 
 
 // gatewayPublisher is the Gateway API half of the provider's rebuild: it
 // publishes the "kubernetes-gateway" snapshot next to the Ingresses' when
-// its fingerprint changed, and keeps the status the leader writes.
+// it says something new (see stamper), and keeps the status the leader
+// writes.
 type gatewayPublisher struct {
-	lastFP uint64
+	fp     stamper
 	last   *gatewayStatus
 	logged map[string]bool
 }
@@ -350,12 +350,11 @@ type gatewayPublisher struct {
 // which HTTPRoutes lost (TableLost).
 func (g *gatewayPublisher) rebuild(p *Provider, w world, chk *checker, publish func(route.Snapshot)) bool {
 	snap, st := p.buildGatewaySnapshot(w, chk)
-	if snap.Fingerprint != g.lastFP {
+	if g.fp.stamp(&snap) {
 		snap.Built = time.Now()
 		g.logged = p.logProblems(g.logged, snap.Problems)
 		p.log.Info("gateway API routes changed", "routes", len(snap.Services), "problems", len(snap.Problems), "certificates", len(snap.Certificates))
 		publish(snap)
-		g.lastFP = snap.Fingerprint
 	}
 	changed := st != nil && (g.last == nil || !equality.Semantic.DeepEqual(*st, *g.last))
 	p.mu.Lock()

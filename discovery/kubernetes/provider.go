@@ -244,7 +244,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	p.log.Info("kubernetes caches synced", "took", time.Since(start).Round(time.Millisecond))
 
 	chk := &checker{}
-	var lastFP uint64
+	var fp stamper
 	logged := map[string]bool{}
 	var gw gatewayPublisher
 	rebuild := func() {
@@ -254,7 +254,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 		if p.cfg.Gateway && gw.rebuild(p, w, chk, publish) && sw != nil {
 			sw.poke()
 		}
-		if snap.Fingerprint == lastFP {
+		if !fp.stamp(&snap) {
 			p.synced(n, nil, -1)
 			return
 		}
@@ -264,7 +264,6 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 			"ingresses", n.ingresses, "certificates", len(snap.Certificates))
 		p.synced(n, snap.Problems, len(snap.Services))
 		publish(snap)
-		lastFP = snap.Fingerprint
 		if sw != nil {
 			sw.poke()
 		}
