@@ -89,11 +89,18 @@ func (c *Client) call(ctx context.Context, path string, req, resp any) error {
 	if err != nil {
 		return err
 	}
-	defer r.Body.Close()
+	defer closeBody(r.Body)
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxAnswer)).Decode(resp); err != nil {
 		return fmt.Errorf("etcdjson: reading the answer of %s: %w", path, err)
 	}
 	return nil
+}
+
+// closeBody reads what is left of a small answer before closing it, so
+// that its connection goes back to the pool instead of being closed.
+func closeBody(b io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(b, 4<<10))
+	b.Close()
 }
 
 // open posts req as JSON to path, authenticated, and returns the
@@ -202,7 +209,7 @@ func (c *Client) authToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("etcdjson: authenticating as %q: %w", c.cfg.Username, err)
 	}
-	defer r.Body.Close()
+	defer closeBody(r.Body)
 	if r.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("etcdjson: authenticating as %q: %w", c.cfg.Username, answerError(r.StatusCode, r.Body))
 	}

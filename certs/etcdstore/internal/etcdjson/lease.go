@@ -40,7 +40,7 @@ func (c *Client) KeepAlive(ctx context.Context, id int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer r.Body.Close()
+	defer closeBody(r.Body)
 	if err := readStream(json.NewDecoder(io.LimitReader(r.Body, 64<<10)), &resp); err != nil {
 		return 0, fmt.Errorf("etcdjson: lease keep-alive: %w", err)
 	}

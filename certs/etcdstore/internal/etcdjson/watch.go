@@ -28,6 +28,7 @@ func (c *Client) WaitDeleted(ctx context.Context, key string, fromRev int64) err
 	if err != nil {
 		return err
 	}
+	// The stream never ends by itself: closed, not drained.
 	defer r.Body.Close()
 	// Events are small; the bound only stops a runaway stream.
 	dec := json.NewDecoder(io.LimitReader(r.Body, maxAnswer))
