@@ -18,7 +18,9 @@ import (
 
 // Config configures a [Client].
 type Config struct {
-	// Endpoints are etcd client URLs (http:// or https://, no path).
+	// Endpoints are etcd client URLs (http:// or https://) or host:port
+	// pairs, which mean https when TLS is set and http when not, as with
+	// etcd's own client.
 	Endpoints []string
 	// TLS, when non-nil, is used for https endpoints.
 	TLS *tls.Config
@@ -56,7 +58,25 @@ func New(cfg Config) *Client {
 		// etcd is never behind an HTTP proxy the edge should use.
 		Proxy: nil,
 	}
+	cfg.Endpoints = endpointURLs(cfg.Endpoints, cfg.TLS != nil)
 	return &Client{cfg: cfg, tr: tr, hc: &http.Client{Transport: tr}}
+}
+
+// endpointURLs gives host:port endpoints a scheme and drops trailing
+// slashes, so that a path can be appended.
+func endpointURLs(eps []string, tls bool) []string {
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	out := make([]string, len(eps))
+	for i, ep := range eps {
+		if !strings.Contains(ep, "://") {
+			ep = scheme + ep
+		}
+		out[i] = strings.TrimRight(ep, "/")
+	}
+	return out
 }
 
 // Close drops the client's idle connections. Calls still running end

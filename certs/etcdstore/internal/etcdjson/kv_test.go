@@ -46,3 +46,13 @@ func TestAnswerError(t *testing.T) {
 		}
 	}
 }
+
+func TestEndpointURLs(t *testing.T) {
+	eps := []string{"10.0.0.1:2379", "http://etcd:2379/", "https://etcd2:2379"}
+	if got := endpointURLs(eps, false); strings.Join(got, " ") != "http://10.0.0.1:2379 http://etcd:2379 https://etcd2:2379" {
+		t.Errorf("without TLS: %q", got)
+	}
+	if got := endpointURLs(eps, true); got[0] != "https://10.0.0.1:2379" || eps[0] != "10.0.0.1:2379" {
+		t.Errorf("with TLS: %q (argument now %q)", got, eps)
+	}
+}
