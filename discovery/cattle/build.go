@@ -1,7 +1,6 @@
 package cattle
 
 import (
-	"cmp"
 	"encoding/binary"
 	"hash/fnv"
 	"slices"
@@ -126,45 +125,7 @@ func Assemble(p Prepared, s Settings, prev Memo) ([]route.Service, []route.Probl
 	}
 	services, dups := labels.Dedupe(services)
 	problems = append(problems, dups...)
-	return byName(services), problems, next
-}
-
-// byName orders services, which the caller owns, by name in place,
-// keeping the order of equal names. It sorts indexes, not the services (a
-// route.Service is hundreds of bytes), then moves each service once,
-// cycle by cycle, rather than into a second array: a snapshot of 2,000
-// routes is a megabyte. Ties are broken by index, which keeps equal names
-// in order without a stable sort's extra passes.
-func byName(services []route.Service) []route.Service {
-	if slices.IsSortedFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) }) {
-		return services
-	}
-	perm := make([]int32, len(services))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortFunc(perm, func(i, j int32) int {
-		return cmp.Or(cmp.Compare(services[i].Name, services[j].Name), cmp.Compare(i, j))
-	})
-	// services[i] is to become services[perm[i]]; a done place is -1.
-	for i := range perm {
-		if perm[i] < 0 || perm[i] == int32(i) {
-			continue
-		}
-		held := services[i]
-		j := int32(i)
-		for {
-			k := perm[j]
-			perm[j] = -1
-			if k == int32(i) {
-				services[j] = held
-				break
-			}
-			services[j] = services[k]
-			j = k
-		}
-	}
-	return services
+	return labels.SortByName(services), problems, next
 }
 
 // Build turns one read into a snapshot; Built is left for the caller.

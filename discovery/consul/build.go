@@ -239,7 +239,7 @@ func assemble(p prepared, s settings) ([]route.Service, []route.Problem) {
 	}
 	services, dups := labels.Dedupe(services)
 	problems = append(problems, dups...)
-	slices.SortStableFunc(services, func(a, b route.Service) int { return cmp.Compare(a.Name, b.Name) })
+	services = labels.SortByName(services)
 	return services, problems
 }
 
