@@ -59,10 +59,13 @@ type settings struct {
 	labels            labels.Options
 }
 
-// checker validates TLS Secrets once per content; the provider keeps one
-// for its lifetime so a rebuild does not parse every key again.
-type checker struct {
-	m map[[32]byte]checked
+// buildCache is what the provider keeps between rebuilds, for its
+// lifetime: TLS Secrets validated once per content, so a rebuild does not
+// parse every key again, and what each Ingress built last time (see
+// ingressMemo). The zero buildCache holds nothing; build fills it.
+type buildCache struct {
+	m         map[[32]byte]checked
+	ingresses ingressMemo
 }
 
 type checked struct {
@@ -70,7 +73,7 @@ type checked struct {
 	err   error
 }
 
-func (c *checker) check(certPEM, keyPEM []byte) ([]string, error) {
+func (c *buildCache) check(certPEM, keyPEM []byte) ([]string, error) {
 	h := sha256.New()
 	h.Write(certPEM)
 	h.Write([]byte{0})
@@ -95,7 +98,8 @@ type counts struct{ ingresses, services, endpoints int }
 type builder struct {
 	w        *world
 	s        settings
-	chk      *checker
+	chk      *buildCache
+	rec      *ingressBuilt // the Ingress being built records into it; see ingressMemo
 	services []route.Service
 	problems []route.Problem
 	certs    map[string]*route.Certificate // by Secret namespace/name
@@ -120,15 +124,21 @@ type claim struct {
 	idx int // index in services; -1 when the claimant's path was skipped
 }
 
-// build turns the caches into routes; pure apart from chk's memo.
-func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
-	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, claimed: map[string]claim{}, canaries: map[string]*canary{}}
+// build turns the caches into routes; pure apart from chk's memos, which
+// make it cheaper and change nothing it returns.
+func build(w world, s settings, chk *buildCache) (route.Snapshot, counts) {
 	ings := slices.Clone(w.Ingresses)
 	// Oldest first: it wins conflicts, as the Ingress spec suggests.
 	slices.SortFunc(ings, func(a, c *networkingv1.Ingress) int {
 		return cmp.Or(a.CreationTimestamp.Time.Compare(c.CreationTimestamp.Time),
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
+	memo := &chk.ingresses
+	memo.usable(ings, &w, s)
+	// Sized as the last build was: a rebuild mostly replays it.
+	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, canaries: map[string]*canary{},
+		claimed: make(map[string]claim, memo.last.claims), services: make([]route.Service, 0, memo.last.services),
+		seenSvc: make(map[string]bool, memo.last.seen)}
 	b.nginxTLS, b.nginxRegex, b.hosts = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, ing := range ings {
 		if b.ours(ing) {
@@ -159,11 +169,12 @@ func build(w world, s settings, chk *checker) (route.Snapshot, counts) {
 	for _, ing := range ings {
 		if ours, nginx := b.classOf(ing); ours && !isCanary(ing) {
 			b.counts.ingresses++
-			b.ingress(ing, nginx)
+			b.buildIngress(ing, nginx)
 		}
 	}
 	b.unusedCanaries()
-	slices.SortStableFunc(b.services, func(a, c route.Service) int { return cmp.Compare(a.Name, c.Name) })
+	memo.last.services, memo.last.claims, memo.last.seen = len(b.services), len(b.claimed), len(b.seenSvc)
+	b.services = labels.SortByName(b.services)
 	var certList []route.Certificate
 	for _, c := range b.certs {
 		slices.Sort(c.Hosts)
@@ -352,7 +363,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 		b.problem(src(first.ing, seg), route.Warning, "host and path are also claimed by Ingress %s/%s, which is newer and not served", ing.Namespace, ing.Name)
 		return
 	}
-	b.claimed[key] = claim{ing: ing}
+	b.claim(key, claim{ing: ing})
 
 	servers, scheme, ok := b.backend(ing, source, be)
 	if !ok {
@@ -380,7 +391,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	c := b.canaries[key]
 	var canServers []labels.Address
 	if c != nil {
-		c.used = true
+		b.joinCanary(key, c)
 		if cs, cscheme, ok := b.backend(c.ing, src(c.ing, c.seg), c.be); ok {
 			for i := range cs {
 				if rest, ok := strings.CutPrefix(cs[i].Addr, cscheme+"://"); ok {

@@ -336,7 +336,7 @@ func TestBasicAuthFromSecret(t *testing.T) {
 		t.Fatalf("auth secrets to read: %q", got)
 	}
 	w.AuthSecrets = map[string]*corev1.Secret{"shop/users": {Data: map[string][]byte{"auth": []byte("alice:{SHA}abc=\n\nbob:$apr1$x$y\n")}}}
-	snap, _ := build(w, defaultSettings(), &checker{})
+	snap, _ := build(w, defaultSettings(), &buildCache{})
 	s := service(t, snap, "shop/i/a.example.com/")
 	if s.Auth == nil || !slices.Equal(s.Auth.Users, []string{"alice:{SHA}abc=", "bob:$apr1$x$y"}) {
 		t.Errorf("auth %+v%s", s.Auth, problemList(snap))
@@ -345,7 +345,7 @@ func TestBasicAuthFromSecret(t *testing.T) {
 		t.Errorf("a problem quotes the users")
 	}
 	w.AuthSecrets["shop/users"].Data["auth"] = []byte("\n")
-	snap, _ = build(w, defaultSettings(), &checker{})
+	snap, _ = build(w, defaultSettings(), &buildCache{})
 	if len(snap.Services) != 0 || !hasProblem(snap, "kubernetes:shop/i", route.Error, "has no users") {
 		t.Errorf("an empty auth-secret served the path open:%s", problemList(snap))
 	}

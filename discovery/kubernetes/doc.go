@@ -12,7 +12,10 @@
 // rebuild (Config.Debounce); build is pure: it reads the caches' objects
 // and returns routes, certificates and problems, and the snapshot is
 // published only when it says something the last one did not (compared
-// route by route, see stamper).
+// route by route, see stamper). A rebuild builds again only the Ingresses
+// whose Services, EndpointSlices or Secrets changed and replays the
+// others' last build (see ingressMemo); a change to any Ingress, to the
+// IngressClasses or to the settings builds them all.
 // While the apiserver is unreachable the informers keep their caches and
 // retry; nothing is published, so the last routes keep serving, and
 // [Provider.Status] says why until a probe succeeds.

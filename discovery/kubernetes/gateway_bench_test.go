@@ -217,7 +217,7 @@ func BenchmarkBuildGatewayScale(b *testing.B) {
 	}
 	w := newGatewayWorld(parts...)
 	s := gatewayTestSettings()
-	chk := &checker{}
+	chk := &buildCache{}
 	snap, _ := buildGateway(w, s, chk)
 	if n := len(snap.Services); n < 2000 || len(snap.Problems) != 0 {
 		b.Fatalf("%d routes, problems %v", n, snap.Problems)

@@ -71,7 +71,7 @@ type listener struct {
 type gbuilder struct {
 	w        *gatewayWorld
 	s        gatewaySettings
-	chk      *checker
+	chk      *buildCache
 	ib       *builder // the Ingress builder's backend resolution
 	services []route.Service
 	problems []route.Problem
@@ -93,7 +93,7 @@ func cond(typ string, ok bool, reason, msg string, gen int64) metav1.Condition {
 // buildGateway turns the Gateway API objects into routes, certificates,
 // problems and the status the spec asks for. It is pure apart from chk's
 // memo; conditions carry no LastTransitionTime (the writer sets it).
-func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapshot, gatewayStatus) {
+func buildGateway(w gatewayWorld, s gatewaySettings, chk *buildCache) (route.Snapshot, gatewayStatus) {
 	iw := world{Services: w.Services, Slices: w.Slices, Secrets: w.Secrets}
 	b := &gbuilder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{},
 		ib: &builder{w: &iw, s: settings{allowExternalName: s.allowExternalName}, chk: chk}}
@@ -135,7 +135,7 @@ func buildGateway(w gatewayWorld, s gatewaySettings, chk *checker) (route.Snapsh
 		}
 		b.st.Gateways[key] = st
 	}
-	slices.SortStableFunc(b.services, func(a, c route.Service) int { return cmp.Compare(a.Name, c.Name) })
+	b.services = labels.SortByName(b.services)
 	var certList []route.Certificate
 	for _, c := range b.certs {
 		slices.Sort(c.Hosts)

@@ -434,7 +434,7 @@ func TestHTTPRouteRedirectPort(t *testing.T) {
 				gw.HTTPRouteRule{Filters: []gw.HTTPRouteFilter{{Type: gw.HTTPRouteFilterRequestRedirect, RequestRedirect: &tc.f}}})
 			st := gatewayTestSettings()
 			st.httpPorts = []int32{80, 8080}
-			snap, status := buildGateway(newGatewayWorld(objs(gwClass(), gateway("shop", "edge", tc.listeners...), r, tlsSecret(t, "shop", "tls", "a.example.com"))...), st, &checker{})
+			snap, status := buildGateway(newGatewayWorld(objs(gwClass(), gateway("shop", "edge", tc.listeners...), r, tlsSecret(t, "shop", "tls", "a.example.com"))...), st, &buildCache{})
 			if got := routeConds(status, "shop/r", "Accepted"); got != "True/Accepted" {
 				t.Fatalf("Accepted %s%s", got, problemList(snap))
 			}

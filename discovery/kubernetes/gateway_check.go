@@ -97,7 +97,7 @@ func CheckGateway(ctx context.Context, cfg Config) (GatewayCheck, error) {
 			gwld.Grants = append(gwld.Grants, &grants.Items[i])
 		}
 	}
-	snap, st := buildGateway(gwld, p.cfg.gatewaySettings(), &checker{})
+	snap, st := buildGateway(gwld, p.cfg.gatewaySettings(), &buildCache{})
 	out := GatewayCheck{Snapshot: snap}
 	for _, g := range gwld.Gateways {
 		gs, ok := st.Gateways[g.Namespace+"/"+g.Name]

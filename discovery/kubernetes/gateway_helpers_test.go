@@ -140,7 +140,7 @@ func gatewayTestSettings() gatewaySettings {
 
 func runGateway(t testing.TB, objs ...any) (route.Snapshot, gatewayStatus) {
 	t.Helper()
-	return buildGateway(newGatewayWorld(objs...), gatewayTestSettings(), &checker{})
+	return buildGateway(newGatewayWorld(objs...), gatewayTestSettings(), &buildCache{})
 }
 
 // condOf is "Status/Reason" of one condition type, "" when absent.

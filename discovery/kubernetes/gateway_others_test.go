@@ -26,7 +26,7 @@ func TestOtherRouteKinds(t *testing.T) {
 	theirs.Spec.GatewayClassName = "other"
 	w := newGatewayWorld(objs(gwClass(), gateway("infra", "edge", httpListener("http", "", 80)), theirs)...)
 	w.Others = []otherRoute{r}
-	snap, st := buildGateway(w, gatewayTestSettings(), &checker{})
+	snap, st := buildGateway(w, gatewayTestSettings(), &buildCache{})
 	ps := st.Others["grpcroutes/infra/rpc"]
 	if len(ps) != 1 || ps[0].ParentRef.Name != "edge" || ps[0].ControllerName != GatewayController {
 		t.Fatalf("parents %+v", ps)

@@ -307,7 +307,7 @@ func (p *Provider) setGatewayNote(note string) {
 // buildGatewaySnapshot is the Gateway API half of a rebuild: the routes of
 // the synced caches, or, before they are, a snapshot that only carries the
 // reason (a warning: the rest of the edge is fine).
-func (p *Provider) buildGatewaySnapshot(w world, chk *checker) (route.Snapshot, *gatewayStatus) {
+func (p *Provider) buildGatewaySnapshot(w world, chk *buildCache) (route.Snapshot, *gatewayStatus) {
 	g := p.gateway.Load()
 	if g == nil {
 		p.mu.Lock()
@@ -348,7 +348,7 @@ type gatewayPublisher struct {
 // an HTTPRoute shares with an Ingress or another provider's route are the
 // routing table's to settle (edge/clash.go); the table tells the provider
 // which HTTPRoutes lost (TableLost).
-func (g *gatewayPublisher) rebuild(p *Provider, w world, chk *checker, publish func(route.Snapshot)) bool {
+func (g *gatewayPublisher) rebuild(p *Provider, w world, chk *buildCache, publish func(route.Snapshot)) bool {
 	snap, st := p.buildGatewaySnapshot(w, chk)
 	if g.fp.stamp(&snap) {
 		snap.Built = time.Now()

@@ -125,7 +125,7 @@ func defaultSettings() settings {
 
 func run(t testing.TB, s settings, objs ...any) route.Snapshot {
 	t.Helper()
-	snap, _ := build(newWorld(objs...), s, &checker{})
+	snap, _ := build(newWorld(objs...), s, &buildCache{})
 	return snap
 }
 

@@ -39,7 +39,7 @@ func (b *builder) auth(ing *networkingv1.Ingress, source route.Source, prov map[
 		name = n
 	}
 	key := ing.Namespace + "/" + name
-	sec := b.w.AuthSecrets[key]
+	sec := b.authSecret(key)
 	if sec == nil {
 		b.problem(source, route.Error, "skipped: auth-secret %s not found or not readable; the path is not served without the protection it asks for", key)
 		return false

@@ -23,7 +23,7 @@ func (b *builder) backend(ing *networkingv1.Ingress, source route.Source, be net
 		return nil, "", false
 	}
 	key := ing.Namespace + "/" + be.Service.Name
-	svc := b.w.Services[key]
+	svc := b.service(key)
 	if svc == nil {
 		b.problem(source, route.Error, "skipped: Service %s not found", key)
 		return nil, "", false
@@ -60,18 +60,10 @@ func (b *builder) backend(ing *networkingv1.Ingress, source route.Source, be net
 		b.problem(source, route.Error, "skipped: Service %s has no port %s", key, portDesc)
 		return nil, "", false
 	}
-	first := !b.seenSvc[key]
-	if first {
-		if b.seenSvc == nil {
-			b.seenSvc = map[string]bool{}
-		}
-		b.seenSvc[key] = true
-		b.counts.services++
-	}
 	scheme := schemeFor(sp, int(sp.Port))
 	var out []labels.Address
 	seen := map[string]bool{}
-	for _, sl := range b.w.Slices[key] {
+	for _, sl := range b.endpointSlices(key) {
 		port := slicePort(sl, sp)
 		if port == 0 {
 			continue
@@ -91,12 +83,10 @@ func (b *builder) backend(ing *networkingv1.Ingress, source route.Source, be net
 					name = ep.TargetRef.Name
 				}
 				out = append(out, labels.Address{Addr: addr, Name: name})
-				if first {
-					b.counts.endpoints++
-				}
 			}
 		}
 	}
+	b.countService(key, len(out))
 	slices.SortFunc(out, func(x, y labels.Address) int { return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Addr, y.Addr)) })
 	if len(out) == 0 {
 		b.problem(source, route.Warning, "Service %s has no ready endpoint for port %s: requests get 503", key, portDesc)

@@ -86,7 +86,7 @@ func allowed(host string, suffixes []string) bool {
 // those hosts get the default certificate.
 func (b *builder) secret(ing *networkingv1.Ingress, name string, hosts []string) {
 	key := ing.Namespace + "/" + name
-	sec := b.w.Secrets[key]
+	sec := b.tlsSecret(key)
 	what := "its hosts"
 	if len(hosts) > 0 {
 		what = strings.Join(hosts, ", ")
@@ -114,13 +114,8 @@ func (b *builder) secret(ing *networkingv1.Ingress, name string, hosts []string)
 	if len(uncovered) > 0 {
 		b.problem(src(ing, ""), route.Warning, "TLS Secret %s does not cover %s: the default certificate is served for them", key, strings.Join(uncovered, ", "))
 	}
-	c := b.certs[key]
-	if c == nil {
-		c = &route.Certificate{Source: route.Source{Provider: "kubernetes", Stack: ing.Namespace, Service: name}, CertPEM: crt, KeyPEM: k}
-		b.certs[key] = c
-	}
-	c.Hosts = append(c.Hosts, hosts...)
 	if len(hosts) == 0 {
-		c.Hosts = append(c.Hosts, names...)
+		hosts = names
 	}
+	b.addCert(ing.Namespace, name, key, crt, k, hosts)
 }

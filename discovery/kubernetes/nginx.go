@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
@@ -244,7 +245,7 @@ func (b *builder) serviceUpstream(ic *ingressCtx, source route.Source, be networ
 	if !ic.nginxBool("service-upstream", false) || be.Service == nil {
 		return servers
 	}
-	svc := b.w.Services[ic.ing.Namespace+"/"+be.Service.Name]
+	svc := b.service(ic.ing.Namespace + "/" + be.Service.Name)
 	if svc == nil || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return servers
 	}
@@ -270,7 +271,7 @@ func (b *builder) defaultBackend(ic *ingressCtx, source route.Source, servers []
 	if name == "" {
 		return servers, scheme
 	}
-	svc := b.w.Services[ic.ing.Namespace+"/"+name]
+	svc := b.service(ic.ing.Namespace + "/" + name)
 	if svc == nil || len(svc.Spec.Ports) == 0 {
 		b.problem(source, route.Warning, "annotation %sdefault-backend: Service %s/%s not found or without ports", labels.NginxPrefix, ic.ing.Namespace, name)
 		return servers, scheme
@@ -355,7 +356,7 @@ func (b *builder) wwwRedirect(ic *ingressCtx, host string) {
 		b.problem(source, route.Warning, "annotation %sfrom-to-www-redirect: %s has its own Ingress, which is served instead of the redirect", labels.NginxPrefix, other)
 		return
 	}
-	b.hosts[other] = true // one redirect per name
+	b.takeHost(other) // one redirect per name
 	ls := map[string]string{
 		"traefik.frontend.rule":                 "Host:" + other + ";PathPrefix:/",
 		"traefik.port":                          "80",
@@ -448,10 +449,12 @@ func (b *builder) collectCanaries(ing *networkingv1.Ingress) {
 	}
 }
 
-// unusedCanaries reports canaries without a primary route.
+// unusedCanaries reports canaries without a primary route, in the order
+// of their hosts and paths: a snapshot's problems are compared with the
+// last one's to tell whether anything changed.
 func (b *builder) unusedCanaries() {
-	for _, c := range b.canaries {
-		if !c.used {
+	for _, key := range slices.Sorted(maps.Keys(b.canaries)) {
+		if c := b.canaries[key]; !c.used {
 			b.problem(src(c.ing, c.seg), route.Warning, "canary without a primary: no served Ingress has this host and path, so the canary gets no traffic")
 		}
 	}

@@ -52,7 +52,7 @@ func Check(ctx context.Context, cfg Config) ([]Served, route.Snapshot, error) {
 		return nil, route.Snapshot{}, err
 	}
 	w.AuthSecrets = p.authSecrets(ctx, cs, w)
-	snap, _ := build(w, p.set, &checker{})
+	snap, _ := build(w, p.set, &buildCache{})
 
 	b := &builder{w: &w, s: p.set}
 	var out []Served

@@ -243,7 +243,7 @@ func (p *Provider) Run(ctx context.Context, publish func(route.Snapshot)) error 
 	}
 	p.log.Info("kubernetes caches synced", "took", time.Since(start).Round(time.Millisecond))
 
-	chk := &checker{}
+	chk := &buildCache{}
 	var fp stamper
 	logged := map[string]bool{}
 	var gw gatewayPublisher
