@@ -59,20 +59,14 @@ func TestServiceEqualSeesEveryField(t *testing.T) {
 	if !a.Equal(&a) {
 		t.Fatal("a service is not Equal to itself")
 	}
-	n := 0
-	leaves(reflect.ValueOf(&b).Elem(), "Service", func(leaf reflect.Value, path string) {
-		n++
-		old := reflect.New(leaf.Type()).Elem()
-		old.Set(leaf)
-		fill(t, leaf, 1)
+	n := changeEachLeaf(t, reflect.ValueOf(&b).Elem(), "Service", func(path string) {
 		if a.Equal(&b) || b.Equal(&a) {
 			t.Errorf("%s changed and Equal did not notice", path)
 		}
-		leaf.Set(old)
-		if !a.Equal(&b) {
-			t.Fatalf("%s restored and Equal still differs", path)
-		}
 	})
+	if !a.Equal(&b) {
+		t.Fatal("every leaf restored and Equal still differs")
+	}
 	if n < 60 {
 		t.Fatalf("only %d leaves visited", n)
 	}
@@ -100,6 +94,22 @@ func leaves(v reflect.Value, path string, each func(reflect.Value, string)) {
 	}
 }
 
+// changeEachLeaf changes each leaf of v, a filled value, in turn, calls
+// check with its path, and puts it back; it returns how many leaves it
+// changed.
+func changeEachLeaf(t *testing.T, v reflect.Value, path string, check func(path string)) int {
+	n := 0
+	leaves(v, path, func(leaf reflect.Value, path string) {
+		n++
+		old := reflect.New(leaf.Type()).Elem()
+		old.Set(leaf)
+		fill(t, leaf, 1)
+		check(path)
+		leaf.Set(old)
+	})
+	return n
+}
+
 // TestSameRoutesSeesEveryField: like Equal, SameRoutes must notice a
 // change anywhere in what a snapshot says, or a provider would not
 // publish it.
@@ -111,16 +121,10 @@ func TestSameRoutesSeesEveryField(t *testing.T) {
 		t.Fatal("two snapshots filled alike are not the same")
 	}
 	ignored := map[string]bool{"Snapshot.Provider": true, "Snapshot.Fingerprint": true, "Snapshot.Built": true}
-	n := 0
-	leaves(reflect.ValueOf(&b).Elem(), "Snapshot", func(leaf reflect.Value, path string) {
-		n++
-		old := reflect.New(leaf.Type()).Elem()
-		old.Set(leaf)
-		fill(t, leaf, 1)
+	n := changeEachLeaf(t, reflect.ValueOf(&b).Elem(), "Snapshot", func(path string) {
 		if same := SameRoutes(&a, &b); same != ignored[path] {
 			t.Errorf("%s changed: SameRoutes = %v", path, same)
 		}
-		leaf.Set(old)
 	})
 	if n < 70 {
 		t.Fatalf("only %d leaves visited", n)
