@@ -54,3 +54,25 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+// FuzzServerURL checks that an address serverURL takes as it is comes out
+// of the full parse unchanged.
+func FuzzServerURL(f *testing.F) {
+	for _, seed := range []string{
+		"http://10.0.0.1:8080", "https://[::1]:443", "h2c://10.1.2.3:1", "http://010.0.0.1:80",
+		"http://[::FFFF:10.0.0.1]:80", "HTTP://10.0.0.1:80", "http://10.0.0.1:080", "http://[fe80::1%eth0]:80",
+		"http://10.0.0.1:65536", "10.0.0.1", "http://10.0.0.1:80/", "http://u@10.0.0.1:80",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		addr = strings.TrimSpace(addr)
+		if !canonicalIPURL(addr) {
+			return
+		}
+		got, err := parseServerURL(addr, "http", 80)
+		if err != nil || got != addr {
+			t.Fatalf("%q taken as it is, but parsed it is %q, %v", addr, got, err)
+		}
+	})
+}
