@@ -134,7 +134,7 @@ func build(w world, s settings, chk *buildCache) (route.Snapshot, counts) {
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
 	memo := &chk.ingresses
-	memo.usable(ings, &w, s)
+	memo.prepare(ings, &w, s)
 	// Sized as the last build was: a rebuild mostly replays it.
 	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, canaries: map[string]*canary{},
 		claimed: make(map[string]claim, memo.last.claims), services: make([]route.Service, 0, memo.last.services),

@@ -117,5 +117,5 @@ func (b *builder) secret(ing *networkingv1.Ingress, name string, hosts []string)
 	if len(hosts) == 0 {
 		hosts = names
 	}
-	b.addCert(ing.Namespace, name, key, crt, k, hosts)
+	b.addCert(ing.Namespace, name, crt, k, hosts)
 }

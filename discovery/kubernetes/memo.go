@@ -79,8 +79,7 @@ type claimed struct {
 
 // certUse is one TLS Secret an Ingress serves, and for which hosts.
 type certUse struct {
-	key, name       string
-	namespace       string
+	namespace, name string
 	certPEM, keyPEM []byte
 	hosts           []string
 }
@@ -92,12 +91,12 @@ type seenService struct {
 	endpoints int
 }
 
-// usable reports whether the memo may serve a build of ings (in build
-// order) with w's classes and settings s; if not, it is emptied and set
-// up for them.
-func (m *ingressMemo) usable(ings []*networkingv1.Ingress, w *world, s settings) bool {
+// prepare readies the memo for a build of ings (in build order) with w's
+// classes and settings s: unless it was filled for exactly those, it is
+// emptied and set up for them.
+func (m *ingressMemo) prepare(ings []*networkingv1.Ingress, w *world, s settings) {
 	if m.built != nil && slices.Equal(m.ingresses, ings) && slices.Equal(m.classes, w.Classes) && reflect.DeepEqual(m.settings, s) {
-		return true
+		return
 	}
 	*m = ingressMemo{
 		settings:  s,
@@ -106,7 +105,6 @@ func (m *ingressMemo) usable(ings []*networkingv1.Ingress, w *world, s settings)
 		built:     make(map[*networkingv1.Ingress]*ingressBuilt, len(ings)),
 		last:      m.last,
 	}
-	return false
 }
 
 // current reports whether every read of e gives the same answer in w.
@@ -156,16 +154,16 @@ func (b *builder) buildIngress(ing *networkingv1.Ingress, nginx bool) {
 // replay leaves in the builder what e's build left.
 func (b *builder) replay(e *ingressBuilt) {
 	for _, c := range e.claims {
-		b.claimed[c.key] = c.c
+		b.claim(c.key, c.c)
 	}
 	for _, h := range e.hosts {
-		b.hosts[h] = true
+		b.takeHost(h)
 	}
 	for _, k := range e.canaries {
-		b.canaries[k].used = true
+		b.joinCanary(k, b.canaries[k])
 	}
 	for _, c := range e.certs {
-		b.addCert(c.namespace, c.name, c.key, c.certPEM, c.keyPEM, c.hosts)
+		b.addCert(c.namespace, c.name, c.certPEM, c.keyPEM, c.hosts)
 	}
 	for _, s := range e.seen {
 		b.countService(s.key, s.endpoints)
@@ -233,8 +231,10 @@ func (b *builder) joinCanary(key string, c *canary) {
 	}
 }
 
-// addCert serves the certificate of the TLS Secret key for hosts.
-func (b *builder) addCert(namespace, name, key string, crt, k []byte, hosts []string) {
+// addCert serves the certificate of the TLS Secret namespace/name for
+// hosts.
+func (b *builder) addCert(namespace, name string, crt, k []byte, hosts []string) {
+	key := namespace + "/" + name
 	c := b.certs[key]
 	if c == nil {
 		c = &route.Certificate{Source: route.Source{Provider: "kubernetes", Stack: namespace, Service: name}, CertPEM: crt, KeyPEM: k}
@@ -242,7 +242,7 @@ func (b *builder) addCert(namespace, name, key string, crt, k []byte, hosts []st
 	}
 	c.Hosts = append(c.Hosts, hosts...)
 	if b.rec != nil {
-		b.rec.certs = append(b.rec.certs, certUse{key: key, name: name, namespace: namespace, certPEM: crt, keyPEM: k, hosts: hosts})
+		b.rec.certs = append(b.rec.certs, certUse{namespace: namespace, name: name, certPEM: crt, keyPEM: k, hosts: hosts})
 	}
 }
 

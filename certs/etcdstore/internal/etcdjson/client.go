@@ -91,8 +91,10 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("etcd: %s (code %d)", e.Message, e.Code) }
 
-// gRPC status codes this package tells apart.
+// gRPC status codes this package tells apart or gives.
 const (
+	codeCanceled        = 1
+	codeUnknown         = 2
 	codeNotFound        = 5
 	codeUnauthenticated = 16
 )
@@ -206,7 +208,7 @@ func answerError(status int, body io.Reader) error {
 	if len(text) > 300 {
 		text = text[:300] + "…"
 	}
-	return &Error{Code: 2, Message: fmt.Sprintf("HTTP %d: %s", status, cmp.Or(text, http.StatusText(status)))}
+	return &Error{Code: codeUnknown, Message: fmt.Sprintf("HTTP %d: %s", status, cmp.Or(text, http.StatusText(status)))}
 }
 
 // authToken returns the token to send, authenticating first when there

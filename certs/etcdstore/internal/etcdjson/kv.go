@@ -14,8 +14,6 @@ type KeyValue struct {
 	Key            []byte `json:"key"`
 	Value          []byte `json:"value"`
 	CreateRevision int64  `json:"create_revision,string"`
-	ModRevision    int64  `json:"mod_revision,string"`
-	Lease          int64  `json:"lease,string"`
 }
 
 // Header is the part of every answer's header the edge reads.

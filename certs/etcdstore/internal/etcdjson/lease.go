@@ -21,7 +21,7 @@ func (c *Client) Grant(ctx context.Context, ttl int64) (int64, error) {
 		return 0, err
 	}
 	if resp.Error != "" || resp.ID == 0 {
-		return 0, &Error{Code: 2, Message: "lease grant: " + cmp.Or(resp.Error, "no lease ID")}
+		return 0, &Error{Code: codeUnknown, Message: "lease grant: " + cmp.Or(resp.Error, "no lease ID")}
 	}
 	return resp.ID, nil
 }

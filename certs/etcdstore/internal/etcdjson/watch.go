@@ -49,7 +49,7 @@ func (c *Client) WaitDeleted(ctx context.Context, key string, fromRev int64) err
 		case len(resp.Events) > 0:
 			return nil // only deletions pass the filter
 		case resp.Canceled:
-			return &Error{Code: 1, Message: fmt.Sprintf("watch cancelled: %s (compacted at %d)", resp.CancelReason, resp.CompactRevision)}
+			return &Error{Code: codeCanceled, Message: fmt.Sprintf("watch cancelled: %s (compacted at %d)", resp.CancelReason, resp.CompactRevision)}
 		}
 	}
 }
