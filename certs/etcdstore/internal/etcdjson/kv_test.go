@@ -2,6 +2,8 @@ package etcdjson
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -54,5 +56,33 @@ func TestEndpointURLs(t *testing.T) {
 	}
 	if got := endpointURLs(eps, true); got[0] != "https://10.0.0.1:2379" || eps[0] != "10.0.0.1:2379" {
 		t.Errorf("with TLS: %q (argument now %q)", got, eps)
+	}
+}
+
+// TestReadStream: a streaming answer's messages, its errors in both
+// gateway forms, and what is not a message.
+func TestReadStream(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string // want: the TTL read, or the error's text
+	}{
+		{`{"result":{"TTL":"30"}}`, "30"},
+		{`{"error":{"code":5,"message":"etcdserver: requested lease not found"}}`, "lease not found"},
+		{`{"error":{"grpc_code":16,"message":"etcdserver: invalid auth token"}}`, "code 16"},
+		{``, "the stream ended"},
+		{`{}`, "neither result nor error"},
+		{`{"result":{"TTL":30}}`, "string"}, // 64-bit integers come quoted
+		{`not json`, "invalid character"},
+	} {
+		var v struct {
+			TTL int64 `json:"TTL,string"`
+		}
+		err := readStream(json.NewDecoder(strings.NewReader(tc.in)), &v)
+		got := fmt.Sprint(v.TTL)
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("readStream(%q) = %q, want %q in it", tc.in, got, tc.want)
+		}
 	}
 }
