@@ -102,9 +102,9 @@ type builder struct {
 	rec      *ingressBuilt // the Ingress being built records into it; see ingressMemo
 	services []route.Service
 	problems []route.Problem
-	certs    map[string]*route.Certificate // by Secret namespace/name
-	claimed  map[string]claim              // host+path key → first claimant
-	seenSvc  map[string]bool               // Services counted
+	certs    map[string]*route.Certificate    // by Secret namespace/name
+	claimed  map[string]*networkingv1.Ingress // host+path key → first claimant
+	seenSvc  map[string]bool                  // Services counted
 	counts   counts
 	canaries map[string]*canary // canary Ingresses by claim key
 	// nginxTLS holds the hosts some served Ingress lists in spec.tls:
@@ -119,11 +119,6 @@ type builder struct {
 	hosts map[string]bool
 }
 
-type claim struct {
-	ing *networkingv1.Ingress
-	idx int // index in services; -1 when the claimant's path was skipped
-}
-
 // build turns the caches into routes; pure apart from chk's memos, which
 // make it cheaper and change nothing it returns.
 func build(w world, s settings, chk *buildCache) (route.Snapshot, counts) {
@@ -134,10 +129,10 @@ func build(w world, s settings, chk *buildCache) (route.Snapshot, counts) {
 			cmp.Compare(a.Namespace, c.Namespace), cmp.Compare(a.Name, c.Name))
 	})
 	memo := &chk.ingresses
-	memo.prepare(ings, &w, s)
+	memo.prepare(&w, s)
 	// Sized as the last build was: a rebuild mostly replays it.
 	b := &builder{w: &w, s: s, chk: chk, certs: map[string]*route.Certificate{}, canaries: map[string]*canary{},
-		claimed: make(map[string]claim, memo.last.claims), services: make([]route.Service, 0, memo.last.services),
+		claimed: make(map[string]*networkingv1.Ingress, memo.last.claims), services: make([]route.Service, 0, memo.last.services),
 		seenSvc: make(map[string]bool, memo.last.seen)}
 	b.nginxTLS, b.nginxRegex, b.hosts = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, ing := range ings {
@@ -173,6 +168,7 @@ func build(w world, s settings, chk *buildCache) (route.Snapshot, counts) {
 		}
 	}
 	b.unusedCanaries()
+	memo.sweep()
 	memo.last.services, memo.last.claims, memo.last.seen = len(b.services), len(b.claimed), len(b.seenSvc)
 	b.services = labels.SortByName(b.services)
 	var certList []route.Certificate
@@ -266,7 +262,7 @@ func (b *builder) ingress(ing *networkingv1.Ingress, nginx bool) {
 	if skip {
 		return
 	}
-	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, cors: a.CORS, nginx: nginx, regexHosts: b.nginxRegex,
+	ic := &ingressCtx{ing: ing, t: b.tls(ing), lbls: a.Labels, prov: a.Provider, cors: a.CORS, nginx: nginx,
 		solver: ing.Labels[labelSolver] == "true"}
 	if len(ing.Spec.Rules) == 0 {
 		if ing.Spec.DefaultBackend == nil {
@@ -343,7 +339,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	if p != nil {
 		pathStr = cmp.Or(p.Path, "/")
 	}
-	regex := ic.regexPaths(host)
+	regex := b.regexPaths(ic, host)
 	if pathStr != "" && (!strings.HasPrefix(pathStr, "/") || (!regex && strings.ContainsAny(pathStr, ",;{} \t"))) {
 		b.problem(source, route.Error, "skipped: path %q must start with / and contain none of , ; { } or spaces", pathStr)
 		return
@@ -353,17 +349,17 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 		return
 	}
 	key := claimKey(host, kind, matchPath)
-	if first, ok := b.claimed[key]; ok {
-		who := first.ing.Namespace + "/" + first.ing.Name
-		if first.ing == ing {
+	if first, ok := b.claimant(key); ok {
+		who := first.Namespace + "/" + first.Name
+		if first == ing {
 			b.problem(source, route.Error, "skipped: the same host and path appear twice in this Ingress")
 			return
 		}
 		b.problem(source, route.Error, "skipped: host and path are also claimed by Ingress %s, which is older and wins", who)
-		b.problem(src(first.ing, seg), route.Warning, "host and path are also claimed by Ingress %s/%s, which is newer and not served", ing.Namespace, ing.Name)
+		b.problem(src(first, seg), route.Warning, "host and path are also claimed by Ingress %s/%s, which is newer and not served", ing.Namespace, ing.Name)
 		return
 	}
-	b.claim(key, claim{ing: ing})
+	b.claim(key, ing)
 
 	servers, scheme, ok := b.backend(ing, source, be)
 	if !ok {
@@ -388,7 +384,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	if !ok {
 		return
 	}
-	c := b.canaries[key]
+	c := b.canaryAt(key)
 	var canServers []labels.Address
 	if c != nil {
 		b.joinCanary(key, c)
@@ -443,7 +439,7 @@ func (b *builder) path(ic *ingressCtx, host string, p *networkingv1.HTTPIngressP
 	for _, svc := range svcs {
 		svc.Name = name
 		svc.Source = source
-		svc.TLS = ic.tlsPolicy(host, b.nginxTLS)
+		svc.TLS = b.tlsPolicy(ic, host)
 		b.nginxFields(source, ic, &svc, code)
 		b.services = append(b.services, svc)
 		if c != nil {
@@ -523,7 +519,7 @@ func (b *builder) rule(source route.Source, host string, kind pathKind, path str
 	}
 	ruleType := prov[labels.AnnotationPrefix+"rule-type"]
 	switch {
-	case kind != kindCatchAll && ic.regexPaths(host):
+	case kind != kindCatchAll && b.regexPaths(ic, host):
 		ps, ok := b.regexRule(source, kind, path, ic)
 		if !ok {
 			return "", false

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,8 +30,8 @@ func TestMemoBuildsAsAFreshBuildDoes(t *testing.T) {
 			certs[ns+"/"+name] = tlsSecret(t, ns, name, "h0.test", "www.h0.test", "h1.test")
 		}
 	}
-	replayed := 0
-	for seed := range uint64(60) {
+	replayed, afterIngress := 0, 0 // replays, and those in a rebuild an Ingress's change made
+	for seed := range uint64(100) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		m := memoWorld{t: t, r: r, certs: certs}
 		m.init()
@@ -52,13 +53,16 @@ func TestMemoBuildsAsAFreshBuildDoes(t *testing.T) {
 			for ing, e := range cache.ingresses.built {
 				if before[ing] == e {
 					replayed++
+					if strings.Contains(what, "Ingress ") {
+						afterIngress++
+					}
 				}
 			}
 		}
 	}
-	t.Logf("%d Ingress builds replayed", replayed)
-	if replayed == 0 {
-		t.Fatal("no Ingress was ever replayed: the memo was not exercised")
+	t.Logf("%d Ingress builds replayed, %d of them after an Ingress changed", replayed, afterIngress)
+	if replayed == 0 || afterIngress == 0 {
+		t.Fatal("no Ingress was ever replayed (after an Ingress changed): the memo was not exercised")
 	}
 }
 
@@ -137,18 +141,22 @@ func (m *memoWorld) newIngress() *networkingv1.Ingress {
 		i.Spec.IngressClassName = nil // the default class's
 	}
 	i.Annotations = map[string]string{}
-	for k, v := range map[string]string{
-		labels.NginxPrefix + "canary":                 "true",
-		labels.NginxPrefix + "canary-weight":          "30",
-		labels.NginxPrefix + "from-to-www-redirect":   "true",
-		labels.NginxPrefix + "service-upstream":       "true",
-		labels.NginxPrefix + "server-alias":           "h1.test",
-		labels.AnnotationPrefix + "auth-type":         "basic",
-		labels.AnnotationLegacyPrefix + "auth-secret": "users",
+	for _, kv := range [][2]string{ // in a fixed order: the seed decides the world
+		{labels.NginxPrefix + "canary-weight", "30"},
+		{labels.NginxPrefix + "canary-by-header", "X-Canary"},
+		{labels.NginxPrefix + "use-regex", "true"},
+		{labels.NginxPrefix + "from-to-www-redirect", "true"},
+		{labels.NginxPrefix + "service-upstream", "true"},
+		{labels.NginxPrefix + "server-alias", "h1.test"},
+		{labels.AnnotationPrefix + "auth-type", "basic"},
+		{labels.AnnotationLegacyPrefix + "auth-secret", "users"},
 	} {
 		if m.r.IntN(5) == 0 {
-			i.Annotations[k] = v
+			i.Annotations[kv[0]] = kv[1]
 		}
+	}
+	if m.r.IntN(4) == 0 {
+		i.Annotations[labels.NginxPrefix+"canary"] = "true"
 	}
 	if m.r.IntN(3) == 0 {
 		host := i.Spec.Rules
@@ -190,12 +198,24 @@ func (m *memoWorld) change() string {
 		return "auth Secret of " + ns
 	case k == 7:
 		i := m.r.IntN(len(m.ings))
-		m.ings[i] = m.newIngress()
-		return "Ingress " + m.ings[i].Name + " replaced"
-	case k == 8 && len(m.ings) > 2:
+		if m.r.IntN(2) == 0 {
+			m.ings[i] = m.newIngress()
+			return "Ingress " + m.ings[i].Name + " replaced"
+		}
+		// Edited in place: the same name and age, in the same place in
+		// the build order, with another spec and annotations.
+		n := m.newIngress()
+		n.ObjectMeta = *m.ings[i].ObjectMeta.DeepCopy()
+		n.Annotations = m.newIngress().Annotations
+		m.ings[i] = n
+		return "Ingress " + n.Name + " edited"
+	case k == 8 && (len(m.ings) > 9 || (len(m.ings) > 2 && m.r.IntN(2) == 0)):
 		i := m.r.IntN(len(m.ings))
 		m.ings = slices.Delete(m.ings, i, i+1)
 		return "an Ingress deleted"
+	case k == 8:
+		m.ings = append(m.ings, m.newIngress())
+		return "Ingress " + m.ings[len(m.ings)-1].Name + " added"
 	case k == 9 && m.r.IntN(3) == 0:
 		def := m.r.IntN(2) == 0 // the edge's class the default, or not
 		if m.r.IntN(2) == 0 {

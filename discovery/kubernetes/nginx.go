@@ -34,15 +34,13 @@ const (
 
 // ingressCtx is what every path of one Ingress shares.
 type ingressCtx struct {
-	ing  *networkingv1.Ingress
-	t    ingressTLS
-	lbls map[string]string
-	prov map[string]string
-	cors *route.CORS
-	// regexHosts are the hosts whose ingress-nginx paths are all regexes.
-	regexHosts map[string]bool
-	nginx      bool // of an ingress-nginx class: its defaults apply
-	solver     bool // cert-manager's HTTP-01 solver
+	ing    *networkingv1.Ingress
+	t      ingressTLS
+	lbls   map[string]string
+	prov   map[string]string
+	cors   *route.CORS
+	nginx  bool // of an ingress-nginx class: its defaults apply
+	solver bool // cert-manager's HTTP-01 solver
 }
 
 // nginxValue reads an ingress-nginx annotation the provider applies.
@@ -87,8 +85,8 @@ func (b *builder) nginxAlive(ing *networkingv1.Ingress) bool {
 // ingress-nginx 0.22 — on its own Ingress, and for ingress-nginx's on
 // every Ingress of the same host, as ingress-nginx enforces the regex
 // location modifier per server.
-func (ic *ingressCtx) regexPaths(host string) bool {
-	return ic.nginxBool("use-regex", false) || ic.nginxValue("rewrite-target") != "" || (ic.nginx && ic.regexHosts[host])
+func (b *builder) regexPaths(ic *ingressCtx, host string) bool {
+	return ic.nginxBool("use-regex", false) || ic.nginxValue("rewrite-target") != "" || (ic.nginx && b.regexHost(host))
 }
 
 // usesRegex reports an Ingress with regex paths of its own.
@@ -103,8 +101,8 @@ func usesRegex(ing *networkingv1.Ingress) bool {
 // as ingress-nginx redirects per server; force-ssl-redirect redirects any
 // host. ingress-nginx answers 308, and so do its Ingresses here. A
 // cert-manager solver is always served on HTTP.
-func (ic *ingressCtx) tlsPolicy(host string, nginxTLS map[string]bool) *route.TLS {
-	covered := ic.t.covers(host) || (ic.nginx && nginxTLS[host])
+func (b *builder) tlsPolicy(ic *ingressCtx, host string) *route.TLS {
+	covered := ic.t.covers(host) || (ic.nginx && b.tlsHost(host))
 	redirect := covered && ic.nginxBool("ssl-redirect", true)
 	redirect = redirect || ic.nginxBool("force-ssl-redirect", false)
 	p := &route.TLS{PlainHTTP: !redirect || ic.solver, ACMEHosts: ic.t.acmeHosts}
@@ -352,7 +350,7 @@ func (b *builder) wwwRedirect(ic *ingressCtx, host string) {
 		other = h
 	}
 	source := src(ic.ing, other+" (from-to-www-redirect)")
-	if b.hosts[other] {
+	if b.hostServed(other) {
 		b.problem(source, route.Warning, "annotation %sfrom-to-www-redirect: %s has its own Ingress, which is served instead of the redirect", labels.NginxPrefix, other)
 		return
 	}
@@ -389,7 +387,7 @@ func (b *builder) serverAliases(source route.Source, ic *ingressCtx) []string {
 		case a == "":
 		case strings.HasPrefix(a, "*.") || !validHost(a):
 			b.problem(source, route.Warning, "annotation %sserver-alias: %q is not a host name (wildcards are not taken); left out", labels.NginxPrefix, a)
-		case b.hosts[a]:
+		case b.hostServed(a):
 			b.problem(source, route.Warning, "annotation %sserver-alias: %s has its own Ingress, which is served for it", labels.NginxPrefix, a)
 		default:
 			out = append(out, a)
