@@ -125,8 +125,8 @@ func describe(cfg Config, err error) error {
 func (g *goRancher) SubscribeURL() string { return g.subscribe }
 
 // The wire types below hold only what discovery reads. go-rancher's own
-// Container has about a hundred fields; the page decoder (pages.go) skips
-// every other one as it reads.
+// Container has about a hundred fields; each wire type's decoder
+// (wiredecode.go) skips every other one as it reads.
 
 type wireStack struct {
 	ID     string `json:"id"`
@@ -136,20 +136,22 @@ type wireStack struct {
 }
 
 type wireService struct {
-	ID           string `json:"id"`
-	StackID      string `json:"stackId"`
-	Name         string `json:"name"`
-	Kind         string `json:"kind"`
-	State        string `json:"state"`
-	HealthState  string `json:"healthState"`
-	System       bool   `json:"system"`
-	CreatedTS    int64  `json:"createdTS"` // milliseconds since the epoch
-	LaunchConfig *struct {
-		Labels map[string]any `json:"labels"`
-	} `json:"launchConfig"`
+	ID              string            `json:"id"`
+	StackID         string            `json:"stackId"`
+	Name            string            `json:"name"`
+	Kind            string            `json:"kind"`
+	State           string            `json:"state"`
+	HealthState     string            `json:"healthState"`
+	System          bool              `json:"system"`
+	CreatedTS       int64             `json:"createdTS"` // milliseconds since the epoch
+	LaunchConfig    *wireLaunchConfig `json:"launchConfig"`
 	PublicEndpoints []struct {
 		IPAddress string `json:"ipAddress"`
 	} `json:"publicEndpoints"`
+}
+
+type wireLaunchConfig struct {
+	Labels map[string]any `json:"labels"`
 }
 
 type wireContainer struct {
