@@ -189,6 +189,7 @@ func BenchmarkFullSync(b *testing.B) {
 	set := defaults().settings()
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		r := decodePages(b, stacks, services, containers)
 		snap, _ := build(r, set)
@@ -201,6 +202,7 @@ func BenchmarkFullSync(b *testing.B) {
 		}
 		e.Close()
 	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkEventToTable measures one resource.change event in the 2,000 × 3
