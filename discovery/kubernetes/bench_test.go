@@ -65,38 +65,41 @@ func BenchmarkBuildScale(b *testing.B) {
 // issue's scale: one EndpointSlice replaced (an endpoint turning ready or
 // not), from the caches' world to the stamped snapshot.
 func BenchmarkEndpointChangeScale(b *testing.B) {
-	w := newWorld(scaleWorld(b)...)
-	chk := &buildCache{}
-	s := defaultSettings()
-	snap, _ := build(w, s, chk)
-	var fp stamper
-	fp.stamp(&snap)
-	b.ReportAllocs()
-	i := 0
-	cpu0 := cpuTime()
-	for b.Loop() {
+	benchChange(b, "an endpoint turning ready or not", func(w *world, n int) {
 		// Service i flips its last endpoint; the world is the caches'
 		// view, with the new slice object in place of the old.
-		ns, name := fmt.Sprintf("ns%d", i/40), fmt.Sprintf("svc%d", i)
-		key := ns + "/" + name
-		old := w.Slices[key][0]
-		nsl := old.DeepCopy()
+		i := n % 2000
+		key := fmt.Sprintf("ns%d/svc%d", i/40, i)
+		nsl := w.Slices[key][0].DeepCopy()
 		last := &nsl.Endpoints[len(nsl.Endpoints)-1].Conditions
 		last.Ready = ptr(last.Ready != nil && !*last.Ready)
 		w.Slices[key] = []*discoveryv1.EndpointSlice{nsl}
-		snap, _ := build(w, s, chk)
-		if !fp.stamp(&snap) {
-			b.Fatal("an endpoint turning ready or not changed nothing")
-		}
-		i = (i + 1) % 2000
-	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	})
 }
 
 // BenchmarkIngressChangeScale measures a rebuild after one Ingress was
 // edited (a path sent to another Service, as a deploy does), in the same
 // world: the edited Ingress is built, every other one replayed.
 func BenchmarkIngressChangeScale(b *testing.B) {
+	benchChange(b, "an Ingress edited", func(w *world, n int) {
+		// Ingress i's /api path goes to its other Service, and back on
+		// the next pass; the world holds the edited Ingress in place of
+		// the old one.
+		i := n % 1000
+		edited := w.Ingresses[i].DeepCopy()
+		be := edited.Spec.Rules[0].HTTP.Paths[1].Backend.Service
+		be.Name = fmt.Sprintf("svc%d", 2*i)
+		if (n/1000)%2 == 1 {
+			be.Name = fmt.Sprintf("svc%d", 2*i+1)
+		}
+		w.Ingresses[i] = edited
+	})
+}
+
+// benchChange builds the world, then measures change n (which
+// must change the routes: one that does not fails the benchmark) and the
+// rebuild after it, to the stamped snapshot, in CPU time per change.
+func benchChange(b *testing.B, what string, change func(w *world, n int)) {
 	w := newWorld(scaleWorld(b)...)
 	chk := &buildCache{}
 	s := defaultSettings()
@@ -104,26 +107,15 @@ func BenchmarkIngressChangeScale(b *testing.B) {
 	var fp stamper
 	fp.stamp(&snap)
 	b.ReportAllocs()
-	i, flip := 0, false
+	n := 0
 	cpu0 := cpuTime()
 	for b.Loop() {
-		// Ingress i's /api path goes to its other Service and back; the
-		// world holds the edited Ingress in place of the old one.
-		old := w.Ingresses[i]
-		edited := old.DeepCopy()
-		be := edited.Spec.Rules[0].HTTP.Paths[1].Backend.Service
-		be.Name = fmt.Sprintf("svc%d", 2*i+1)
-		if !flip {
-			be.Name = fmt.Sprintf("svc%d", 2*i)
-		}
-		w.Ingresses[i] = edited
+		change(&w, n)
 		snap, _ := build(w, s, chk)
 		if !fp.stamp(&snap) {
-			b.Fatal("an Ingress edited changed nothing")
+			b.Fatal(what + " changed nothing")
 		}
-		if i = (i + 1) % 1000; i == 0 {
-			flip = !flip
-		}
+		n++
 	}
 	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
