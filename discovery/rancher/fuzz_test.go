@@ -62,6 +62,7 @@ func FuzzWireDecode(f *testing.F) {
 		`"a"`,
 		`{"id":"1",}`,
 		"{\"name\":\"\xff\"}",
+		"{\"\\u0061\xff\":1,\"id\":\"x\"}", // an escaped name with invalid UTF-8
 	} {
 		f.Add([]byte(seed))
 	}

@@ -40,8 +40,12 @@ func decodeObject(dec *jsontext.Decoder, member func(name []byte) error) (null b
 		}
 		name := v[1 : len(v)-1]
 		if bytes.IndexByte(name, '\\') >= 0 {
+			// The decoder has checked the escapes; what can still fail
+			// is invalid UTF-8, which the options allow. Such a name is
+			// none of the wire types' (all ASCII): its value is skipped,
+			// as the reflective decoder skips it.
 			if unquoted, err = jsontext.AppendUnquote(unquoted[:0], v); err != nil {
-				return false, err
+				unquoted = unquoted[:0]
 			}
 			name = unquoted
 		}
