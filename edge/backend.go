@@ -215,6 +215,8 @@ type registry struct {
 	// fresh are the pools of the backends the compile in progress
 	// created: retain closes those no route it kept uses.
 	fresh []*hostPool
+	// order is the last compile's route order, kept for the next.
+	order routeOrder
 }
 
 // routeState is what a route keeps between generations. Backends are kept

@@ -1,7 +1,6 @@
 package edge
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"net/http"
@@ -78,22 +77,10 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 	}
 	s.registry.retain()
 
-	// Highest priority first; ties are broken by name so the order, and
-	// therefore which of two equal rules wins, is stable across rebuilds,
-	// and equal names keep the snapshots' order (the index breaks the
-	// tie: a stable sort's extra passes cost more). The sort permutes
-	// indexes so that sources follow their routes.
-	perm := make([]int32, len(t.routes))
-	for i := range perm {
-		perm[i] = int32(i)
-	}
-	slices.SortFunc(perm, func(i, j int32) int {
-		a, b := t.routes[i], t.routes[j]
-		if a.priority != b.priority {
-			return b.priority - a.priority
-		}
-		return cmp.Or(strings.Compare(sources[i], sources[j]), cmp.Compare(i, j))
-	})
+	// Highest priority first, in an order stable across rebuilds
+	// (routeOrder.sort). The sort permutes indexes so that sources
+	// follow their routes.
+	perm := s.registry.order.sort(t.routes, sources)
 	sorted := make([]*Route, len(perm))
 	for i, p := range perm {
 		sorted[i] = t.routes[p]
