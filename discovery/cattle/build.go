@@ -92,7 +92,10 @@ func (p Prepared) Fingerprint() uint64 {
 // of a rebuild's time. A Memo is never modified once returned, so the
 // routes it shares with a published snapshot stay as they were; the zero
 // Memo holds nothing.
-type Memo struct{ built map[Key]memoEntry }
+type Memo struct {
+	built map[Key]memoEntry
+	order labels.NameOrder // the last call's order of its routes
+}
 
 type memoEntry struct {
 	hash     uint64 // the input's labels.Hash
@@ -107,7 +110,7 @@ type memoEntry struct {
 // and problems are prev's. The returned Memo holds this call's inputs
 // only, for the next call.
 func Assemble(p Prepared, s Settings, prev Memo) ([]route.Service, []route.Problem, Memo) {
-	next := Memo{built: make(map[Key]memoEntry, len(p.Inputs))}
+	next := Memo{built: make(map[Key]memoEntry, len(p.Inputs)), order: prev.order}
 	// Sized for one route per input, the common case, so the snapshot
 	// keeps no growth slack alive.
 	services := make([]route.Service, 0, len(p.Inputs))
@@ -125,7 +128,7 @@ func Assemble(p Prepared, s Settings, prev Memo) ([]route.Service, []route.Probl
 	}
 	services, dups := labels.Dedupe(services)
 	problems = append(problems, dups...)
-	return labels.SortByName(services), problems, next
+	return next.order.Sort(services), problems, next
 }
 
 // Build turns one read into a snapshot; Built is left for the caller.
