@@ -13,8 +13,9 @@
 // and returns routes, certificates and problems, and the snapshot is
 // published only when it says something the last one did not (compared
 // route by route, see stamper). A rebuild builds again only the Ingresses
-// whose Services, EndpointSlices or Secrets changed and replays the
-// others' last build (see ingressMemo); a change to any Ingress, to the
+// that changed, or whose Services, EndpointSlices, Secrets or neighbours
+// (the claims, canaries and hosts of the Ingresses built before them) did,
+// and replays the others' last build (see ingressMemo); a change to the
 // IngressClasses or to the settings builds them all.
 // While the apiserver is unreachable the informers keep their caches and
 // retry; nothing is published, so the last routes keep serving, and

@@ -13,7 +13,7 @@ import (
 // cycle by cycle, rather than into a second array: a snapshot of 2,000
 // routes is a megabyte. Ties are broken by index, which keeps equal names
 // in order without a stable sort's extra passes. Every provider orders its
-// snapshot with it.
+// snapshot with it, or with a NameOrder.
 func SortByName(services []route.Service) []route.Service {
 	var o NameOrder
 	return o.Sort(services)
