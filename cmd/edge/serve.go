@@ -292,11 +292,14 @@ func (p *parts) run(signal context.Context) error {
 	if p.certs != nil {
 		start("certificates", p.certs.Run)
 	}
+	su := newStartup(len(p.providers))
 	for _, pr := range p.providers {
+		first := su.firstOf()
 		start("discovery "+pr.Name(), func(ctx context.Context) error {
-			return pr.Run(ctx, func(s route.Snapshot) { p.edge.Update(s) })
+			return pr.Run(ctx, func(s route.Snapshot) { p.edge.Update(s); first() })
 		})
 	}
+	wg.Go(func() { p.settle(ctx, su, p.edge.Ready()) })
 	start("edge", func(ctx context.Context) error {
 		defer stopAdmin()
 		return p.edge.Run(ctx)
