@@ -192,7 +192,7 @@ func rawEdgeConn(b *testing.B, mode func(*Config), proto string) *tls.Conn {
 }
 
 // rawBackend answers every request with 1 KiB, allocation-free.
-func rawBackend(b *testing.B) string {
+func rawBackend(b testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
