@@ -17,9 +17,9 @@ var (
 
 // Release drops the pages of the executable's read-only mappings from the
 // process, once per process: later calls return the first call's result.
-// It returns how many bytes of the executable were resident before and
-// are not after (an estimate: the other goroutines go on faulting pages
-// in while it runs).
+// It returns by how many bytes the process's resident file-backed memory
+// (RssFile) fell: an estimate, since the other goroutines go on faulting
+// pages in while it runs.
 func Release() (int64, error) {
 	once.Do(func() {
 		released, err = release()
