@@ -68,6 +68,6 @@ func (p *parts) settle(ctx context.Context, s *startup, ready <-chan struct{}) {
 	case err != nil:
 		p.log.Debug("start-up pages of the executable kept", "err", err)
 	default:
-		p.log.Debug("start-up pages of the executable given back to the kernel", "KiB", n/1024)
+		p.log.Debug("start-up pages of the executable given back to the kernel", "bytes", n)
 	}
 }
