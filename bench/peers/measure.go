@@ -43,6 +43,9 @@ type result struct {
 	Anon      int64    `json:"rss_anon_kib"`     // sum of RssAnon at the run's end: private memory, without mapped files
 	ClientCPU float64  `json:"client_cpu_s"`
 	Foreign   float64  `json:"foreign_cores"` // cores used by processes other than ours, averaged over the run
+	Steal     float64  `json:"steal_cores"`   // cores the hypervisor took while the machine had work, averaged over the run
+	VolCS     float64  `json:"vcs_req"`       // voluntary context switches of the proxy's threads per request (waits)
+	InvolCS   float64  `json:"ivcs_req"`      // involuntary ones per request (preemptions)
 	BusyStart float64  `json:"busy_cores_before"`
 	Quiet     bool     `json:"quiet_before"`
 	Load      string   `json:"loadavg_before"`
@@ -204,6 +207,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	hits0 := r.hits()
 	m0 := readMachine()
 	p0 := cpuTicks(t.pids())
+	v0, i0 := switches(t.pids())
 	o0 := cpuTicks(originPids)
 	s0 := cpuTicks([]int{self})
 	t0 := time.Now()
@@ -219,6 +223,7 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 
 	elapsed := time.Since(t0).Seconds()
 	p1 := cpuTicks(t.pids())
+	v1, i1 := switches(t.pids())
 	o1 := cpuTicks(originPids)
 	s1 := cpuTicks([]int{self})
 	m1 := readMachine()
@@ -240,6 +245,9 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 			res.Foreign = 0
 		}
 	}
+	if elapsed > 0 && m1.steal >= m0.steal {
+		res.Steal = ticksToSeconds(m1.steal-m0.steal) / elapsed
+	}
 	res.CPUus = ticksToSeconds(p1-p0) * 1e6
 
 	if err != nil {
@@ -256,6 +264,10 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	}
 	if res.Requests > 0 {
 		res.CPUPerReq = res.CPUus / float64(res.Requests)
+		if v1 >= v0 && i1 >= i0 {
+			res.VolCS = float64(v1-v0) / float64(res.Requests)
+			res.InvolCS = float64(i1-i0) / float64(res.Requests)
+		}
 	}
 	res.Valid = err == nil && res.Requests > 0 && res.Rate > 0 && float64(res.Errors) <= 0.01*float64(res.Requests)
 	if clientScenario(sc) == "h2" && res.ALPN != "h2" {
@@ -269,9 +281,9 @@ func (r *runner) measure(t *target, sc string, round int, redo bool) result {
 	if !res.Valid {
 		status = "INVALID"
 	}
-	r.logf("%-7s %-5s r%d: %9.0f /s  p99 %6.2f ms  cpu %6.1f µs/req  rss %4.0f MiB  hits %d/%d  foreign %.2f cores  %s %s",
-		t.name, sc, round, res.Rate, res.P99ms, res.CPUPerReq, float64(res.PeakRSS)/1024,
-		res.Hits[0], res.Hits[1], res.Foreign, status, strings.TrimSpace(res.Note))
+	r.logf("%-7s %-5s r%d: %9.0f /s  p99 %6.2f ms  cpu %6.1f µs/req  switches %.2f+%.2f /req  rss %4.0f MiB  hits %d/%d  foreign %.2f steal %.2f cores  %s %s",
+		t.name, sc, round, res.Rate, res.P99ms, res.CPUPerReq, res.VolCS, res.InvolCS, float64(res.PeakRSS)/1024,
+		res.Hits[0], res.Hits[1], res.Foreign, res.Steal, status, strings.TrimSpace(res.Note))
 	return res
 }
 

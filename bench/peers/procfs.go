@@ -135,7 +135,9 @@ func resetPeak(pids []int) error {
 // machineTicks reads the aggregate cpu line of /proc/stat: ticks spent in
 // user+nice+system (what processes are charged for), everything busy
 // (adds irq, softirq, steal) and the total.
-type machineTicks struct{ proc, busy, total uint64 }
+// steal is the time the hypervisor ran something else while this
+// machine had work: a run that shows it was slowed from outside.
+type machineTicks struct{ proc, busy, total, steal uint64 }
 
 func readMachine() machineTicks {
 	b, err := os.ReadFile("/proc/stat")
@@ -157,9 +159,43 @@ func readMachine() machineTicks {
 	m.busy = m.proc + v[5] + v[6]
 	if len(v) > 7 {
 		m.busy += v[7]
+		m.steal = v[7]
 	}
 	m.total = m.busy + v[3] + v[4]
 	return m
+}
+
+// switches sums the voluntary and involuntary context switches of every
+// thread of the processes (/proc/PID/task/*/status counts them per
+// thread). A thread that exits during a run takes its counts with it;
+// the proxies here keep theirs.
+func switches(pids []int) (vol, invol uint64) {
+	for _, p := range pids {
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(p) + "/task")
+		if err != nil {
+			continue
+		}
+		for _, t := range tasks {
+			b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/task/" + t.Name() + "/status")
+			if err != nil {
+				continue
+			}
+			vol += statusField(b, "voluntary_ctxt_switches")
+			invol += statusField(b, "nonvoluntary_ctxt_switches")
+		}
+	}
+	return vol, invol
+}
+
+// statusField reads one numeric field of a status file.
+func statusField(b []byte, name string) uint64 {
+	_, rest, ok := bytes.Cut(b, []byte("\n"+name+":"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	v, _ := strconv.ParseUint(string(bytes.TrimSpace(line)), 10, 64)
+	return v
 }
 
 func loadavg() string {

@@ -202,6 +202,10 @@ func (r *runner) report() error {
 		}
 	}
 
+	if r.cfg.rounds > 1 {
+		b.WriteString(r.h2Rounds(live))
+	}
+
 	if edge != nil && len(r.mem) > 0 {
 		b.WriteString(r.memSummary(r.mem))
 	}
@@ -260,4 +264,25 @@ func (r *runner) report() error {
 	fmt.Println(table)
 	r.logf("results in %s (table.md, runs.jsonl, raw/, conf/, logs/)", r.cfg.out)
 	return nil
+}
+
+// h2Rounds lists every valid h2 run, round by round, with what tells a
+// slow round's cause: CPU per request (the same work costing more), the
+// proxy's context switches per request (more waits or preemptions) and
+// the hypervisor's steal over the run (the machine taken away).
+func (r *runner) h2Rounds(live []*target) string {
+	var b strings.Builder
+	b.WriteString("\nHTTP/2 runs round by round: what a slow round did differently (switches = voluntary + involuntary context switches " +
+		"of the proxy's threads per request; steal = cores the hypervisor took, averaged over the run):\n\n" +
+		"| target | round | h2 req/s | CPU µs/req | switches/req | steal cores |\n|---|--:|--:|--:|--:|--:|\n")
+	for _, t := range live {
+		for _, res := range r.results {
+			if res.Target != t.name || res.Scenario != "h2" || !res.Valid {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %.2f + %.2f | %.2f |\n", t.label, res.Round,
+				fmtNum(res.Rate, 0), fmtNum(res.CPUPerReq, 1), res.VolCS, res.InvolCS, res.Steal)
+		}
+	}
+	return b.String()
 }
