@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,11 +191,13 @@ func TestServeEndToEnd(t *testing.T) {
 		"TRAEFIK_SSL_KEY":    wildKey + "," + string(exactPEMk),
 		"TRAEFIK_FILE":       routes,
 		"TRAEFIK_ADMIN_PORT": "0",
+		"TRAEFIK_LOG_LEVEL":  "DEBUG",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
-	go func() { done <- run(ctx, nil, mapEnv(env), io.Discard, &syncWriter{w: &logs}) }()
+	logw := &syncWriter{w: &logs}
+	go func() { done <- run(ctx, nil, mapEnv(env), io.Discard, logw) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -256,6 +259,28 @@ func TestServeEndToEnd(t *testing.T) {
 	if want := fmt.Sprintf("https://app.example.com:%d/a?b=c", httpsPort); resp.StatusCode != 302 || resp.Header.Get("Location") != want {
 		t.Errorf("redirect: %d %q, want 302 %q", resp.StatusCode, resp.Header.Get("Location"), want)
 	}
+
+	// Once it serves and its routes file is loaded, the edge gives its
+	// executable's start-up pages back (cmd/edge/settle.go), says so at
+	// debug level, and goes on serving.
+	if runtime.GOOS == "linux" {
+		const trimmed = "start-up pages of the executable given back to the kernel"
+		deadline := time.Now().Add(10 * time.Second)
+		for !logw.contains(trimmed) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the debug log:\n%s", trimmed, logw.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatalf("after the trim: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("after the trim: %s", resp.Status)
+		}
+	}
 }
 
 // syncWriter lets the test read logs while the edge writes them.
@@ -268,6 +293,16 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// contains reports whether what was written so far holds sub, and
+// String returns it (w must be a *bytes.Buffer).
+func (s *syncWriter) contains(sub string) bool { return strings.Contains(s.String(), sub) }
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.(*bytes.Buffer).String()
 }
 
 // TestDocsListEverySetting keeps docs/configuration.md in step with the
