@@ -90,7 +90,13 @@ func ticksToSeconds(t uint64) float64 { return float64(t) / clkTck }
 
 // statusKiB reads a "Name:   123 kB" line from /proc/PID/status.
 func statusKiB(pid int, name string) int64 {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	return statusValue("/proc/"+strconv.Itoa(pid)+"/status", name)
+}
+
+// statusValue reads the number of a "Name:   123 …" line of a status file
+// (/proc/PID/status, /proc/PID/task/TID/status), 0 when there is none.
+func statusValue(path, name string) int64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
@@ -176,26 +182,12 @@ func switches(pids []int) (vol, invol uint64) {
 			continue
 		}
 		for _, t := range tasks {
-			b, err := os.ReadFile("/proc/" + strconv.Itoa(p) + "/task/" + t.Name() + "/status")
-			if err != nil {
-				continue
-			}
-			vol += statusField(b, "voluntary_ctxt_switches")
-			invol += statusField(b, "nonvoluntary_ctxt_switches")
+			status := "/proc/" + strconv.Itoa(p) + "/task/" + t.Name() + "/status"
+			vol += uint64(statusValue(status, "voluntary_ctxt_switches"))
+			invol += uint64(statusValue(status, "nonvoluntary_ctxt_switches"))
 		}
 	}
 	return vol, invol
-}
-
-// statusField reads one numeric field of a status file.
-func statusField(b []byte, name string) uint64 {
-	_, rest, ok := bytes.Cut(b, []byte("\n"+name+":"))
-	if !ok {
-		return 0
-	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	v, _ := strconv.ParseUint(string(bytes.TrimSpace(line)), 10, 64)
-	return v
 }
 
 func loadavg() string {

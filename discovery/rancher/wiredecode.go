@@ -118,17 +118,23 @@ func (s *wireService) decodeLaunchConfig(dec *jsontext.Decoder) error {
 	if lc == nil {
 		lc = new(wireLaunchConfig)
 	}
-	null, err := decodeObject(dec, func(name []byte) error {
-		if string(name) == "labels" {
-			return decodeValue(dec, &lc.Labels)
-		}
-		return dec.SkipValue()
-	})
+	null, err := decodeMember(dec, "labels", &lc.Labels)
 	if null {
 		lc = nil
 	}
 	s.LaunchConfig = lc
 	return err
+}
+
+// decodeMember reads an object, or null, of which only the member named
+// key is kept, decoded into v; it reports a null.
+func decodeMember(dec *jsontext.Decoder, key string, v any) (null bool, err error) {
+	return decodeObject(dec, func(name []byte) error {
+		if string(name) == key {
+			return decodeValue(dec, v)
+		}
+		return dec.SkipValue()
+	})
 }
 
 func (c *wireContainer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
@@ -148,12 +154,7 @@ func (c *wireContainer) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		case "networkMode":
 			return decodeValue(dec, &c.NetworkMode)
 		case "labels":
-			null, err := decodeObject(dec, func(name []byte) error {
-				if string(name) == "io.rancher.stack_service.name" {
-					return decodeValue(dec, &c.Labels.StackService)
-				}
-				return dec.SkipValue()
-			})
+			null, err := decodeMember(dec, "io.rancher.stack_service.name", &c.Labels.StackService)
 			if null {
 				c.Labels.StackService = ""
 			}
