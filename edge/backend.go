@@ -15,9 +15,9 @@ import (
 // generation that routes the same service to the same URL.
 //
 // A table of 10,000 routes holds 20,000 backends, so the struct is kept
-// small (240 bytes, a size class; its recent traffic is allocated only
-// once it serves, its passive-health policy is its route's): its fields are ordered to leave no
-// padding, and the error window packs its counters.
+// small (144 bytes, a size class): its recent traffic, error window
+// included, is allocated only once it serves; its passive-health policy
+// is its route's; its fields are ordered to leave no padding.
 type backend struct {
 	url    string
 	scheme string
@@ -43,8 +43,6 @@ type backend struct {
 	total       atomic.Uint64
 	failures    atomic.Uint64 // transport errors and 5xx from the proxy
 	healthSince atomic.Int64  // unix nanoseconds of the last health change
-
-	window errorWindow
 
 	// owner is the route's state, traffic the backend's recent counts
 	// (nil until its first answer): traffic.go.
@@ -87,6 +85,10 @@ func (b *backend) info(name string) BackendInfo {
 		until = time.Unix(0, b.ejectedUntil.Load())
 		since = until.Add(-b.owner.passive.failTimeout)
 	}
+	var rate float64
+	if bt := b.traffic.Load(); bt != nil {
+		rate = bt.errs.rate(time.Now())
+	}
 	return BackendInfo{
 		URL:         b.url,
 		Name:        name,
@@ -96,7 +98,7 @@ func (b *backend) info(name string) BackendInfo {
 		InFlight:    b.inflight.Load(),
 		Requests:    b.total.Load(),
 		Failures:    b.failures.Load(),
-		ErrorRate:   b.window.rate(time.Now()),
+		ErrorRate:   rate,
 
 		ConsecutiveFailures: int(b.fails.Load()),
 		EjectedUntil:        until,
@@ -169,7 +171,6 @@ func (b *backend) failed() {
 	b.inflight.Add(-1)
 	b.failures.Add(1)
 	now := time.Now()
-	b.window.add(now, true)
 	b.note(0, now, -1)
 	if p := b.passivePolicy(); p != nil && b.fails.Add(1) >= p.maxFails && b.ejectedUntil.Load() == 0 {
 		b.ejectedUntil.Store(now.Add(p.failTimeout).UnixNano())
@@ -184,7 +185,6 @@ func (b *backend) responded(code int, sent int64) {
 		b.failures.Add(1)
 	}
 	now := time.Now()
-	b.window.add(now, failed)
 	b.note(code, now, time.Duration(now.UnixNano()-sent))
 	if b.fails.Load() != 0 {
 		// An answer, whatever its status, ends a run of failures.

