@@ -317,7 +317,9 @@ func (r *registry) reuse(svc *route.Service) (*Route, *routeState) {
 	// expression does not allocate.
 	r.key = appendRouteName(r.key[:0], svc)
 	rs := r.routes[string(r.key)]
-	if rs == nil || rs.last == nil || rs.gen != r.gen-1 || !rs.last.Service.Equal(svc) {
+	// A provider that did not change hands the compile the route's own
+	// copy of its service (provided): that is equal without a look.
+	if rs == nil || rs.last == nil || rs.gen != r.gen-1 || (svc != &rs.last.Service && !rs.last.Service.Equal(svc)) {
 		return nil, nil
 	}
 	rt := &Route{compiledRoute: rs.last.compiledRoute, reused: true}

@@ -11,6 +11,31 @@ import (
 	"github.com/rancher-edge/edge/route"
 )
 
+// provided is what the server keeps of a provider's latest snapshot
+// between compiles. It does not keep the snapshot's services: every route
+// holds a copy of its service (compiledRoute.Service), and a table of
+// 10,000 routes would otherwise hold each service twice, 4.6 MB of the
+// 10,000-route table. services has one entry per service of the snapshot,
+// in its order: each compile points it at the copy in the route it built
+// for the service, or, for a service that did not compile, at a copy of
+// its own. Only compiles touch it, under the server's compile lock.
+type provided struct {
+	snap     route.Snapshot // its Services nil
+	count    int            // the snapshot's services
+	services []*route.Service
+}
+
+// newProvided points at snap's services until the compile that follows
+// re-points them, after which snap's array is no longer referenced.
+func newProvided(snap route.Snapshot) *provided {
+	p := &provided{snap: snap, count: len(snap.Services), services: make([]*route.Service, len(snap.Services))}
+	for i := range snap.Services {
+		p.services[i] = &snap.Services[i]
+	}
+	p.snap.Services = nil
+	return p
+}
+
 // compile builds a new table from the latest snapshot of every provider.
 // It runs under the server's compile lock, off the request path.
 //
@@ -19,10 +44,13 @@ import (
 // compiled to with the live table's (registry.reuse), and building the
 // table's indexes allocates per host or claim only where two routes share
 // one.
-func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Table {
+func (s *Server) compile(provs []*provided, gen uint64, now time.Time) *Table {
 	n := 0
-	for _, snap := range snaps {
-		n += len(snap.Services)
+	snaps := make([]route.Snapshot, len(provs))
+	counts := make([]int, len(provs))
+	for i, p := range provs {
+		n += len(p.services)
+		snaps[i], counts[i] = p.snap, p.count
 	}
 	// Maps are sized for a host and a claim per route, the common case:
 	// growing them step by step was a tenth of a compile.
@@ -31,6 +59,7 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		built:     now,
 		hosts:     make(map[string][]*Route, n),
 		snapshots: snaps,
+		services:  counts,
 	}
 	// Sized once: the routes of a large table are not copied while it grows.
 	t.routes = make([]*Route, 0, n)
@@ -47,17 +76,19 @@ func (s *Server) compile(snaps []route.Snapshot, gen uint64, now time.Time) *Tab
 		listeners = []uint8{entryPlain, entryHTTPS}
 	}
 	s.registry.begin(gen)
-	for _, snap := range snaps {
-		t.problems = append(t.problems, snap.Problems...)
-		for i := range snap.Services {
-			svc := &snap.Services[i]
+	for _, p := range provs {
+		t.problems = append(t.problems, p.snap.Problems...)
+		for i, svc := range p.services {
 			rt, c, err := s.routeFor(svc, now)
 			if err != nil {
 				t.problems = append(t.problems, route.Problem{
 					Source: svc.Source, Severity: route.Error, Message: err.Error(),
 				})
+				own := *svc
+				p.services[i] = &own
 				continue
 			}
+			p.services[i] = &rt.Service
 			t.routes = append(t.routes, rt)
 			sources = append(sources, c.source)
 			// Claims per listener: routes that never meet on one (a

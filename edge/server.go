@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,8 +262,8 @@ type Server struct {
 	recorders sync.Pool
 	stalls    stallWatch // net/http's HTTP/2 answers being written (stall.go)
 
-	mu    sync.Mutex // serialises compiles
-	snaps map[string]route.Snapshot
+	mu    sync.Mutex           // serialises compiles
+	snaps map[string]*provided // each provider's latest snapshot, as compiled
 	gen   uint64
 
 	// bg is the context of background work (health checks); genCancel
@@ -303,7 +304,7 @@ func New(cfg Config) (*Server, error) {
 		pools:    newUpPools(cfg),
 		h1bufs:   newH1Bufs(),
 		h2work:   make(chan *h2stream),
-		snaps:    make(map[string]route.Snapshot),
+		snaps:    make(map[string]*provided),
 		ready:    make(chan struct{}),
 	}
 	if cfg.AccessLog != nil {
@@ -334,25 +335,17 @@ func (s *Server) Table() *Table { return s.table.Load() }
 func (s *Server) Update(snap route.Snapshot) *Table {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if prev, ok := s.snaps[snap.Provider]; ok && snap.Fingerprint != 0 && prev.Fingerprint == snap.Fingerprint {
+	if prev, ok := s.snaps[snap.Provider]; ok && snap.Fingerprint != 0 && prev.snap.Fingerprint == snap.Fingerprint {
 		return s.table.Load()
 	}
-	s.snaps[snap.Provider] = snap
-	snaps := make([]route.Snapshot, 0, len(s.snaps))
-	for _, sn := range s.snaps {
-		snaps = append(snaps, sn)
+	s.snaps[snap.Provider] = newProvided(snap)
+	provs := make([]*provided, 0, len(s.snaps))
+	for _, p := range s.snaps {
+		provs = append(provs, p)
 	}
-	slices.SortFunc(snaps, func(a, b route.Snapshot) int {
-		if a.Provider < b.Provider {
-			return -1
-		}
-		if a.Provider > b.Provider {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(provs, func(a, b *provided) int { return strings.Compare(a.snap.Provider, b.snap.Provider) })
 	s.gen++
-	t := s.compile(snaps, s.gen, time.Now())
+	t := s.compile(provs, s.gen, time.Now())
 	s.table.Store(t)
 	s.startHealthChecks(t)
 	for _, p := range t.problems {

@@ -37,7 +37,8 @@ type Table struct {
 	backends map[string]*Route
 
 	problems  []route.Problem
-	snapshots []route.Snapshot
+	snapshots []route.Snapshot // their Services nil: the routes hold them
+	services  []int            // the number of services of each snapshot
 	// lost lists the sources that lost claims to older routes (clash.go).
 	lost []route.Lost
 
@@ -123,8 +124,21 @@ func (t *Table) Routes() []*Route { return t.routes }
 func (t *Table) Problems() []route.Problem { return t.problems }
 
 // Snapshots returns the latest snapshot of each provider the table was
-// compiled from, ordered by provider name.
+// compiled from, ordered by provider name, without its Services: the
+// table's routes hold those (Route.Service), and ServiceCount says how
+// many each snapshot had.
 func (t *Table) Snapshots() []route.Snapshot { return t.snapshots }
+
+// ServiceCount returns the number of services in the latest snapshot of
+// the provider, whether they compiled to routes or not.
+func (t *Table) ServiceCount(provider string) int {
+	for i, snap := range t.snapshots {
+		if snap.Provider == provider {
+			return t.services[i]
+		}
+	}
+	return 0
+}
 
 // Hosts lists the exact host names of every Host rule, for certificates.
 func (t *Table) Hosts() []string {

@@ -69,7 +69,7 @@ func providerViews(st state) []ProviderView {
 		if _, ok := index[snap.Provider]; !ok {
 			index[snap.Provider] = len(out)
 			out = append(out, ProviderView{Name: snap.Provider, Anchor: "provider-" + slug(snap.Provider),
-				State: "unknown", LastSuccess: snap.Built, Routes: len(snap.Services), Problems: []ProblemView{}})
+				State: "unknown", LastSuccess: snap.Built, Routes: st.table.ServiceCount(snap.Provider), Problems: []ProblemView{}})
 		}
 	}
 	for _, pr := range st.problems() {
