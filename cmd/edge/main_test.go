@@ -272,6 +272,14 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+		// The package initialisers' pages went back before the routes
+		// were loaded, so that they are not resident beside a large
+		// table's build.
+		logs := logw.String()
+		early := strings.Index(logs, "initialisers' pages of the executable given back to the kernel")
+		if loaded := strings.Index(logs, "routing table published"); early < 0 || loaded < 0 || early > loaded {
+			t.Errorf("the initialisers' pages were not given back before the first table (at %d, table at %d):\n%s", early, loaded, logs)
+		}
 		resp, err := client.Get(url)
 		if err != nil {
 			t.Fatalf("after the trim: %v", err)

@@ -289,10 +289,11 @@ func (p *parts) run(signal context.Context) error {
 			}
 		})
 	}
+	su := newStartup(len(p.providers))
+	p.trim(su, "initialisers'")
 	if p.certs != nil {
 		start("certificates", p.certs.Run)
 	}
-	su := newStartup(len(p.providers))
 	for _, pr := range p.providers {
 		first := su.firstOf()
 		start("discovery "+pr.Name(), func(ctx context.Context) error {

@@ -10,10 +10,13 @@
 // 23 MiB of its executable resident, of which its request path uses about
 // 9 (measured: docs/performance.md, "The executable's start-up pages").
 //
-// [Release] asks the kernel, once the edge serves, to drop the executable's
-// read-only mappings from the process (MADV_PAGEOUT) and to read no pages
-// around a fault in them from then on (MADV_RANDOM). What the request path
-// needs faults back in, page by page; what only start-up ran stays out.
+// [Release] asks the kernel to drop the executable's read-only mappings
+// from the process (MADV_PAGEOUT) and to read no pages around a fault in
+// them from then on (MADV_RANDOM). The edge calls it twice: before its
+// providers load the routes, so that the initialisers' pages are not
+// resident while a large table is built, and once it serves. What the
+// request path needs faults back in, page by page; what only start-up
+// ran stays out.
 // Pages another process maps too (a second edge from the same file) are
 // left alone by the kernel. Writable mappings are never touched: their
 // pages hold the program's variables.

@@ -30,9 +30,9 @@ func TestReleaseDropsTheExecutablesPages(t *testing.T) {
 	if n <= 0 {
 		t.Errorf("Release reports %d bytes released", n)
 	}
-	// Once per process: a second call does nothing more.
-	if n2, err2 := Release(); n2 != n || err2 != err {
-		t.Errorf("second Release = %d, %v; want the first call's %d, %v", n2, err2, n, err)
+	// A second call drops what came back in since: the program runs on.
+	if _, err := Release(); err != nil {
+		t.Errorf("second Release: %v", err)
 	}
 	// The variables in the writable mappings are intact.
 	if got := strconv.Itoa(12345); got != "12345" || !bytes.Equal([]byte("edge"), []byte("edge")) {
