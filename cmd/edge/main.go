@@ -18,27 +18,21 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-// The collector's pacing (internal/gcpace). Once the edge serves, the
-// heap may grow 8 MiB past the live heap, about what a loaded edge's
-// connections keep live, so that a large routing table is not doubled as
-// headroom for them; the collector then runs at most four times as often
-// as Go's default would (a floor of 25 percent). Start-up, which builds
-// the first tables, allocating much and keeping little, gets twice that
-// headroom and a floor of 50: a first Rancher sync keeps its CPU, and
-// loading 10,000 routes from a file does not double its peak.
-// Measured in docs/performance.md, "The collector's headroom".
-var (
-	startupPacing = gcpace.Policy{Headroom: 16 << 20, Floor: 50}
-	servingPacing = gcpace.Policy{Headroom: 8 << 20, Floor: 25}
-)
+// gcPacing is the collector's pacing (internal/gcpace): the heap may
+// grow 8 MiB past the live heap, about what a loaded edge's connections
+// keep live, so that a large routing table is not doubled as headroom for
+// them; the collector then runs at most four times as often as Go's
+// default would (a floor of 25 percent). A first Rancher sync costs the
+// same CPU with it. Measured in docs/performance.md, "10,000 routes in
+// 60 MiB".
+var gcPacing = gcpace.Policy{Headroom: 8 << 20, Floor: 25}
 
 func main() {
 	// The edge serves no heap profiles; recording them keeps buckets of
 	// allocation stacks.
 	runtime.MemProfileRate = 0
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		pc := gcpace.Start(startupPacing)
-		pacing = func() { pc.Set(servingPacing) }
+		gcpace.Start(gcPacing)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := runEnviron(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)

@@ -15,11 +15,6 @@ import (
 // provider whose source is down retries for as long as it takes.
 const settleWait = 10 * time.Second
 
-// pacing sets the collector's pacing for serving (internal/gcpace) once
-// start-up is over. main sets it when the user set neither GOGC nor
-// GOMEMLIMIT; tests leave it nil, since pacing is the whole process's.
-var pacing func()
-
 // startup tells when the edge's start-up is over: it listens, and every
 // provider has published once (or settleWait has passed since it
 // listened). Then it gives the executable's start-up pages back
@@ -30,12 +25,11 @@ type startup struct {
 	published chan struct{} // closed when every provider has published once
 	wait      time.Duration
 	trim      func() (int64, error)
-	pace      func() // nil: none
 }
 
 // newStartup expects the first snapshots of that many providers.
 func newStartup(providers int) *startup {
-	s := &startup{published: make(chan struct{}), wait: settleWait, trim: memtrim.Release, pace: pacing}
+	s := &startup{published: make(chan struct{}), wait: settleWait, trim: memtrim.Release}
 	if s.pending.Store(int64(providers)); providers == 0 {
 		close(s.published)
 	}
@@ -69,10 +63,6 @@ func (p *parts) settle(ctx context.Context, s *startup, ready <-chan struct{}) {
 		return
 	}
 	p.trim(s, "start-up")
-	if s.pace != nil {
-		s.pace()
-		p.log.Debug("garbage collector paced for serving", "headroom_bytes", servingPacing.Headroom, "floor_percent", servingPacing.Floor)
-	}
 }
 
 // trim gives the executable's pages back, and says so at debug level.

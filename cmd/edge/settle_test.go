@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"slices"
 	"testing"
 	"time"
 )
@@ -12,16 +11,14 @@ import (
 // TestStartupEndsOnceServingAndPublished: the start-up pages are given
 // back once the edge listens and every provider has published, not
 // before; a provider that never publishes delays it by the bound only;
-// a stop before it never trims. The collector's pacing for serving is set
-// right after the trim, and not at all after a stop.
+// a stop before it never trims.
 func TestStartupEndsOnceServingAndPublished(t *testing.T) {
 	p := &parts{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	newTest := func(providers int, wait time.Duration) (*startup, chan struct{}, chan string) {
+	newTest := func(providers int, wait time.Duration) (*startup, chan struct{}, chan struct{}) {
 		su := newStartup(providers)
 		su.wait = wait
-		trimmed := make(chan string, 4)
-		su.trim = func() (int64, error) { trimmed <- "trim"; return 4096, nil }
-		su.pace = func() { trimmed <- "pace" }
+		trimmed := make(chan struct{}, 2)
+		su.trim = func() (int64, error) { trimmed <- struct{}{}; return 4096, nil }
 		return su, make(chan struct{}), trimmed
 	}
 	settled := func(su *startup, ready chan struct{}, ctx context.Context) chan struct{} {
@@ -29,7 +26,7 @@ func TestStartupEndsOnceServingAndPublished(t *testing.T) {
 		go func() { p.settle(ctx, su, ready); close(done) }()
 		return done
 	}
-	quiet := func(trimmed chan string, what string) {
+	quiet := func(trimmed chan struct{}, what string) {
 		t.Helper()
 		select {
 		case <-trimmed:
@@ -48,12 +45,8 @@ func TestStartupEndsOnceServingAndPublished(t *testing.T) {
 		quiet(trimmed, "with one provider of two yet to publish")
 		b()
 		<-done
-		var got []string
-		for len(trimmed) > 0 {
-			got = append(got, <-trimmed)
-		}
-		if !slices.Equal(got, []string{"trim", "pace"}) {
-			t.Fatalf("after start-up: %q, want a trim, then the pacing", got)
+		if len(trimmed) != 1 {
+			t.Fatalf("trimmed %d times, want once", len(trimmed))
 		}
 	})
 	t.Run("not before the edge listens", func(t *testing.T) {

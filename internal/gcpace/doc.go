@@ -8,15 +8,14 @@
 // which a large Rancher environment makes 20–30 MB and which does not grow
 // with the load; the load's own share is a few MB. Doubling the table as
 // headroom for the load costs as much memory again as the table
-// (docs/performance.md, "The collector's headroom").
+// (docs/performance.md, "10,000 routes in 60 MiB").
 //
 // [Start] caps that headroom: after every collection it sets the GC
 // percent so that the next goal is the live heap plus a fixed headroom.
 // While the live heap is below the headroom, the percent is Go's default
 // (100) and nothing changes; above it, the percent never falls below a
 // floor, so the collector's work per allocated byte grows at most
-// 100/floor times. [Pacer.Set] changes the policy: the edge allows more
-// during its start-up than once it serves.
+// 100/floor times.
 //
 // It runs in the runtime's cleanup goroutine, once per collection. The
 // caller leaves it off when the user set GOGC or GOMEMLIMIT.

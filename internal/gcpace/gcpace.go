@@ -39,7 +39,7 @@ const liveMetric = "/gc/heap/live:bytes"
 type Pacer struct {
 	stopped atomic.Bool
 
-	mu     sync.Mutex // serialises after, Set and Stop
+	mu     sync.Mutex // serialises after with Stop
 	p      Policy
 	last   int // the percent last set
 	sample []metrics.Sample
@@ -51,17 +51,6 @@ func Start(p Policy) *Pacer {
 	pc := &Pacer{p: p, last: 100, sample: []metrics.Sample{{Name: liveMetric}}}
 	pc.arm()
 	return pc
-}
-
-// Set replaces the policy, from now on: it applies it to the live heap the
-// last collection found.
-func (pc *Pacer) Set(p Policy) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	pc.p = p
-	if !pc.stopped.Load() {
-		pc.applyLocked()
-	}
 }
 
 // Stop ends the pacing and restores Go's default percent.
