@@ -17,12 +17,14 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-func benchServer(b *testing.B) *Server {
+// tableServer is a server that only compiles tables: it never listens.
+func tableServer(tb testing.TB) *Server {
+	tb.Helper()
 	s, err := New(Config{HTTPAddr: ":0"})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { s.Close() })
+	tb.Cleanup(func() { s.Close() })
 	return s
 }
 
@@ -36,11 +38,7 @@ func manyHosts(n int) route.Snapshot {
 }
 
 func TestExactHostLookupDoesNotAllocate(t *testing.T) {
-	s, err := New(Config{HTTPAddr: ":0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tableServer(t)
 	tbl := s.Update(manyHosts(1000))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Host = "svc500.stack.example.com:443"
@@ -55,7 +53,7 @@ func TestExactHostLookupDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkLookupExactHost10k(b *testing.B) {
-	s := benchServer(b)
+	s := tableServer(b)
 	tbl := s.Update(manyHosts(10000))
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Host = "svc7777.stack.example.com"
@@ -68,7 +66,7 @@ func BenchmarkLookupExactHost10k(b *testing.B) {
 }
 
 func BenchmarkLookupRegexpAndPath1k(b *testing.B) {
-	s := benchServer(b)
+	s := tableServer(b)
 	svcs := make([]route.Service, 1000)
 	for i := range svcs {
 		rule := fmt.Sprintf("HostRegexp:{sub:[a-z]+}.zone%d.example.com", i)
@@ -106,7 +104,7 @@ func BenchmarkRecompileOneOf10k(b *testing.B) {
 // benchRecompile updates a table of n services over and over, with the
 // servers of the first changed of them changing weight each time.
 func benchRecompile(b *testing.B, n, changed int) {
-	s := benchServer(b)
+	s := tableServer(b)
 	snaps := [2]route.Snapshot{manyHosts(n), manyHosts(n)}
 	for i := range changed {
 		snaps[1].Services[i].Servers[0].Weight = 2

@@ -12,11 +12,7 @@ import (
 // same words (the dashboard lists it once), across providers. Paths keep
 // their case.
 func TestRuleClashIgnoresSpacesAndHostCase(t *testing.T) {
-	s, err := New(Config{HTTPAddr: ":0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tableServer(t)
 	s.Update(snapshot(svc("a", "Host:shop.example.com", "http://127.0.0.1:1"),
 		svc("p1", "Host:x.example.com;Path:/A", "http://127.0.0.1:1")))
 	tbl := s.Update(route.Snapshot{Provider: "rancher", Services: []route.Service{
@@ -41,11 +37,7 @@ func TestRuleClashIgnoresSpacesAndHostCase(t *testing.T) {
 // the report names the route that gets the requests; routes that never
 // meet on one listener do not clash.
 func TestRuleClashAcrossSpellings(t *testing.T) {
-	s, err := New(Config{HTTPAddr: ":0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tableServer(t)
 	up := []route.Server{{URL: "http://127.0.0.1:1", Weight: 1}}
 	s.Update(route.Snapshot{Provider: "rancher", Services: []route.Service{
 		{Name: "web.shop", Source: route.Source{Provider: "rancher", Stack: "shop", Service: "web"}, Rule: "Host:shop.example.com", Servers: up},

@@ -13,11 +13,7 @@ import (
 // reported again, and the table still says how many services each
 // provider had.
 func TestAnotherProvidersChangeKeepsTheFirstOnesServices(t *testing.T) {
-	s, err := New(Config{HTTPAddr: ":0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tableServer(t)
 
 	web := svc("web", "Host:web.example.com", "http://127.0.0.1:8081")
 	web.Headers = &route.Headers{CustomResponseHeaders: map[string]string{"X-Kept": "yes"}}

@@ -15,11 +15,7 @@ import (
 // a backend that has not served holds no traffic state.
 func TestTableMemoryPerRoute(t *testing.T) {
 	const n = 4000
-	s, err := New(Config{HTTPAddr: ":0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := tableServer(t)
 	heap := func() uint64 {
 		runtime.GC()
 		runtime.GC()
