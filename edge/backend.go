@@ -71,6 +71,7 @@ type BackendInfo struct {
 
 func (b *backend) info(name string) BackendInfo {
 	h := "passing"
+	now := time.Now()
 	var since, until time.Time
 	if ns := b.healthSince.Load(); ns != 0 {
 		since = time.Unix(0, ns)
@@ -80,14 +81,14 @@ func (b *backend) info(name string) BackendInfo {
 		h = "drained"
 	case !b.healthy.Load():
 		h = "failing"
-	case b.ejected(time.Now()):
+	case b.ejected(now):
 		h = "ejected"
 		until = time.Unix(0, b.ejectedUntil.Load())
 		since = until.Add(-b.owner.passive.failTimeout)
 	}
 	var rate float64
 	if bt := b.traffic.Load(); bt != nil {
-		rate = bt.errs.rate(time.Now())
+		rate = bt.errs.rate(now)
 	}
 	return BackendInfo{
 		URL:         b.url,

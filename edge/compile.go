@@ -21,14 +21,13 @@ import (
 // its own. Only compiles touch it, under the server's compile lock.
 type provided struct {
 	snap     route.Snapshot // its Services nil
-	count    int            // the snapshot's services
 	services []*route.Service
 }
 
 // newProvided points at snap's services until the compile that follows
 // re-points them, after which snap's array is no longer referenced.
 func newProvided(snap route.Snapshot) *provided {
-	p := &provided{snap: snap, count: len(snap.Services), services: make([]*route.Service, len(snap.Services))}
+	p := &provided{snap: snap, services: make([]*route.Service, len(snap.Services))}
 	for i := range snap.Services {
 		p.services[i] = &snap.Services[i]
 	}
@@ -50,7 +49,7 @@ func (s *Server) compile(provs []*provided, gen uint64, now time.Time) *Table {
 	counts := make([]int, len(provs))
 	for i, p := range provs {
 		n += len(p.services)
-		snaps[i], counts[i] = p.snap, p.count
+		snaps[i], counts[i] = p.snap, len(p.services)
 	}
 	// Maps are sized for a host and a claim per route, the common case:
 	// growing them step by step was a tenth of a compile.

@@ -53,6 +53,19 @@ func putWriter(w *bufio.Writer) {
 	upWriters.Put(w)
 }
 
+// lendReader gives c the buffer its answers are read through, from
+// upReaders; returnReader takes it back when c goes idle.
+func (c *upConn) lendReader() {
+	c.br = upReaders.Get().(*bufio.Reader)
+	c.br.Reset(c.conn)
+}
+
+func (c *upConn) returnReader() {
+	c.br.Reset(nil)
+	upReaders.Put(c.br)
+	c.br = nil
+}
+
 // hostPool holds the idle connections to one address. There is one per
 // backend address even before it is used (a table of 10,000 routes may
 // name 20,000), so it stays in the 64-byte size class: the TLS server name
@@ -154,8 +167,7 @@ func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool, dial time.Du
 			p.mu.Unlock()
 			if now.Sub(c.idleAt) < u.idleFor {
 				c.reused = true
-				c.br = upReaders.Get().(*bufio.Reader)
-				c.br.Reset(c.conn)
+				c.lendReader()
 				return c, nil
 			}
 			c.conn.Close()
@@ -193,9 +205,9 @@ func (u *upPools) dial(ctx context.Context, p *hostPool) (*upConn, error) {
 		}
 		conn = tc
 	}
-	br := upReaders.Get().(*bufio.Reader)
-	br.Reset(conn)
-	return &upConn{conn: conn, br: br, pool: p}, nil
+	c := &upConn{conn: conn, pool: p}
+	c.lendReader()
+	return c, nil
 }
 
 // put returns a connection whose exchange ended cleanly to its pool.
@@ -207,9 +219,7 @@ func (u *upPools) put(c *upConn) {
 		c.conn.Close()
 		return
 	}
-	c.br.Reset(nil)
-	upReaders.Put(c.br)
-	c.br = nil
+	c.returnReader()
 	p := c.pool
 	c.idleAt = time.Now()
 	p.mu.Lock()

@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 )
 
 // Policy is how far the heap may grow past the live heap.
@@ -37,12 +36,12 @@ const liveMetric = "/gc/heap/live:bytes"
 
 // Pacer paces the collector; Start makes one.
 type Pacer struct {
-	stopped atomic.Bool
+	p Policy
 
-	mu     sync.Mutex // serialises after with Stop
-	p      Policy
-	last   int // the percent last set
-	sample []metrics.Sample
+	mu      sync.Mutex // serialises after with Stop; guards the rest
+	stopped bool
+	last    int // the percent last set
+	sample  []metrics.Sample
 }
 
 // Start paces the collector by p from the next collection on, until Stop.
@@ -57,7 +56,8 @@ func Start(p Policy) *Pacer {
 func (pc *Pacer) Stop() {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if !pc.stopped.Swap(true) {
+	if !pc.stopped {
+		pc.stopped = true
 		debug.SetGCPercent(100)
 	}
 }
@@ -78,20 +78,15 @@ type sentinel [16]byte
 func (pc *Pacer) after() {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.stopped.Load() {
+	if pc.stopped {
 		return
 	}
-	pc.applyLocked()
-	pc.arm()
-}
-
-func (pc *Pacer) applyLocked() {
 	metrics.Read(pc.sample)
-	if pc.sample[0].Value.Kind() != metrics.KindUint64 {
-		return
+	if v := pc.sample[0].Value; v.Kind() == metrics.KindUint64 {
+		if pct := pc.p.Percent(v.Uint64()); pct != pc.last {
+			debug.SetGCPercent(pct)
+			pc.last = pct
+		}
 	}
-	if pct := pc.p.Percent(pc.sample[0].Value.Uint64()); pct != pc.last {
-		debug.SetGCPercent(pct)
-		pc.last = pct
-	}
+	pc.arm()
 }
