@@ -74,10 +74,10 @@
 // sweeper with the fast path, or the stall watch (stall.go) without it;
 // and the drain's helpers. An HTTP/2 connection's goroutine runs its read
 // loop and starts its writer (writeLoop), which teardown waits for, and
-// an idle timer; its streams run on worker goroutines (h2worker), reused
-// from stream to stream, counted per connection while they serve one
-// (streamWG, waited for by teardown) and ended by the Server's background
-// context, which Close cancels before waiting for them. A proxied HTTP/2
+// an idle timer; its streams run on worker goroutines (h2workers.go),
+// reused from stream to stream, counted per connection while they serve
+// one (streamWG, waited for by teardown), ended after 10 s idle by a
+// timer of their stack's, and by Close, which waits for them. A proxied HTTP/2
 // stream whose body is still arriving sends it from one more goroutine,
 // which the stream waits for (endBody) before it ends.
 //

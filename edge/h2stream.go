@@ -151,45 +151,8 @@ func (c *h2conn) onHeaders(f *http2.MetaHeadersFrame) error {
 	}
 	c.streams[id] = st
 	c.streamWG.Add(1)
-	select {
-	case c.s.h2work <- st: // an idle worker takes it
-	default:
-		c.s.h2workers.Go(func() { c.s.h2worker(st) })
-	}
+	c.s.h2workers.serve(st)
 	return nil
-}
-
-// h2WorkerIdle is how long a stream goroutine waits for another stream
-// before it ends.
-const h2WorkerIdle = 10 * time.Second
-
-// h2worker serves st, then the streams handed to it while it waits: a
-// goroutine per stream would grow a fresh stack for every request (the
-// proxy path needs a few KiB), which the profile showed at 5 % of the CPU.
-//
-// The timer is not reset per stream (that showed in the profile too): a
-// worker ends at the first tick that finds it served nothing since the
-// previous one, after 10 to 20 s idle.
-func (s *Server) h2worker(st *h2stream) {
-	t := time.NewTimer(h2WorkerIdle)
-	defer t.Stop()
-	for {
-		st.run()
-		served := true
-		for st = nil; st == nil; {
-			select {
-			case st = <-s.h2work:
-			case <-t.C:
-				if !served {
-					return
-				}
-				served = false
-				t.Reset(h2WorkerIdle)
-			case <-s.bg.Done():
-				return
-			}
-		}
-	}
 }
 
 // parse builds the request from the header block; false means it is

@@ -249,10 +249,9 @@ type Server struct {
 	h2up      *h2Upstream // HTTP/2 to h2c:// and h2:// backends
 	pools     *upPools    // the fast path's upstream connections
 	h1bufs    *h1Bufs
-	h2streams sync.Pool      // recycled *h2stream
-	h2bodies  sync.Pool      // *bufio.Writer for HTTP/2 answers relayed in parts
-	h2work    chan *h2stream // idle HTTP/2 stream goroutines wait here
-	h2workers sync.WaitGroup // those goroutines; they end with bg
+	h2streams sync.Pool // recycled *h2stream
+	h2bodies  sync.Pool // *bufio.Writer for HTTP/2 answers relayed in parts
+	h2workers h2Workers // the goroutines HTTP/2 streams run on
 	registry  registry
 	access    *accessLog
 	traffic   traffic // histogram bounds and recent errors (traffic.go)
@@ -303,7 +302,6 @@ func New(cfg Config) (*Server, error) {
 		h2up:     newH2Upstream(cfg),
 		pools:    newUpPools(cfg),
 		h1bufs:   newH1Bufs(),
-		h2work:   make(chan *h2stream),
 		snaps:    make(map[string]*provided),
 		ready:    make(chan struct{}),
 	}
@@ -319,6 +317,7 @@ func New(cfg Config) (*Server, error) {
 	s.recorders.New = func() any { return new(recorder) }
 	s.stalls.timeout = cfg.WriteTimeout
 	s.h2streams.New = func() any { return new(h2stream) }
+	s.h2workers.idleFor = h2WorkerIdle
 	s.h2bodies.New = func() any { return bufio.NewWriterSize(nil, 8<<10) }
 	s.bg, s.bgCancel = context.WithCancel(context.Background())
 	s.table.Store(&Table{hosts: map[string][]*Route{}, built: time.Now()})
@@ -377,7 +376,7 @@ func (s *Server) Addrs() (httpAddr, httpsAddr net.Addr) {
 func (s *Server) Close() error {
 	s.bgCancel()
 	s.checks.Wait()
-	s.h2workers.Wait()
+	s.h2workers.close()
 	s.upstream.close()
 	s.h2up.close()
 	s.pools.close()
