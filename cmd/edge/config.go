@@ -44,10 +44,6 @@ type config struct {
 	Admin      adminSettings
 	Metrics    metricsSettings
 
-	// PaceProcs runs the edge on as few Ps as its load needs
-	// (internal/procpace); off when the user set GOMAXPROCS.
-	PaceProcs bool
-
 	dropIn
 }
 
@@ -198,7 +194,6 @@ func loadConfig(e env) (config, error) {
 	}
 	c.DefaultCert = strings.TrimSpace(e.get("TRAEFIK_DEFAULT_CERT"))
 	c.File = strings.TrimSpace(e.get("TRAEFIK_FILE"))
-	c.PaceProcs = e.get("GOMAXPROCS") == ""
 
 	switch v := strings.ToUpper(e.value(lookupSetting("TRAEFIK_LOG_LEVEL"))); v {
 	case "DEBUG":

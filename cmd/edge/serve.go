@@ -24,7 +24,6 @@ import (
 	"github.com/rancher-edge/edge/discovery/file"
 	"github.com/rancher-edge/edge/discovery/rancher"
 	"github.com/rancher-edge/edge/edge"
-	"github.com/rancher-edge/edge/internal/procpace"
 	"github.com/rancher-edge/edge/route"
 	"github.com/rancher-edge/edge/web"
 )
@@ -45,9 +44,6 @@ type parts struct {
 	// signal, and turns /ping to 503 at once.
 	accept   time.Duration
 	stopping atomic.Bool
-
-	// paceProcs runs procpace while the parts run.
-	paceProcs bool
 }
 
 func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
@@ -64,7 +60,7 @@ func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
 // every problem is reported at once. checking skips what would contact the
 // outside world (the etcd storage).
 func build(cfg config, logger *slog.Logger, accessLog io.Writer, checking bool) (*parts, error) {
-	p := &parts{log: logger, accept: cfg.Limits.Accept, paceProcs: cfg.PaceProcs}
+	p := &parts{log: logger, accept: cfg.Limits.Accept}
 	var errs []error
 	fail := func(prefix string, err error) { errs = append(errs, prefixed(prefix, err)...) }
 	var tlsConf *tls.Config
@@ -292,9 +288,6 @@ func (p *parts) run(signal context.Context) error {
 				cancel()
 			}
 		})
-	}
-	if p.paceProcs {
-		wg.Go(func() { procpace.Run(ctx, procpace.Policy{}, p.log) })
 	}
 	su := newStartup(len(p.providers))
 	p.trim(su, "initialisers'")
