@@ -77,9 +77,9 @@
 // an idle timer; its streams run on worker goroutines (h2workers.go),
 // reused from stream to stream, counted per connection while they serve
 // one (streamWG, waited for by teardown), ended after 10 s idle by a
-// timer of their stack's, and by Close, which waits for them. A proxied HTTP/2
-// stream whose body is still arriving sends it from one more goroutine,
-// which the stream waits for (endBody) before it ends.
+// timer of their stack's, and by Close, which waits for them. A proxied
+// HTTP/2 stream whose body is still arriving sends it from one more
+// goroutine, which the stream waits for (endBody) before it ends.
 //
 // Health checkers belong to a table generation: the next publish cancels
 // them and waits for them before its own start (health.go); Close waits

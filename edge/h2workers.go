@@ -71,13 +71,14 @@ func (ws *h2Workers) work(st *h2stream) {
 
 // park puts w on the idle stack; false means the workers are closed.
 func (ws *h2Workers) park(w *h2Worker) bool {
-	now := time.Now() // one clock read per stream, outside the lock
 	ws.mu.Lock()
 	if ws.closed {
 		ws.mu.Unlock()
 		return false
 	}
-	w.since = now
+	// Read under the lock, so that the stack's times only grow upwards:
+	// reap takes the oldest from the bottom.
+	w.since = time.Now()
 	ws.idle = append(ws.idle, w)
 	if ws.reaper == nil {
 		ws.reaper = time.AfterFunc(ws.idleFor, ws.reap)
