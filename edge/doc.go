@@ -90,7 +90,7 @@
 //
 // The request path takes no lock but these, each held briefly:
 // hostPool.mu (one backend address's idle connections) and upPools.mu (the
-// pools by address); h2conn.mu (an HTTP/2 connection's write buffer, HPACK
+// pools by address and their counts, taken on a backend's first request); h2conn.mu (an HTTP/2 connection's write buffer, HPACK
 // encoder, windows, stream table and the fields of h2stream marked
 // "c.mu"); tracked.mu (whether a fast-path connection is idle, for
 // shutdown); stallWatch.mu (the net/http HTTP/2 answers being written);

@@ -41,7 +41,7 @@ func (c *h1conn) exchange(rt *Route) (code int, size int64, keep bool) {
 // attempt is the exchanger's: it sends the request on a connection to b
 // and reads the response head, leaving the connection in c.upc.
 func (c *h1conn) attempt(b *backend, fresh bool) (bool, error) {
-	uc, err := c.s.pools.get(c.s.bg, b.pool, fresh, c.rt.dialTimeout)
+	uc, err := c.s.pools.get(c.s.bg, b, fresh, c.rt.dialTimeout)
 	if err != nil {
 		return false, err
 	}

@@ -69,7 +69,7 @@ func (st *h2stream) attempt(b *backend, fresh bool) (bool, error) {
 	if st.isReset() {
 		return false, clientError{errStreamReset}
 	}
-	uc, err := s.pools.get(s.bg, b.pool, fresh, st.rt.dialTimeout)
+	uc, err := s.pools.get(s.bg, b, fresh, st.rt.dialTimeout)
 	if err != nil {
 		return false, err
 	}

@@ -205,7 +205,7 @@ func (x *nhExchange) attempt(b *backend, fresh bool) (bool, error) {
 		return false, err
 	}
 	if p := x.t.pool; p != nil {
-		uc, err := p.pools.get(out.Context(), b.pool, fresh, x.t.rt.dialTimeout)
+		uc, err := p.pools.get(out.Context(), b, fresh, x.t.rt.dialTimeout)
 		if err != nil {
 			return false, err
 		}

@@ -66,10 +66,10 @@ func (c *upConn) returnReader() {
 	c.br = nil
 }
 
-// hostPool holds the idle connections to one address. There is one per
-// backend address even before it is used (a table of 10,000 routes may
-// name 20,000), so it stays in the 64-byte size class: the TLS server name
-// is derived when dialling rather than stored.
+// hostPool holds the idle connections to one address. It is created for
+// the first request to a backend of the address, and closed once every
+// backend attached to it is retired. The TLS server name is derived when
+// dialling rather than stored.
 type hostPool struct {
 	addr string // host:port
 
@@ -78,11 +78,15 @@ type hostPool struct {
 	secure bool
 	closed bool // the address left every route: put closes
 
-	// refs counts the backends of the registry's routes on the pool;
-	// only compiles, which the server's compile lock serialises, touch it
-	// (registry.retain).
+	// refs counts the backends attached to the pool and not retired;
+	// upPools.mu guards it.
 	refs int
 }
+
+// retiredPool marks a backend that no route holds any more: a request
+// still in flight on an older table gets a pool of its own, closed, for
+// its one connection.
+var retiredPool = &hostPool{closed: true}
 
 // poolKey names a pool without building a "scheme://host" string per
 // backend.
@@ -116,29 +120,51 @@ func newUpPools(cfg Config) *upPools {
 	}
 }
 
-// forBackend returns the pool of a backend's address, creating it. Only
-// compiles call it, when they create a backend.
-func (u *upPools) forBackend(scheme, host string) *hostPool {
-	key := poolKey{secure: scheme == "https", addr: host}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if p, ok := u.byAddr[key]; ok {
+// poolOf returns b's pool, attaching b to its address's (created if
+// need be) on its first request.
+func (u *upPools) poolOf(b *backend) *hostPool {
+	if p := b.pool.Load(); p != nil && p != retiredPool {
 		return p
 	}
-	p := &hostPool{addr: host, secure: key.secure}
-	u.byAddr[key] = p
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	p := b.pool.Load()
+	switch p {
+	case nil:
+	case retiredPool:
+		return &hostPool{addr: b.host, secure: b.scheme == "https", closed: true}
+	default:
+		return p // attached meanwhile
+	}
+	key := poolKey{secure: b.scheme == "https", addr: b.host}
+	p = u.byAddr[key]
+	if p == nil {
+		p = &hostPool{addr: b.host, secure: key.secure}
+		u.byAddr[key] = p
+	}
+	p.refs++
+	b.pool.Store(p)
 	return p
 }
 
-// release closes and forgets those of pools that no backend uses any
-// more; a pool may be listed more than once.
-func (u *upPools) release(pools []*hostPool) {
-	if len(pools) == 0 {
+// retire detaches those of backends that no route holds (compiles only:
+// backend.routes), and closes and forgets the pools no backend uses any
+// more. A backend may be listed more than once.
+func (u *upPools) retire(backends []*backend) {
+	if len(backends) == 0 {
 		return
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, p := range pools {
+	for _, b := range backends {
+		if b.routes > 0 {
+			continue
+		}
+		p := b.pool.Swap(retiredPool)
+		if p == nil || p == retiredPool {
+			continue
+		}
+		p.refs--
 		key := poolKey{secure: p.secure, addr: p.addr}
 		if p.refs <= 0 && u.byAddr[key] == p {
 			delete(u.byAddr, key)
@@ -147,11 +173,12 @@ func (u *upPools) release(pools []*hostPool) {
 	}
 }
 
-// get returns an idle connection to p's address, or dials one within
+// get returns an idle connection to b's address, or dials one within
 // dial when it is positive (a route's own bound, below the dialer's).
 // fresh skips the idle ones: a retry after a kept-alive connection turned
 // out to be closed.
-func (u *upPools) get(ctx context.Context, p *hostPool, fresh bool, dial time.Duration) (*upConn, error) {
+func (u *upPools) get(ctx context.Context, b *backend, fresh bool, dial time.Duration) (*upConn, error) {
+	p := u.poolOf(b)
 	if !fresh {
 		now := time.Now()
 		for {
