@@ -76,8 +76,8 @@
 // loop and starts its writer (writeLoop), which teardown waits for, and
 // an idle timer; its streams run on worker goroutines (h2workers.go),
 // reused from stream to stream, counted per connection while they serve
-// one (streamWG, waited for by teardown), ended after 10 s idle by a
-// timer of their stack's, and by Close, which waits for them. A proxied
+// one (streamWG, waited for by teardown), ended after 10 to 20 s idle by
+// a timer of their stack's, and by Close, which waits for them. A proxied
 // HTTP/2 stream whose body is still arriving sends it from one more
 // goroutine, which the stream waits for (endBody) before it ends.
 //

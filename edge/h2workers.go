@@ -14,15 +14,16 @@ import (
 // hands a new stream to the worker that went idle last, whose stack is
 // the warmest, with one buffered send. (A shared channel with a select on
 // it, an idle timer and shutdown cost 2.5 % of the CPU in selects under
-// h2load, and woke the longest-idle worker.) Workers idle for idleFor
-// (h2WorkerIdle) are ended by a timer that runs while any worker is idle;
-// close ends them all.
+// h2load, and woke the longest-idle worker.) A timer that ticks every
+// idleFor (h2WorkerIdle) while any worker is idle ends those that were
+// already idle at the tick before: after 10 to 20 s idle, with no clock
+// read per stream. close ends them all.
 //
 // Goroutines: each worker is counted in wg from its start to its end; the
 // reaper's timer runs reap in a goroutine of its own, which takes mu.
 
-// h2WorkerIdle is how long a worker waits for another stream before it
-// ends.
+// h2WorkerIdle is how long a worker waits for another stream, at
+// least, before it ends.
 const h2WorkerIdle = 10 * time.Second
 
 // h2Workers is the stack of idle workers.
@@ -33,13 +34,14 @@ type h2Workers struct {
 	idle    []*h2Worker   // the most recently idle on top
 	reaper  *time.Timer   // armed while idle is not empty
 	idleFor time.Duration // h2WorkerIdle; tests shorten it
+	tick    uint64        // the reaper's ticks so far
 	closed  bool
 }
 
 // h2Worker is one idle worker's mailbox: a stream to serve, or nil to end.
 type h2Worker struct {
-	next  chan *h2stream // buffered: the sender never waits
-	since time.Time      // when it went idle
+	next chan *h2stream // buffered: the sender never waits
+	tick uint64         // the reaper's tick when it went idle
 }
 
 // serve runs st on an idle worker, or on a new one.
@@ -76,9 +78,7 @@ func (ws *h2Workers) park(w *h2Worker) bool {
 		ws.mu.Unlock()
 		return false
 	}
-	// Read under the lock, so that the stack's times only grow upwards:
-	// reap takes the oldest from the bottom.
-	w.since = time.Now()
+	w.tick = ws.tick
 	ws.idle = append(ws.idle, w)
 	if ws.reaper == nil {
 		ws.reaper = time.AfterFunc(ws.idleFor, ws.reap)
@@ -87,29 +87,29 @@ func (ws *h2Workers) park(w *h2Worker) bool {
 	return true
 }
 
-// reap ends the workers idle for idleFor or longer, the bottom of
-// the stack, and runs again while any stay idle.
+// reap ends the workers already idle at the previous tick, the bottom
+// of the stack (ticks only grow upwards), and ticks again while any stay
+// idle.
 func (ws *h2Workers) reap() {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if ws.closed {
 		return
 	}
-	now := time.Now()
 	n := 0
-	for n < len(ws.idle) && now.Sub(ws.idle[n].since) >= ws.idleFor {
+	for n < len(ws.idle) && ws.idle[n].tick < ws.tick {
 		ws.idle[n].next <- nil
 		n++
 	}
 	rest := copy(ws.idle, ws.idle[n:])
 	clear(ws.idle[rest:])
 	ws.idle = ws.idle[:rest]
+	ws.tick++
 	if rest == 0 {
 		ws.reaper = nil
 		return
 	}
-	// Again when the oldest left will have been idle long enough.
-	ws.reaper.Reset(ws.idleFor - now.Sub(ws.idle[0].since))
+	ws.reaper.Reset(ws.idleFor)
 }
 
 // close ends the idle workers, and makes the busy ones end after their

@@ -128,15 +128,15 @@ func (u *upPools) poolOf(b *backend) *hostPool {
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	key := poolKey{secure: b.scheme == "https", addr: b.host}
 	p := b.pool.Load()
 	switch p {
 	case nil:
 	case retiredPool:
-		return &hostPool{addr: b.host, secure: b.scheme == "https", closed: true}
+		return &hostPool{addr: key.addr, secure: key.secure, closed: true}
 	default:
 		return p // attached meanwhile
 	}
-	key := poolKey{secure: b.scheme == "https", addr: b.host}
 	p = u.byAddr[key]
 	if p == nil {
 		p = &hostPool{addr: b.host, secure: key.secure}
